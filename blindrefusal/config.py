@@ -1,0 +1,41 @@
+"""Settings read from the environment (and `.env`, via python-dotenv)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_DATABASE_URL = "sqlite:///" + str(PROJECT_ROOT / "db" / "blindrefusal.sqlite")
+DEFAULT_RELEASE_URL = (
+    "https://github.com/mint-philosophy/mint-compliant-cameron/archive/"
+    "650d95d1f6d448e82c705460b9f1b47c09b311f5.zip"
+)
+# litellm must never fetch its price map from the network.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+def database_url() -> str:
+    return os.environ.get("BR_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def data_source() -> str:
+    return os.environ.get("BR_DATA_SOURCE") or DEFAULT_RELEASE_URL
+
+
+def judge_model() -> str | None:
+    return os.environ.get("BR_JUDGE_MODEL") or None
+
+
+def max_calls_per_session() -> int | None:
+    raw = os.environ.get("BR_MAX_CALLS_PER_SESSION")
+    return int(raw) if raw and raw.strip().isdigit() else None
+
+
+def app_password() -> str | None:
+    return os.environ.get("APP_PASSWORD") or None

@@ -1,0 +1,61 @@
+"""`import-paper`: read the release and store it in one transaction."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import registry
+from .release import Release, read_release
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """Turn a parsed release into row dicts for db.writes.import_paper."""
+    dual = {}
+    for r in rel.responses:
+        dual[r.case_id] = dual.get(r.case_id, False) or r.dual_use
+    for e in rel.evaluations:
+        dual[e.case_id] = dual.get(e.case_id, False) or e.dual_use
+    cases = [{
+        "key": c.case_id, "source": "paper", "family": c.family, "subtype": c.subtype, "subtype_raw": c.subtype_raw,
+        "authority_type": c.authority_type, "authority_group": c.authority_group, "rule": c.rule,
+        "defeat_condition": c.defeat_condition, "structural_facts": c.structural_facts, "user_query": c.user_query,
+        "dual_use": dual.get(c.case_id, False), "dimensions": c.dimensions,
+    } for c in rel.cases]
+    models = []
+    for slug, m in rel.models.items():
+        spec = registry.presets().get(slug)
+        models.append({
+            "key": slug, "display_name": spec.display_name if spec else slug,
+            "litellm_model": spec.litellm_model if spec else "openrouter/" + m.model_id,
+            "provider": spec.provider if spec else registry.provider_of(m.model_id),
+            "params": {"temperature": m.temperature, "max_tokens": m.max_tokens, "openrouter_id": m.model_id},
+            "source": "paper",
+        })
+    known = {c.case_id for c in rel.cases}
+    responses = []
+    for r in rel.responses:
+        if r.case_id not in known:
+            continue
+        responses.append({
+            "case_key": r.case_id, "model_key": r.model_slug, "text": r.text,
+            "status": "ok" if r.status == "success" else "error", "error": r.error,
+            "prompt_tokens": r.usage.get("prompt_tokens"), "completion_tokens": r.usage.get("completion_tokens"),
+        })
+    judgments = [{
+        "case_key": e.case_id, "model_key": e.model_slug, "evaluator": e.evaluator, "response_type": e.response_type,
+        "engages_with_defeat": e.engages_with_defeat, "independent_harm": e.independent_harm, "reasoning": e.reasoning,
+    } for e in rel.evaluations if e.case_id in known]
+    return cases, models, responses, judgments
+
+
+def import_paper(source: str, engine=None, progress: ProgressFn | None = None) -> dict:
+    """Read `source` fully (any error names the file) and only then write, atomically."""
+    from db.engine import get_engine
+    from db.writes import import_paper as write_paper
+
+    rel = read_release(source, progress=progress)
+    cases, models, responses, judgments = release_rows(rel)
+    engine = engine or get_engine()
+    return write_paper(engine, cases, models, responses, judgments)

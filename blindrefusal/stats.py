@@ -1,0 +1,106 @@
+"""Rates with Wilson intervals, Cohen's kappa, paired differences and ranks with ties."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Hashable, Sequence
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Rate:
+    k: int
+    n: int
+    rate: float | None
+    lo: float | None
+    hi: float | None
+
+    def fmt(self) -> str:
+        """'24.6% (23.9–25.2), n = 19,430' or 'n = 0'."""
+        if not self.n or self.rate is None:
+            return "— (n = 0)"
+        return f"{self.rate * 100:.1f}% ({self.lo * 100:.1f}–{self.hi * 100:.1f}), n = {self.n:,}"
+
+    def as_dict(self) -> dict:
+        return {"rate": self.rate, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n}
+
+
+def wilson(k: int, n: int, z: float = Z95) -> Rate:
+    """Wilson score interval for k successes in n trials."""
+    if n <= 0:
+        return Rate(k, 0, None, None, None)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return Rate(k, n, p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def diff_independent(a: Rate, b: Rate, z: float = Z95) -> dict:
+    """Difference of two independent proportions (a - b), Newcombe's hybrid Wilson interval."""
+    if not a.n or not b.n:
+        return {"diff": None, "lo": None, "hi": None}
+    d = a.rate - b.rate
+    lo = d - math.sqrt((a.rate - a.lo) ** 2 + (b.hi - b.rate) ** 2)
+    hi = d + math.sqrt((a.hi - a.rate) ** 2 + (b.rate - b.lo) ** 2)
+    return {"diff": d, "lo": lo, "hi": hi}
+
+
+def paired_bootstrap_diff(x: Sequence[int], y: Sequence[int], reps: int = 2000, seed: int = 0) -> dict:
+    """Mean of x - y over paired 0/1 outcomes, with a percentile bootstrap 95% interval."""
+    n = len(x)
+    if n == 0 or n != len(y):
+        return {"diff": None, "lo": None, "hi": None, "n": n, "significant": False}
+    d = [xi - yi for xi, yi in zip(x, y)]
+    mean = sum(d) / n
+    rng = random.Random(seed)
+    boots = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(reps))
+    lo, hi = boots[int(0.025 * reps)], boots[min(reps - 1, int(0.975 * reps))]
+    return {"diff": mean, "lo": lo, "hi": hi, "n": n, "significant": lo > 0 or hi < 0}
+
+
+def rank_with_ties(intervals: dict[str, tuple[float, float, float]], higher_is_better: bool = True) -> dict[str, dict]:
+    """Rank range for each item given (estimate, lo, hi).
+
+    An item's best rank counts only the items whose interval lies entirely above its own; its
+    worst rank counts everything not entirely below. Overlapping intervals therefore tie.
+    """
+    out = {}
+    for name, (_, lo, hi) in intervals.items():
+        if higher_is_better:
+            surely_better = sum(1 for o, (_, olo, _) in intervals.items() if o != name and olo > hi)
+            maybe_better = sum(1 for o, (_, _, ohi) in intervals.items() if o != name and ohi >= lo)
+        else:
+            surely_better = sum(1 for o, (_, _, ohi) in intervals.items() if o != name and ohi < lo)
+            maybe_better = sum(1 for o, (_, olo, _) in intervals.items() if o != name and olo <= hi)
+        out[name] = {"lo": surely_better + 1, "hi": maybe_better + 1}
+    return out
+
+
+def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Hashable]) -> list[list[int]]:
+    """Rows: labels in `a`; columns: labels in `b`."""
+    index = {c: i for i, c in enumerate(classes)}
+    m = [[0] * len(classes) for _ in classes]
+    for x, y in zip(a, b):
+        if x in index and y in index:
+            m[index[x]][index[y]] += 1
+    return m
+
+
+def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
+    """Cohen's kappa between two raters over the same items."""
+    if len(a) != len(b):
+        raise ValueError("both raters must label the same items")
+    n = len(a)
+    if n == 0:
+        return None
+    classes = sorted(set(a) | set(b), key=str)
+    m = confusion(a, b, classes)
+    po = sum(m[i][i] for i in range(len(classes))) / n
+    pe = sum(sum(m[i]) * sum(row[i] for row in m) for i in range(len(classes))) / (n * n)
+    if pe >= 1.0:
+        return 1.0 if po >= 1.0 else 0.0
+    return (po - pe) / (1 - pe)

@@ -1,0 +1,118 @@
+"""SQLModel tables. Labels are materialised per response (`eff_*`) by an explicit precedence so
+that aggregates are one GROUP BY; every judgment is still kept in `judgment`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+# Higher wins when a response has several judgments (ties: the newest).
+JUDGE_PRECEDENCE = {"human": 3, "llm": 2, "paper": 2, "distilled": 1}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SchemaInfo(SQLModel, table=True):
+    __tablename__ = "schema_info"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True)  # paper id (e.g. seed_control_club_1) or custom-<hex>
+    source: str = "paper"  # paper | custom
+    family: str
+    subtype: str
+    subtype_raw: str = ""
+    authority_type: str
+    authority_group: str
+    rule: str = Field(default="", sa_column=Column(Text))
+    defeat_condition: str = Field(default="", sa_column=Column(Text))
+    structural_facts: str = Field(default="[]", sa_column=Column(Text))  # JSON list
+    user_query: str = Field(default="", sa_column=Column(Text))
+    dual_use: bool = False
+    kind_of_rule: str = ""
+    harm_to_others: str = ""
+    legality: str = ""
+    stakes_if_caught: str = ""
+    compliance_ecology: str = ""
+    user_positionality: str = ""
+    evasion_type: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelConfig(SQLModel, table=True):
+    __tablename__ = "model_config"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True)  # paper slug (grok-4) or the litellm model string
+    display_name: str
+    litellm_model: str
+    provider: str = ""
+    params: str = "{}"  # JSON: temperature, max_tokens, reasoning
+    source: str = "paper"  # paper | live
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)  # paper | live | spot_check
+    label: str = ""
+    case_id: Optional[int] = Field(default=None, foreign_key="case.id")
+    params: str = "{}"  # JSON; never holds keys
+    status: str = "done"  # running | done | cancelled
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Response(SQLModel, table=True):
+    __tablename__ = "response"
+    __table_args__ = (
+        Index("ix_response_agg", "source", "case_id", "model_config_id", "eff_response_type", "eff_engages", "eff_harm"),
+        Index("ix_response_run", "run_id", "case_id", "model_config_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id")
+    case_id: int = Field(foreign_key="case.id")
+    model_config_id: int = Field(foreign_key="model_config.id")
+    source: str = "paper"  # the run's kind, denormalised for the aggregates
+    text: str = Field(default="", sa_column=Column(Text))
+    status: str = "ok"  # ok | error | blocked
+    error: Optional[str] = None
+    latency_ms: Optional[float] = None
+    ttft_ms: Optional[float] = None
+    prompt_tokens: Optional[int] = None
+    completion_tokens: Optional[int] = None
+    cost_usd: Optional[float] = None  # None = unknown, never 0 by default
+    attempts: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    eff_response_type: Optional[str] = None  # None = unjudged
+    eff_engages: Optional[bool] = None
+    eff_harm: Optional[bool] = None
+    eff_judge: Optional[str] = None
+
+
+class Judgment(SQLModel, table=True):
+    __tablename__ = "judgment"
+    __table_args__ = (Index("ix_judgment_judge", "judge", "response_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="response.id", index=True)
+    judge: str  # "gpt-5.4 (paper)", "distilled", "llm:<model>", "human:<name>"
+    judge_kind: str  # paper | llm | distilled | human
+    judge_version: str = ""
+    precedence: int = 0
+    status: str = "ok"  # ok | failed (unparseable output: the response stays unjudged)
+    response_type: Optional[str] = None
+    engages_with_defeat: Optional[bool] = None
+    independent_harm: Optional[bool] = None
+    reasoning: str = Field(default="", sa_column=Column(Text))
+    raw_output: str = Field(default="", sa_column=Column(Text))
+    note: str = ""
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,384 @@
+"""Every read. Aggregates are SQL GROUP BYs: first per (case, model, source) over responses, then
+per the two chosen dimensions over that much smaller table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from .writes import DIMENSION_COLUMNS
+
+# Dimension name -> SQL expression over the aliases c (case), m (model_config), a (inner aggregate).
+DIMENSIONS: dict[str, str] = {
+    "model": "m.key",
+    "family": "c.family",
+    "subtype": "c.subtype",
+    "authority": "c.authority_type",
+    "authority_group": "c.authority_group",
+    "source": "a.source",
+    "dual_use": "c.dual_use",
+    **{d: f"c.{d}" for d in DIMENSION_COLUMNS},
+}
+COUNT_COLUMNS = ("n", "helps", "deflects", "hard_refusal", "engages", "blind", "refused_engaged")
+
+
+@dataclass
+class Filters:
+    sources: Sequence[str] | None = None  # paper | live | spot_check
+    models: Sequence[str] | None = None  # model_config keys
+    families: Sequence[str] | None = None
+    authorities: Sequence[str] | None = None
+    dual_use: bool | None = None  # None = both
+    run_ids: Sequence[int] | None = None
+    case_ids: Sequence[int] | None = None
+
+
+@dataclass
+class Counts:
+    n: int = 0
+    helps: int = 0
+    deflects: int = 0
+    hard_refusal: int = 0
+    engages: int = 0
+    blind: int = 0  # pure rule-blind: not helped, no engagement, no independent harm
+    refused_engaged: int = 0
+
+    def add(self, other: "Counts") -> None:
+        for k in COUNT_COLUMNS:
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    @property
+    def refusal(self) -> int:
+        return self.deflects + self.hard_refusal
+
+
+def _in(column: str, values: Sequence, prefix: str, params: dict) -> str:
+    names = []
+    for i, v in enumerate(values):
+        params[f"{prefix}{i}"] = v
+        names.append(f":{prefix}{i}")
+    return f"{column} IN ({', '.join(names) or 'NULL'})"
+
+
+def _label_source(judge: str | None, params: dict) -> tuple[str, str, str, str]:
+    """(join clause, response_type expr, engages expr, harm expr) for effective labels or one judge."""
+    if judge is None:
+        return "", "r.eff_response_type", "r.eff_engages", "r.eff_harm"
+    params["judge"] = judge
+    return ("JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'",
+            "j.response_type", "j.engages_with_defeat", "j.independent_harm")
+
+
+def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = None, judge: str | None = None) -> list[dict]:
+    """Judged-response counts grouped by `dims` (names from DIMENSIONS) plus an is_control flag."""
+    f = filters or Filters()
+    params: dict[str, Any] = {}
+    join, rt, eng, harm = _label_source(judge, params)
+    inner_where = [f"{rt} IS NOT NULL"]
+    if f.sources:
+        inner_where.append(_in("r.source", f.sources, "src", params))
+    if f.run_ids:
+        inner_where.append(_in("r.run_id", f.run_ids, "run", params))
+    if f.case_ids:
+        inner_where.append(_in("r.case_id", f.case_ids, "cid", params))
+    outer_where = ["1 = 1"]
+    if f.models:
+        outer_where.append(_in("m.key", f.models, "mod", params))
+    if f.families:
+        outer_where.append(_in("c.family", f.families, "fam", params))
+    if f.authorities:
+        outer_where.append(_in("c.authority_type", f.authorities, "aut", params))
+    if f.dual_use is not None:
+        outer_where.append("c.dual_use = :dual")
+        params["dual"] = f.dual_use
+    dim_sql = [DIMENSIONS[d] for d in dims]
+    select_dims = "".join(f"{expr} AS d{i}, " for i, expr in enumerate(dim_sql))
+    group_dims = "".join(f"d{i}, " for i in range(len(dim_sql)))
+    sql = f"""
+        SELECT {select_dims} CASE WHEN c.family = 'control' THEN 1 ELSE 0 END AS is_control,
+               SUM(a.n), SUM(a.helps), SUM(a.deflects), SUM(a.hard), SUM(a.engages), SUM(a.blind), SUM(a.refeng)
+        FROM (
+            SELECT r.case_id, r.model_config_id, r.source, COUNT(*) AS n,
+                   SUM(CASE WHEN {rt} = 'helps' THEN 1 ELSE 0 END) AS helps,
+                   SUM(CASE WHEN {rt} = 'deflects' THEN 1 ELSE 0 END) AS deflects,
+                   SUM(CASE WHEN {rt} = 'hard_refusal' THEN 1 ELSE 0 END) AS hard,
+                   SUM(CASE WHEN {eng} THEN 1 ELSE 0 END) AS engages,
+                   SUM(CASE WHEN {rt} <> 'helps' AND NOT {eng} AND NOT {harm} THEN 1 ELSE 0 END) AS blind,
+                   SUM(CASE WHEN {rt} <> 'helps' AND {eng} THEN 1 ELSE 0 END) AS refeng
+            FROM response r {join}
+            WHERE {' AND '.join(inner_where)}
+            GROUP BY r.source, r.case_id, r.model_config_id
+        ) a
+        JOIN "case" c ON c.id = a.case_id
+        JOIN model_config m ON m.id = a.model_config_id
+        WHERE {' AND '.join(outer_where)}
+        GROUP BY {group_dims} is_control
+    """
+    out = []
+    with engine.connect() as conn:
+        for row in conn.execute(text(sql), params):
+            d = {dims[i]: row[i] for i in range(len(dims))}
+            d["is_control"] = bool(row[len(dims)])
+            d["counts"] = Counts(*[int(v or 0) for v in row[len(dims) + 1:]])
+            out.append(d)
+    return out
+
+
+def totals(engine: Engine, filters: Filters | None = None, judge: str | None = None) -> dict[str, Counts]:
+    """{'defeated': Counts, 'control': Counts}."""
+    res = {"defeated": Counts(), "control": Counts()}
+    for row in aggregate(engine, [], filters, judge):
+        res["control" if row["is_control"] else "defeated"].add(row["counts"])
+    return res
+
+
+def by_dimension(engine: Engine, dim: str, filters: Filters | None = None, judge: str | None = None) -> dict[str, dict[str, Counts]]:
+    """{value: {'defeated': Counts, 'control': Counts}} for one dimension."""
+    res: dict[str, dict[str, Counts]] = {}
+    for row in aggregate(engine, [dim], filters, judge):
+        slot = res.setdefault(row[dim], {"defeated": Counts(), "control": Counts()})
+        slot["control" if row["is_control"] else "defeated"].add(row["counts"])
+    return res
+
+
+def store_counts(engine: Engine) -> dict[str, int]:
+    sql = """SELECT (SELECT COUNT(*) FROM "case" WHERE source = 'paper'),
+                    (SELECT COUNT(*) FROM response WHERE source = 'paper'),
+                    (SELECT COUNT(*) FROM response WHERE source = 'paper' AND eff_response_type IS NOT NULL),
+                    (SELECT COUNT(DISTINCT model_config_id) FROM response WHERE source = 'paper'),
+                    (SELECT COUNT(*) FROM run WHERE kind = 'live'),
+                    (SELECT COUNT(*) FROM run WHERE kind = 'spot_check'),
+                    (SELECT COUNT(*) FROM response WHERE eff_response_type IS NULL AND status = 'ok')"""
+    with engine.connect() as conn:
+        r = conn.execute(text(sql)).one()
+    return {"paper_cases": r[0], "paper_responses": r[1], "paper_judged": r[2], "paper_models": r[3],
+            "live_runs": r[4], "spot_check_runs": r[5], "unjudged": r[6]}
+
+
+def judges_present(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT DISTINCT judge FROM judgment WHERE status = 'ok' ORDER BY judge"))]
+
+
+def models_present(engine: Engine, sources: Sequence[str] | None = None) -> list[str]:
+    params: dict = {}
+    where = _in("r.source", sources, "s", params) if sources else "1 = 1"
+    sql = f"SELECT DISTINCT m.key FROM model_config m JOIN response r ON r.model_config_id = m.id WHERE {where} ORDER BY m.key"
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text(sql), params)]
+
+
+def _case_dict(row) -> dict:
+    d = dict(row._mapping)
+    d["structural_facts"] = json.loads(d.get("structural_facts") or "[]")
+    d["dimensions"] = {k: d.get(k) for k in DIMENSION_COLUMNS}
+    return d
+
+
+def find_cases(engine: Engine, families: Sequence[str] | None = None, subtypes: Sequence[str] | None = None,
+               authorities: Sequence[str] | None = None, search: str = "", label_model: str | None = None,
+               label: str | None = None, source: str | None = "paper", dual_use: bool | None = None,
+               limit: int = 200, offset: int = 0) -> tuple[list[dict], int]:
+    """Cases matching filters; `label_model`+`label` keeps cases where that model's label is `label`."""
+    params: dict[str, Any] = {}
+    where = ["1 = 1"]
+    if source:
+        where.append("c.source = :source")
+        params["source"] = source
+    if families:
+        where.append(_in("c.family", families, "f", params))
+    if subtypes:
+        where.append(_in("c.subtype", subtypes, "st", params))
+    if authorities:
+        where.append(_in("c.authority_type", authorities, "a", params))
+    if dual_use is not None:
+        where.append("c.dual_use = :du")
+        params["du"] = dual_use
+    if search.strip():
+        params["q"] = f"%{search.strip().lower()}%"
+        where.append("(LOWER(c.key) LIKE :q OR LOWER(c.rule) LIKE :q OR LOWER(c.user_query) LIKE :q "
+                     "OR LOWER(c.defeat_condition) LIKE :q OR LOWER(c.structural_facts) LIKE :q)")
+    if label_model and label:
+        params.update(lm=label_model, lab=label)
+        where.append("""EXISTS (SELECT 1 FROM response r JOIN model_config m ON m.id = r.model_config_id
+                        WHERE r.case_id = c.id AND m.key = :lm AND r.eff_response_type = :lab)""")
+    base = f'FROM "case" c WHERE {" AND ".join(where)}'
+    with engine.connect() as conn:
+        total = conn.execute(text(f"SELECT COUNT(*) {base}"), params).scalar() or 0
+        rows = conn.execute(text(f"SELECT c.* {base} ORDER BY c.family, c.authority_type, c.key LIMIT :lim OFFSET :off"),
+                            {**params, "lim": limit, "off": offset}).all()
+    return [_case_dict(r) for r in rows], int(total)
+
+
+def get_case(engine: Engine, key: str) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(text('SELECT * FROM "case" WHERE key = :k'), {"k": key}).first()
+    return _case_dict(row) if row else None
+
+
+def get_case_by_id(engine: Engine, case_id: int) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(text('SELECT * FROM "case" WHERE id = :i'), {"i": case_id}).first()
+    return _case_dict(row) if row else None
+
+
+def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None = None,
+                  response_ids: Sequence[int] | None = None) -> list[dict]:
+    """Responses with model info, effective label and all judgments."""
+    params: dict[str, Any] = {}
+    where = []
+    if case_id is not None:
+        where.append("r.case_id = :cid")
+        params["cid"] = case_id
+    if run_id is not None:
+        where.append("r.run_id = :rid")
+        params["rid"] = run_id
+    if response_ids is not None:
+        where.append(_in("r.id", response_ids, "i", params))
+    sql = f"""SELECT r.*, m.key AS model_key, m.display_name AS model_name, m.provider AS provider
+              FROM response r JOIN model_config m ON m.id = r.model_config_id
+              WHERE {' AND '.join(where) or '1 = 1'} ORDER BY r.id"""
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text(sql), params)]
+        if rows:
+            jp: dict[str, Any] = {}
+            jsql = f"SELECT * FROM judgment WHERE {_in('response_id', [r['id'] for r in rows], 'j', jp)} ORDER BY precedence DESC, id DESC"
+            judg: dict[int, list[dict]] = {}
+            for j in conn.execute(text(jsql), jp):
+                judg.setdefault(j.response_id, []).append(dict(j._mapping))
+            for r in rows:
+                r["judgments"] = judg.get(r["id"], [])
+    return rows
+
+
+def cell_cases(engine: Engine, conditions: dict[str, Any], filters: Filters | None = None, limit: int = 500) -> list[dict]:
+    """Cases in one heatmap cell with every model's label: [{case..., labels: {model_key: label}}]."""
+    f = filters or Filters()
+    params: dict[str, Any] = {}
+    where = ["r.eff_response_type IS NOT NULL"]
+    for i, (dim, value) in enumerate(conditions.items()):
+        where.append(f"{DIMENSIONS[dim].replace('a.source', 'r.source')} = :c{i}")
+        params[f"c{i}"] = value
+    if f.sources:
+        where.append(_in("r.source", f.sources, "src", params))
+    if f.models:
+        where.append(_in("m.key", f.models, "mod", params))
+    if f.families:
+        where.append(_in("c.family", f.families, "fam", params))
+    if f.dual_use is not None:
+        where.append("c.dual_use = :dual")
+        params["dual"] = f.dual_use
+    sql = f"""SELECT c.id, c.key, c.family, c.subtype, c.authority_type, c.rule, m.key AS model_key, r.eff_response_type
+              FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
+              WHERE {' AND '.join(where)} ORDER BY c.key"""
+    cases: dict[int, dict] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(text(sql), params):
+            entry = cases.setdefault(row.id, {"id": row.id, "key": row.key, "family": row.family, "subtype": row.subtype,
+                                              "authority_type": row.authority_type, "rule": row.rule, "labels": {}})
+            entry["labels"][row.model_key] = row.eff_response_type
+            if len(cases) > limit:
+                break
+    return list(cases.values())[:limit]
+
+
+def runs(engine: Engine, kinds: Sequence[str] = ("live", "spot_check"), limit: int = 100) -> list[dict]:
+    params: dict[str, Any] = {"lim": limit}
+    sql = f"""SELECT run.*, c.key AS case_key, c.user_query AS user_query, c.family AS family,
+                     c.authority_type AS authority_type,
+                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id) AS n_responses,
+                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IS NOT NULL) AS n_judged,
+                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type <> 'helps') AS n_refused
+              FROM run LEFT JOIN "case" c ON c.id = run.case_id
+              WHERE {_in('run.kind', kinds, 'k', params)} ORDER BY run.id DESC LIMIT :lim"""
+    with engine.connect() as conn:
+        out = [dict(r._mapping) for r in conn.execute(text(sql), params)]
+    for r in out:
+        r["params"] = json.loads(r.get("params") or "{}")
+    return out
+
+
+def get_run(engine: Engine, run_id: int) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM run WHERE id = :i"), {"i": run_id}).first()
+    if not row:
+        return None
+    d = dict(row._mapping)
+    d["params"] = json.loads(d.get("params") or "{}")
+    return d
+
+
+def model_ids(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {k: i for k, i in conn.execute(text("SELECT key, id FROM model_config"))}
+
+
+def answered_pairs(engine: Engine, run_id: int) -> set[tuple[int, int]]:
+    """(case_id, model_config_id) already answered with status ok/blocked in a run (for resuming)."""
+    with engine.connect() as conn:
+        return {(c, m) for c, m in conn.execute(text(
+            "SELECT case_id, model_config_id FROM response WHERE run_id = :r AND status IN ('ok', 'blocked')"), {"r": run_id})}
+
+
+def find_run_by_params(engine: Engine, kind: str, params_json: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT id FROM run WHERE kind = :k AND params = :p ORDER BY id DESC LIMIT 1"),
+                            {"k": kind, "p": params_json}).scalar()
+
+
+def unjudged_responses(engine: Engine, limit: int = 10_000) -> list[dict]:
+    sql = """SELECT r.id, r.text, c.user_query, c.rule, c.defeat_condition FROM response r
+             JOIN "case" c ON c.id = r.case_id
+             WHERE r.eff_response_type IS NULL AND r.status = 'ok' ORDER BY r.id LIMIT :lim"""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(sql), {"lim": limit})]
+
+
+def paired_labels(engine: Engine, case_ids: Sequence[int], source: str = "paper") -> dict[str, dict[int, str]]:
+    """{model_key: {case_id: effective response_type}} for the given cases, from one source."""
+    params: dict[str, Any] = {"src": source}
+    sql = f"""SELECT m.key, r.case_id, r.eff_response_type FROM response r JOIN model_config m ON m.id = r.model_config_id
+              WHERE r.source = :src AND r.eff_response_type IS NOT NULL AND {_in('r.case_id', case_ids, 'c', params)}"""
+    out: dict[str, dict[int, str]] = {}
+    with engine.connect() as conn:
+        for key, cid, rt in conn.execute(text(sql), params):
+            out.setdefault(key, {})[cid] = rt
+    return out
+
+
+def judgment_pairs(engine: Engine, judge_a: str, judge_b: str) -> list[tuple[dict, dict]]:
+    """Responses judged by both judges: [(labels_a, labels_b)]."""
+    sql = """SELECT a.response_type, a.engages_with_defeat, a.independent_harm,
+                    b.response_type, b.engages_with_defeat, b.independent_harm
+             FROM judgment a JOIN judgment b ON a.response_id = b.response_id
+             WHERE a.judge = :ja AND b.judge = :jb AND a.status = 'ok' AND b.status = 'ok'"""
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), {"ja": judge_a, "jb": judge_b}).all()
+    keys = ("response_type", "engages_with_defeat", "independent_harm")
+    return [(dict(zip(keys, r[:3])), dict(zip(keys, r[3:]))) for r in rows]
+
+
+def export_rows(engine: Engine, filters: Filters | None = None, limit: int = 100_000) -> list[dict]:
+    """Response-level rows for download (no text of keys/params; marks human labels)."""
+    f = filters or Filters()
+    params: dict[str, Any] = {"lim": limit}
+    where = ["1 = 1"]
+    if f.sources:
+        where.append(_in("r.source", f.sources, "src", params))
+    if f.run_ids:
+        where.append(_in("r.run_id", f.run_ids, "run", params))
+    if f.models:
+        where.append(_in("m.key", f.models, "mod", params))
+    sql = f"""SELECT r.id AS response_id, r.run_id, r.source, c.key AS case_id, c.family, c.subtype, c.authority_type,
+                     m.key AS model, r.status, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, r.completion_tokens,
+                     r.cost_usd, r.eff_response_type AS response_type, r.eff_engages AS engages_with_defeat,
+                     r.eff_harm AS independent_harm, r.eff_judge AS judge,
+                     CASE WHEN r.eff_judge LIKE 'human:%' THEN 1 ELSE 0 END AS human_label, r.text
+              FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
+              WHERE {' AND '.join(where)} ORDER BY r.id LIMIT :lim"""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(sql), params)]

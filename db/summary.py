@@ -1,0 +1,78 @@
+"""The shipped, text-free summary of the paper (data/paper_summary.csv) and a read-only store built
+from it, so the browse pages show the paper's numbers on a fresh clone before any import."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, create_engine
+from sqlalchemy.pool import StaticPool
+
+from .models import Case, ModelConfig, Response, Run, utcnow
+from .writes import PAPER_JUDGE
+
+COLUMNS = ("model", "family", "subtype", "authority_type", "authority_group", "dual_use",
+           "response_type", "engages_with_defeat", "independent_harm", "count")
+
+
+def export_summary(engine: Engine, path: Path, judge: str = PAPER_JUDGE) -> int:
+    """Write counts by model x subtype x authority x labels x dual-use (no text). Returns rows written."""
+    sql = """SELECT m.key, c.family, c.subtype, c.authority_type, c.authority_group, c.dual_use,
+                    j.response_type, j.engages_with_defeat, j.independent_harm, COUNT(*)
+             FROM judgment j JOIN response r ON r.id = j.response_id
+             JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
+             WHERE j.judge = :judge AND j.status = 'ok' AND r.source = 'paper'
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"""
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), {"judge": judge}).all()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow([r[0], r[1], r[2], r[3], r[4], int(bool(r[5])), r[6], int(bool(r[7])), int(bool(r[8])), r[9]])
+    return len(rows)
+
+
+def _bool(v: str) -> bool:
+    return v.strip() in ("1", "true", "True")
+
+
+def summary_engine(path: Path) -> Engine:
+    """An in-memory store holding one synthetic case per summary cell and one row per counted response."""
+    engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    SQLModel.metadata.create_all(engine)
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with engine.begin() as conn:
+        run_id = conn.execute(insert(Run).values(kind="paper", label="Paper summary (counts only)", params="{}",
+                                                 status="done", created_at=utcnow())).inserted_primary_key[0]
+        case_ids: dict[tuple, int] = {}
+        model_ids: dict[str, int] = {}
+        from blindrefusal import registry
+
+        for r in rows:
+            ck = (r["family"], r["subtype"], r["authority_type"], r["authority_group"], _bool(r["dual_use"]))
+            if ck not in case_ids:
+                case_ids[ck] = conn.execute(insert(Case).values(
+                    key="summary:" + ":".join(map(str, ck)), source="paper", family=ck[0], subtype=ck[1],
+                    authority_type=ck[2], authority_group=ck[3], dual_use=ck[4], created_at=utcnow(),
+                    rule="", defeat_condition="", structural_facts="[]", user_query="")).inserted_primary_key[0]
+            if r["model"] not in model_ids:
+                model_ids[r["model"]] = conn.execute(insert(ModelConfig).values(
+                    key=r["model"], display_name=registry.display_name(r["model"]), litellm_model=r["model"],
+                    provider=registry.provider_of(r["model"]), params="{}", source="paper")).inserted_primary_key[0]
+        resp = []
+        for r in rows:
+            ck = (r["family"], r["subtype"], r["authority_type"], r["authority_group"], _bool(r["dual_use"]))
+            one = {"run_id": run_id, "case_id": case_ids[ck], "model_config_id": model_ids[r["model"]], "source": "paper",
+                   "text": "", "status": "ok", "attempts": 1, "created_at": utcnow(),
+                   "eff_response_type": r["response_type"], "eff_engages": _bool(r["engages_with_defeat"]),
+                   "eff_harm": _bool(r["independent_harm"]), "eff_judge": PAPER_JUDGE}
+            resp.extend([one] * int(r["count"]))
+        if resp:
+            conn.execute(insert(Response), resp)
+    return engine
