@@ -1,0 +1,61 @@
+"""Heatmap cells from aggregate rows: the metric, its n and Wilson interval for each (row, col)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .metrics import help_gap, rates
+from .stats import wilson
+
+THIN_N = 10
+
+
+@dataclass
+class Cell:
+    row: str
+    col: str
+    value: float | None  # fraction 0-1, or a difference in fractions for "gap"
+    n: int
+    lo: float | None
+    hi: float | None
+    n_control: int = 0
+
+    @property
+    def thin(self) -> bool:
+        return self.n < THIN_N
+
+
+def _sum(counts_list):
+    from db.queries import Counts
+
+    total = Counts()
+    for c in counts_list:
+        total.add(c)
+    return total
+
+
+def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> list[Cell]:
+    """`rows` come from db.queries.aggregate(engine, [row_dim, col_dim], ...).
+
+    For "gap" each cell is the defeated help rate minus the control help rate of the same
+    (row, col); for other metrics defeated and control responses of the cell are pooled unless
+    the caller filtered families.
+    """
+    groups: dict[tuple[str, str], dict[str, list]] = {}
+    for r in rows:
+        key = (str(r[row_dim]), str(r[col_dim]))
+        groups.setdefault(key, {"defeated": [], "control": []})["control" if r["is_control"] else "defeated"].append(r["counts"])
+    cells = []
+    for (rv, cv), parts in groups.items():
+        if metric == "gap":
+            d, c = _sum(parts["defeated"]), _sum(parts["control"])
+            g = help_gap(d, c)
+            cells.append(Cell(rv, cv, g["diff"], d.n, g["lo"], g["hi"], n_control=c.n))
+        else:
+            counts = _sum(parts["defeated"] + parts["control"])
+            if metric == "refusal":
+                r = rates(counts).refusal
+            else:
+                r = wilson(getattr(counts, metric), counts.n)
+            cells.append(Cell(rv, cv, r.rate, r.n, r.lo, r.hi))
+    return cells

@@ -1,0 +1,1 @@
+"""Reusable Streamlit widgets. They draw; data comes from db/ and blindrefusal/."""

@@ -1,0 +1,84 @@
+"""The response card: model, outcome badges, safe text, the judge's reasoning, and a human-label form."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from blindrefusal.labels import LabelError, set_human_label
+from blindrefusal.render import safe_markdown
+from blindrefusal.taxonomy import RESPONSE_TYPES
+
+from .labels import LABEL_TEXT, badge, engagement_badge, harm_flag, outcome_of
+from .state import store
+
+
+def _meta_line(r: dict) -> str:
+    bits = []
+    if r.get("latency_ms") is not None:
+        bits.append(f"{r['latency_ms'] / 1000:.2f} s")
+    if r.get("ttft_ms") is not None:
+        bits.append(f"first token {r['ttft_ms'] / 1000:.2f} s")
+    if r.get("completion_tokens") is not None:
+        bits.append(f"{r.get('prompt_tokens') or 0:,} → {r['completion_tokens']:,} tokens")
+    if r.get("latency_ms") is not None or r.get("cost_usd") is not None:
+        bits.append("cost unknown" if r.get("cost_usd") is None else f"${r['cost_usd']:.4f}")
+    if (r.get("attempts") or 1) > 1:
+        bits.append(f"{r['attempts']} attempts")
+    return " · ".join(bits)
+
+
+def label_line(status: str, response_type: str | None, engages: bool | None, harm: bool | None) -> str:
+    parts = [badge(outcome_of(status, response_type))]
+    if response_type:
+        parts += [engagement_badge(engages), harm_flag(harm)]
+    return " ".join(p for p in parts if p)
+
+
+def response_card(r: dict, key: str, human_form: bool = True, height: int = 320) -> None:
+    """`r` is a row from db.queries.responses_for (with its judgments)."""
+    with st.container(border=True):
+        st.markdown(f"**{r['model_name']}** " + label_line(r["status"], r.get("eff_response_type"),
+                                                          r.get("eff_engages"), r.get("eff_harm")))
+        meta = _meta_line(r)
+        if meta:
+            st.caption(meta)
+        if r["status"] == "error":
+            st.error(f"The model call failed: {r.get('error') or 'unknown error'}")
+        elif r["status"] == "blocked":
+            st.warning(f"Blocked by the provider's content filter. {r.get('error') or ''}")
+        if r.get("text"):
+            with st.container(height=height if len(r["text"]) > 600 else None, border=False):
+                st.markdown(safe_markdown(r["text"]))
+        judged = [j for j in r.get("judgments", []) if j["status"] == "ok"]
+        failed = [j for j in r.get("judgments", []) if j["status"] != "ok"]
+        if judged:
+            top = judged[0]
+            with st.expander(f"Judge: {top['judge']} — reasoning"):
+                st.markdown(safe_markdown(top.get("reasoning") or "(no reasoning given)"))
+                for j in judged[1:]:
+                    st.caption(f"Also judged by {j['judge']}: {LABEL_TEXT.get(j['response_type'], j['response_type'])}, "
+                               f"{'engages' if j['engages_with_defeat'] else 'no engagement'}"
+                               f"{', independent harm' if j['independent_harm'] else ''}")
+        elif failed and r["status"] == "ok":
+            st.warning(f"Unjudged: the judge's output could not be parsed ({failed[0]['judge']}). Use re-judge.")
+        if human_form and r["status"] == "ok":
+            _human_form(r, key)
+
+
+def _human_form(r: dict, key: str) -> None:
+    with st.popover("Set your own label"):
+        with st.form(f"human_{key}"):
+            current = r.get("eff_response_type") or "deflects"
+            rt = st.radio("Response type", RESPONSE_TYPES, index=list(RESPONSE_TYPES).index(current),
+                          format_func=LABEL_TEXT.get, horizontal=True)
+            eng = st.checkbox("Engages with the defeat", value=bool(r.get("eff_engages")))
+            harm = st.checkbox("Cites an independent harm", value=bool(r.get("eff_harm")))
+            note = st.text_area("Note (optional)", max_chars=2000)
+            if st.form_submit_button("Save label"):
+                try:
+                    judge = set_human_label(store(), r["id"], st.session_state.get("reviewer", ""), rt, eng, harm, note)
+                except LabelError as exc:
+                    st.error(str(exc))
+                else:
+                    st.success(f"Saved as {judge}. It now outranks the model judges for this response.")
+                    st.rerun()

@@ -1,0 +1,104 @@
+"""Plotly figures: stacked label bars, family bars with intervals, and the heatmap grid."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from blindrefusal.grid import Cell
+from blindrefusal.metrics import RateSet
+from blindrefusal.stats import Rate
+
+from .labels import LABEL_COLORS, LABEL_TEXT
+
+
+def _hover(r: Rate) -> str:
+    if r.rate is None:
+        return "n = 0"
+    return f"{r.rate * 100:.1f}% ({r.lo * 100:.1f}–{r.hi * 100:.1f}), n = {r.n:,}"
+
+
+def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> go.Figure:
+    """One horizontal bar per item: helps / deflects / hard refusal shares, ordered as given."""
+    fig = go.Figure()
+    names = [name for name, _ in rows]
+    for label in ("helps", "deflects", "hard_refusal"):
+        rs = [getattr(rset, label) for _, rset in rows]
+        fig.add_bar(
+            y=names, x=[(r.rate or 0) * 100 for r in rs], orientation="h", name=LABEL_TEXT[label],
+            marker_color=LABEL_COLORS[label], text=[f"{(r.rate or 0) * 100:.0f}%" for r in rs], textposition="inside",
+            customdata=[_hover(r) for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack", title=title, xaxis=dict(title="% of judged responses on defeated rules", range=[0, 100]),
+                      yaxis=dict(autorange="reversed"), height=max(320, 26 * len(rows) + 120),
+                      legend=dict(orientation="h", y=1.02, x=0), margin=dict(l=10, r=10, t=50, b=40))
+    return fig
+
+
+def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate | None = None,
+              baseline_label: str = "control") -> go.Figure:
+    """Bars with 95% Wilson error bars; an optional dashed baseline (e.g. the control help rate)."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=[name for name, _, _ in items], y=[(r.rate or 0) * 100 for _, r, _ in items],
+        marker_color=[c for _, _, c in items],
+        error_y=dict(type="data", symmetric=False,
+                     array=[((r.hi or 0) - (r.rate or 0)) * 100 for _, r, _ in items],
+                     arrayminus=[((r.rate or 0) - (r.lo or 0)) * 100 for _, r, _ in items]),
+        text=[f"{(r.rate or 0) * 100:.1f}%" for _, r, _ in items], textposition="outside",
+        customdata=[_hover(r) for _, r, _ in items], hovertemplate="%{x}: %{customdata}<extra></extra>",
+    )
+    if baseline is not None and baseline.rate is not None:
+        fig.add_hline(y=baseline.rate * 100, line_dash="dash", line_color="#555",
+                      annotation_text=f"{baseline_label}: {_hover(baseline)}", annotation_position="top left")
+    fig.update_layout(title=title, yaxis=dict(title="%", range=[0, 100]), height=380, showlegend=False,
+                      margin=dict(l=10, r=10, t=50, b=40))
+    return fig
+
+
+def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row_labels: dict, col_labels: dict,
+            metric: str, metric_label: str) -> go.Figure:
+    """A 0–100% sequential scale (diverging for gaps); hover shows n and the interval; thin cells are faded and marked."""
+    index = {(c.row, c.col): c for c in cells}
+    z, text, hover = [], [], []
+    for r in rows:
+        zr, tr, hr = [], [], []
+        for c in cols:
+            cell = index.get((r, c))
+            if cell is None or cell.value is None:
+                zr.append(None)
+                tr.append("")
+                hr.append("no judged responses")
+                continue
+            v = cell.value * 100
+            zr.append(v)
+            unit = " pp" if metric == "gap" else "%"
+            tr.append(f"{v:+.0f}" if metric == "gap" else f"{v:.0f}")
+            extra = f"<br>control n = {cell.n_control:,}" if metric == "gap" else ""
+            thin = "<br><b>thin cell (n < 10)</b>" if cell.thin else ""
+            hr.append(f"{v:.1f}{unit} (95% CI {cell.lo * 100:.1f}–{cell.hi * 100:.1f})<br>n = {cell.n:,}{extra}{thin}"
+                      if cell.lo is not None else f"{v:.1f}{unit}<br>n = {cell.n:,}{extra}{thin}")
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    xs = [col_labels.get(c, c) for c in cols]
+    ys = [row_labels.get(r, r) for r in rows]
+    if metric == "gap":
+        scale = dict(colorscale="RdBu", zmid=0, zmin=-60, zmax=60)
+    else:
+        scale = dict(colorscale="YlOrRd" if metric in ("refusal", "hard_refusal", "blind", "deflects") else "Greens",
+                     zmin=0, zmax=100)
+    fig = go.Figure(go.Heatmap(z=z, x=xs, y=ys, text=text, texttemplate="%{text}", customdata=hover,
+                               hovertemplate="%{y} × %{x}<br>%{customdata}<extra></extra>", xgap=2, ygap=2,
+                               colorbar=dict(title=("pp" if metric == "gap" else "%")), **scale))
+    thin = [(col_labels.get(c.col, c.col), row_labels.get(c.row, c.row)) for c in cells if c.thin and c.value is not None
+            and c.row in rows and c.col in cols]
+    if thin:
+        fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers", name="thin cell (n < 10)",
+                        marker=dict(symbol="square-open", size=18, color="rgba(255,255,255,0.9)", line=dict(width=2)),
+                        hoverinfo="skip", showlegend=True)
+    fig.update_layout(title=metric_label, height=max(380, 28 * len(rows) + 160),
+                      xaxis=dict(side="top", tickangle=-40), yaxis=dict(autorange="reversed"),
+                      margin=dict(l=10, r=10, t=110, b=10), legend=dict(orientation="h", y=-0.05))
+    return fig

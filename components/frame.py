@@ -1,0 +1,42 @@
+"""The shared frame: sidebar status (store, keys, local model, reviewer) and the citation footer."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from blindrefusal import PAPER_CITATION, PAPER_URL, registry
+from db import queries
+
+from .state import store
+
+
+def sidebar_status() -> None:
+    with st.sidebar:
+        st.caption("Status")
+        try:
+            counts = queries.store_counts(store())
+        except Exception as exc:  # a broken store must not take the page down
+            st.error(f"Store unavailable: {exc}")
+            return
+        if counts["paper_responses"]:
+            st.markdown(f"**Store:** paper imported ({counts['paper_judged']:,} judged responses)")
+        else:
+            st.markdown("**Store:** paper not imported — browse pages show the shipped summary. "
+                        "Run `python -m blindrefusal import-paper` for cases and responses.")
+        if counts["live_runs"] or counts["spot_check_runs"]:
+            st.markdown(f"{counts['live_runs']} live runs · {counts['spot_check_runs']} spot-checks")
+        envs = sorted({p.key_env for p in registry.presets().values() if p.key_env})
+        present = [e for e in envs if os.environ.get(e)]
+        st.markdown("**Keys:** " + (", ".join(f"`{e}`" for e in present) if present else
+                                    "none set — the local model and the distilled judge still work"))
+        st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex",
+                      help="Labels you set on a response card are stored as judge `human:<name>`.")
+        st.caption("Label precedence: human › LLM judge › distilled judge")
+
+
+def citation_footer() -> None:
+    st.divider()
+    st.caption(f"Data and findings: {PAPER_CITATION} [{PAPER_URL}]({PAPER_URL}). "
+               "The release is used for research purposes; this app ships only derived counts.")

@@ -1,0 +1,64 @@
+"""One visual language for labels, numbers and models across pages."""
+
+from __future__ import annotations
+
+from blindrefusal import registry
+from blindrefusal.stats import Rate
+
+# helps = green, deflects = amber, hard refusal = red, unjudged/error = grey, blocked = purple
+LABEL_COLORS = {
+    "helps": "#2E9E5B",
+    "deflects": "#E6A117",
+    "hard_refusal": "#D1453B",
+    "unjudged": "#9E9E9E",
+    "error": "#9E9E9E",
+    "blocked": "#8E5BD0",
+}
+LABEL_TEXT = {"helps": "helps", "deflects": "deflects", "hard_refusal": "hard refusal",
+              "unjudged": "unjudged", "error": "error", "blocked": "blocked by filter"}
+_BADGE_COLOR = {"helps": "green", "deflects": "orange", "hard_refusal": "red", "unjudged": "gray",
+                "error": "gray", "blocked": "violet"}
+
+
+def outcome_of(status: str, response_type: str | None) -> str:
+    if status == "error":
+        return "error"
+    if status == "blocked":
+        return "blocked"
+    return response_type or "unjudged"
+
+
+def badge(outcome: str) -> str:
+    """Markdown badge (Streamlit's :color-badge[...] syntax, no HTML)."""
+    return f":{_BADGE_COLOR.get(outcome, 'gray')}-badge[{LABEL_TEXT.get(outcome, outcome)}]"
+
+
+def engagement_badge(engages: bool | None) -> str:
+    if engages is None:
+        return ""
+    return ":blue-badge[engages]" if engages else ":gray-badge[no engagement]"
+
+
+def harm_flag(harm: bool | None) -> str:
+    return ":red[⚑ independent harm]" if harm else ""
+
+
+def fmt_rate(r: Rate) -> str:
+    return r.fmt()
+
+
+def pct(r: Rate) -> str:
+    return "—" if r.rate is None else f"{r.rate * 100:.1f}%"
+
+
+def ci(r: Rate) -> str:
+    return "" if r.rate is None else f"95% CI {r.lo * 100:.1f}–{r.hi * 100:.1f}, n = {r.n:,}"
+
+
+def model_name(key: str, sample_n: int | None = None) -> str:
+    name = registry.display_name(key)
+    return f"{name} (spot-check, n = {sample_n})" if sample_n else name
+
+
+def model_color(key: str) -> str:
+    return registry.color(key)

@@ -1,0 +1,82 @@
+"""Cases: filter and search the paper's cases; a case's detail shows every model's judged response."""
+
+import streamlit as st
+
+from blindrefusal import registry, taxonomy
+from components.cards import response_card
+from components.labels import LABEL_TEXT
+from components.scenario import scenario_view
+from components.state import index_of, paper_imported, qp, qp_list, set_qp, store
+from db import queries as q
+
+st.title("Cases")
+if not paper_imported():
+    st.info("No cases in the store yet. Import the paper's release: "
+            "`BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper` (or `make run` with BR_DATA_SOURCE set).")
+    st.stop()
+engine = store()
+
+case_key = qp("case")
+if case_key:
+    case = q.get_case(engine, case_key)
+    if st.button("← Back to the list"):
+        set_qp("case", None)
+        st.rerun()
+    if case is None:
+        st.error(f"No case with id {case_key!r}.")
+        st.stop()
+    st.subheader(case["key"])
+    scenario_view(case)
+    responses = q.responses_for(engine, case_id=case["id"])
+    st.subheader(f"Responses ({len(responses)})")
+    if not responses:
+        st.info("No responses stored for this case.")
+    counts = {}
+    for r in responses:
+        counts[r.get("eff_response_type") or "unjudged"] = counts.get(r.get("eff_response_type") or "unjudged", 0) + 1
+    st.caption(" · ".join(f"{LABEL_TEXT.get(k, k)}: {v}" for k, v in counts.items()))
+    order = {"helps": 0, "deflects": 1, "hard_refusal": 2}
+    responses.sort(key=lambda r: (r["source"] != "paper", order.get(r.get("eff_response_type") or "", 3), r["model_name"]))
+    cols = st.columns(2)
+    for i, r in enumerate(responses):
+        with cols[i % 2]:
+            label = f" ({r['source'].replace('_', '-')} run {r['run_id']})" if r["source"] != "paper" else ""
+            response_card({**r, "model_name": r["model_name"] + label}, key=f"r{r['id']}")
+    st.stop()
+
+c1, c2, c3 = st.columns(3)
+fam_opts = list(taxonomy.FAMILIES)
+families = c1.multiselect("Family", fam_opts, default=[f for f in qp_list("family") if f in fam_opts],
+                          format_func=taxonomy.family_label, placeholder="all")
+sub_opts = [s for f in (families or fam_opts) for s in taxonomy.subtypes(f)]
+subtypes = c2.multiselect("Subtype", sub_opts, default=[s for s in qp_list("subtype") if s in sub_opts],
+                          format_func=lambda s: s.replace("_", " "), placeholder="all")
+auth_opts = taxonomy.authority_types()
+authorities = c3.multiselect("Authority", auth_opts, default=[a for a in qp_list("authority") if a in auth_opts],
+                             format_func=taxonomy.authority_label, placeholder="all")
+d1, d2, d3 = st.columns([2, 1, 1])
+search = d1.text_input("Search rule, facts and query", value=qp("q", "") or "", max_chars=200)
+model_opts = [""] + q.models_present(engine, ["paper"])
+label_model = d2.selectbox("Model", model_opts, index=index_of(model_opts, qp("lm", "")),
+                           format_func=lambda m: "any model" if not m else registry.display_name(m))
+label_opts = ["", "helps", "deflects", "hard_refusal"]
+label = d3.selectbox("…whose label is", label_opts, index=index_of(label_opts, qp("label", "")),
+                     format_func=lambda v: "any label" if not v else LABEL_TEXT[v], disabled=not label_model)
+for name, value in (("family", families), ("subtype", subtypes), ("authority", authorities), ("q", search.strip()),
+                    ("lm", label_model), ("label", label if label_model else "")):
+    set_qp(name, value)
+
+cases, total = q.find_cases(engine, families=families, subtypes=subtypes, authorities=authorities, search=search,
+                            label_model=label_model or None, label=label or None, limit=300)
+st.caption(f"{total:,} cases match" + (" (showing the first 300)" if total > 300 else "") + ". Select a row to open it.")
+if not cases:
+    st.info("No case matches these filters. Clear a filter or the search.")
+    st.stop()
+table = [{"case": c["key"], "family": taxonomy.family_label(c["family"]), "subtype": c["subtype"].replace("_", " "),
+          "authority": taxonomy.authority_label(c["authority_type"]), "dual-use": "yes" if c["dual_use"] else "",
+          "rule": c["rule"][:140]} for c in cases]
+event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="case_table",
+                     column_config={"rule": st.column_config.TextColumn(width="large")})
+if event.selection.rows:
+    set_qp("case", table[event.selection.rows[0]]["case"])
+    st.rerun()

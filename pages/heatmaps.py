@@ -1,0 +1,117 @@
+"""Heatmaps: any two dimensions × a metric, with intervals, thin-cell marks, drill-down and CSV download."""
+
+import pandas as pd
+import streamlit as st
+
+from blindrefusal import taxonomy
+from blindrefusal.grid import build_cells
+from blindrefusal.metrics import METRICS
+from components import charts
+from components.dims import DIM_LABELS, GRID_DIMS, value_label, value_order
+from components.state import browse_engine, index_of, qp, qp_list, set_qp
+from components.tables import cases_with_labels
+from db import queries as q
+
+engine, summary_only = browse_engine()
+st.title("Heatmaps")
+st.caption("Pick two dimensions and a metric. Every cell shows its rate; hover for n and the 95% Wilson interval. "
+           "Cells with fewer than 10 responses are outlined as thin.")
+if summary_only:
+    st.info("Showing the shipped summary (counts only): secondary dimensions and drill-down need the full release. "
+            "Run `python -m blindrefusal import-paper`.")
+
+c1, c2, c3 = st.columns(3)
+row_dim = c1.selectbox("Rows", GRID_DIMS, index=index_of(GRID_DIMS, qp("rows", "model")), format_func=DIM_LABELS.get)
+col_choices = [d for d in GRID_DIMS if d != row_dim]
+col_dim = c2.selectbox("Columns", col_choices, index=index_of(col_choices, qp("cols", "family")), format_func=DIM_LABELS.get)
+metric_keys = list(METRICS)
+metric = c3.selectbox("Metric", metric_keys, index=index_of(metric_keys, qp("metric", "refusal")), format_func=METRICS.get)
+
+with st.expander("Filters", expanded=bool(qp_list("model") or qp_list("family") or qp("dual") or qp_list("source"))):
+    f1, f2, f3, f4 = st.columns(4)
+    dual_opts = ["all", "exclude", "only"]
+    dual = f1.radio("Dual-use cases", dual_opts, index=index_of(dual_opts, qp("dual", "all")), horizontal=True,
+                    help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate flag).")
+    all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
+    sources = f2.multiselect("Source", all_sources, default=[s for s in qp_list("source") if s in all_sources] or ["paper"])
+    fam_opts = list(taxonomy.FAMILIES)
+    default_fams = [f for f in qp_list("family") if f in fam_opts]
+    families = f3.multiselect("Families", fam_opts, default=default_fams, format_func=taxonomy.family_label,
+                              placeholder="all families")
+    all_models = q.models_present(engine, sources or None)
+    models = f4.multiselect("Models", all_models, default=[m for m in qp_list("model") if m in all_models],
+                            format_func=lambda m: value_label("model", m), placeholder="all models")
+    judges = ["(precedence)"] + q.judges_present(engine)
+    judge = st.selectbox("Labels from", judges, index=index_of(judges, qp("judge", "(precedence)")),
+                         help="Default: each response's label by precedence human › LLM judge › distilled. "
+                              "Or use one judge only.")
+
+set_qp("rows", row_dim)
+set_qp("cols", col_dim)
+set_qp("metric", metric)
+set_qp("dual", None if dual == "all" else dual)
+set_qp("source", None if sources == ["paper"] else sources)
+set_qp("family", families)
+set_qp("model", models)
+set_qp("judge", None if judge == "(precedence)" else judge)
+
+fam_filter = list(families) or None
+if metric == "gap":
+    fam_filter = sorted(set(families or taxonomy.DEFEATED_FAMILIES) | {"control"})
+filters = q.Filters(sources=sources or None, models=models or None, families=fam_filter,
+                    dual_use={"all": None, "exclude": False, "only": True}[dual])
+rows = q.aggregate(engine, [row_dim, col_dim], filters, None if judge == "(precedence)" else judge)
+if metric == "gap" and "family" in (row_dim, col_dim):
+    st.warning("The gap compares each cell with control cases of the same cell; pick dimensions other than family.")
+cells = build_cells(rows, row_dim, col_dim, metric)
+if metric == "gap":
+    cells = [c for c in cells if c.n_control and c.n]
+if not cells:
+    st.info("No judged responses match these filters. Widen the filters, or import the paper.")
+    st.stop()
+
+row_vals = value_order(row_dim, {c.row for c in cells})
+col_vals = value_order(col_dim, {c.col for c in cells})
+if row_dim == "model":  # models read best sorted by the metric
+    means = {r: [c.value for c in cells if c.row == r and c.value is not None] for r in row_vals}
+    row_vals.sort(key=lambda r: -(sum(means[r]) / len(means[r]) if means[r] else 0))
+row_labels = {v: value_label(row_dim, v) for v in row_vals}
+col_labels = {v: value_label(col_dim, v) for v in col_vals}
+st.plotly_chart(charts.heatmap(cells, row_vals, col_vals, row_labels, col_labels, metric,
+                               f"{METRICS[metric]} — {DIM_LABELS[row_dim]} × {DIM_LABELS[col_dim]}"), width="stretch")
+
+grid = pd.DataFrame([{DIM_LABELS[row_dim]: row_labels.get(c.row, c.row), DIM_LABELS[col_dim]: col_labels.get(c.col, c.col),
+                      row_dim + "_key": c.row, col_dim + "_key": c.col, "metric": metric, "value": c.value,
+                      "ci_low": c.lo, "ci_high": c.hi, "n": c.n, **({"n_control": c.n_control} if metric == "gap" else {})}
+                     for c in cells])
+st.download_button("Download grid (CSV)", grid.to_csv(index=False).encode(), f"heatmap_{row_dim}_x_{col_dim}_{metric}.csv",
+                   "text/csv")
+
+st.subheader("Drill down into a cell")
+p1, p2 = st.columns(2)
+cell_r = p1.selectbox(DIM_LABELS[row_dim], [""] + row_vals, index=index_of([""] + row_vals, qp("cell_r", "")),
+                      format_func=lambda v: "— pick —" if v == "" else row_labels.get(v, v))
+cell_c = p2.selectbox(DIM_LABELS[col_dim], [""] + col_vals, index=index_of([""] + col_vals, qp("cell_c", "")),
+                      format_func=lambda v: "— pick —" if v == "" else col_labels.get(v, v))
+set_qp("cell_r", cell_r)
+set_qp("cell_c", cell_c)
+if cell_r and cell_c:
+    cell = next((c for c in cells if c.row == cell_r and c.col == cell_c), None)
+    if cell is not None and cell.value is not None:
+        unit = "pp" if metric == "gap" else "%"
+        st.markdown(f"**{row_labels[cell_r]} × {col_labels[cell_c]}** — {METRICS[metric]}: "
+                    f"{cell.value * 100:.1f}{unit} (95% CI {cell.lo * 100:.1f}–{cell.hi * 100:.1f}), n = {cell.n:,}")
+    if summary_only:
+        st.info("Drill-down needs the full release: run `python -m blindrefusal import-paper` "
+                "(set BR_DATA_SOURCE to a directory, zip or URL of the release).")
+    else:
+        conds = {row_dim: cell_r, col_dim: cell_c}
+        drill_filters = q.Filters(sources=filters.sources, models=filters.models, dual_use=filters.dual_use,
+                                  families=list(families) or None)
+        cases = q.cell_cases(engine, conds, drill_filters)
+        st.caption(f"{len(cases)} cases in this cell; each column is one model's label. Select a row to open the case.")
+        picked = cases_with_labels(cases, key="cell_cases")
+        if picked:
+            st.switch_page("pages/cases.py", query_params={"case": picked})
+else:
+    st.caption("Pick a row and a column value to list the cases in that cell.")

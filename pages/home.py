@@ -1,0 +1,70 @@
+"""Home: the paper's headline numbers, per-model and per-family views, and what blind refusal is."""
+
+import streamlit as st
+
+from blindrefusal import PAPER_CITATION, PAPER_URL, taxonomy
+from blindrefusal.metrics import help_gap, rates
+from components import charts
+from components.labels import ci, model_color, model_name, pct
+from components.state import browse_engine
+from db import queries as q
+
+engine, summary_only = browse_engine()
+
+st.title("Blind Refusal Explorer")
+st.markdown(
+    "Safety-trained language models usually decline to help someone get around a rule — even when the rule "
+    "has no claim on them: the authority behind it is **illegitimate**, its content is **unjust or absurd**, it is "
+    "**applied unfairly**, or the person's circumstances **justify an exception**. The paper calls this *blind "
+    "refusal*. Models often notice the problem with the rule, say so, and still decline. This app lets you browse "
+    "the paper's judged responses, run your own scenarios against live models, and spot-check a new model."
+)
+st.caption(f"Source: {PAPER_CITATION} [{PAPER_URL}]({PAPER_URL})")
+if summary_only:
+    st.info("Showing the shipped summary of the paper (counts only). Import the release for cases and "
+            "responses: `BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper`.")
+
+totals = q.totals(engine, q.Filters(sources=["paper"]))
+d, c = rates(totals["defeated"]), rates(totals["control"])
+if not d.n:
+    st.warning("The store holds no judged paper responses yet. Run `make run` with BR_DATA_SOURCE set, "
+               "or `python -m blindrefusal import-paper`.")
+    st.stop()
+
+cols = st.columns(4)
+cols[0].metric("Refusal on defeated rules", pct(d.refusal), help="deflects + hard refusal")
+cols[0].caption(ci(d.refusal))
+cols[1].metric("Engages with the defeat", pct(d.engages))
+cols[1].caption(ci(d.engages))
+cols[2].metric("Engages, among refusals", pct(d.engaged_among_refusals),
+               help="Refused although the response treated the rule's claim as open")
+cols[2].caption(ci(d.engaged_among_refusals))
+cols[3].metric("Help rate on control (just) rules", pct(c.helps), help="The baseline: here declining is right")
+cols[3].caption(ci(c.helps))
+gap = help_gap(totals["defeated"], totals["control"])
+st.markdown(f"Help-rate gap, defeated − control: **{gap['diff'] * 100:+.1f} pp** "
+            f"(95% CI {gap['lo'] * 100:+.1f} to {gap['hi'] * 100:+.1f}). Models do discriminate — just not much.")
+
+st.subheader("Models on defeated rules")
+by_model = q.aggregate(engine, ["model", "source"], q.Filters(sources=["paper", "spot_check"], families=list(taxonomy.DEFEATED_FAMILIES)))
+rows = []
+for r in by_model:
+    rs = rates(r["counts"])
+    sample_n = rs.n if r["source"] == "spot_check" else None
+    rows.append((model_name(r["model"], sample_n), rs))
+rows.sort(key=lambda x: -(x[1].helps.rate or 0))
+st.plotly_chart(charts.stacked_label_bars(rows, "Sorted by help rate; hover for n and 95% intervals"), width="stretch")
+if any("spot-check" in name for name, _ in rows):
+    st.caption("Spot-check rows are a stratified sample of the paper's cases (n shown), not the full set.")
+
+st.subheader("Help rate by defeat family")
+fam = q.by_dimension(engine, "family", q.Filters(sources=["paper"]))
+items = []
+for f in taxonomy.DEFEATED_FAMILIES:
+    if f in fam:
+        items.append((taxonomy.family_label(f), rates(fam[f]["defeated"]).helps, "#2E9E5B"))
+base = rates(fam["control"]["control"]).helps if "control" in fam else None
+st.plotly_chart(charts.rate_bars(items, "Help rate on defeated rules, with the control baseline", base,
+                                 "control help rate"), width="stretch")
+st.caption("Error bars are 95% Wilson intervals. The dashed line is the help rate when the rule is just — "
+           "where declining is the right answer.")
