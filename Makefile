@@ -1,7 +1,10 @@
 # `make run` and `make test` set up everything on a fresh machine.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt Makefile | cksum | cut -d' ' -f1)
+# llama.cpp is compiled on install: a portable AVX2 build (a -march=native build can use AMX/AVX-512
+# paths that crash on some virtual machines). pip caches the wheel, so this happens once per machine.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
 .PHONY: run test setup store bench clean-store
 

@@ -12,6 +12,10 @@ PAGES = {
         st.Page("pages/heatmaps.py", title="Heatmaps", icon="🗺️", url_path="heatmaps"),
         st.Page("pages/cases.py", title="Cases", icon="📂", url_path="cases"),
     ],
+    "Live": [
+        st.Page("pages/compose.py", title="Live lab", icon="🧪", url_path="live"),
+        st.Page("pages/history.py", title="History", icon="🕘", url_path="history"),
+    ],
 }
 
 nav = st.navigation(PAGES)

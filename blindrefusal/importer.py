@@ -10,7 +10,7 @@ from .release import Release, read_release
 ProgressFn = Callable[[int, int, str], None]
 
 
-def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict]]:
     """Turn a parsed release into row dicts for db.writes.import_paper."""
     dual = {}
     for r in rel.responses:
@@ -47,7 +47,11 @@ def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list
         "case_key": e.case_id, "model_key": e.model_slug, "evaluator": e.evaluator, "response_type": e.response_type,
         "engages_with_defeat": e.engages_with_defeat, "independent_harm": e.independent_harm, "reasoning": e.reasoning,
     } for e in rel.evaluations if e.case_id in known]
-    return cases, models, responses, judgments
+    reviews = [{
+        "case_key": r.case_id, "model_key": r.model_slug, "reviewer": r.reviewer, "response_type": r.response_type,
+        "engages_with_defeat": r.engages_with_defeat, "independent_harm": r.independent_harm, "note": r.note,
+    } for r in rel.reviewer_labels if r.case_id in known and r.model_slug in rel.models]
+    return cases, models, responses, judgments, reviews
 
 
 def import_paper(source: str, engine=None, progress: ProgressFn | None = None) -> dict:
@@ -56,6 +60,6 @@ def import_paper(source: str, engine=None, progress: ProgressFn | None = None) -
     from db.writes import import_paper as write_paper
 
     rel = read_release(source, progress=progress)
-    cases, models, responses, judgments = release_rows(rel)
+    cases, models, responses, judgments, reviews = release_rows(rel)
     engine = engine or get_engine()
-    return write_paper(engine, cases, models, responses, judgments)
+    return write_paper(engine, cases, models, responses, judgments, reviews)

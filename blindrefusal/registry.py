@@ -54,6 +54,11 @@ def provider_color(provider: str) -> str:
     return _raw()["providers"].get(provider, _raw()["providers"]["other"])["color"]
 
 
+def provider_cap(provider: str) -> int:
+    """The most concurrent requests a spot-check may send to one provider (the local server: one)."""
+    return int(_raw()["providers"].get(provider, _raw()["providers"]["other"]).get("max_concurrency", 32))
+
+
 @lru_cache(maxsize=1)
 def presets() -> dict[str, ModelSpec]:
     out = {}

@@ -91,12 +91,26 @@ class PaperModel:
 
 
 @dataclass
+class ReviewerLabel:
+    """One of the paper's human reviewers labelling one judged response (human_validation/eval_reviews.json)."""
+
+    case_id: str
+    model_slug: str
+    reviewer: str
+    response_type: str
+    engages_with_defeat: bool
+    independent_harm: bool
+    note: str
+
+
+@dataclass
 class Release:
     source: str
     cases: list[PaperCase] = field(default_factory=list)
     responses: list[PaperResponse] = field(default_factory=list)
     evaluations: list[PaperEvaluation] = field(default_factory=list)
     models: dict[str, PaperModel] = field(default_factory=dict)
+    reviewer_labels: list[ReviewerLabel] = field(default_factory=list)
 
 
 class _Files:
@@ -319,7 +333,29 @@ def _read(files: _Files, progress: ProgressFn | None) -> Release:
             except (KeyError, TypeError, AttributeError) as exc:
                 raise ReleaseError(f"{path}: evaluation is missing field {exc}") from exc
         tick(path)
+    if "eval_reviews.json" in files.list("human_validation"):
+        rel.reviewer_labels = _reviewer_labels(files.read_json("human_validation/eval_reviews.json"))
     return rel
+
+
+def _reviewer_labels(doc: Any) -> list[ReviewerLabel]:
+    path = "human_validation/eval_reviews.json"
+    if not isinstance(doc, dict):
+        raise ReleaseError(f"{path}: expected an object keyed by <case_id>__<model_slug>")
+    out = []
+    for key, reviewers in doc.items():
+        case_id, sep, slug = key.rpartition("__")
+        if not sep or not isinstance(reviewers, dict):
+            raise ReleaseError(f"{path}: malformed entry {key[:60]!r}")
+        for reviewer, lab in reviewers.items():
+            rt = (lab or {}).get("human_response_type")
+            if rt not in taxonomy.RESPONSE_TYPES:
+                continue  # an unfinished review
+            out.append(ReviewerLabel(case_id=case_id, model_slug=slug, reviewer=reviewer, response_type=rt,
+                                     engages_with_defeat=_yes_no(lab.get("human_engages_with_defeat")),
+                                     independent_harm=_yes_no(lab.get("human_independent_harm")),
+                                     note=str(lab.get("human_notes") or "")))
+    return out
 
 
 def iter_human_validation(source: str) -> Iterator[tuple[str, dict]]:

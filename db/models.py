@@ -11,8 +11,9 @@ from sqlmodel import Field, SQLModel
 
 SCHEMA_VERSION = 1
 
-# Higher wins when a response has several judgments (ties: the newest).
-JUDGE_PRECEDENCE = {"human": 3, "llm": 2, "paper": 2, "distilled": 1}
+# Higher wins when a response has several judgments (ties: the newest). The paper's own human
+# reviewers ("reviewer") are kept for agreement statistics only and never change a label.
+JUDGE_PRECEDENCE = {"human": 3, "llm": 2, "paper": 2, "distilled": 1, "reviewer": 0}
 
 
 def utcnow() -> datetime:

@@ -239,8 +239,9 @@ def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None
         params["rid"] = run_id
     if response_ids is not None:
         where.append(_in("r.id", response_ids, "i", params))
-    sql = f"""SELECT r.*, m.key AS model_key, m.display_name AS model_name, m.provider AS provider
-              FROM response r JOIN model_config m ON m.id = r.model_config_id
+    sql = f"""SELECT r.*, m.key AS model_key, m.display_name AS model_name, m.provider AS provider,
+                     c.key AS case_key, c.family AS family
+              FROM response r JOIN model_config m ON m.id = r.model_config_id JOIN "case" c ON c.id = r.case_id
               WHERE {' AND '.join(where) or '1 = 1'} ORDER BY r.id"""
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(text(sql), params)]

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from .models import JUDGE_PRECEDENCE, Case, Judgment, ModelConfig, Response, Run, utcnow
 
 PAPER_JUDGE = "gpt-5.4 (paper)"
+REVIEWER_PREFIX = "reviewer:"  # the paper's human validators, e.g. "reviewer:lorenzo (paper)"
 DIMENSION_COLUMNS = (
     "kind_of_rule", "harm_to_others", "legality", "stakes_if_caught",
     "compliance_ecology", "user_positionality", "evasion_type",
@@ -134,7 +135,8 @@ def _judgment_values(response_id: int, j: JudgmentRow) -> dict:
 
 
 def import_paper(engine: Engine, cases: Sequence[dict], models: Sequence[dict], responses: Sequence[dict],
-                 judgments: Sequence[dict], progress: Callable[[str], None] | None = None) -> dict:
+                 judgments: Sequence[dict], reviews: Sequence[dict] = (),
+                 progress: Callable[[str], None] | None = None) -> dict:
     """Atomically (one transaction) replace the paper's responses and paper judgments.
 
     Idempotent: cases and models are upserted by key, paper responses are matched on
@@ -186,11 +188,21 @@ def import_paper(engine: Engine, cases: Sequence[dict], models: Sequence[dict], 
                 judge=PAPER_JUDGE, judge_kind="paper", judge_version=j.get("evaluator", ""),
                 response_type=j["response_type"], engages_with_defeat=j["engages_with_defeat"],
                 independent_harm=j["independent_harm"], reasoning=j.get("reasoning", ""))))
+        n_paper_judgments = len(rows)
+        conn.execute(delete(Judgment).where(Judgment.judge_kind == "reviewer"))
+        for rv in reviews:
+            rid = resp_ids.get((case_ids[rv["case_key"]], model_ids[rv["model_key"]]))
+            if rid is not None:
+                rows.append(_judgment_values(rid, JudgmentRow(
+                    judge=f"{REVIEWER_PREFIX}{rv['reviewer']} (paper)", judge_kind="reviewer", judge_version="paper",
+                    response_type=rv["response_type"], engages_with_defeat=rv["engages_with_defeat"],
+                    independent_harm=rv["independent_harm"], reasoning=rv.get("note", ""), note=rv.get("note", ""))))
         if rows:
             conn.execute(insert(Judgment), rows)
         say("labels")
         refresh_effective_labels(conn, run_id=run_id)
-    return {"run_id": run_id, "cases": len(case_ids), "responses": len(resp_ids), "judgments": len(rows)}
+    return {"run_id": run_id, "cases": len(case_ids), "responses": len(resp_ids), "judgments": n_paper_judgments,
+            "reviewer_labels": len(rows) - n_paper_judgments}
 
 
 def create_run(engine: Engine, kind: str, label: str = "", case_id: int | None = None,

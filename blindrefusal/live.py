@@ -1,0 +1,143 @@
+"""One live run: a scenario to several models at once, each answer judged as it lands, then one
+batched write of the run, its responses and judgments. The same path serves the page and `ask`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .judges import JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_row
+from .registry import ModelSpec
+from .runner import CallResult, EventFn, RunSettings, fan_out, ready
+from .scenario import Scenario
+
+
+@dataclass
+class LiveAnswer:
+    call: CallResult
+    verdict: JudgeResult | None  # None: nothing to judge (error / blocked)
+    response_id: int | None = None
+
+
+@dataclass
+class LiveRun:
+    run_id: int
+    case_key: str
+    judge_name: str
+    answers: list[LiveAnswer]
+
+    def summary(self) -> str:
+        """e.g. '4 of 6 models refused; 3 of those engaged with the defeat'."""
+        judged = [a.verdict for a in self.answers if isinstance(a.verdict, Verdict)]
+        refused = [v for v in judged if v.response_type != "helps"]
+        engaged = [v for v in refused if v.engages_with_defeat]
+        failed = sum(1 for a in self.answers if a.call.status != "ok")
+        unjudged = sum(1 for a in self.answers if a.call.status == "ok" and not isinstance(a.verdict, Verdict))
+        text = f"{len(refused)} of {len(judged)} judged models refused; {len(engaged)} of those engaged with the defeat"
+        if failed:
+            text += f"; {failed} failed or blocked"
+        if unjudged:
+            text += f"; {unjudged} unjudged"
+        return text
+
+
+def case_for(engine, scenario: Scenario) -> tuple[int, str]:
+    """The paper case when the scenario is unchanged from it, else a stored custom case (deduplicated by content)."""
+    from db import queries, writes
+
+    if scenario.paper_case_id:
+        case = queries.get_case(engine, scenario.paper_case_id)
+        if case and case["user_query"] == scenario.user_query and case["rule"] == scenario.rule \
+                and case["defeat_condition"] == scenario.defeat_condition and case["authority_type"] == scenario.authority_type:
+            return case["id"], case["key"]
+    row = scenario.case_row()
+    return writes.save_custom_case(engine, row), row["key"]
+
+
+def judge_input(scenario: Scenario, text: str) -> JudgeInput:
+    return JudgeInput(user_query=scenario.user_query, response=text, rule=scenario.rule,
+                      defeat_condition=scenario.defeat_condition)
+
+
+async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None = None,
+                   on_event: EventFn | None = None, settings: RunSettings | None = None) -> LiveRun:
+    from db import queries, writes
+
+    judge = get_judge(judge_name)
+    case_id, case_key = case_for(engine, scenario)
+    specs = [ready(s) for s in specs]
+    model_rows = [{"key": s.key, "display_name": s.display_name, "litellm_model": s.litellm_model,
+                   "provider": s.provider, "params": s.params, "source": "live"} for s in specs]
+    known = queries.model_ids(engine)
+    missing = [m for m in model_rows if m["key"] not in known]
+    if missing:
+        with engine.begin() as conn:
+            known = writes.upsert_models(conn, missing)
+    run_id = writes.create_run(engine, "live", label=scenario.user_query[:80], case_id=case_id, status="running",
+                               params={"models": [s.key for s in specs], "judge": judge.name,
+                                       "temperature": {s.key: s.temperature for s in specs}})
+    verdicts: dict[str, JudgeResult | None] = {}
+
+    async def judge_one(res: CallResult) -> None:
+        if res.status != "ok":
+            verdicts[res.model_key] = None
+            return
+        verdicts[res.model_key] = (await judge_all(judge, [judge_input(scenario, res.text)]))[0]
+        if on_event:
+            on_event(res.model_key, "judged", verdicts[res.model_key])
+
+    results = await fan_out(specs, scenario.user_query, on_event, settings, on_result=judge_one)
+    answers = [LiveAnswer(r, verdicts.get(r.model_key)) for r in results]
+    ids = {s.key: known[s.key] for s in specs}
+    rows = [writes.ResponseRow(
+        case_id=case_id, model_config_id=ids[a.call.model_key], text=a.call.text, status=a.call.status,
+        error=a.call.error, latency_ms=a.call.latency_ms, ttft_ms=a.call.ttft_ms, prompt_tokens=a.call.prompt_tokens,
+        completion_tokens=a.call.completion_tokens, cost_usd=a.call.cost_usd, attempts=a.call.attempts,
+        judgment=judgment_row(judge, a.verdict) if a.verdict is not None else None) for a in answers]
+    for a, rid in zip(answers, writes.save_responses(engine, run_id, "live", rows)):
+        a.response_id = rid
+    writes.set_run_status(engine, run_id, "done")
+    return LiveRun(run_id=run_id, case_key=case_key, judge_name=judge.name, answers=answers)
+
+
+def answer_json(a: LiveAnswer, judge_name: str) -> dict[str, Any]:
+    """The `ask --json` shape for one model."""
+    v = a.verdict
+    return {
+        "model": a.call.model_key, "status": a.call.status, "text": a.call.text, "error": a.call.error,
+        "latency_ms": a.call.latency_ms, "ttft_ms": a.call.ttft_ms, "prompt_tokens": a.call.prompt_tokens,
+        "completion_tokens": a.call.completion_tokens, "cost_usd": a.call.cost_usd, "attempts": a.call.attempts,
+        "judgment": ({"judge": judge_name, "response_type": v.response_type, "engages_with_defeat": v.engages_with_defeat,
+                      "independent_harm": v.independent_harm, "reasoning": v.reasoning}
+                     if isinstance(v, Verdict) else
+                     {"judge": judge_name, "error": v.error} if v is not None else None),
+    }
+
+
+async def rejudge(engine, response_ids: list[int] | None = None, judge_name: str | None = None,
+                  limit: int = 10_000) -> dict:
+    """Judge stored responses (given ids, or every unjudged ok response). Failures stay unjudged."""
+    from db import queries, writes
+
+    judge = get_judge(judge_name)
+    if response_ids is None:
+        rows = queries.unjudged_responses(engine, limit=limit)
+    else:
+        rows = []
+        for r in queries.responses_for(engine, response_ids=response_ids):
+            case = queries.get_case_by_id(engine, r["case_id"]) or {}
+            rows.append({"id": r["id"], "text": r["text"], "user_query": case.get("user_query", ""),
+                         "rule": case.get("rule", ""), "defeat_condition": case.get("defeat_condition", "")})
+        rows = [r for r in rows if r["text"]]
+    inputs = [JudgeInput(user_query=r["user_query"] or "", response=r["text"] or "", rule=r["rule"] or "",
+                         defeat_condition=r["defeat_condition"] or "") for r in rows]
+    results = await judge_all(judge, inputs)
+    writes.add_judgments(engine, [(r["id"], judgment_row(judge, res)) for r, res in zip(rows, results)])
+    ok = sum(1 for res in results if isinstance(res, Verdict))
+    return {"judge": judge.name, "judged": ok, "failed": len(results) - ok}
+
+
+def load_scenario_file(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)

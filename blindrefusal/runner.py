@@ -1,0 +1,322 @@
+"""Query models through litellm: concurrent streaming fan-out, timeouts, retries with back-off,
+an adaptive concurrency limit for large runs, and one outcome per model (ok / error / blocked).
+
+litellm is imported lazily, once, on first use (its import costs seconds)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from .registry import ModelSpec
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+_litellm = None
+
+
+def litellm_module():
+    """Import litellm once per process with network-free, quiet, fallback-free settings."""
+    global _litellm
+    if _litellm is None:
+        import litellm
+
+        litellm.suppress_debug_info = True
+        litellm.drop_params = True  # unsupported params (e.g. reasoning_effort) are dropped, not fatal
+        litellm.set_verbose = False
+        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        _litellm = litellm
+    return _litellm
+
+
+@dataclass
+class CallResult:
+    model_key: str
+    status: str = "ok"  # ok | error | blocked
+    text: str = ""
+    error: str | None = None
+    finish_reason: str | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None  # None: unknown (local or unpriced model)
+    attempts: int = 0
+    started: float = 0.0  # time.monotonic() of the first attempt
+    ended: float = 0.0
+    retry_statuses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSettings:
+    timeout_s: float = 120.0  # per attempt, whole stream
+    max_retries: int = 3
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 20.0
+
+
+# (model_key, event, payload): "start" | "token" (text so far) | "retry" (message) | "done" (CallResult)
+EventFn = Callable[[str, str, Any], None]
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None, rate_limited: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.rate_limited = rate_limited
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    resp = getattr(exc, "response", None)
+    headers = getattr(resp, "headers", None) or getattr(exc, "headers", None) or {}
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _classify(exc: BaseException) -> tuple[str, bool]:
+    """(user-facing message, retryable). Auth and bad requests are final; 429, 5xx, timeouts retry."""
+    lm = litellm_module()
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    text = str(exc).split("\n")[0][:300]
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) or isinstance(exc, lm.Timeout):
+        return "timed out", True
+    if "MidStream" in name or "MidStream" in text:
+        return "the stream broke off mid-answer", True
+    if isinstance(exc, lm.RateLimitError) or status == 429:
+        return f"rate limited (429): {text}", True
+    if isinstance(exc, lm.ContentPolicyViolationError):
+        return f"content policy: {text}", False
+    if isinstance(exc, (lm.AuthenticationError, lm.PermissionDeniedError)):
+        return f"authentication failed: {text}", False
+    if isinstance(exc, (lm.BadRequestError, lm.NotFoundError, lm.UnprocessableEntityError)):
+        return f"bad request: {text}", False
+    if isinstance(exc, (lm.InternalServerError, lm.ServiceUnavailableError, lm.BadGatewayError, lm.APIConnectionError)):
+        return f"provider error ({status or name}): {text}", True
+    if isinstance(status, int) and status >= 500:
+        return f"provider error ({status}): {text}", True
+    if isinstance(exc, lm.APIError):
+        return f"provider error ({status or name}): {text}", True
+    return f"{name}: {text}", False
+
+
+def _cost(spec: ModelSpec, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
+    if spec.local or spec.api_base or prompt_tokens is None or completion_tokens is None:
+        return None
+    try:
+        p, c = litellm_module().cost_per_token(model=spec.litellm_model, prompt_tokens=prompt_tokens,
+                                               completion_tokens=completion_tokens)
+        return float(p + c)
+    except Exception:  # litellm raises for unknown models: the cost is unknown, not zero
+        return None
+
+
+def ready(spec: ModelSpec) -> ModelSpec:
+    """Resolve where a model is served: the local preset gets the (started-on-demand) local server."""
+    if spec.local and not spec.api_base:
+        from dataclasses import replace
+
+        from .local_model import ensure_local_model
+
+        return replace(spec, api_base=ensure_local_model())
+    return spec
+
+
+def completion_kwargs(spec: ModelSpec, prompt: str) -> dict:
+    """The paper's setting: the user query alone (no system prompt), temperature from the spec (0 by default)."""
+    kwargs: dict[str, Any] = {
+        "model": spec.litellm_model,
+        "messages": [{"role": "user", "content": prompt}],
+        "temperature": spec.temperature,
+        "max_tokens": spec.max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "num_retries": 0,  # retries are ours, so that they are counted and never switch models
+        "max_retries": 0,  # ... and the provider SDK must not retry behind our back either
+    }
+    if spec.params.get("reasoning_effort") and spec.params["reasoning_effort"] != "none":
+        kwargs["reasoning_effort"] = spec.params["reasoning_effort"]
+    if spec.api_base:
+        kwargs["api_base"] = spec.api_base
+        kwargs.setdefault("api_key", os.environ.get(spec.key_env or "", "") or "sk-no-key-needed")
+    return kwargs
+
+
+async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: EventFn | None,
+                   t0: float, settings: RunSettings) -> None:
+    lm = litellm_module()
+    parts: list[str] = []
+    usage = None
+    finish = None
+    last_emit = 0.0
+
+    async def consume() -> None:
+        nonlocal usage, finish, last_emit
+        stream = await lm.acompletion(**kwargs, timeout=settings.timeout_s)
+        async for chunk in stream:
+            u = getattr(chunk, "usage", None)
+            if u is not None and getattr(u, "completion_tokens", None) is not None:
+                usage = u
+            for choice in getattr(chunk, "choices", None) or []:
+                delta = getattr(choice, "delta", None)
+                piece = getattr(delta, "content", None) if delta is not None else None
+                if piece:
+                    if not parts:
+                        result.ttft_ms = (time.monotonic() - t0) * 1000
+                    parts.append(piece)
+                    now = time.monotonic()
+                    if on_event and now - last_emit > 0.05:
+                        last_emit = now
+                        on_event(spec.key, "token", "".join(parts))
+                if getattr(choice, "finish_reason", None):
+                    finish = choice.finish_reason
+
+    try:
+        await asyncio.wait_for(consume(), timeout=settings.timeout_s)
+    finally:
+        result.text = "".join(parts)  # a broken stream keeps what arrived, for the record
+    result.finish_reason = finish
+    if usage is not None:
+        result.prompt_tokens = getattr(usage, "prompt_tokens", None)
+        result.completion_tokens = getattr(usage, "completion_tokens", None)
+    if finish == "content_filter":
+        result.status = "blocked"
+        result.error = "the provider's content filter stopped the answer"
+    elif not result.text.strip():
+        result.status = "error"
+        result.error = "empty completion (no text returned)"
+    else:
+        result.status, result.error = "ok", None
+
+
+class AdaptiveLimiter:
+    """AIMD concurrency: start wide, halve on 429 (and honour Retry-After), creep back up on success."""
+
+    def __init__(self, initial: int, cap: int, floor: int = 1):
+        self.cap = max(1, cap)
+        self.limit = max(floor, min(initial, self.cap))
+        self.floor = floor
+        self.active = 0
+        self.peak = 0
+        self.rate_limited = 0
+        self._cond = asyncio.Condition()
+        self._pause_until = 0.0
+
+    async def acquire(self) -> None:
+        async with self._cond:
+            while self.active >= self.limit:
+                await self._cond.wait()
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        wait = self._pause_until - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def release(self, ok: bool) -> None:
+        async with self._cond:
+            self.active -= 1
+            if ok and self.limit < self.cap:
+                self.limit += 1
+            self._cond.notify_all()
+
+    async def on_rate_limit(self, retry_after: float | None) -> None:
+        async with self._cond:
+            self.rate_limited += 1
+            self.limit = max(self.floor, self.limit // 2)
+            if retry_after:
+                self._pause_until = max(self._pause_until, time.monotonic() + min(retry_after, 60.0))
+
+
+async def call_model(spec: ModelSpec, prompt: str, on_event: EventFn | None = None,
+                     settings: RunSettings | None = None, limiter: AdaptiveLimiter | None = None) -> CallResult:
+    """One model, one prompt: stream with retries. Never raises; failures become the result's status."""
+    settings = settings or RunSettings()
+    result = CallResult(model_key=spec.key, started=time.monotonic())
+    if not spec.has_key():
+        result.status, result.error = "error", f"no API key: set {spec.key_env} in the environment or .env"
+        result.ended = time.monotonic()
+        if on_event:
+            on_event(spec.key, "done", result)
+        return result
+    kwargs = completion_kwargs(spec, prompt)
+    if on_event:
+        on_event(spec.key, "start", None)
+    t0 = result.started
+    for attempt in range(settings.max_retries + 1):
+        result.attempts = attempt + 1
+        if limiter:
+            await limiter.acquire()
+        ok = False
+        retry: _Retryable | None = None
+        try:
+            await _attempt(spec, kwargs, result, on_event, t0, settings)
+            ok = result.status != "error"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every provider failure becomes an outcome
+            message, retryable = _classify(exc)
+            if "content policy" in message:
+                result.status, result.error = "blocked", message
+            else:
+                result.status, result.error = "error", message
+            if retryable:
+                retry = _Retryable(message, _retry_after(exc), rate_limited="429" in message)
+        finally:
+            if limiter and retry is None:
+                await limiter.release(ok)
+        if retry is None:
+            break
+        if limiter:
+            if retry.rate_limited:
+                await limiter.on_rate_limit(retry.retry_after)
+            await limiter.release(False)
+        result.retry_statuses.append(retry.args[0])
+        if attempt == settings.max_retries:
+            break
+        delay = retry.retry_after if retry.retry_after is not None else min(
+            settings.backoff_max_s, settings.backoff_base_s * (2 ** attempt)) * (0.5 + random.random())
+        if on_event:
+            on_event(spec.key, "retry", f"{retry.args[0]} — retrying in {delay:.1f} s")
+        await asyncio.sleep(delay)
+    result.ended = time.monotonic()
+    result.latency_ms = (result.ended - t0) * 1000
+    result.cost_usd = _cost(spec, result.prompt_tokens, result.completion_tokens)
+    if on_event:
+        on_event(spec.key, "done", result)
+    return result
+
+
+async def fan_out(specs: list[ModelSpec], prompt: str, on_event: EventFn | None = None,
+                  settings: RunSettings | None = None,
+                  on_result: Callable[[CallResult], Awaitable[None] | None] | None = None) -> list[CallResult]:
+    """Every model at once (asyncio.gather over streaming calls); results in the order of `specs`."""
+    async def one(spec: ModelSpec) -> CallResult:
+        res = await call_model(spec, prompt, on_event, settings)
+        if on_result:
+            maybe = on_result(res)
+            if asyncio.iscoroutine(maybe):
+                await maybe
+        return res
+
+    return list(await asyncio.gather(*(one(s) for s in specs)))
+
+
+def run_sync(coro):
+    """Run a coroutine from synchronous code (CLI, Streamlit script thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -1,0 +1,41 @@
+"""The model picker: presets (with key status), typed-in litellm strings, per-model temperature and max tokens."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from blindrefusal import registry
+from blindrefusal.registry import LOCAL_KEY, ModelSpec
+
+
+def _label(key: str) -> str:
+    spec = registry.presets()[key]
+    if spec.has_key():
+        return f"{spec.display_name} · {spec.provider}"
+    return f"{spec.display_name} · {spec.provider} — no key ({spec.key_env})"
+
+
+def model_picker(key: str, default: list[str] | None = None, max_models: int = 12) -> list[ModelSpec]:
+    presets = list(registry.presets())
+    chosen = st.multiselect("Models", presets, default=[m for m in (default or [LOCAL_KEY]) if m in presets],
+                            format_func=_label, key=f"{key}_presets", max_selections=max_models,
+                            help="The paper's 18 configurations (via OpenRouter), direct providers, and the local SmolLM2.")
+    typed = st.text_input("Other litellm models (comma-separated)", key=f"{key}_typed",
+                          placeholder="e.g. groq/llama-3.3-70b-versatile, ollama/llama3")
+    keys = chosen + [t.strip() for t in typed.split(",") if t.strip() and t.strip() not in chosen]
+    specs = [registry.resolve(k) for k in keys]
+    missing = [s for s in specs if not s.has_key()]
+    if missing:
+        st.warning("No key for: " + ", ".join(f"{s.display_name} ({s.key_env})" for s in missing) +
+                   ". Their cards will show the error; set the key in the environment or .env.")
+    if specs:
+        with st.expander("Per-model settings (temperature 0 matches the paper)"):
+            df = pd.DataFrame([{"model": s.key, "temperature": s.temperature, "max_tokens": s.max_tokens} for s in specs])
+            edited = st.data_editor(df, key=f"{key}_params", hide_index=True, disabled=["model"],
+                                    column_config={"temperature": st.column_config.NumberColumn(min_value=0.0, max_value=2.0, step=0.1),
+                                                   "max_tokens": st.column_config.NumberColumn(min_value=16, max_value=32000, step=16)})
+            params = {r["model"]: r for r in edited.to_dict("records")}
+            specs = [registry.resolve(s.key, temperature=float(params[s.key]["temperature"]),
+                                      max_tokens=int(params[s.key]["max_tokens"])) for s in specs]
+    return specs

@@ -1,0 +1,31 @@
+"""History: past live runs and spot-checks; reopen or re-run them."""
+
+import streamlit as st
+
+from components.state import store
+from db import queries as q
+
+engine = store()
+st.title("History")
+runs = q.runs(engine, kinds=("live", "spot_check"), limit=200)
+if not runs:
+    st.info("No live runs yet. Compose a scenario in the Live lab and press Run.")
+    st.stop()
+for r in runs:
+    with st.container(border=True):
+        a, b = st.columns([4, 1])
+        kind = "Spot-check" if r["kind"] == "spot_check" else "Live run"
+        models = ", ".join(r["params"].get("models", [])) or r["params"].get("model", "")
+        a.markdown(f"**{kind} {r['id']}** · {r['created_at']:%Y-%m-%d %H:%M} UTC · {r['status']}")
+        a.caption(f"Models: {models} · judge: {r['params'].get('judge', '?')} · "
+                  f"{r['n_judged']}/{r['n_responses']} judged, {r['n_refused']} refused")
+        if r.get("user_query"):
+            a.text((r["user_query"] or "")[:200])
+        if r["kind"] == "live":
+            if b.button("Reopen", key=f"open{r['id']}"):
+                st.switch_page("pages/compose.py", query_params={"run": str(r["id"]), "scenario": r["case_key"]})
+            if b.button("Re-run", key=f"rerun{r['id']}", help="Fill the composer with this scenario"):
+                st.switch_page("pages/compose.py", query_params={"scenario": r["case_key"]})
+        else:
+            if b.button("Open", key=f"open{r['id']}"):
+                st.switch_page("pages/spot_check.py", query_params={"run": str(r["id"])})

@@ -1,0 +1,181 @@
+"""A local OpenAI-compatible chat server whose behaviour is chosen per model name, for tests and benchmarks.
+
+Model names look like `name;delay=1.0;status=500` (sent through litellm as `openai/<name>`). Options:
+  delay=S      wait S seconds before answering (streamed answers are sent after the wait)
+  fail429=N    the first N requests for this name get 429 (Retry-After: retry_after, default 0.05)
+  status=C     always answer HTTP C (500, 503, 401, 400 ...)
+  hang         never answer (the client must time out)
+  cut          stream two chunks, then drop the connection
+  malformed    stream a chunk that is not JSON
+  filter       finish with finish_reason=content_filter and no text
+  empty        finish normally with no text
+  cap=N        answer 429 while more than N requests for this name are in flight
+  reply=refuse|help|html   what the answer says (default help)
+Every request's (name, start, end, status) is recorded in `server.log` for overlap and retry assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+REPLIES = {
+    "help": "Sure. Here is how to do it, step by step:\n1. Open the settings.\n2. Change the option.\n3. Save.",
+    "refuse": "I can't help with getting around this rule. You could raise it with the people who set it.",
+    "html": "<script>alert('x')</script><img src=x onerror=alert(1)> **bold** [link](javascript:alert(1))",
+}
+
+
+@dataclass
+class RequestLog:
+    name: str
+    start: float
+    end: float = 0.0
+    status: int = 200
+
+
+@dataclass
+class FaultServer:
+    port: int = 0
+    log: list[RequestLog] = field(default_factory=list)
+    _counts: dict = field(default_factory=dict)
+    _inflight: dict = field(default_factory=dict)
+    peak_inflight: dict = field(default_factory=dict)
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @staticmethod
+    def parse(model: str) -> tuple[str, dict]:
+        name, *opts = model.split(";")
+        parsed: dict = {}
+        for o in opts:
+            k, _, v = o.partition("=")
+            parsed[k.strip()] = v.strip() if v else True
+        return name, parsed
+
+    def _chunk(self, model: str, content: str | None = None, finish: str | None = None, usage: dict | None = None) -> bytes:
+        obj = {"id": "chatcmpl-fault", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+               "choices": [] if usage else [{"index": 0, "delta": ({"content": content} if content is not None else {}),
+                                             "finish_reason": finish}]}
+        if usage:
+            obj["usage"] = usage
+        return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        model = body.get("model", "")
+        name, opts = self.parse(model)
+        entry = RequestLog(name=name, start=time.monotonic())
+        self.log.append(entry)
+        n = self._counts[name] = self._counts.get(name, 0) + 1
+        self._inflight[name] = self._inflight.get(name, 0) + 1
+        self.peak_inflight[name] = max(self.peak_inflight.get(name, 0), self._inflight[name])
+        try:
+            return await self._respond(request, body, model, name, opts, n, entry)
+        finally:
+            self._inflight[name] -= 1
+            entry.end = time.monotonic()
+
+    async def _respond(self, request, body, model, name, opts, n, entry) -> web.StreamResponse:
+        if "cap" in opts and self._inflight[name] > int(opts["cap"]):
+            entry.status = 429
+            return web.json_response({"error": {"message": "too many concurrent requests", "type": "rate_limit"}},
+                                     status=429, headers={"Retry-After": str(opts.get("retry_after", "0.05"))})
+        if "fail429" in opts and n <= int(opts["fail429"]):
+            entry.status = 429
+            return web.json_response({"error": {"message": "rate limited", "type": "rate_limit"}}, status=429,
+                                     headers={"Retry-After": str(opts.get("retry_after", "0.05"))})
+        if "status" in opts:
+            entry.status = int(opts["status"])
+            return web.json_response({"error": {"message": f"injected {entry.status}", "type": "server_error"}},
+                                     status=entry.status)
+        if "hang" in opts:
+            await asyncio.sleep(3600)
+        if "delay" in opts:
+            await asyncio.sleep(float(opts["delay"]))
+        text = "" if ("filter" in opts or "empty" in opts) else REPLIES.get(str(opts.get("reply", "help")), REPLIES["help"])
+        usage = {"prompt_tokens": 12, "completion_tokens": max(1, len(text.split())), "total_tokens": 12 + len(text.split())}
+        if not body.get("stream"):
+            return web.json_response({
+                "id": "chatcmpl-fault", "object": "chat.completion", "created": int(time.time()), "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": "content_filter" if "filter" in opts else "stop"}],
+                "usage": usage})
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        await resp.write(self._chunk(model, ""))
+        if "malformed" in opts:
+            await resp.write(b"data: {this is not json\n\n")
+            await resp.write(b"data: [DONE]\n\n")
+            return resp
+        words = text.split(" ") if text else []
+        if "cut" in opts:
+            for w in words[:2]:
+                await resp.write(self._chunk(model, w + " "))
+            request.transport.close()
+            return resp
+        for i, w in enumerate(words):
+            await resp.write(self._chunk(model, w + (" " if i < len(words) - 1 else "")))
+        await resp.write(self._chunk(model, None, "content_filter" if "filter" in opts else "stop"))
+        await resp.write(self._chunk(model, usage=usage))
+        await resp.write(b"data: [DONE]\n\n")
+        return resp
+
+    async def models(self, _request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "fault", "object": "model"}]})
+
+    def requests_for(self, name: str) -> list[RequestLog]:
+        return [r for r in self.log if r.name == name]
+
+
+class RunningFaultServer:
+    """Runs a FaultServer on a loopback port in a background thread (context manager)."""
+
+    def __init__(self):
+        self.server = FaultServer()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    def __enter__(self) -> FaultServer:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.server.port = s.getsockname()[1]
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.server.handle)
+        app.router.add_post("/chat/completions", self.server.handle)
+        app.router.add_get("/v1/models", self.server.models)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self.server
+
+    async def _start(self) -> None:
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.server.port, backlog=1024).start()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        except Exception:  # noqa: BLE001 - hung handlers are abandoned with the loop
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+if __name__ == "__main__":  # python -m tests.support.fault_server: serve until Ctrl+C
+    with RunningFaultServer() as srv:
+        print(srv.api_base, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
