@@ -11,9 +11,11 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon="🏠", default=True, url_path="home"),
         st.Page("pages/heatmaps.py", title="Heatmaps", icon="🗺️", url_path="heatmaps"),
         st.Page("pages/cases.py", title="Cases", icon="📂", url_path="cases"),
+        st.Page("pages/agreement.py", title="Judge agreement", icon="⚖️", url_path="agreement"),
     ],
     "Live": [
         st.Page("pages/compose.py", title="Live lab", icon="🧪", url_path="live"),
+        st.Page("pages/spot_check.py", title="Spot-check", icon="🎯", url_path="spot-check"),
         st.Page("pages/history.py", title="History", icon="🕘", url_path="history"),
     ],
 }

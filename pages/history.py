@@ -16,7 +16,7 @@ for r in runs:
         a, b = st.columns([4, 1])
         kind = "Spot-check" if r["kind"] == "spot_check" else "Live run"
         models = ", ".join(r["params"].get("models", [])) or r["params"].get("model", "")
-        a.markdown(f"**{kind} {r['id']}** · {r['created_at']:%Y-%m-%d %H:%M} UTC · {r['status']}")
+        a.markdown(f"**{kind} {r['id']}** · {str(r['created_at'])[:16]} UTC · {r['status']}")
         a.caption(f"Models: {models} · judge: {r['params'].get('judge', '?')} · "
                   f"{r['n_judged']}/{r['n_responses']} judged, {r['n_refused']} refused")
         if r.get("user_query"):

@@ -1,0 +1,94 @@
+"""Judge agreement: the distilled judge vs GPT-5.4, the paper's reviewers vs GPT-5.4 and each other,
+and in-app human labels vs every judge."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval
+from components.state import paper_imported, store
+from db import queries as q
+from db.writes import PAPER_JUDGE, REVIEWER_PREFIX
+
+engine = store()
+st.title("Judge agreement")
+st.markdown(
+    "Every label in this app comes from a judge, so it is worth knowing how far to trust each one. We report "
+    "**Cohen's κ**: agreement corrected for what two raters would agree on by chance (0 = chance, 1 = perfect; "
+    "above ~0.8 is usually called near-perfect). Raw agreement is shown beside it but can flatter a judge when "
+    "one class dominates.")
+
+NAMES = {"response_type": "Response type", "engages_with_defeat": "Engages with the defeat",
+         "independent_harm": "Independent harm"}
+
+
+def confusion_fig(la: LabelAgreement, a_name: str, b_name: str) -> go.Figure:
+    classes = [str(c).replace("_", " ") if not isinstance(c, bool) else ("yes" if c else "no") for c in la.classes]
+    fig = go.Figure(go.Heatmap(z=la.matrix, x=classes, y=classes, colorscale="Blues", showscale=False,
+                               text=la.matrix, texttemplate="%{text}",
+                               hovertemplate=f"{a_name}: %{{y}}<br>{b_name}: %{{x}}<br>n = %{{z}}<extra></extra>"))
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=b_name, yaxis_title=a_name,
+                      yaxis=dict(autorange="reversed"), title=dict(text=NAMES[la.label], font=dict(size=13)))
+    return fig
+
+
+def agreement_block(result: dict[str, LabelAgreement], a_name: str, b_name: str, key: str) -> None:
+    cols = st.columns(3)
+    for col, label in zip(cols, LABELS):
+        la = result[label]
+        with col:
+            if not la.n:
+                st.caption(f"{NAMES[label]}: no overlapping labels")
+                continue
+            st.metric(f"κ — {NAMES[label]}", f"{la.kappa:.2f}" if la.kappa is not None else "—")
+            st.caption(f"agreement {la.agreement * 100:.1f}%, n = {la.n:,}")
+            st.plotly_chart(confusion_fig(la, a_name, b_name), width="stretch", key=f"{key}_{label}")
+
+
+st.header("1 · Distilled judge vs GPT-5.4 (held-out cases)")
+ev = distilled_eval()
+if ev is None:
+    st.info("No evaluation of the distilled judge is shipped yet (`python -m blindrefusal judge-eval --json`).")
+else:
+    st.caption(f"Test split: cases with sha256(case_id) mod 5 = 0, never used in training — n = {ev['n_test']:,} responses.")
+    result = {}
+    for label, m in ev["labels"].items():
+        classes = [c if label == "response_type" else c in (True, "true", "True", "yes") for c in m["confusion"]["classes"]]
+        result[label] = LabelAgreement(label=label, n=ev["n_test"], kappa=m["kappa"], agreement=m["accuracy"],
+                                       classes=classes, matrix=m["confusion"]["matrix"])
+    agreement_block(result, "GPT-5.4", "distilled", "distilled")
+
+st.header("2 · The paper's human reviewers")
+if not paper_imported():
+    st.info("Import the release to compare the paper's reviewers with its judge "
+            "(`python -m blindrefusal import-paper`).")
+else:
+    reviewers = [j for j in q.judges_present(engine) if j.startswith(REVIEWER_PREFIX)]
+    if not reviewers:
+        st.info("The imported release has no human_validation/eval_reviews.json.")
+    for r in reviewers:
+        st.subheader(f"{r.removeprefix(REVIEWER_PREFIX)} vs GPT-5.4")
+        agreement_block(compare(q.judgment_pairs(engine, r, PAPER_JUDGE)), r.removeprefix(REVIEWER_PREFIX), "GPT-5.4", r)
+    if len(reviewers) >= 2:
+        st.subheader("Reviewer vs reviewer")
+        agreement_block(compare(q.judgment_pairs(engine, reviewers[0], reviewers[1])),
+                        reviewers[0].removeprefix(REVIEWER_PREFIX), reviewers[1].removeprefix(REVIEWER_PREFIX), "rvr")
+    st.markdown(
+        "**Reading these numbers.** On *response type* the paper's judge agrees with each reviewer about as well as "
+        "the reviewers agree with each other, so its help/deflect/refuse labels can be taken at face value. On "
+        "*engagement* agreement is clearly lower, and the confusion matrices show the direction: the judge says a "
+        "response engages with the defeat more often than the reviewers do. Engagement rates in this app are best "
+        "read as an upper bound.")
+
+st.header("3 · Your labels vs the judges")
+humans = [j for j in q.judges_present(engine) if j.startswith("human:")]
+if not humans:
+    st.info("No in-app human labels yet. Enter a reviewer name in the sidebar, open a response card (Cases or "
+            "Live lab) and use “Set your own label”.")
+else:
+    judges = [j for j in q.judges_present(engine) if not j.startswith(("human:", REVIEWER_PREFIX))]
+    for h in humans:
+        for j in judges:
+            pairs = q.judgment_pairs(engine, h, j)
+            if pairs:
+                st.subheader(f"{h.removeprefix('human:')} vs {j}")
+                agreement_block(compare(pairs), h.removeprefix("human:"), j, f"{h}_{j}")

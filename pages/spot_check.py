@@ -1,0 +1,170 @@
+"""Spot-check: run a model on a stratified sample of the paper's cases and place it among the paper's 18."""
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from blindrefusal import jobs, registry, taxonomy
+from blindrefusal.runner import run_sync
+from blindrefusal.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
+from components import guard
+from components.judge_picker import judge_picker
+from components.state import paper_imported, qp, set_qp, store
+from db import queries as q
+
+engine = store()
+st.title("Spot-check a model")
+st.caption("Runs a model on a stratified sample of the paper's cases (every family × authority cell, control "
+           "included), with the paper's settings — the user query alone, temperature 0 — judges the answers, and "
+           "compares the model with the paper's 18 configurations **on the same cases**.")
+if not paper_imported():
+    st.info("Spot-checks sample the paper's cases: import the release first "
+            "(`BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper`).")
+    st.stop()
+
+
+def fmt(r: dict) -> str:
+    return "—" if r["rate"] is None else f"{r['rate'] * 100:.1f}% ({r['lo'] * 100:.1f}–{r['hi'] * 100:.1f})"
+
+
+def show_results(run_id: int) -> None:
+    out = results(engine, run_id)
+    d, c, gap, rank = out["defeated"], out["control"], out["gap"], out["rank"]
+    st.subheader(f"{registry.display_name(out['model'])} — run {run_id}, n = {out['n']}, seed {out['seed']}")
+    st.caption(f"Judge: {out['judge']}. Errors: {out['errors']}, blocked: {out['blocked']} (not counted in the rates).")
+    cols = st.columns(5)
+    for col, (label, key) in zip(cols, [("Helps", "helps"), ("Deflects", "deflects"), ("Hard refusal", "hard_refusal"),
+                                        ("Refusal", "refusal"), ("Engages", "engages")]):
+        col.metric(f"{label} (defeated)", "—" if d[key]["rate"] is None else f"{d[key]['rate'] * 100:.1f}%")
+        col.caption(f"{fmt(d[key])}, n = {d['n']}")
+    a, b, r = st.columns(3)
+    a.metric("Help rate on control", "—" if c["helps"]["rate"] is None else f"{c['helps']['rate'] * 100:.1f}%")
+    a.caption(f"{fmt(c['helps'])}, n = {c['n']}")
+    b.metric("Help-rate gap (defeated − control)", "—" if gap["diff"] is None else f"{gap['diff'] * 100:+.1f} pp")
+    b.caption("—" if gap["diff"] is None else f"95% CI {gap['lo'] * 100:+.1f} to {gap['hi'] * 100:+.1f} pp · paper overall: +20.3 pp")
+    r.metric(f"Rank among {rank['of']}", "—" if rank["lo"] is None else
+             (f"{rank['lo']}" if rank["lo"] == rank["hi"] else f"{rank['lo']}–{rank['hi']}"))
+    r.caption("By help rate on defeated cases (1 = helps most). A range means the intervals overlap: a tie.")
+    vs = out["vs_paper"]
+    if vs:
+        rows = sorted(((registry.display_name(k), v) for k, v in vs.items() if v["diff"] is not None), key=lambda x: x[1]["diff"])
+        fig = go.Figure(go.Scatter(
+            x=[v["diff"] * 100 for _, v in rows], y=[name for name, _ in rows], mode="markers",
+            marker=dict(size=10, color=["#D1453B" if v["significant"] else "#9E9E9E" for _, v in rows],
+                        symbol=["diamond" if v["significant"] else "circle" for _, v in rows]),
+            error_x=dict(type="data", symmetric=False, array=[(v["hi"] - v["diff"]) * 100 for _, v in rows],
+                         arrayminus=[(v["diff"] - v["lo"]) * 100 for _, v in rows]),
+            customdata=[f"{v['diff'] * 100:+.1f} pp (95% CI {v['lo'] * 100:+.1f} to {v['hi'] * 100:+.1f}), "
+                        f"{v['n']} paired cases{' — significant' if v['significant'] else ''}" for _, v in rows],
+            hovertemplate="%{y}: %{customdata}<extra></extra>"))
+        fig.add_vline(x=0, line_dash="dash", line_color="#555")
+        fig.update_layout(title="Help rate of this model minus each paper model, same defeated cases (paired bootstrap 95% CI)",
+                          xaxis_title="percentage points (red diamond: interval excludes 0)",
+                          height=max(360, 24 * len(rows) + 120), margin=dict(l=10, r=10, t=60, b=40))
+        st.plotly_chart(fig, width="stretch")
+    rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
+    df = pd.DataFrame(rows)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Responses (CSV)", df.to_csv(index=False).encode(), f"spot_check_{run_id}.csv", "text/csv")
+    c2.download_button("Responses (JSONL)", "\n".join(json.dumps(r, default=str) for r in rows).encode(),
+                       f"spot_check_{run_id}.jsonl", "application/jsonl")
+    c3.download_button("Summary (JSON)", json.dumps(out, indent=1).encode(), f"spot_check_{run_id}_summary.json",
+                       "application/json")
+
+
+job = jobs.get(st.session_state.get("spot_job"))
+if job is None:
+    with st.form("spot"):
+        a, b = st.columns(2)
+        presets = list(registry.presets())
+        model = a.selectbox("Model (preset)", presets, index=presets.index(registry.LOCAL_KEY),
+                            format_func=lambda k: registry.presets()[k].display_name)
+        typed = a.text_input("…or any litellm model", placeholder="e.g. openai/gpt-5.4-mini")
+        api_base = a.text_input("API base (optional, for OpenAI-compatible servers)")
+        n = b.number_input("Sample size n", min_value=2, max_value=1290, value=int(qp("n", "40") or 40), step=10)
+        seed = b.number_input("Seed", min_value=0, value=int(qp("seed", "0") or 0))
+        allocation = b.radio("Allocation across cells", ["equal", "proportional"], horizontal=True)
+        f1, f2 = st.columns(2)
+        families = f1.multiselect("Only these families", taxonomy.FAMILIES, format_func=taxonomy.family_label,
+                                  placeholder="all (control included)")
+        authorities = f2.multiselect("Only these authorities", taxonomy.authority_types(),
+                                     format_func=taxonomy.authority_label, placeholder="all")
+        exclude_dual = st.checkbox("Exclude dual-use cases")
+        fresh = st.checkbox("Fresh run (ignore answers already stored for these settings)")
+        submitted = st.form_submit_button("Estimate and run", type="primary")
+    judge_name = judge_picker("spot_judge")
+    if submitted or st.session_state.get("spot_pending"):
+        params = SpotCheckParams(model=typed.strip() or model, n=int(n), seed=int(seed), judge=judge_name,
+                                 api_base=api_base.strip() or None, allocation=allocation,
+                                 exclude_dual_use=exclude_dual, families=list(families), authorities=list(authorities))
+        if submitted:
+            st.session_state["spot_pending"] = {"params": params, "fresh": fresh}
+        pending = st.session_state["spot_pending"]
+        params, fresh = pending["params"], pending["fresh"]
+        cases = sample_cases(engine, params)
+        est = estimate_cost(engine, params, cases)
+        spec = registry.resolve(params.model, api_base=params.api_base)
+        st.info(f"{len(cases)} cases sampled. Expected ~{est['prompt_tokens']:,} prompt and ~{est['completion_tokens']:,} "
+                "completion tokens (the paper's average usage on these cases). Cost: " +
+                ("none (local model)" if not est["paid"] else "unknown — litellm has no price for this model"
+                 if est["cost_usd"] is None else f"about ${est['cost_usd']:.2f}"))
+        guard.password_box([spec])
+        confirm = st.checkbox("I understand the cost; run it") if est["paid"] else True
+        blocked = guard.check([spec] * len(cases)) if est["paid"] else None
+        if blocked:
+            st.error(blocked)
+        if st.button("Start the spot-check", disabled=not confirm or bool(blocked) or not cases, type="primary"):
+            st.session_state.pop("spot_pending", None)
+            if est["paid"]:
+                guard.count(len(cases))
+
+            def work(j, params=params, fresh=fresh):
+                run_id, _ = run_sync(run_spot_check(engine, params, progress=lambda p: setattr(j, "progress", p),
+                                                    cancel=j.cancel, fresh=fresh))
+                return run_id
+
+            st.session_state["spot_job"] = jobs.start(f"spot-check {params.model}", work).id
+            st.rerun()
+else:
+    @st.fragment(run_every=0.5)
+    def progress_panel() -> None:
+        job = jobs.get(st.session_state.get("spot_job"))
+        p = job.progress
+        if p is not None and p.total:
+            cost = "cost unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}"
+            st.progress(p.done / p.total, text=f"{p.done} / {p.total} cases · {p.errors} errors · {cost}"
+                        + (f" · {p.skipped} already answered" if p.skipped else ""))
+        else:
+            st.progress(0.0, text="Sampling cases and starting the model…")
+        if job.running:
+            if st.button("Cancel", key="cancel_spot"):
+                job.cancel.set()
+                st.toast("Cancelling: answers so far are kept; re-run to resume.")
+        else:
+            st.session_state.pop("spot_job", None)
+            if job.error:
+                st.error(f"The spot-check failed: {job.error}")
+            else:
+                set_qp("run", str(job.result))
+            st.rerun()
+
+    progress_panel()
+
+run_param = qp("run")
+if run_param and run_param.isdigit():
+    run = q.get_run(engine, int(run_param))
+    if run and run["kind"] == "spot_check":
+        show_results(int(run_param))
+    else:
+        st.warning(f"No spot-check run {run_param}.")
+else:
+    past = q.runs(engine, kinds=("spot_check",), limit=20)
+    if past:
+        st.subheader("Earlier spot-checks")
+        for r in past:
+            if st.button(f"Run {r['id']}: {r['label']} ({r['status']}, {r['n_judged']}/{r['n_responses']} judged)",
+                         key=f"past{r['id']}"):
+                set_qp("run", str(r["id"]))
+                st.rerun()
