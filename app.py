@@ -4,19 +4,19 @@ import streamlit as st
 
 from components.frame import citation_footer, sidebar_status
 
-st.set_page_config(page_title="Blind Refusal Explorer", page_icon="🚦", layout="wide")
+st.set_page_config(page_title="Blind Refusal Explorer", page_icon=":material/traffic:", layout="wide")
 
 PAGES = {
     "Paper": [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True, url_path="home"),
-        st.Page("pages/heatmaps.py", title="Heatmaps", icon="🗺️", url_path="heatmaps"),
-        st.Page("pages/cases.py", title="Cases", icon="📂", url_path="cases"),
-        st.Page("pages/agreement.py", title="Judge agreement", icon="⚖️", url_path="agreement"),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True, url_path="home"),
+        st.Page("pages/heatmaps.py", title="Heatmaps", icon=":material/grid_on:", url_path="heatmaps"),
+        st.Page("pages/cases.py", title="Cases", icon=":material/folder_open:", url_path="cases"),
+        st.Page("pages/agreement.py", title="Judge agreement", icon=":material/balance:", url_path="agreement"),
     ],
     "Live": [
-        st.Page("pages/compose.py", title="Live lab", icon="🧪", url_path="live"),
-        st.Page("pages/spot_check.py", title="Spot-check", icon="🎯", url_path="spot-check"),
-        st.Page("pages/history.py", title="History", icon="🕘", url_path="history"),
+        st.Page("pages/compose.py", title="Live lab", icon=":material/science:", url_path="live"),
+        st.Page("pages/spot_check.py", title="Spot-check", icon=":material/target:", url_path="spot-check"),
+        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
     ],
 }
 

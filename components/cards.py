@@ -47,7 +47,7 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320)
         elif r["status"] == "blocked":
             st.warning(f"Blocked by the provider's content filter. {r.get('error') or ''}")
         if r.get("text"):
-            with st.container(height=height if len(r["text"]) > 600 else None, border=False):
+            with st.container(height=height if len(r["text"]) > 600 else "content", border=False):
                 st.markdown(safe_markdown(r["text"]))
         judged = [j for j in r.get("judgments", []) if j["status"] == "ok"]
         failed = [j for j in r.get("judgments", []) if j["status"] != "ok"]

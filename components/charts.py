@@ -30,9 +30,11 @@ def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> 
             marker_color=LABEL_COLORS[label], text=[f"{(r.rate or 0) * 100:.0f}%" for r in rs], textposition="inside",
             customdata=[_hover(r) for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
         )
-    fig.update_layout(barmode="stack", title=title, xaxis=dict(title="% of judged responses on defeated rules", range=[0, 100]),
-                      yaxis=dict(autorange="reversed"), height=max(320, 26 * len(rows) + 120),
-                      legend=dict(orientation="h", y=1.02, x=0), margin=dict(l=10, r=10, t=50, b=40))
+    fig.update_layout(barmode="stack", title=dict(text=title, y=0.98, yanchor="top"),
+                      xaxis=dict(title="% of judged responses on defeated rules", range=[0, 100]),
+                      yaxis=dict(autorange="reversed"), height=max(320, 26 * len(rows) + 140),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, traceorder="normal"),
+                      margin=dict(l=10, r=10, t=80, b=40))
     return fig
 
 
@@ -98,7 +100,7 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
         fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers", name="thin cell (n < 10)",
                         marker=dict(symbol="square-open", size=18, color="rgba(255,255,255,0.9)", line=dict(width=2)),
                         hoverinfo="skip", showlegend=True)
-    fig.update_layout(title=metric_label, height=max(380, 28 * len(rows) + 160),
+    fig.update_layout(title=dict(text=metric_label, y=0.99, yanchor="top"), height=max(420, 28 * len(rows) + 220),
                       xaxis=dict(side="top", tickangle=-40), yaxis=dict(autorange="reversed"),
-                      margin=dict(l=10, r=10, t=110, b=10), legend=dict(orientation="h", y=-0.05))
+                      margin=dict(l=10, r=10, t=190, b=10), legend=dict(orientation="h", y=-0.05))
     return fig

@@ -1,0 +1,460 @@
+"""blindrefusal.render.safe_markdown: untrusted text (model answers, scenarios) made inert for st.markdown.
+
+The invariants are checked with an oracle written here from CommonMark's own rules for what is code
+(fenced blocks, backtick code spans, backslash escapes), not with the module's regular expressions:
+outside code there must be no raw HTML or autolink, no image, no link to a non-http(s) scheme and no
+Streamlit directive.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from blindrefusal.render import MAX_RENDER_CHARS, safe_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+ASCII_PUNCT = set(string.punctuation)
+MASK = "\x00"  # stands in for code; safe_markdown strips NUL from its input, so it never occurs otherwise
+_LINE = re.compile(r"\r\n|\r|\n")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+# ---------------------------------------------------------------- oracle
+
+def _mask_code_spans(text: str) -> str:
+    """CommonMark code spans inside one paragraph: a backtick run closes at the next run of the same length;
+    backslash escapes outside code make a backtick literal; an unmatched run is literal text."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in ASCII_PUNCT:
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        if ch == "`":
+            j = i
+            while j < n and text[j] == "`":
+                j += 1
+            run, k, close = j - i, j, -1
+            while k < n:
+                if text[k] == "`":
+                    m = k
+                    while m < n and text[m] == "`":
+                        m += 1
+                    if m - k == run:
+                        close = k
+                        break
+                    k = m
+                else:
+                    k += 1
+            if close >= 0:
+                out.append(MASK)
+                i = close + run
+            else:
+                out.append(text[i:j])
+                i = j
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def mask_code(md: str) -> str:
+    """The document with every fenced code block and code span replaced by MASK: what is left is what
+    markdown interprets. Ambiguous constructs (indented code) count as prose, which is the strict side."""
+    lines = _LINE.split(md)
+    blocks: list[str] = []
+    para: list[str] = []
+
+    def flush():
+        if para:
+            blocks.append(_mask_code_spans("\n".join(para)))
+            para.clear()
+
+    i = 0
+    while i < len(lines):
+        m = _FENCE_OPEN.match(lines[i])
+        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+            flush()
+            fence = m.group(1)
+            close = re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
+            j = i + 1
+            while j < len(lines) and not close.match(lines[j]):
+                j += 1
+            blocks.append(MASK)
+            i = j + 1
+            continue
+        if lines[i].strip(" \t") == "":
+            flush()
+            blocks.append("")
+        else:
+            para.append(lines[i])
+        i += 1
+    flush()
+    return "\n".join(blocks)
+
+
+def _unescaped(text: str, pos: int) -> bool:
+    back = 0
+    while pos - back - 1 >= 0 and text[pos - back - 1] == "\\":
+        back += 1
+    return back % 2 == 0
+
+
+def _closing_bracket(text: str, start: int, limit: int = 2000) -> int:
+    """Index of the ']' matching the '[' at `start` (nesting and backslash escapes as CommonMark), or -1."""
+    depth, i, stop = 0, start, min(len(text), start + limit)
+    while i < stop:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "\n" and text[i + 1:i + 2] == "\n":
+            return -1  # a blank line ends the paragraph
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _inline_tail(text: str, pos: int, limit: int = 2000) -> bool:
+    """Whether text[pos:] starts an inline link/image tail per CommonMark: '(' [destination [title]] ')'."""
+    n = min(len(text), pos + limit)
+    if text[pos:pos + 1] != "(":
+        return False
+    i = pos + 1
+
+    def skip_ws(i):
+        newline = False
+        while i < n and text[i] in " \t\n":
+            if text[i] == "\n":
+                if newline:
+                    return -1
+                newline = True
+            i += 1
+        return i
+
+    i = skip_ws(i)
+    if i < 0 or i >= n:
+        return False
+    if text[i] == "<":
+        j = i + 1
+        while j < n and text[j] not in "<>\n":
+            j += 2 if text[j] == "\\" else 1
+        if j >= n or text[j] != ">":
+            return False
+        i = j + 1
+    else:
+        depth = 0
+        while i < n and text[i] not in " \t\n" and ord(text[i]) > 0x1f:
+            c = text[i]
+            if c == "\\":
+                i += 2
+                continue
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            i += 1
+        if depth:
+            return False
+    i = skip_ws(i)
+    if i < 0 or i >= n:
+        return False
+    if text[i] in "\"'(":
+        close = ")" if text[i] == "(" else text[i]
+        j = i + 1
+        while j < n and text[j] != close:
+            j += 2 if text[j] == "\\" else 1
+        if j >= n:
+            return False
+        i = skip_ws(j + 1)
+        if i < 0 or i >= n:
+            return False
+    return text[i] == ")"
+
+
+_REF_DEF = re.compile(r"^ {0,3}\[((?:[^\]\\\n]|\\.){1,999})\]:[ \t]*\n?[ \t]*<?(\S*)", re.M)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{1,31}):")
+
+
+def _label(s: str) -> str:
+    return " ".join(s.split()).casefold()
+
+
+def violations(md: str) -> list[str]:
+    """What in `md` (the output of safe_markdown) markdown would still act on."""
+    masked = mask_code(md)
+    found = []
+    m = re.search(r"<[A-Za-z/!?]", masked)
+    if m:
+        found.append(f"raw HTML or autolink: {masked[m.start():m.start() + 30]!r}")
+    defs = {_label(d.group(1)): d.group(2) for d in _REF_DEF.finditer(masked)}
+    for label, dest in defs.items():
+        sm = _SCHEME.match(dest)
+        if sm and sm.group(1).lower() not in ("http", "https"):
+            found.append(f"reference definition to {sm.group(1)}: [{label}]")
+    for m in re.finditer(r"!\[", masked):
+        if not _unescaped(masked, m.start()):
+            continue
+        end = _closing_bracket(masked, m.start() + 1)
+        if end < 0:
+            continue
+        label, nxt = masked[m.start() + 2:end], masked[end + 1:end + 2]
+        if nxt == "(" and _inline_tail(masked, end + 1):
+            found.append(f"inline image: {masked[m.start():end + 40][:80]!r}")
+        elif nxt == "[":
+            end2 = _closing_bracket(masked, end + 1)
+            ref = masked[end + 2:end2] if end2 > 0 else None
+            if ref is not None and _label(ref or label) in defs:
+                found.append(f"reference image: {masked[m.start():end2 + 1][:80]!r}")
+        elif _label(label) in defs:
+            found.append(f"shortcut reference image: {masked[m.start():end + 1][:80]!r}")
+    for m in re.finditer(r"\]\([ \t]*\n?[ \t]*<?([A-Za-z][A-Za-z0-9+.-]{1,31}):", masked):
+        if m.group(1).lower() not in ("http", "https"):
+            found.append(f"link to {m.group(1)}:")
+    m = re.search(r":[A-Za-z0-9_+-]+[\[/:]", masked)
+    if m:
+        found.append(f"streamlit directive: {masked[m.start():m.start() + 20]!r}")
+    return found
+
+
+def test_the_oracle_itself_sees_what_markdown_sees():
+    """Sanity checks of the checker on raw (unsanitised) markdown."""
+    assert violations("<script>x</script>")
+    assert not violations("`<script>x</script>`")
+    assert not violations("```\n<script>x</script>\n```")
+    assert violations("\\`<b>`")  # an escaped backtick opens nothing
+    assert violations("a ~~~<b>~~~")  # tildes in a line are not a fence
+    assert violations("![a](https://x/y.png)") and violations("![a [b] c](https://x/y.png)")
+    assert violations("![a][r]\n\n[r]: https://x/y.png") and violations("![r]\n\n[r]: https://x/y.png")
+    assert not violations("![r] alone")
+    assert not violations("![a](b c d) ![a](((x) ![a](x") and violations("![a](<b c> 'title')")
+    assert violations("![a](b(c)d \"t\")") and violations("![a](\n  https://x/y.png\n  )")
+    assert violations("[a](javascript:alert(1))") and violations("[a][r]\n\n[r]: javascript:alert(1)")
+    assert not violations("[a](https://example.com) [b](#top) [c](relative/path)")
+    assert violations(":red[x]") and violations(":material/home:") and not violations("10 : 30, time: now")
+
+
+# ---------------------------------------------------------------- examples
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(document.cookie)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<iframe src=\"https://evil.example\"></iframe>",
+    "<svg/onload=alert(1)>",
+    "</div><div style='position:fixed'>",
+    "<!-- hidden --> <?php echo 1; ?>",
+    "<https://auto.example/link> <mailto:x@example.com>",
+    "Hi <b>there</b> & <i>you</i>",
+])
+def test_tags_are_escaped(text):
+    out = safe_markdown(text)
+    assert not violations(out), out
+    assert "&lt;" in out and "<" not in out
+    # the words stay readable
+    for word in re.findall(r"[a-z]{4,}", text):
+        assert word in out
+
+
+def test_images_are_neutralised_but_their_text_is_kept():
+    out = safe_markdown("Look: ![tracking pixel](https://evil.example/p.png?u=1) and ![](data:image/png;base64,AAAA)")
+    assert not violations(out), out
+    assert "![" not in out
+    assert "tracking pixel" in out and "https://evil.example/p.png?u=1" in out
+    assert "[image: untitled]" in out
+
+
+@pytest.mark.parametrize("link, scheme", [
+    ("[click](javascript:alert(1))", "javascript"),
+    ("[click]( JavaScript:alert(1))", "JavaScript"),
+    ("[click](\njavascript:alert(1))", "javascript"),
+    ("[click](vbscript:msgbox(1))", "vbscript"),
+    ("[click](data:text/html;base64,PHNjcmlwdD4=)", "data"),
+    ("[![img](https://x/y.png)](javascript:alert(1))", "javascript"),
+])
+def test_non_http_links_lose_their_scheme(link, scheme):
+    out = safe_markdown(link)
+    assert not violations(out), out
+    assert f"]({scheme}:" not in out.replace(" ", "").replace("\n", "")
+    assert "blocked-" in out
+
+
+def test_http_links_and_fragments_survive():
+    text = "See [the paper](https://arxiv.org/abs/2604.06233), [a page](http://example.com/x) and [top](#top)."
+    assert safe_markdown(text) == text
+
+
+def test_streamlit_directives_are_neutralised():
+    out = safe_markdown("This is :red[alarming], :blue-background[loud], :material/warning: and :rainbow[:red[x]]")
+    assert not violations(out), out
+    assert ":red[" not in out and ":material/" not in out and ":rainbow[" not in out
+    assert "alarming" in out and "loud" in out
+
+
+def test_code_blocks_and_spans_stay_verbatim():
+    block = "```html\n<script>alert(1)</script>\n![x](https://evil/y.png) :red[x] [a](javascript:x)\n```"
+    tildes = "~~~\n<b>bold?</b> & more\n~~~"
+    span = "`<img src=x onerror=alert(1)>`"
+    text = f"Here is code:\n\n{block}\n\nand {span} inline.\n\n{tildes}\n\nThen <b>prose</b>."
+    out = safe_markdown(text)
+    assert block in out and span in out and tildes in out
+    assert out.endswith("Then &lt;b&gt;prose&lt;/b&gt;.")
+    assert not violations(out), out
+
+
+def test_empty_control_characters_and_truncation():
+    assert safe_markdown(None) == "" and safe_markdown("") == ""
+    assert safe_markdown("a\x00b\x1b[31mc\x7f") == "ab[31mc"
+    long = "x" * (MAX_RENDER_CHARS + 10)
+    out = safe_markdown(long)
+    assert out.split("\n\n")[0] == "x" * MAX_RENDER_CHARS
+    assert "truncated" in out
+    assert "truncated" not in safe_markdown("x" * MAX_RENDER_CHARS)
+    # truncation inside a code block must not leave its tail unescaped
+    cut = "```\n" + "y" * (MAX_RENDER_CHARS - 10) + "<script>alert(1)</script>\n```"
+    assert not violations(safe_markdown(cut))
+
+
+# Known ways through: each is a real markdown construct the module's regular expressions do not model.
+BYPASSES = {
+    "escaped backtick opens no code span": "\\`<img src=x onerror=alert(1)>`",
+    "inline ~~~ is not a fence": "a ~~~<img src=x onerror=alert(1)>~~~ b",
+    "backticks across a blank line": "a ```b\n\n<img src=x onerror=alert(1)>\n\nc``` d",
+    "reference-style image": "![pixel][r]\n\n[r]: https://evil.example/p.png",
+    "shortcut reference image": "![r]\n\n[r]: https://evil.example/p.png",
+    "reference-style javascript link": "[click][r]\n\n[r]: javascript:alert(1)",
+    "nested brackets in image alt": "![a [b] c](https://evil.example/p.png)",
+    "escaped bracket in image alt": "![a\\]b](https://evil.example/p.png)",
+    "code span in image alt": "![a `b` c](https://evil.example/p.png)",
+}
+
+
+@pytest.mark.xfail(reason="BUG: render.safe_markdown models code spans, images and links with regular expressions "
+                          "that disagree with CommonMark: escaped backticks, inline '~~~', code spans across blank "
+                          "lines, reference-style images/links and image alts with brackets or code slip through "
+                          "(raw HTML outside code, remote images, javascript: references)", strict=True)
+@pytest.mark.parametrize("name", sorted(BYPASSES))
+def test_known_markdown_bypasses(name):
+    out = safe_markdown(BYPASSES[name])
+    assert not violations(out), (name, out)
+
+
+@pytest.mark.xfail(reason="BUG: render.safe_markdown escapes the inside of indented code blocks (4 spaces), which "
+                          "markdown shows literally, so '<b>' in an indented code block displays as '&lt;b&gt;'",
+                   strict=True)
+def test_indented_code_blocks_stay_verbatim():
+    text = "Example:\n\n    if a < b and c > d:\n        print('<b>')\n"
+    assert safe_markdown(text) == text
+
+
+# ---------------------------------------------------------------- property test
+
+TRICKS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<iframe src=//evil.example>", "</p>",
+    "<!-- c -->", "<svg/onload=alert(1)>", "<a href='javascript:alert(1)'>x</a>", "<https://auto.example>",
+    "<mailto:a@b.c>", "<?xml ?>", "<!DOCTYPE html>", "&lt;script&gt;", "&#60;img src=x&#62;",
+    "![alt](https://evil.example/t.png)", "![](data:image/png;base64,AAAA)", "![a](u \"title\")",
+    "[x](javascript:alert(1))", "[x]( JAVASCRIPT:alert(1))", "[x](vbscript:y)", "[x](data:text/html,hi)",
+    "[x](&#106;avascript:alert(1))", "[ok](https://example.com)", "[top](#top)", "[x](file:///etc/passwd)",
+    ":red[x]", ":blue-background[x]", ":material/home:", ":smile:", ":rainbow[:red[x]]", "10:30:00",
+    "`<b>code</b>`", "``a ` b``", "\n```\n<script>in code</script>\n```\n", "\n~~~py\n<b>x</b>\n~~~\n",
+    "`![i](https://x/y.png)`", "`[j](javascript:x)`", "`:red[x]`", "``<i>``", "`", "``", "```",
+    "**bold**", "# heading", "> quote", "- item", "1. item", "| a | b |\n|---|---|\n| <b> | c |",
+    "$x^2$", "\\", "\\\\", "&", "&amp;", "\u202e", "\u05e9\u05dc\u05d5\u05dd", "\u0645\u0631\u062d\u0628\u0627",
+    "\x00\x07\x1b[2J", "\t", "    indented <b>", "http://plain.example/a:b", "!", "[", "]", "(", ")", ":",
+]
+# Plain text that cannot form the constructs listed in BYPASSES (no backtick, tilde or backslash); the
+# tricks above still bring well-formed code, escapes and brackets.
+PLAIN = st.text(alphabet=st.characters(blacklist_characters="`~\\", blacklist_categories=("Cs",)), max_size=40)
+SEP = st.sampled_from(["", " ", "\n", "\n\n", " x "])
+
+
+@st.composite
+def hostile_texts(draw):
+    parts = draw(st.lists(st.tuples(st.one_of(PLAIN, st.sampled_from(TRICKS)), SEP), min_size=1, max_size=12))
+    text = "".join(a + b for a, b in parts)
+    if draw(st.integers(0, 49)) == 0:  # now and then far beyond the render limit
+        text = text * (MAX_RENDER_CHARS // max(1, len(text)) + 2)
+    return text
+
+
+def _free_of_bypasses(text: str) -> bool:
+    """Whether the generated text steers clear of the constructs already reported in BYPASSES."""
+    if re.search(r"\\`|~~~[^\n]|^ {0,3}\[[^\]]*\]:", text, re.M):
+        return False
+    if re.search(r"(```|~~~)(?:(?!\1)[\s\S])*\n[ \t]*\n(?:(?!\1)[\s\S])*\1", text):
+        return False
+    if re.search(r"!\[[^\]]*(\[|`|\\\])", text):
+        return False
+    if re.search(r"!\[[^\]]*\]\s*\[", text):
+        return False
+    return True
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                    HealthCheck.filter_too_much])
+@given(hostile_texts())
+def test_safe_markdown_never_raises_and_leaves_nothing_active(text):
+    out = safe_markdown(text)
+    assert isinstance(out, str)
+    cleaned = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    assert len(out) <= 6 * min(len(cleaned), MAX_RENDER_CHARS) + 200
+    assert ("truncated" in out[-120:]) is (len(cleaned) > MAX_RENDER_CHARS)
+    assert MASK not in out
+    if len(cleaned) > MAX_RENDER_CHARS:
+        # a long text renders exactly as its first MAX_RENDER_CHARS characters, plus the notice
+        head = safe_markdown(cleaned[:MAX_RENDER_CHARS])
+        assert out.startswith(head) and len(out) - len(head) < 120
+    elif _free_of_bypasses(cleaned):
+        problems = violations(out)
+        assert not problems, (problems[:3], text[:300], out[:300])
+
+
+# ---------------------------------------------------------------- through Streamlit
+
+HOSTILE_ANSWERS = [
+    "Sure!<script>alert('x')</script> Here is how.",
+    "<img src=x onerror=alert(1)> ![pixel](https://evil.example/p.png) [win](javascript:alert(1)) :red[urgent]",
+    "Code: `<script>kept()</script>` and <iframe src=//evil.example></iframe>",
+]
+
+
+def test_hostile_answers_through_a_real_streamlit_app(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    script = tmp_path / "render_app.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "import streamlit as st\n"
+        "from blindrefusal.render import safe_markdown\n"
+        f"for text in {HOSTILE_ANSWERS!r}:\n"
+        "    st.markdown(safe_markdown(text))\n"
+    )
+    at = AppTest.from_file(str(script), default_timeout=30)
+    at.run()
+    assert not at.exception
+    values = [m.value for m in at.markdown]
+    assert len(values) == len(HOSTILE_ANSWERS)
+    for v in values:
+        assert not violations(v), v
+        assert not re.search(r"<(script|img|iframe)", mask_code(v), re.I)
+    assert "&lt;script&gt;" in values[0] and "<script" not in values[0]
+    assert "![" not in values[1] and "](javascript:" not in values[1] and ":red[" not in values[1]
+    assert "`<script>kept()</script>`" in values[2]  # inert inside code, shown as written
+    assert "&lt;iframe" in values[2]
+    assert sys.modules.get("streamlit") is not None
