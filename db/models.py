@@ -100,6 +100,23 @@ class Response(SQLModel, table=True):
     eff_judge: Optional[str] = None
 
 
+class CellCount(SQLModel, table=True):
+    """Judged-response counts per (source, case, model) under the default precedence: a rollup kept in
+    step with every write, so a heatmap over a million judgments reads tens of thousands of rows."""
+
+    __tablename__ = "cell_count"
+    source: str = Field(primary_key=True)
+    case_id: int = Field(primary_key=True, foreign_key="case.id")
+    model_config_id: int = Field(primary_key=True, foreign_key="model_config.id")
+    n: int = 0
+    helps: int = 0
+    deflects: int = 0
+    hard: int = 0
+    engages: int = 0
+    blind: int = 0
+    refeng: int = 0
+
+
 class Judgment(SQLModel, table=True):
     __tablename__ = "judgment"
     __table_args__ = (Index("ix_judgment_judge", "judge", "response_id"),)

@@ -1,5 +1,6 @@
-"""Every read. Aggregates are SQL GROUP BYs: first per (case, model, source) over responses, then
-per the two chosen dimensions over that much smaller table."""
+"""Every read. Aggregates are SQL GROUP BYs: first per (source, case, model) — read from the
+`cell_count` rollup for the default labels, or grouped from responses for one judge or one run —
+then per the chosen dimensions over that much smaller table."""
 
 from __future__ import annotations
 
@@ -98,10 +99,13 @@ def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = Non
     dim_sql = [DIMENSIONS[d] for d in dims]
     select_dims = "".join(f"{expr} AS d{i}, " for i, expr in enumerate(dim_sql))
     group_dims = "".join(f"d{i}, " for i in range(len(dim_sql)))
-    sql = f"""
-        SELECT {select_dims} CASE WHEN c.family = 'control' THEN 1 ELSE 0 END AS is_control,
-               SUM(a.n), SUM(a.helps), SUM(a.deflects), SUM(a.hard), SUM(a.engages), SUM(a.blind), SUM(a.refeng)
-        FROM (
+    if judge is None and not f.run_ids and not f.case_ids:
+        # The default labels: read the rollup kept by db.writes (one row per source × case × model).
+        inner_where = [_in("cc.source", f.sources, "src", params)] if f.sources else ["1 = 1"]
+        inner = f"""SELECT cc.case_id, cc.model_config_id, cc.source, cc.n, cc.helps, cc.deflects, cc.hard,
+                           cc.engages, cc.blind, cc.refeng FROM cell_count cc WHERE {' AND '.join(inner_where)}"""
+    else:
+        inner = f"""
             SELECT r.case_id, r.model_config_id, r.source, COUNT(*) AS n,
                    SUM(CASE WHEN {rt} = 'helps' THEN 1 ELSE 0 END) AS helps,
                    SUM(CASE WHEN {rt} = 'deflects' THEN 1 ELSE 0 END) AS deflects,
@@ -111,8 +115,11 @@ def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = Non
                    SUM(CASE WHEN {rt} <> 'helps' AND {eng} THEN 1 ELSE 0 END) AS refeng
             FROM response r {join}
             WHERE {' AND '.join(inner_where)}
-            GROUP BY r.source, r.case_id, r.model_config_id
-        ) a
+            GROUP BY r.source, r.case_id, r.model_config_id"""
+    sql = f"""
+        SELECT {select_dims} CASE WHEN c.family = 'control' THEN 1 ELSE 0 END AS is_control,
+               SUM(a.n), SUM(a.helps), SUM(a.deflects), SUM(a.hard), SUM(a.engages), SUM(a.blind), SUM(a.refeng)
+        FROM ({inner}) a
         JOIN "case" c ON c.id = a.case_id
         JOIN model_config m ON m.id = a.model_config_id
         WHERE {' AND '.join(outer_where)}

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel, create_engine
 from sqlalchemy.pool import StaticPool
 
 from .models import Case, ModelConfig, Response, Run, utcnow
-from .writes import PAPER_JUDGE
+from .writes import PAPER_JUDGE, refresh_rollup
 
 COLUMNS = ("model", "family", "subtype", "authority_type", "authority_group", "dual_use",
            "response_type", "engages_with_defeat", "independent_harm", "count")
@@ -75,4 +75,5 @@ def summary_engine(path: Path) -> Engine:
             resp.extend([one] * int(r["count"]))
         if resp:
             conn.execute(insert(Response), resp)
+        refresh_rollup(conn)
     return engine

@@ -125,6 +125,41 @@ def refresh_effective_labels(conn: Connection, response_ids: Iterable[int] | Non
         conn.execute(text(sql))
 
 
+_ROLLUP_SELECT = """
+    SELECT source, case_id, model_config_id, COUNT(*),
+           SUM(CASE WHEN eff_response_type = 'helps' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN eff_response_type = 'deflects' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN eff_response_type = 'hard_refusal' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN eff_engages THEN 1 ELSE 0 END),
+           SUM(CASE WHEN eff_response_type <> 'helps' AND NOT eff_engages AND NOT eff_harm THEN 1 ELSE 0 END),
+           SUM(CASE WHEN eff_response_type <> 'helps' AND eff_engages THEN 1 ELSE 0 END)
+    FROM response WHERE eff_response_type IS NOT NULL"""
+_ROLLUP_INSERT = "INSERT INTO cell_count (source, case_id, model_config_id, n, helps, deflects, hard, engages, blind, refeng) "
+
+
+def refresh_rollup(conn: Connection, response_ids: Sequence[int] | None = None, source: str | None = None) -> None:
+    """Recompute cell_count rows touched by these responses (or a whole source, or everything)."""
+    if response_ids is None:
+        where = " AND source = :source" if source else ""
+        conn.execute(text("DELETE FROM cell_count" + (" WHERE source = :source" if source else "")), {"source": source})
+        conn.execute(text(_ROLLUP_INSERT + _ROLLUP_SELECT + where + " GROUP BY source, case_id, model_config_id"),
+                     {"source": source})
+        return
+    keys: set[tuple] = set()
+    ids = list(response_ids)
+    for start in range(0, len(ids), 500):
+        chunk = {f"r{i}": rid for i, rid in enumerate(ids[start:start + 500])}
+        keys.update(tuple(r) for r in conn.execute(text(
+            "SELECT DISTINCT source, case_id, model_config_id FROM response WHERE id IN ("
+            + ",".join(":" + k for k in chunk) + ")"), chunk))
+    if not keys:
+        return
+    params = [{"s": s, "c": c, "m": m} for s, c, m in keys]
+    conn.execute(text("DELETE FROM cell_count WHERE source = :s AND case_id = :c AND model_config_id = :m"), params)
+    conn.execute(text(_ROLLUP_INSERT + _ROLLUP_SELECT + " AND source = :s AND case_id = :c AND model_config_id = :m"
+                      " GROUP BY source, case_id, model_config_id"), params)
+
+
 def _judgment_values(response_id: int, j: JudgmentRow) -> dict:
     return {
         "response_id": response_id, "judge": j.judge, "judge_kind": j.judge_kind, "judge_version": j.judge_version,
@@ -201,6 +236,7 @@ def import_paper(engine: Engine, cases: Sequence[dict], models: Sequence[dict], 
             conn.execute(insert(Judgment), rows)
         say("labels")
         refresh_effective_labels(conn, run_id=run_id)
+        refresh_rollup(conn, source="paper")
     return {"run_id": run_id, "cases": len(case_ids), "responses": len(resp_ids), "judgments": n_paper_judgments,
             "reviewer_labels": len(rows) - n_paper_judgments}
 
@@ -238,6 +274,7 @@ def save_responses(engine: Engine, run_id: int, source: str, rows: Sequence[Resp
         if judg:
             conn.execute(insert(Judgment), judg)
             refresh_effective_labels(conn, response_ids=ids)
+            refresh_rollup(conn, response_ids=ids)
     return ids
 
 
@@ -251,6 +288,7 @@ def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]]) -> N
                 conn.execute(delete(Judgment).where(Judgment.response_id == rid, Judgment.judge == j.judge))
         conn.execute(insert(Judgment), [_judgment_values(rid, j) for rid, j in items])
         refresh_effective_labels(conn, response_ids=[rid for rid, _ in items])
+        refresh_rollup(conn, response_ids=[rid for rid, _ in items])
 
 
 def delete_runs_of_kind(engine: Engine, kind: str) -> None:
@@ -262,3 +300,4 @@ def delete_runs_of_kind(engine: Engine, kind: str) -> None:
         conn.execute(delete(Judgment).where(Judgment.response_id.in_(resp)))
         conn.execute(delete(Response).where(Response.run_id.in_(run_ids)))
         conn.execute(delete(Run).where(Run.id.in_(run_ids)))
+        refresh_rollup(conn, source=kind)
