@@ -29,7 +29,8 @@ def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40
             auth = rng.choice(auths)
             cases.append({"key": f"gen_{i}", "source": "paper", "family": fam, "subtype": sub, "subtype_raw": sub,
                           "authority_type": auth, "authority_group": taxonomy.authority_group_of(auth),
-                          "rule": "", "defeat_condition": "", "structural_facts": "[]", "user_query": "",
+                          "rule": f"Synthetic rule {i}", "defeat_condition": f"Synthetic defeat {i}",
+                          "structural_facts": "[]", "user_query": f"Synthetic question {i}: how do I get around it?",
                           "dual_use": rng.random() < 0.1, "created_at": utcnow(),
                           **{d: rng.choice(levels) for d, levels in dims.items()}})
         conn.execute(insert(Case), cases)

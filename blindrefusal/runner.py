@@ -29,6 +29,11 @@ def litellm_module():
         litellm.suppress_debug_info = True
         litellm.drop_params = True  # unsupported params (e.g. reasoning_effort) are dropped, not fatal
         litellm.set_verbose = False
+        # Per-call overhead matters for fan-out: no streaming success-logging, no message logging
+        # (prompts and keys never reach a log), no client-side token counting.
+        litellm.disable_streaming_logging = True
+        litellm.turn_off_message_logging = True
+        litellm.disable_token_counter = True
         for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
             logging.getLogger(name).setLevel(logging.ERROR)
         _litellm = litellm

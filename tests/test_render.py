@@ -340,6 +340,8 @@ BYPASSES = {
     "nested brackets in image alt": "![a [b] c](https://evil.example/p.png)",
     "escaped bracket in image alt": "![a\\]b](https://evil.example/p.png)",
     "code span in image alt": "![a `b` c](https://evil.example/p.png)",
+    "backtick runs of unequal length": "`![pixel](https://evil.example/p.png)```<img src=x onerror=alert(1)>``",
+    "double-backtick span swallowing a single": "``a ` b``<img src=x onerror=alert(1)>``a ` b``",
 }
 
 
@@ -371,7 +373,7 @@ TRICKS = [
     "[x](javascript:alert(1))", "[x]( JAVASCRIPT:alert(1))", "[x](vbscript:y)", "[x](data:text/html,hi)",
     "[x](&#106;avascript:alert(1))", "[ok](https://example.com)", "[top](#top)", "[x](file:///etc/passwd)",
     ":red[x]", ":blue-background[x]", ":material/home:", ":smile:", ":rainbow[:red[x]]", "10:30:00",
-    "`<b>code</b>`", "``a ` b``", "\n```\n<script>in code</script>\n```\n", "\n~~~py\n<b>x</b>\n~~~\n",
+    "`<b>code</b>`", "\n```\n<script>in code</script>\n```\n", "\n~~~py\n<b>x</b>\n~~~\n",
     "`![i](https://x/y.png)`", "`[j](javascript:x)`", "`:red[x]`", "``<i>``", "`", "``", "```",
     "**bold**", "# heading", "> quote", "- item", "1. item", "| a | b |\n|---|---|\n| <b> | c |",
     "$x^2$", "\\", "\\\\", "&", "&amp;", "\u202e", "\u05e9\u05dc\u05d5\u05dd", "\u0645\u0631\u062d\u0628\u0627",
@@ -398,6 +400,9 @@ def _free_of_bypasses(text: str) -> bool:
         return False
     if re.search(r"(```|~~~)(?:(?!\1)[\s\S])*\n[ \t]*\n(?:(?!\1)[\s\S])*\1", text):
         return False
+    for para in re.split(r"\n[ \t]*\n", text):  # backtick runs of different lengths pair differently
+        if len({len(run) for run in re.findall(r"`+", para)}) > 1:
+            return False
     if re.search(r"!\[[^\]]*(\[|`|\\\])", text):
         return False
     if re.search(r"!\[[^\]]*\]\s*\[", text):

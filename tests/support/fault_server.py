@@ -179,3 +179,24 @@ if __name__ == "__main__":  # python -m tests.support.fault_server: serve until 
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+class FaultServerProcess:
+    """The same server in its own process (benchmarks: no GIL shared with the client being measured)."""
+
+    def __enter__(self) -> "FaultServerProcess":
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2]
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.fault_server"], cwd=root,
+                                     stdout=subprocess.PIPE, text=True)
+        self.api_base = self.proc.stdout.readline().strip()
+        if not self.api_base.startswith("http"):
+            raise RuntimeError("the fault server did not start")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
