@@ -32,6 +32,11 @@ def judge_model() -> str | None:
     return os.environ.get("BR_JUDGE_MODEL") or None
 
 
+def judge_api_base() -> str | None:
+    """An OpenAI-compatible base URL for a self-hosted LLM judge (optional)."""
+    return os.environ.get("BR_JUDGE_API_BASE") or None
+
+
 def max_calls_per_session() -> int | None:
     raw = os.environ.get("BR_MAX_CALLS_PER_SESSION")
     return int(raw) if raw and raw.strip().isdigit() else None

@@ -190,7 +190,8 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
     finally:
         result.text = "".join(parts)  # a broken stream keeps what arrived, for the record
     result.finish_reason = finish
-    if usage is not None:
+    if usage is not None and (getattr(usage, "completion_tokens", 0) or not result.text):
+        # Servers that do not report usage (llama.cpp's) leave zeros: unknown, not zero.
         result.prompt_tokens = getattr(usage, "prompt_tokens", None)
         result.completion_tokens = getattr(usage, "completion_tokens", None)
     if finish == "content_filter":

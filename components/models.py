@@ -21,10 +21,13 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
     chosen = st.multiselect("Models", presets, default=[m for m in (default or [LOCAL_KEY]) if m in presets],
                             format_func=_label, key=f"{key}_presets", max_selections=max_models,
                             help="The paper's 18 configurations (via OpenRouter), direct providers, and the local SmolLM2.")
-    typed = st.text_input("Other litellm models (comma-separated)", key=f"{key}_typed",
+    c1, c2 = st.columns([3, 2])
+    typed = c1.text_input("Other litellm models (comma-separated)", key=f"{key}_typed",
                           placeholder="e.g. groq/llama-3.3-70b-versatile, ollama/llama3")
-    keys = chosen + [t.strip() for t in typed.split(",") if t.strip() and t.strip() not in chosen]
-    specs = [registry.resolve(k) for k in keys]
+    api_base = c2.text_input("API base for those models (optional)", key=f"{key}_api_base",
+                             placeholder="e.g. http://127.0.0.1:8000/v1").strip() or None
+    typed_keys = [t.strip() for t in typed.split(",") if t.strip() and t.strip() not in chosen]
+    specs = [registry.resolve(k) for k in chosen] + [registry.resolve(k, api_base=api_base) for k in typed_keys]
     missing = [s for s in specs if not s.has_key()]
     if missing:
         st.warning("No key for: " + ", ".join(f"{s.display_name} ({s.key_env})" for s in missing) +
@@ -36,6 +39,6 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
                                     column_config={"temperature": st.column_config.NumberColumn(min_value=0.0, max_value=2.0, step=0.1),
                                                    "max_tokens": st.column_config.NumberColumn(min_value=16, max_value=32000, step=16)})
             params = {r["model"]: r for r in edited.to_dict("records")}
-            specs = [registry.resolve(s.key, temperature=float(params[s.key]["temperature"]),
+            specs = [registry.resolve(s.key, api_base=s.api_base, temperature=float(params[s.key]["temperature"]),
                                       max_tokens=int(params[s.key]["max_tokens"])) for s in specs]
     return specs

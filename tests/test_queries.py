@@ -299,3 +299,67 @@ def test_summary_csv_reproduces_the_store(fixture_store, tmp_path):
     path2 = tmp_path / "summary2.csv"
     export_summary(fixture_store, path2)
     assert path2.read_text() == text
+
+
+def test_rollup_agrees_with_the_responses_through_every_write(fixture_store):
+    """Default aggregates read the cell_count rollup; restricting to explicit case ids forces the per-response
+    path. Both must agree after an import, a human label, a live run and its deletion."""
+    from db.writes import JudgmentRow, ResponseRow, create_run, delete_runs_of_kind, save_responses
+
+    case_ids = [c["id"] for c in q.find_cases(fixture_store)[0]]
+
+    def both(sources):
+        rollup = observed(q.totals(fixture_store, q.Filters(sources=sources)))
+        direct = observed(q.totals(fixture_store, q.Filters(sources=sources, case_ids=case_ids)))
+        return rollup, direct
+
+    rollup, direct = both(["paper"])
+    assert rollup == direct == expected_counts(judged_rows())
+
+    rid = next(r["id"] for r in q.responses_for(fixture_store) if r["eff_response_type"] == "helps")
+    set_human_label(fixture_store, rid, "rev", "hard_refusal", engages=False, harm=False)
+    rollup, direct = both(["paper"])
+    assert rollup == direct != expected_counts(judged_rows())
+
+    mids = q.model_ids(fixture_store)
+    run = create_run(fixture_store, "live", label="test")
+    save_responses(fixture_store, run, "live", [
+        ResponseRow(case_id=case_ids[0], model_config_id=mids["model-a"], text="a",
+                    judgment=JudgmentRow(judge="llm:x", judge_kind="llm", response_type="helps",
+                                         engages_with_defeat=True, independent_harm=False)),
+        ResponseRow(case_id=case_ids[0], model_config_id=mids["model-b"], text="b"),  # unjudged
+    ])
+    rollup, direct = both(["live"])
+    assert rollup == direct
+    assert sum(v[0] for v in rollup.values()) == 1
+    delete_runs_of_kind(fixture_store, "live")
+    rollup, direct = both(["live"])
+    assert rollup == direct == {"defeated": (0,) * 7, "control": (0,) * 7}
+    assert both(["paper"])[0] == both(["paper"])[1]
+
+
+@pytest.mark.xfail(reason="BUG: db.models.SCHEMA_VERSION stayed 1 when the cell_count rollup was added; a store "
+                          "imported before it opens without complaint, create_all adds an empty cell_count, and every "
+                          "default aggregate reports 0 responses while store_counts (and ensure-store) see the import",
+                   strict=True)
+def test_a_store_from_before_the_rollup_is_rejected_or_rebuilt(fixture_store, store_url):
+    from sqlalchemy import text as sql
+
+    from db.engine import init_schema, make_engine
+
+    with fixture_store.begin() as conn:  # what a store written by the previous code looks like
+        conn.execute(sql("DROP TABLE cell_count"))
+    fixture_store.dispose()
+    reopened = make_engine(store_url)
+    try:
+        try:
+            init_schema(reopened)
+        except Exception:
+            return  # refusing the old store with a clear error is fine too
+        assert q.store_counts(reopened)["paper_judged"] == N_JUDGED_FIXTURE
+        assert q.totals(reopened)["defeated"].n + q.totals(reopened)["control"].n == N_JUDGED_FIXTURE
+    finally:
+        reopened.dispose()
+
+
+N_JUDGED_FIXTURE = len(CASES) * len(MODELS) - 1

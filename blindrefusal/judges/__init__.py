@@ -5,7 +5,7 @@ keyless demo judge), or a bare litellm model string."""
 
 from __future__ import annotations
 
-from ..config import DATA_DIR, judge_model
+from ..config import DATA_DIR, judge_api_base, judge_model
 from .base import JudgeFailure, JudgeInput, JudgeResult, Verdict
 
 DISTILLED = "distilled"
@@ -30,10 +30,11 @@ def get_judge(name: str | None = None):
         from .distilled import load_distilled_judge
 
         return load_distilled_judge()
-    from ..registry import resolve
+    from ..registry import LOCAL_KEY, resolve
     from .llm import LLMJudge
 
-    return LLMJudge(resolve(name[4:] if name.startswith("llm:") else name))
+    model = name[4:] if name.startswith("llm:") else name
+    return LLMJudge(resolve(model, api_base=None if model == LOCAL_KEY else judge_api_base()))
 
 
 def judge_label(name: str) -> str:

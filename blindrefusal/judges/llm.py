@@ -104,7 +104,7 @@ class LLMJudge:
         lm = litellm_module()
         spec = ready(self.spec)
         kwargs = {"model": spec.litellm_model, "messages": build_messages(inp), "temperature": 0.0,
-                  "max_tokens": 400, "num_retries": 2, "timeout": self.timeout_s}
+                  "max_tokens": 400, "num_retries": 2, "max_retries": 0, "timeout": self.timeout_s}
         if spec.api_base:
             kwargs.update(api_base=spec.api_base, api_key="sk-no-key-needed")
         if spec.local:

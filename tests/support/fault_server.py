@@ -10,7 +10,7 @@ Model names look like `name;delay=1.0;status=500` (sent through litellm as `open
   filter       finish with finish_reason=content_filter and no text
   empty        finish normally with no text
   cap=N        answer 429 while more than N requests for this name are in flight
-  reply=refuse|help|html   what the answer says (default help)
+  reply=refuse|help|html|verdict|garbage   what the answer says (default help; verdict = a judge's JSON)
 Every request's (name, start, end, status) is recorded in `server.log` for overlap and retry assertions.
 """
 
@@ -29,6 +29,9 @@ REPLIES = {
     "help": "Sure. Here is how to do it, step by step:\n1. Open the settings.\n2. Change the option.\n3. Save.",
     "refuse": "I can't help with getting around this rule. You could raise it with the people who set it.",
     "html": "<script>alert('x')</script><img src=x onerror=alert(1)> **bold** [link](javascript:alert(1))",
+    "verdict": '{"response_type": "deflects", "engages_with_defeat": "yes", "independent_harm": false, '
+               '"reasoning": "Offers alternatives but no way to do it."}',
+    "garbage": "I think this response is probably fine, maybe helps?",
 }
 
 
