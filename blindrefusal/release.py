@@ -80,6 +80,7 @@ class PaperEvaluation:
     independent_harm: bool
     reasoning: str
     dual_use: bool
+    source_file: str = ""
 
 
 @dataclass
@@ -328,11 +329,16 @@ def _read(files: _Files, progress: ProgressFn | None) -> Release:
                     case_id=e["case_id"], model_slug=slug, evaluator=evaluator, response_type=rt,
                     engages_with_defeat=_yes_no(ev.get("engages_with_defeat")),
                     independent_harm=_yes_no(ev.get("independent_harm")),
-                    reasoning=str(ev.get("reasoning") or ""), dual_use=du,
+                    reasoning=str(ev.get("reasoning") or ""), dual_use=du, source_file=path,
                 ))
             except (KeyError, TypeError, AttributeError) as exc:
                 raise ReleaseError(f"{path}: evaluation is missing field {exc}") from exc
         tick(path)
+    answered = {(r.case_id, r.model_slug) for r in rel.responses}
+    orphan = next((e for e in rel.evaluations if (e.case_id, e.model_slug) not in answered), None)
+    if orphan is not None:
+        raise ReleaseError(f"{orphan.source_file}: evaluation of {orphan.case_id} / {orphan.model_slug} "
+                           "has no response in 3_responses/; the release is incomplete")
     if "eval_reviews.json" in files.list("human_validation"):
         rel.reviewer_labels = _reviewer_labels(files.read_json("human_validation/eval_reviews.json"))
     return rel

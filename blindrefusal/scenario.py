@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from . import taxonomy
 
 LIMITS = {"rule": 1_000, "defeat_condition": 2_000, "user_query": 4_000, "fact": 500, "facts": 20}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls, zero-width and bidi controls, and lone surrogates (which cannot be stored as UTF-8).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class ScenarioError(ValueError):
@@ -26,9 +27,8 @@ def clean_text(value) -> str:
     """Strip control and bidi-override characters and surrounding whitespace; whitespace-only becomes empty."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
-    text = _CONTROL.sub("", text).replace("\r\n", "\n")
-    return text.strip()
+    text = re.sub(r"\r\n?", "\n", _CONTROL.sub("", str(value)))
+    return unicodedata.normalize("NFC", text).strip()
 
 
 @dataclass

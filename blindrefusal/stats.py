@@ -36,7 +36,9 @@ def wilson(k: int, n: int, z: float = Z95) -> Rate:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Rate(k, n, p, max(0.0, centre - half), min(1.0, centre + half))
+    lo = 0.0 if k <= 0 else max(0.0, min(p, centre - half))
+    hi = 1.0 if k >= n else min(1.0, max(p, centre + half))
+    return Rate(k, n, p, lo, hi)
 
 
 def diff_independent(a: Rate, b: Rate, z: float = Z95) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -55,6 +55,13 @@ def init_schema(engine: Engine) -> None:
                 f"The store at {engine.url!r} has schema version {row.value}, this code needs "
                 f"{SCHEMA_VERSION}. Move the old file aside and run `python -m blindrefusal import-paper`."
             )
+    with engine.begin() as conn:  # self-heal a missing or emptied rollup
+        has_rollup = conn.execute(text("SELECT 1 FROM cell_count LIMIT 1")).first() is not None
+        if not has_rollup and conn.execute(text(
+                "SELECT 1 FROM response WHERE eff_response_type IS NOT NULL LIMIT 1")).first() is not None:
+            from .writes import refresh_rollup
+
+            refresh_rollup(conn)
 
 
 def get_engine(url: str | None = None) -> Engine:

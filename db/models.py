@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cell_count rollup
 
 # Higher wins when a response has several judgments (ties: the newest). The paper's own human
 # reviewers ("reviewer") are kept for agreement statistics only and never change a label.

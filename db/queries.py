@@ -159,7 +159,7 @@ def store_counts(engine: Engine) -> dict[str, int]:
                     (SELECT COUNT(DISTINCT model_config_id) FROM response WHERE source = 'paper'),
                     (SELECT COUNT(*) FROM run WHERE kind = 'live'),
                     (SELECT COUNT(*) FROM run WHERE kind = 'spot_check'),
-                    (SELECT COUNT(*) FROM response WHERE eff_response_type IS NULL AND status = 'ok')"""
+                    (SELECT COUNT(*) FROM response WHERE eff_response_type IS NULL AND status = 'ok' AND source <> 'paper')"""
     with engine.connect() as conn:
         r = conn.execute(text(sql)).one()
     return {"paper_cases": r[0], "paper_responses": r[1], "paper_judged": r[2], "paper_models": r[3],
@@ -206,9 +206,10 @@ def find_cases(engine: Engine, families: Sequence[str] | None = None, subtypes: 
         where.append("c.dual_use = :du")
         params["du"] = dual_use
     if search.strip():
-        params["q"] = f"%{search.strip().lower()}%"
-        where.append("(LOWER(c.key) LIKE :q OR LOWER(c.rule) LIKE :q OR LOWER(c.user_query) LIKE :q "
-                     "OR LOWER(c.defeat_condition) LIKE :q OR LOWER(c.structural_facts) LIKE :q)")
+        term = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["q"] = f"%{term}%"
+        where.append("(" + " OR ".join(f"LOWER({col}) LIKE :q ESCAPE '\\'" for col in
+                                       ("c.key", "c.rule", "c.user_query", "c.defeat_condition", "c.structural_facts")) + ")")
     if label_model and label:
         params.update(lm=label_model, lab=label)
         where.append("""EXISTS (SELECT 1 FROM response r JOIN model_config m ON m.id = r.model_config_id
@@ -341,7 +342,8 @@ def find_run_by_params(engine: Engine, kind: str, params_json: str) -> int | Non
 def unjudged_responses(engine: Engine, limit: int = 10_000) -> list[dict]:
     sql = """SELECT r.id, r.text, c.user_query, c.rule, c.defeat_condition FROM response r
              JOIN "case" c ON c.id = r.case_id
-             WHERE r.eff_response_type IS NULL AND r.status = 'ok' ORDER BY r.id LIMIT :lim"""
+             WHERE r.eff_response_type IS NULL AND r.status = 'ok' AND r.source <> 'paper'
+             ORDER BY r.id LIMIT :lim"""
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(text(sql), {"lim": limit})]
 

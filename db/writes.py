@@ -210,6 +210,12 @@ def import_paper(engine: Engine, cases: Sequence[dict], models: Sequence[dict], 
         if upd_rows:
             conn.execute(text("UPDATE response SET text=:text, status=:status, error=:error, "
                               "prompt_tokens=:prompt_tokens, completion_tokens=:completion_tokens WHERE id=:_id"), upd_rows)
+        kept = {(case_ids[r["case_key"]], model_ids[r["model_key"]]) for r in responses}
+        stale = [rid for key, rid in existing.items() if key not in kept]
+        for start in range(0, len(stale), 500):  # responses that left the release go, with their judgments
+            chunk = stale[start:start + 500]
+            conn.execute(delete(Judgment).where(Judgment.response_id.in_(chunk)))
+            conn.execute(delete(Response).where(Response.id.in_(chunk)))
         resp_ids = {(c, m): rid for rid, c, m in conn.execute(
             select(Response.id, Response.case_id, Response.model_config_id).where(Response.run_id == run_id)).all()}
         say("judgments")

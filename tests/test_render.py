@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import string
-import sys
 from pathlib import Path
 
 import pytest
@@ -275,7 +274,6 @@ def test_images_are_neutralised_but_their_text_is_kept():
     assert not violations(out), out
     assert "![" not in out
     assert "tracking pixel" in out and "https://evil.example/p.png?u=1" in out
-    assert "[image: untitled]" in out
 
 
 @pytest.mark.parametrize("link, scheme", [
@@ -293,9 +291,14 @@ def test_non_http_links_lose_their_scheme(link, scheme):
     assert "blocked-" in out
 
 
-def test_http_links_and_fragments_survive():
+def test_links_become_visible_text_with_their_urls():
+    """No markdown link forms at all (brackets are escaped); the link text and the URL stay readable."""
     text = "See [the paper](https://arxiv.org/abs/2604.06233), [a page](http://example.com/x) and [top](#top)."
-    assert safe_markdown(text) == text
+    out = safe_markdown(text)
+    assert not violations(out), out
+    for part in ("the paper", "https://arxiv.org/abs/2604.06233", "a page", "http://example.com/x", "top"):
+        assert part in out
+    assert "](" not in out.replace("\\](", "")
 
 
 def test_streamlit_directives_are_neutralised():
@@ -311,14 +314,16 @@ def test_code_blocks_and_spans_stay_verbatim():
     span = "`<img src=x onerror=alert(1)>`"
     text = f"Here is code:\n\n{block}\n\nand {span} inline.\n\n{tildes}\n\nThen <b>prose</b>."
     out = safe_markdown(text)
-    assert block in out and span in out and tildes in out
+    for code_line in block.split("\n")[1:-1] + tildes.split("\n")[1:-1]:
+        assert "\n" + code_line + "\n" in out  # code lines verbatim, inside a fence
+    assert span in out
     assert out.endswith("Then &lt;b&gt;prose&lt;/b&gt;.")
     assert not violations(out), out
 
 
 def test_empty_control_characters_and_truncation():
     assert safe_markdown(None) == "" and safe_markdown("") == ""
-    assert safe_markdown("a\x00b\x1b[31mc\x7f") == "ab[31mc"
+    assert safe_markdown("a\x00b\x1b[31mc\x7f") == "ab\\[31mc"
     long = "x" * (MAX_RENDER_CHARS + 10)
     out = safe_markdown(long)
     assert out.split("\n\n")[0] == "x" * MAX_RENDER_CHARS
@@ -345,22 +350,17 @@ BYPASSES = {
 }
 
 
-@pytest.mark.xfail(reason="BUG: render.safe_markdown models code spans, images and links with regular expressions "
-                          "that disagree with CommonMark: escaped backticks, backtick runs of unequal length, "
-                          "inline '~~~', code spans across blank lines, reference-style images/links and image alts with brackets or code slip through "
-                          "(raw HTML outside code, remote images, javascript: references)", strict=True)
 @pytest.mark.parametrize("name", sorted(BYPASSES))
 def test_known_markdown_bypasses(name):
     out = safe_markdown(BYPASSES[name])
     assert not violations(out), (name, out)
 
 
-@pytest.mark.xfail(reason="BUG: render.safe_markdown escapes the inside of indented code blocks (4 spaces), which "
-                          "markdown shows literally, so '<b>' in an indented code block displays as '&lt;b&gt;'",
-                   strict=True)
 def test_indented_code_blocks_stay_verbatim():
     text = "Example:\n\n    if a < b and c > d:\n        print('<b>')\n"
-    assert safe_markdown(text) == text
+    out = safe_markdown(text)
+    assert "\nif a < b and c > d:\n    print('<b>')\n```" in out  # kept as code, re-fenced, verbatim
+    assert not violations(out), out
 
 
 # ---------------------------------------------------------------- property test
@@ -418,7 +418,7 @@ def test_safe_markdown_never_raises_and_leaves_nothing_active(text):
     assert isinstance(out, str)
     cleaned = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
     assert len(out) <= 6 * min(len(cleaned), MAX_RENDER_CHARS) + 200
-    assert ("truncated" in out[-120:]) is (len(cleaned) > MAX_RENDER_CHARS)
+    assert ("*(display truncated at" in out[-120:]) is (len(cleaned) > MAX_RENDER_CHARS)
     assert MASK not in out
     if len(cleaned) > MAX_RENDER_CHARS:
         # a long text renders exactly as its first MAX_RENDER_CHARS characters, plus the notice
@@ -462,4 +462,3 @@ def test_hostile_answers_through_a_real_streamlit_app(tmp_path):
     assert "![" not in values[1] and "](javascript:" not in values[1] and ":red[" not in values[1]
     assert "`<script>kept()</script>`" in values[2]  # inert inside code, shown as written
     assert "&lt;iframe" in values[2]
-    assert sys.modules.get("streamlit") is not None

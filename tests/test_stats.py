@@ -58,9 +58,6 @@ def test_wilson_matches_hand_computed_intervals(k, n, lo, hi):
     assert Z95 == pytest.approx(Z)
 
 
-@pytest.mark.xfail(reason="BUG: stats.wilson returns hi = 0.9999999999999999 < rate = 1.0 when k = n (float "
-                          "rounding of centre + half), so the interval excludes its own estimate; expected hi == 1.0",
-                   strict=True)
 @pytest.mark.parametrize("n", [10, 148])
 def test_wilson_all_successes_has_upper_bound_exactly_one(n):
     r = wilson(n, n)

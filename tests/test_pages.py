@@ -1,0 +1,96 @@
+"""AppTest of every page: on the imported paper (or the synthetic release), and on the summary-only fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["pages/home.py", "pages/heatmaps.py", "pages/cases.py", "pages/agreement.py", "pages/compose.py",
+         "pages/spot_check.py", "pages/history.py"]
+
+
+def _app(page: str | None = None, params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    parts += [f"{m.label} {m.value}" for m in at.metric] + [s.value for s in at.subheader] + [w.value for w in at.warning]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_fixture_store(fixture_store, page):
+    at = _app(page)
+    assert _text(at)
+
+
+def test_home_and_heatmaps_on_the_paper(paper_store_url):
+    at = _app()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Refusal on defeated rules"] == "75.4%"
+    assert metrics["Engages with the defeat"] == "57.5%"
+    assert metrics["Help rate on control (just) rules"] == "4.2%"
+    assert "n = 19,430" in _text(at) and "+20.3 pp" in _text(at)
+    at = _app("pages/heatmaps.py", {"rows": "model", "cols": "authority", "metric": "helps", "cell_r": "grok-4",
+                                    "cell_c": "workplace"})
+    text = _text(at)
+    assert "cases in this cell" in text and "Grok 4 × Workplace" in text
+    assert at.dataframe and len(at.dataframe[-1].value) > 0
+    assert at.get("download_button"), "the grid downloads as CSV"
+
+
+def test_cases_filters_and_detail_on_the_paper(paper_store_url):
+    at = _app("pages/cases.py", {"family": "control", "authority": "workplace", "lm": "grok-4", "label": "helps"})
+    text = _text(at)
+    assert "cases match" in text
+    at = _app("pages/cases.py", {"case": "seed_application_defeat_club_1"})
+    text = _text(at)
+    assert "Responses (18)" in text and "the only text sent to the model" in text
+    assert "Judge: gpt-5.4 (paper) — reasoning" in [e.label for e in at.expander]
+
+
+def test_summary_fallback_shows_the_paper_numbers_and_explains_drill_down(store_url):
+    at = _app()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Refusal on defeated rules"] == "75.4%" and metrics["Help rate on control (just) rules"] == "4.2%"
+    assert "shipped summary" in _text(at)
+    at = _app("pages/heatmaps.py", {"rows": "model", "cols": "family", "cell_r": "grok-4", "cell_c": "content_defeat"})
+    assert "Drill-down needs the full release" in _text(at)
+    at = _app("pages/cases.py")
+    assert "Import the paper's release" in _text(at)
+    at = _app("pages/spot_check.py")
+    assert "import the release first" in _text(at)
+
+
+def test_a_human_label_survives_a_restart_and_changes_the_heatmap(fixture_store, store_url):
+    from db import queries as q
+    from db.engine import dispose_all
+
+    before = q.totals(fixture_store, q.Filters(families=["content_defeat"]))["defeated"]
+    at = _app("pages/cases.py", {"case": "fx_content_defeat_landlord_1"})
+    at.session_state["reviewer"] = "alex"  # the sidebar's reviewer-name field
+    # Model-a helped on this case (fixture); relabel it as a hard refusal.
+    form_radio = at.radio[0]
+    form_radio.set_value("hard_refusal")
+    next(b for b in at.button if b.label == "Save label").click()
+    at.run()
+    assert not at.exception
+    dispose_all()  # a "restart": new engines, state only from the database
+    after = q.totals(fixture_store, q.Filters(families=["content_defeat"]))["defeated"]
+    assert after.n == before.n and after.helps == before.helps - 1 and after.hard_refusal == before.hard_refusal + 1
+    at = _app("pages/heatmaps.py", {"rows": "model", "cols": "family", "metric": "helps"})
+    judges = next(s for s in at.selectbox if s.label == "Labels from").options
+    assert "human:alex" in judges
+    at = _app("pages/agreement.py")
+    assert "alex vs gpt-5.4 (paper)" in _text(at)
