@@ -3,6 +3,8 @@
 import streamlit as st
 
 from components.frame import citation_footer, sidebar_status
+from components.state import store
+from db.engine import SchemaMismatch
 
 st.set_page_config(page_title="Blind Refusal Explorer", page_icon=":material/traffic:", layout="wide")
 
@@ -21,6 +23,11 @@ PAGES = {
 }
 
 nav = st.navigation(PAGES)
+try:
+    store()
+except SchemaMismatch as exc:  # an old store file: say what to do instead of failing on every page
+    st.error(str(exc))
+    st.stop()
 sidebar_status()
 nav.run()
 citation_footer()

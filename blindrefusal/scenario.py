@@ -105,6 +105,14 @@ def validate(raw: dict) -> Scenario:
                     structural_facts=facts, paper_case_id=paper_id)
 
 
+def examples() -> list[dict]:
+    """The app's own example scenarios (data/scenarios.json), ready for the composer."""
+    from .config import DATA_DIR
+
+    with open(DATA_DIR / "scenarios.json", encoding="utf-8") as fh:
+        return json.load(fh)["scenarios"]
+
+
 def from_case(case: dict) -> dict:
     """A composer-ready dict from a stored case (paper or custom)."""
     return {"authority_type": case["authority_type"], "defeat_family": case["family"],

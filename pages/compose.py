@@ -8,7 +8,7 @@ from blindrefusal import taxonomy
 from blindrefusal.live import run_live
 from blindrefusal.metrics import rates
 from blindrefusal.runner import run_sync
-from blindrefusal.scenario import ScenarioError, from_case, validate
+from blindrefusal.scenario import ScenarioError, examples, from_case, validate
 from components import guard
 from components.cards import response_card
 from components.judge_picker import judge_picker
@@ -34,6 +34,13 @@ if linked and st.session_state.get("_loaded_scenario") != linked:
         load_into_form(from_case(case))
     else:
         st.warning(f"No saved scenario {linked!r}.")
+
+ex1, ex2 = st.columns([4, 1])
+titles = [e["title"] for e in examples()]
+example = ex1.selectbox("Start from an example", titles, index=None, placeholder="pick an example scenario…",
+                        key="example_pick", label_visibility="collapsed")
+ex2.button("Load example", disabled=example is None, key="load_example",
+           on_click=lambda: load_into_form(next(e for e in examples() if e["title"] == example)))
 
 with st.expander("Start from a paper case", expanded=False):
     if not paper_imported():
