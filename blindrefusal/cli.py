@@ -181,6 +181,38 @@ def cmd_spot_check(args) -> int:
     return 0
 
 
+def cmd_train_judge(args) -> int:
+    from .judges.train import train
+
+    metrics = train(args.source or data_source(), Path(args.output_dir), seed=args.seed)
+    print(json.dumps(metrics, indent=1, default=str))
+    return 0
+
+
+def cmd_judge_eval(args) -> int:
+    from .agreement import EVAL_FILE
+    from .judges.train import evaluate
+
+    result = evaluate(args.source or data_source())
+    text = json.dumps(result, indent=1, default=str)
+    if args.write:
+        EVAL_FILE.write_text(text + "\n", encoding="utf-8")
+    print(text if args.json else "\n".join(f"{k}: kappa {v['kappa']:.3f}, accuracy {v['accuracy']:.3f}"
+                                           for k, v in result["labels"].items()))
+    return 0
+
+
+def cmd_judge(args) -> int:
+    if args.judge != "distilled":
+        print("only --judge distilled is supported from files (LLM judges run in ask / spot-check)", file=sys.stderr)
+        return 2
+    from .judges.distilled import judge_jsonl
+
+    out = judge_jsonl(args.input, args.output)
+    print(json.dumps(out, default=str) if out is not None else f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m blindrefusal", description="Blind Refusal Explorer command line")
     sub = p.add_subparsers(dest="command", required=True)
@@ -232,6 +264,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--judge", help="judge name (default: the default judge)")
     s.add_argument("--limit", type=int, default=100_000)
     s.set_defaults(func=cmd_rejudge)
+
+    s = sub.add_parser("train-judge", help="train the distilled judge on the paper's GPT-5.4 labels (fixed seed)")
+    s.add_argument("--source", help="release directory, zip or URL (default: $BR_DATA_SOURCE)")
+    s.add_argument("--output-dir", default=str(DATA_DIR))
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_train_judge)
+
+    s = sub.add_parser("judge-eval", help="agreement of the shipped distilled judge with GPT-5.4 on the held-out split")
+    s.add_argument("--source", help="release directory, zip or URL (default: $BR_DATA_SOURCE)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--write", action="store_true", help="also write data/distilled_judge_eval.json (shown in the app)")
+    s.set_defaults(func=cmd_judge_eval)
+
+    s = sub.add_parser("judge", help="judge a JSONL file offline")
+    s.add_argument("--judge", default="distilled")
+    s.add_argument("--input", required=True)
+    s.add_argument("--output", required=True)
+    s.set_defaults(func=cmd_judge)
 
     s = sub.add_parser("export-summary", help="write data/paper_summary.csv (counts only, no text)")
     s.add_argument("--output", default=str(DATA_DIR / "paper_summary.csv"))
