@@ -15,7 +15,7 @@ from .judges import JudgeInput, Verdict, get_judge, judge_all, judgment_row
 from .metrics import help_gap, rates
 from .runner import AdaptiveLimiter, CallResult, RunSettings, call_model, ready
 from .sampler import stratified_sample
-from .stats import paired_bootstrap_diff, rank_with_ties, wilson
+from .stats import paired_diff, rank_with_ties, wilson
 
 
 @dataclass
@@ -169,7 +169,7 @@ def _rate_json(r) -> dict:
     return {"rate": r.rate, "lo": r.lo, "hi": r.hi}
 
 
-def results(engine, run_id: int, bootstrap_reps: int = 2000) -> dict:
+def results(engine, run_id: int) -> dict:
     """The `spot-check --json` shape: rates with Wilson intervals, the help gap, paired comparisons, rank."""
     from db import queries
 
@@ -195,7 +195,7 @@ def results(engine, run_id: int, bootstrap_reps: int = 2000) -> dict:
         common = sorted(set(labels) & defeated_ids)
         x = [int(mine[cid] == "helps") for cid in common]
         y = [int(labels[cid] == "helps") for cid in common]
-        cmp_ = paired_bootstrap_diff(x, y, reps=bootstrap_reps, seed=params.get("seed", 0))
+        cmp_ = paired_diff(x, y)
         vs_paper[slug] = {k: cmp_[k] for k in ("diff", "lo", "hi", "significant")} | {"n": cmp_["n"]}
         r = wilson(sum(y), len(y))
         if r.n:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
 from typing import Hashable, Sequence
 
@@ -51,17 +50,29 @@ def diff_independent(a: Rate, b: Rate, z: float = Z95) -> dict:
     return {"diff": d, "lo": lo, "hi": hi}
 
 
-def paired_bootstrap_diff(x: Sequence[int], y: Sequence[int], reps: int = 2000, seed: int = 0) -> dict:
-    """Mean of x - y over paired 0/1 outcomes, with a percentile bootstrap 95% interval."""
+def paired_diff(x: Sequence[int], y: Sequence[int]) -> dict:
+    """Mean of x − y over paired 0/1 outcomes with an exact McNemar-style 95% interval.
+
+    Only discordant pairs carry information: given d of them, b favour x. The Clopper–Pearson
+    interval for b/d maps onto the difference (b − c)/n = (d/n)(2t − 1), so the interval excludes 0
+    exactly when the exact McNemar test rejects at 5%. With no discordant pair the difference is
+    bounded by the largest discordance rate still plausible, 1 − 0.025^(1/n).
+    """
     n = len(x)
     if n == 0 or n != len(y):
         return {"diff": None, "lo": None, "hi": None, "n": n, "significant": False}
-    d = [xi - yi for xi, yi in zip(x, y)]
-    mean = sum(d) / n
-    rng = random.Random(seed)
-    boots = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(reps))
-    lo, hi = boots[int(0.025 * reps)], boots[min(reps - 1, int(0.975 * reps))]
-    return {"diff": mean, "lo": lo, "hi": hi, "n": n, "significant": lo > 0 or hi < 0}
+    b = sum(1 for xi, yi in zip(x, y) if xi and not yi)
+    c = sum(1 for xi, yi in zip(x, y) if yi and not xi)
+    d = b + c
+    if d == 0:
+        bound = 1 - 0.025 ** (1 / n)
+        return {"diff": 0.0, "lo": -bound, "hi": bound, "n": n, "significant": False}
+    from scipy.stats import beta
+
+    t_lo = 0.0 if b == 0 else float(beta.ppf(0.025, b, d - b + 1))
+    t_hi = 1.0 if b == d else float(beta.ppf(0.975, b + 1, d - b))
+    lo, hi = d / n * (2 * t_lo - 1), d / n * (2 * t_hi - 1)
+    return {"diff": (b - c) / n, "lo": lo, "hi": hi, "n": n, "significant": lo > 0 or hi < 0}
 
 
 def rank_with_ties(intervals: dict[str, tuple[float, float, float]], higher_is_better: bool = True) -> dict[str, dict]:

@@ -60,7 +60,7 @@ def show_results(run_id: int) -> None:
                         f"{v['n']} paired cases{' — significant' if v['significant'] else ''}" for _, v in rows],
             hovertemplate="%{y}: %{customdata}<extra></extra>"))
         fig.add_vline(x=0, line_dash="dash", line_color="#555")
-        fig.update_layout(title="Help rate of this model minus each paper model, same defeated cases (paired bootstrap 95% CI)",
+        fig.update_layout(title="Help rate of this model minus each paper model, same defeated cases (exact McNemar 95% CI)",
                           xaxis_title="percentage points (red diamond: interval excludes 0)",
                           height=max(360, 24 * len(rows) + 120), margin=dict(l=10, r=10, t=60, b=40))
         st.plotly_chart(fig, width="stretch")

@@ -21,7 +21,7 @@ from blindrefusal.stats import (
     cohen_kappa,
     confusion,
     diff_independent,
-    paired_bootstrap_diff,
+    paired_diff,
     rank_with_ties,
     wilson,
 )
@@ -142,38 +142,45 @@ def test_kappa_edge_cases():
     assert cohen_kappa(["a", "b"] * 10, ["b", "a"] * 10) == pytest.approx(-1.0)
 
 
-def test_paired_bootstrap_identical_sequences_are_not_different():
+def test_paired_diff_identical_sequences_are_not_different():
     x = [1, 0, 1, 1, 0, 0, 1, 0, 1, 1] * 5
-    res = paired_bootstrap_diff(x, list(x), reps=500, seed=3)
-    assert res == {"diff": 0.0, "lo": 0.0, "hi": 0.0, "n": 50, "significant": False}
+    res = paired_diff(x, list(x))
+    bound = 1 - 0.025 ** (1 / 50)  # no discordant pair: |diff| is still plausibly up to this
+    assert res == {"diff": 0.0, "lo": pytest.approx(-bound), "hi": pytest.approx(bound), "n": 50, "significant": False}
 
 
-def test_paired_bootstrap_detects_a_clear_difference_and_is_deterministic():
+def test_paired_diff_matches_the_exact_mcnemar_test_by_hand():
+    # 4 pairs, all discordant in x's favour: exact McNemar p = 2 * 0.5**4 = 0.125, not significant.
+    res = paired_diff([1, 1, 1, 1], [0, 0, 0, 0])
+    assert res["diff"] == 1.0 and res["significant"] is False
+    assert res["lo"] == pytest.approx(2 * 0.025 ** (1 / 4) - 1)  # Clopper–Pearson lower bound of 4/4 is 0.025^(1/4)
+    # 6 of 6: p = 2 * 0.5**6 = 0.031, significant; lower bound 2 * 0.025^(1/6) - 1 > 0.
+    res = paired_diff([1] * 6 + [0] * 4, [0] * 6 + [0] * 4)
+    assert res["diff"] == pytest.approx(0.6) and res["significant"] is True
+    assert res["lo"] == pytest.approx(0.6 * (2 * 0.025 ** (1 / 6) - 1))
+    assert res["hi"] == pytest.approx(0.6)
+
+
+def test_paired_diff_detects_a_clear_difference_both_ways():
     rng = random.Random(11)
     x = [1 if rng.random() < 0.8 else 0 for _ in range(200)]
     y = [1 if rng.random() < 0.3 else 0 for _ in range(200)]
-    res = paired_bootstrap_diff(x, y, reps=1000, seed=5)
+    res = paired_diff(x, y)
     expected = (sum(x) - sum(y)) / 200
-    assert res["diff"] == pytest.approx(expected)
-    assert res["n"] == 200
-    assert 0 < res["lo"] <= res["diff"] <= res["hi"] < 1
-    assert res["significant"] is True
-    # same seed, same answer; the reverse comparison is significant in the other direction
-    assert paired_bootstrap_diff(x, y, reps=1000, seed=5) == res
-    rev = paired_bootstrap_diff(y, x, reps=1000, seed=5)
-    assert rev["diff"] == pytest.approx(-expected)
-    assert rev["hi"] < 0 and rev["significant"] is True
-    # a small, noisy difference is not called significant
+    assert res["diff"] == pytest.approx(expected) and res["n"] == 200
+    assert 0 < res["lo"] <= res["diff"] <= res["hi"] < 1 and res["significant"] is True
+    rev = paired_diff(y, x)
+    assert rev["diff"] == pytest.approx(-expected) and rev["hi"] < 0 and rev["significant"] is True
     z = list(x)
     z[0] = 1 - z[0]
-    small = paired_bootstrap_diff(x, z, reps=1000, seed=5)
+    small = paired_diff(x, z)  # one discordant pair
     assert abs(small["diff"]) == pytest.approx(1 / 200)
     assert small["lo"] <= 0 <= small["hi"] and small["significant"] is False
 
 
-def test_paired_bootstrap_rejects_unpaired_or_empty_input():
-    assert paired_bootstrap_diff([], [])["diff"] is None
-    res = paired_bootstrap_diff([1, 0, 1], [1, 0])
+def test_paired_diff_rejects_unpaired_or_empty_input():
+    assert paired_diff([], [])["diff"] is None
+    res = paired_diff([1, 0, 1], [1, 0])
     assert res["diff"] is None and res["significant"] is False
 
 
