@@ -31,6 +31,9 @@ def sidebar_status() -> None:
         present = [e for e in envs if os.environ.get(e)]
         st.markdown("**Keys:** " + (", ".join(f"`{e}`" for e in present) if present else
                                     "none set — the local model and the distilled judge still work"))
+        from blindrefusal.local_model import local_status
+
+        st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
         st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex",
                       help="Labels you set on a response card are stored as judge `human:<name>`.")
         st.caption("Label precedence: human › LLM judge › distilled judge")

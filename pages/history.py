@@ -7,6 +7,18 @@ from db import queries as q
 
 engine = store()
 st.title("History")
+pending = q.store_counts(engine)["unjudged"]
+if pending:
+    from blindrefusal.judges import default_judge_name, judge_label
+    from blindrefusal.live import rejudge
+    from blindrefusal.runner import run_sync
+
+    st.info(f"{pending} stored answers have no label yet (made before a judge was available, or the judge's "
+            "output could not be parsed).")
+    if st.button(f"Judge them now with {judge_label(default_judge_name())}"):
+        with st.spinner("Judging…"):
+            out = run_sync(rejudge(engine))
+        st.success(f"{out['judged']} judged, {out['failed']} still unjudged.")
 runs = q.runs(engine, kinds=("live", "spot_check"), limit=200)
 if not runs:
     st.info("No live runs yet. Compose a scenario in the Live lab and press Run.")
