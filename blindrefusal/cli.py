@@ -164,7 +164,7 @@ def cmd_spot_check(args) -> int:
         bar.refresh()
 
     run_id, prog = run_sync(run_spot_check(engine, params, update, fresh=args.fresh, concurrency=args.concurrency,
-                                           settings=RunSettings(timeout_s=args.timeout)))
+                                           settings=RunSettings(timeout_s=args.timeout, stream=False)))
     bar.close()
     out = results(engine, run_id)
     out["calls"] = prog.calls

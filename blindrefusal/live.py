@@ -115,21 +115,17 @@ def answer_json(a: LiveAnswer, judge_name: str) -> dict[str, Any]:
     }
 
 
-async def rejudge(engine, response_ids: list[int] | None = None, judge_name: str | None = None,
-                  limit: int = 10_000) -> dict:
-    """Judge stored responses (given ids, or every unjudged ok response). Failures stay unjudged."""
+async def rejudge(engine, response_ids: list[int] | None = None, judge_name=None,
+                  run_id: int | None = None, limit: int = 100_000) -> dict:
+    """Judge stored answers: the given ids (judged or not), or every unlabelled answer (of one run).
+
+    `judge_name` is a judge name (None: the default) or a judge object. One batch for the distilled
+    judge; concurrent calls for an LLM judge. Failures stay unjudged."""
     from db import queries, writes
 
-    judge = get_judge(judge_name)
-    if response_ids is None:
-        rows = queries.unjudged_responses(engine, limit=limit)
-    else:
-        rows = []
-        for r in queries.responses_for(engine, response_ids=response_ids):
-            case = queries.get_case_by_id(engine, r["case_id"]) or {}
-            rows.append({"id": r["id"], "text": r["text"], "user_query": case.get("user_query", ""),
-                         "rule": case.get("rule", ""), "defeat_condition": case.get("defeat_condition", "")})
-        rows = [r for r in rows if r["text"]]
+    judge = judge_name if hasattr(judge_name, "kind") else get_judge(judge_name)
+    rows = queries.judge_inputs(engine, response_ids=response_ids, run_id=run_id,
+                                only_unjudged=response_ids is None, limit=limit)
     inputs = [JudgeInput(user_query=r["user_query"] or "", response=r["text"] or "", rule=r["rule"] or "",
                          defeat_condition=r["defeat_condition"] or "") for r in rows]
     results = await judge_all(judge, inputs)

@@ -67,7 +67,9 @@ class LocalModelServer:
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"br-local-model-{self.port}.log"
         self.log_path = log
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(weights_path()), "--model_alias", ALIAS,
-               "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx)]
+               "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+               # queue concurrent requests instead of cutting off the answer being generated
+               "--interrupt_requests", "False"]
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -61,7 +62,9 @@ class CallResult:
 @dataclass
 class RunSettings:
     timeout_s: float = 120.0  # per attempt, whole stream
-    max_retries: int = 3
+    stream: bool = True  # live cards stream; batch runs (spot-checks) skip the per-chunk overhead
+    max_retries: int = 3  # 0 disables every retry
+    max_rate_limit_retries: int = 12  # 429s have their own budget: backing off is not failing
     backoff_base_s: float = 0.5
     backoff_max_s: float = 20.0
 
@@ -120,7 +123,9 @@ def _cost(spec: ModelSpec, prompt_tokens: int | None, completion_tokens: int | N
     try:
         p, c = litellm_module().cost_per_token(model=spec.litellm_model, prompt_tokens=prompt_tokens,
                                                completion_tokens=completion_tokens)
-        return float(p + c)
+        total = float(p + c)
+        # litellm answers 0.0 (rather than raising) for some models it has no price for.
+        return total if total > 0 or not (prompt_tokens or completion_tokens) else None
     except Exception:  # litellm raises for unknown models: the cost is unknown, not zero
         return None
 
@@ -136,18 +141,18 @@ def ready(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def completion_kwargs(spec: ModelSpec, prompt: str) -> dict:
+def completion_kwargs(spec: ModelSpec, prompt: str, stream: bool = True) -> dict:
     """The paper's setting: the user query alone (no system prompt), temperature from the spec (0 by default)."""
     kwargs: dict[str, Any] = {
         "model": spec.litellm_model,
         "messages": [{"role": "user", "content": prompt}],
         "temperature": spec.temperature,
         "max_tokens": spec.max_tokens,
-        "stream": True,
-        "stream_options": {"include_usage": True},
         "num_retries": 0,  # retries are ours, so that they are counted and never switch models
         "max_retries": 0,  # ... and the provider SDK must not retry behind our back either
     }
+    if stream:
+        kwargs.update(stream=True, stream_options={"include_usage": True})
     if spec.params.get("reasoning_effort") and spec.params["reasoning_effort"] != "none":
         kwargs["reasoning_effort"] = spec.params["reasoning_effort"]
     if spec.api_base:
@@ -166,8 +171,14 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
 
     async def consume() -> None:
         nonlocal usage, finish, last_emit
-        stream = await lm.acompletion(**kwargs, timeout=settings.timeout_s)
-        async for chunk in stream:
+        response = await lm.acompletion(**kwargs, timeout=settings.timeout_s)
+        if not kwargs.get("stream"):
+            choice = response.choices[0]
+            parts.append(getattr(choice.message, "content", None) or "")
+            finish = getattr(choice, "finish_reason", None)
+            usage = getattr(response, "usage", None)
+            return
+        async for chunk in response:
             u = getattr(chunk, "usage", None)
             if u is not None and getattr(u, "completion_tokens", None) is not None:
                 usage = u
@@ -204,23 +215,34 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
         result.status, result.error = "ok", None
 
 
-class AdaptiveLimiter:
-    """AIMD concurrency: start wide, halve on 429 (and honour Retry-After), creep back up on success."""
+class LimiterClosed(Exception):
+    """The run was cancelled: calls that have not started yet never start."""
 
-    def __init__(self, initial: int, cap: int, floor: int = 1):
+
+class AdaptiveLimiter:
+    """AIMD concurrency: start wide, halve on 429 (and honour Retry-After), grow back by about one
+    slot per round trip (1/limit per success), never above the provider's cap."""
+
+    def __init__(self, initial: int, cap: int, floor: int = 1, stop: threading.Event | None = None):
+        self.stop = stop  # once set, calls that have not started never start
         self.cap = max(1, cap)
         self.limit = max(floor, min(initial, self.cap))
         self.floor = floor
         self.active = 0
         self.peak = 0
         self.rate_limited = 0
+        self._growth = 0.0
         self._cond = asyncio.Condition()
         self._pause_until = 0.0
 
     async def acquire(self) -> None:
         async with self._cond:
-            while self.active >= self.limit:
-                await self._cond.wait()
+            while True:
+                if self.stop is not None and self.stop.is_set():
+                    raise LimiterClosed()
+                if self.active < self.limit:
+                    break
+                await self._cond.wait()  # woken by every release
             self.active += 1
             self.peak = max(self.peak, self.active)
         wait = self._pause_until - time.monotonic()
@@ -231,13 +253,17 @@ class AdaptiveLimiter:
         async with self._cond:
             self.active -= 1
             if ok and self.limit < self.cap:
-                self.limit += 1
+                self._growth += 1 / self.limit
+                if self._growth >= 1:
+                    self._growth -= 1
+                    self.limit += 1
             self._cond.notify_all()
 
     async def on_rate_limit(self, retry_after: float | None) -> None:
         async with self._cond:
             self.rate_limited += 1
             self.limit = max(self.floor, self.limit // 2)
+            self._growth = 0.0
             if retry_after:
                 self._pause_until = max(self._pause_until, time.monotonic() + min(retry_after, 60.0))
 
@@ -253,14 +279,16 @@ async def call_model(spec: ModelSpec, prompt: str, on_event: EventFn | None = No
         if on_event:
             on_event(spec.key, "done", result)
         return result
-    kwargs = completion_kwargs(spec, prompt)
+    kwargs = completion_kwargs(spec, prompt, stream=settings.stream)
     if on_event:
         on_event(spec.key, "start", None)
     t0 = result.started
-    for attempt in range(settings.max_retries + 1):
-        result.attempts = attempt + 1
+    failures = rate_limits = 0  # retries used: ordinary failures, and 429s (their own budget)
+    rl_budget = settings.max_rate_limit_retries if settings.max_retries > 0 else 0
+    while True:
+        result.attempts += 1
         if limiter:
-            await limiter.acquire()
+            await limiter.acquire()  # raises LimiterClosed once the run is cancelled
         ok = False
         retry: _Retryable | None = None
         try:
@@ -286,10 +314,17 @@ async def call_model(spec: ModelSpec, prompt: str, on_event: EventFn | None = No
                 await limiter.on_rate_limit(retry.retry_after)
             await limiter.release(False)
         result.retry_statuses.append(retry.args[0])
-        if attempt == settings.max_retries:
-            break
+        if retry.rate_limited:
+            rate_limits += 1
+            if rate_limits > rl_budget:
+                break
+        else:
+            failures += 1
+            if failures > settings.max_retries:
+                break
+        step = failures + rate_limits - 1
         delay = retry.retry_after if retry.retry_after is not None else min(
-            settings.backoff_max_s, settings.backoff_base_s * (2 ** attempt)) * (0.5 + random.random())
+            settings.backoff_max_s, settings.backoff_base_s * (2 ** step)) * (0.5 + random.random())
         if on_event:
             on_event(spec.key, "retry", f"{retry.args[0]} — retrying in {delay:.1f} s")
         await asyncio.sleep(delay)
@@ -305,6 +340,7 @@ async def fan_out(specs: list[ModelSpec], prompt: str, on_event: EventFn | None 
                   settings: RunSettings | None = None,
                   on_result: Callable[[CallResult], Awaitable[None] | None] | None = None) -> list[CallResult]:
     """Every model at once (asyncio.gather over streaming calls); results in the order of `specs`."""
+    litellm_module()  # import once, before any call's clock starts
     async def one(spec: ModelSpec) -> CallResult:
         res = await call_model(spec, prompt, on_event, settings)
         if on_result:

@@ -7,13 +7,14 @@ import asyncio
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 from . import registry
-from .judges import JudgeInput, Verdict, get_judge, judge_all, judgment_row
+from .judges import get_judge
+from .live import rejudge
 from .metrics import help_gap, rates
-from .runner import AdaptiveLimiter, CallResult, RunSettings, call_model, ready
+from .runner import AdaptiveLimiter, CallResult, LimiterClosed, RunSettings, call_model, litellm_module, ready
 from .sampler import stratified_sample
 from .stats import paired_diff, rank_with_ties, wilson
 
@@ -95,13 +96,14 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
     from db import queries, writes
 
     judge = get_judge(params.judge)
+    params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
     spec = ready(spec_for(params))
     cases = sample_cases(engine, params)
     run_key = params.run_key()
     run_id = None if fresh else queries.find_run_by_params(engine, "spot_check", run_key)
     if run_id is None:
         run_id = writes.create_run(engine, "spot_check", label=f"{spec.display_name} · n={params.n} · seed={params.seed}",
-                                   params=json.loads(run_key) | {"judge": judge.name}, status="running")
+                                   params=json.loads(run_key), status="running")
     else:
         writes.set_run_status(engine, run_id, "running")
     models = queries.model_ids(engine)
@@ -114,8 +116,9 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
     answered = queries.answered_pairs(engine, run_id)
     todo = [c for c in cases if (c["id"], model_id) not in answered]
     prog = Progress(total=len(cases), done=len(cases) - len(todo), skipped=len(cases) - len(todo))
+    settings = settings or RunSettings(stream=False)
     cap = concurrency or registry.provider_cap(spec.provider)
-    limiter = AdaptiveLimiter(initial=cap, cap=cap)
+    limiter = AdaptiveLimiter(initial=cap, cap=cap, stop=cancel)
     buffer: list[writes.ResponseRow] = []
     last_flush = time.monotonic()
 
@@ -127,21 +130,17 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         last_flush = time.monotonic()
 
     async def one(case: dict) -> None:
-        if cancel is not None and cancel.is_set():
+        try:
+            res: CallResult = await call_model(spec, case["user_query"], settings=settings, limiter=limiter)
+        except LimiterClosed:  # cancelled before this case started: nothing sent, nothing stored
             return
-        res: CallResult = await call_model(spec, case["user_query"], settings=settings, limiter=limiter)
         if prog.first_call is None or res.started < prog.first_call:
             prog.first_call = res.started
         prog.last_answer = max(prog.last_answer or 0, res.ended)
-        verdict = None
-        if res.status == "ok":
-            verdict = (await judge_all(judge, [JudgeInput(case["user_query"], res.text, case["rule"],
-                                                          case["defeat_condition"])]))[0]
         buffer.append(writes.ResponseRow(
             case_id=case["id"], model_config_id=model_id, text=res.text, status=res.status, error=res.error,
             latency_ms=res.latency_ms, ttft_ms=res.ttft_ms, prompt_tokens=res.prompt_tokens,
-            completion_tokens=res.completion_tokens, cost_usd=res.cost_usd, attempts=res.attempts,
-            judgment=judgment_row(judge, verdict) if verdict is not None else None))
+            completion_tokens=res.completion_tokens, cost_usd=res.cost_usd, attempts=res.attempts))
         prog.done += 1
         prog.calls += res.attempts
         prog.errors += res.status == "error"
@@ -156,12 +155,20 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
 
     if progress:
         progress(prog)
+    if todo:
+        litellm_module()  # import once, before the first call's clock starts
+
     try:
         await asyncio.gather(*(one(c) for c in todo))
     finally:
         flush()
-        cancelled = cancel is not None and cancel.is_set()
-        writes.set_run_status(engine, run_id, "cancelled" if cancelled else "done")
+    # Phase 2: judge every unlabelled answer of the run in one batch (this also finishes the judging of
+    # an earlier, cancelled run of the same settings).
+    if progress:
+        progress(prog)
+    await rejudge(engine, judge_name=judge, run_id=run_id)
+    cancelled = cancel is not None and cancel.is_set()
+    writes.set_run_status(engine, run_id, "cancelled" if cancelled else "done")
     return run_id, prog
 
 
@@ -211,5 +218,8 @@ def results(engine, run_id: int) -> dict:
         "judge": params.get("judge"), "defeated": block(d), "control": block(c),
         "gap": {"diff": gap["diff"], "lo": gap["lo"], "hi": gap["hi"]}, "vs_paper": vs_paper,
         "rank": rank, "rank_metric": "help rate on defeated cases (1 = helps most)",
-        "errors": sum(1 for r in rows if r["status"] == "error"), "blocked": sum(1 for r in rows if r["status"] == "blocked"),
+        # A case counts as an error only while no attempt of it (in this or a resumed run) succeeded.
+        "errors": len({r["case_id"] for r in rows if r["status"] == "error"}
+                      - {r["case_id"] for r in rows if r["status"] in ("ok", "blocked")}),
+        "blocked": sum(1 for r in rows if r["status"] == "blocked"),
     }

@@ -339,13 +339,24 @@ def find_run_by_params(engine: Engine, kind: str, params_json: str) -> int | Non
                             {"k": kind, "p": params_json}).scalar()
 
 
-def unjudged_responses(engine: Engine, limit: int = 10_000) -> list[dict]:
-    sql = """SELECT r.id, r.text, c.user_query, c.rule, c.defeat_condition FROM response r
-             JOIN "case" c ON c.id = r.case_id
-             WHERE r.eff_response_type IS NULL AND r.status = 'ok' AND r.source <> 'paper'
-             ORDER BY r.id LIMIT :lim"""
+def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_id: int | None = None,
+                 only_unjudged: bool = True, limit: int = 100_000) -> list[dict]:
+    """What a judge needs for stored answers: id, text, and the case's query, rule and defeat condition.
+
+    By default only ok answers without a label, never the paper's own (their label is the paper's)."""
+    params: dict[str, Any] = {"lim": limit}
+    where = ["r.status = 'ok'", "r.text <> ''"]
+    if only_unjudged:
+        where += ["r.eff_response_type IS NULL", "r.source <> 'paper'"]
+    if response_ids is not None:
+        where.append(_in("r.id", response_ids, "i", params))
+    if run_id is not None:
+        where.append("r.run_id = :run")
+        params["run"] = run_id
+    sql = f"""SELECT r.id, r.text, c.user_query, c.rule, c.defeat_condition FROM response r
+              JOIN "case" c ON c.id = r.case_id WHERE {' AND '.join(where)} ORDER BY r.id LIMIT :lim"""
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(sql), {"lim": limit})]
+        return [dict(r._mapping) for r in conn.execute(text(sql), params)]
 
 
 def paired_labels(engine: Engine, case_ids: Sequence[int], source: str = "paper") -> dict[str, dict[int, str]]:

@@ -1,0 +1,213 @@
+"""Concurrent writers on one SQLite store, and an import killed with SIGKILL inside its write transaction."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from tests.support.release_fixture import write_fixture_release
+
+ROOT = Path(__file__).resolve().parent.parent
+THREADS, PER_THREAD, BATCH = 8, 1_000, 50
+LABELS = ("helps", "deflects", "hard_refusal")
+
+
+def _setup_store(engine, n_cases: int = 40) -> tuple[int, list[int], list[int]]:
+    from db import writes
+
+    cases = [{"key": f"conc_case_{i:03d}", "source": "custom", "family": ("control", "content_defeat")[i % 2],
+              "subtype": "absurd_arbitrary", "authority_type": "workplace", "authority_group": "voluntary",
+              "rule": f"Synthetic rule {i}", "user_query": f"Synthetic question {i}"} for i in range(n_cases)]
+    models = [{"key": f"conc-model-{m}", "display_name": f"Concurrency model {m}", "source": "live"} for m in range(3)]
+    with engine.begin() as conn:
+        case_ids = writes.upsert_cases(conn, cases)
+        model_ids = writes.upsert_models(conn, models)
+    run_id = writes.create_run(engine, "spot_check", label="concurrency", status="running")
+    return run_id, [case_ids[c["key"]] for c in cases], [model_ids[m["key"]] for m in models]
+
+
+def test_eight_threads_writing_at_once_lose_nothing(engine):
+    from db import writes
+
+    run_id, case_ids, model_ids = _setup_store(engine)
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+    ids_by_thread: dict[int, list[int]] = {}
+    expected_helps = 0
+
+    def rows_for(t: int, b: int) -> list:
+        rows = []
+        for i in range(BATCH):
+            k = t * PER_THREAD + b * BATCH + i
+            # every thread writes into every (case, model) cell, so rollup rows are shared between writers
+            rows.append(writes.ResponseRow(
+                case_id=case_ids[k % len(case_ids)], model_config_id=model_ids[k % len(model_ids)],
+                text=f"thread {t} answer {k}", latency_ms=1.0, attempts=1,
+                judgment=writes.JudgmentRow(judge="llm:conc", judge_kind="llm", response_type=LABELS[k % 3],
+                                            engages_with_defeat=k % 2 == 0, independent_harm=k % 5 == 0)))
+        return rows
+
+    expected_helps = sum(1 for k in range(THREADS * PER_THREAD) if k % 3 == 0)
+
+    def worker(t: int) -> None:
+        try:
+            batches = [rows_for(t, b) for b in range(PER_THREAD // BATCH)]
+            barrier.wait(timeout=30)
+            ids: list[int] = []
+            for rows in batches:
+                ids += writes.save_responses(engine, run_id, "spot_check", rows)
+            ids_by_thread[t] = ids
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(300)
+    assert not any(th.is_alive() for th in threads)
+    assert not errors, [repr(e)[:300] for e in errors]  # in particular no 'database is locked'
+
+    total = THREADS * PER_THREAD
+    all_ids = [i for ids in ids_by_thread.values() for i in ids]
+    assert len(ids_by_thread) == THREADS and len(all_ids) == total and len(set(all_ids)) == total
+    with engine.connect() as conn:
+        q = lambda sql: conn.execute(text(sql)).scalar()  # noqa: E731
+        assert q(f"SELECT COUNT(*) FROM response WHERE run_id = {run_id}") == total
+        assert q("SELECT COUNT(*) FROM judgment WHERE judge = 'llm:conc'") == total
+        assert q(f"SELECT COUNT(*) FROM response WHERE run_id = {run_id} AND eff_response_type IS NULL") == 0
+        assert q("SELECT SUM(n) FROM cell_count") == total
+        assert q("SELECT SUM(helps) FROM cell_count") == expected_helps
+        # the rollup equals a fresh GROUP BY, cell by cell
+        rollup = set(conn.execute(text(
+            "SELECT source, case_id, model_config_id, n, helps, deflects, hard, engages FROM cell_count")).all())
+        fresh = set(conn.execute(text(
+            "SELECT source, case_id, model_config_id, COUNT(*), SUM(eff_response_type = 'helps'), "
+            "SUM(eff_response_type = 'deflects'), SUM(eff_response_type = 'hard_refusal'), SUM(eff_engages) "
+            "FROM response GROUP BY source, case_id, model_config_id")).all())
+        assert rollup == fresh
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        # each thread's text arrived intact, in its own rows
+        for t in (0, THREADS - 1):
+            assert q(f"SELECT COUNT(*) FROM response WHERE text LIKE 'thread {t} answer %'") == PER_THREAD
+
+
+# ---------------------------------------------------------------- atomic import, killed midway
+
+
+def _write_big_release(root: Path, n_cases: int = 3_000, text_chars: int = 2_500) -> Path:
+    """The fixture release plus thousands of made-up cases answered by three models (all our own text)."""
+    write_fixture_release(root)
+    data = root / "data"
+    filler = ("This is a synthetic answer used only to make the import large. " * 60)[:text_chars]
+    chunk = 500
+    for start in range(0, n_cases, chunk):
+        ids = [f"big_content_defeat_landlord_{i:05d}" for i in range(start, min(n_cases, start + chunk))]
+        cases = [{"id": cid, "defeat_type": "content_defeat", "defeat_subtype": "absurd_arbitrary",
+                  "authority_type": "landlord", "authority_group": "voluntary",
+                  "unjust_policy": f"Big rule {cid}", "defeat_condition": f"Big defeat {cid}",
+                  "structural_facts": [f"Big fact {cid}"], "user_query": f"Big question {cid}?",
+                  "dimensional_coding": {}} for cid in ids]
+        (data / "2_filtered" / f"content_defeat_bulk{start}.json").write_text(json.dumps({"metadata": {}, "cases": cases}))
+        for slug in ("model-a", "model-b", "model-c"):
+            meta = {"model_id": f"acme/{slug}", "model_slug": slug, "temperature": 0.0, "max_tokens": 100}
+            responses = [{"case_id": cid, "model": f"acme/{slug}", "user_query": f"Big question {cid}?",
+                          "response": f"{slug} {cid}: {filler}", "status": "success", "error_message": "None",
+                          "usage": repr({"prompt_tokens": 10, "completion_tokens": 20}),
+                          "gate_flags": repr({"dual_use": {"flagged": False, "category": None}}),
+                          "timestamp": "2026-01-01T00:00:00+00:00"} for cid in ids]
+            evals = [{"case_id": cid, "model": f"acme/{slug}",
+                      "evaluation": {"response_type": "deflects", "engages_with_defeat": "no", "independent_harm": False,
+                                     "reasoning": "Synthetic reasoning."},
+                      "gate_flags": {"dual_use": {"flagged": False}}, "response_preview": "x"} for cid in ids]
+            (data / "3_responses" / f"{slug}_content_defeat_bulk{start}.json").write_text(
+                json.dumps({"metadata": meta, "responses": responses}))
+            (data / "4_evaluated" / f"{slug}_content_defeat_bulk{start}.json").write_text(json.dumps(
+                {"metadata": {"evaluator_model": "fixture-judge", "evaluated_model": slug}, "evaluations": evals}))
+    return root
+
+
+def _counts(path: Path) -> dict:
+    conn = sqlite3.connect(path)
+    try:
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {"cases": one('SELECT COUNT(*) FROM "case"'), "responses": one("SELECT COUNT(*) FROM response"),
+                "judgments": one("SELECT COUNT(*) FROM judgment"), "models": one("SELECT COUNT(*) FROM model_config"),
+                "runs": one("SELECT COUNT(*) FROM run"), "cell_n": one("SELECT COALESCE(SUM(n), 0) FROM cell_count"),
+                "judged": one("SELECT COUNT(*) FROM response WHERE eff_response_type IS NOT NULL")}
+    finally:
+        conn.close()
+
+
+def _integrity(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_import_killed_inside_its_transaction_leaves_the_store_unchanged(tmp_path, fixture_release):
+    from blindrefusal.importer import import_paper
+    from db.engine import make_engine, init_schema
+
+    template = tmp_path / "template.sqlite"
+    eng = make_engine(f"sqlite:///{template}")
+    init_schema(eng)
+    import_paper(str(fixture_release), engine=eng)
+    eng.dispose()  # the last connection checkpoints the WAL into the main file
+    before = _counts(template)
+    assert before["responses"] == 18 and before["cases"] == 9 and before["cell_n"] == before["judged"] > 0
+
+    big = _write_big_release(tmp_path / "big")
+    killed_inside = False
+    for attempt in range(3):
+        store = tmp_path / f"store{attempt}.sqlite"
+        shutil.copy(template, store)
+        wal = Path(str(store) + "-wal")
+        env = dict(os.environ, BR_DATABASE_URL=f"sqlite:///{store}", PYTHONPATH=str(ROOT))
+        proc = subprocess.Popen([sys.executable, "-m", "blindrefusal", "import-paper", "--source", str(big)], cwd=ROOT,
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 120
+            # The import reads the whole release first, then writes in one transaction; pages that do not fit in
+            # the page cache spill into the WAL before the commit. Kill as soon as the WAL holds > 1 MB.
+            while time.monotonic() < deadline and proc.poll() is None:
+                if wal.exists() and wal.stat().st_size > (1 << 20):
+                    break
+                time.sleep(0.002)
+            if proc.poll() is None:
+                wal_size = wal.stat().st_size
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(30)
+                killed_inside = proc.returncode == -signal.SIGKILL and wal_size > (1 << 20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+            proc.stderr.close()
+        if killed_inside:
+            break
+    assert killed_inside, "the import finished before it could be killed inside its transaction"
+
+    # Recovery ignores the uncommitted WAL frames: nothing of the import is visible, nothing is corrupt.
+    assert _integrity(store) == "ok"
+    assert _counts(store) == before
+
+    # The store still works: re-importing the same fixture is a no-op on the counts.
+    eng = make_engine(f"sqlite:///{store}")
+    init_schema(eng)
+    import_paper(str(fixture_release), engine=eng)
+    eng.dispose()
+    assert _counts(store) == before
+    assert _integrity(store) == "ok"

@@ -1,0 +1,445 @@
+"""Spot-checks end to end on the imported paper store: a fault-server model judged by a fault-server LLM
+judge (resume, fresh, cancel, errors, adaptive concurrency), the CLI with the real local model, the
+paid-model guard, and the Streamlit page. Needs BR_DATA_SOURCE (the paper store fixture skips without it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from blindrefusal import spotcheck
+from blindrefusal.judges.llm import LLMJudge
+from blindrefusal.registry import paper_models, resolve
+from blindrefusal.runner import RunSettings, run_sync
+from blindrefusal.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+RATE_KEYS = ("helps", "deflects", "hard_refusal", "refusal", "engages")
+FAST_FAIL = RunSettings(timeout_s=10.0, max_retries=1, backoff_base_s=0.01, backoff_max_s=0.02)
+
+
+@pytest.fixture
+def sc(paper_store_url, fault_server, monkeypatch):
+    """(engine, judge, fault server): the paper store copy and the fault-server judge behind get_judge."""
+    from db.engine import get_engine
+
+    judge = LLMJudge(resolve("openai/judge;reply=verdict", api_base=fault_server.api_base))
+    monkeypatch.setattr(spotcheck, "get_judge", lambda name=None: judge)
+    return get_engine(paper_store_url), judge, fault_server
+
+
+def unique(prefix: str) -> str:
+    """A model name no other test uses (the fault server's counters are per name, per session)."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def params_for(srv, judge, name: str, options: str = "delay=0.05;reply=refuse", n: int = 20, **kw) -> SpotCheckParams:
+    return SpotCheckParams(model=f"openai/{name};{options}", n=n, api_base=srv.api_base, judge=judge.name, **kw)
+
+
+def run_rows(engine, run_id: int) -> list[dict]:
+    sql = """SELECT r.id, r.case_id, r.status, r.attempts, r.eff_response_type, r.eff_judge,
+                    (SELECT COUNT(*) FROM judgment j WHERE j.response_id = r.id) AS n_judgments
+             FROM response r WHERE r.run_id = :r ORDER BY r.id"""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(sql), {"r": run_id})]
+
+
+def run_status(engine, run_id: int) -> tuple[str, str]:
+    with engine.connect() as conn:
+        return tuple(conn.execute(text("SELECT kind, status FROM run WHERE id = :r"), {"r": run_id}).one())
+
+
+def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) -> None:
+    assert out["model"] == model and out["n"] == n and out["seed"] == 0
+    if judge_name is not None:
+        assert out["judge"] == judge_name
+    for block in ("defeated", "control"):
+        b = out[block]
+        assert set(RATE_KEYS) <= set(b) and isinstance(b["n"], int)
+        for k in RATE_KEYS:
+            r = b[k]
+            assert set(r) == {"rate", "lo", "hi"}
+            if b["n"]:
+                assert 0.0 <= r["lo"] <= r["rate"] <= r["hi"] <= 1.0, (block, k, r)
+    assert set(out["gap"]) == {"diff", "lo", "hi"}
+    if out["gap"]["diff"] is not None:
+        assert out["gap"]["lo"] <= out["gap"]["diff"] <= out["gap"]["hi"]
+    paper_slugs = {m.paper_slug for m in paper_models()}
+    assert set(out["vs_paper"]) == paper_slugs and len(paper_slugs) == 18
+    for slug, v in out["vs_paper"].items():
+        assert {"diff", "lo", "hi", "significant"} <= set(v), slug
+        assert v["lo"] <= v["diff"] <= v["hi"], (slug, v)
+        assert v["significant"] == (v["lo"] > 0 or v["hi"] < 0), (slug, v)
+    rank = out["rank"]
+    assert rank["of"] == 19
+    assert 1 <= rank["lo"] <= rank["hi"] <= 19, rank
+
+
+# ------------------------------------------------------------------ run, results, resume, fresh
+
+
+def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_free(sc):
+    engine, judge, srv = sc
+    name = unique("sc")
+    params = params_for(srv, judge, name)
+    judge_calls = len(srv.requests_for("judge"))
+    seen: list[int] = []
+
+    run_id, prog = run_sync(run_spot_check(engine, params, progress=lambda p: seen.append(p.done)))
+
+    # 20 cases, each asked once and judged once
+    assert (prog.total, prog.done, prog.calls, prog.errors, prog.skipped) == (20, 20, 20, 0, 0)
+    assert len(srv.requests_for(name)) == 20
+    assert len(srv.requests_for("judge")) - judge_calls == 20
+    assert seen[0] == 0 and seen[-1] == 20 and seen == sorted(seen)
+    assert run_status(engine, run_id) == ("spot_check", "done")
+    rows = run_rows(engine, run_id)
+    sampled = sample_cases(engine, params)
+    assert sorted(r["case_id"] for r in rows) == sorted(c["id"] for c in sampled)
+    assert all(r["status"] == "ok" and r["n_judgments"] == 1 and r["eff_judge"] == judge.name for r in rows)
+    assert {r["eff_response_type"] for r in rows} == {"deflects"}  # what the fault judge says
+
+    out = results(engine, run_id)
+    assert_results_shape(out, params.model, 20, judge.name)
+    n_control = sum(c["family"] == "control" for c in sampled)
+    assert out["control"]["n"] == n_control >= 1 and out["defeated"]["n"] == 20 - n_control
+    d = out["defeated"]
+    assert d["helps"]["rate"] == 0.0 and d["deflects"]["rate"] == 1.0 and d["refusal"]["rate"] == 1.0
+    assert d["hard_refusal"]["rate"] == 0.0 and d["engages"]["rate"] == 1.0
+    assert out["gap"]["diff"] == 0.0 and out["errors"] == 0 and out["blocked"] == 0
+    # Never helping, it is at least tied for last place.
+    assert out["rank"]["hi"] == 19
+    # Each paired difference is 0 minus that paper model's help rate on the same defeated cases.
+    defeated_ids = [c["id"] for c in sampled if c["family"] != "control"]
+    with engine.connect() as conn:
+        paper = conn.execute(text(
+            "SELECT m.key, AVG(CASE WHEN r.eff_response_type = 'helps' THEN 1.0 ELSE 0.0 END), COUNT(*) "
+            "FROM response r JOIN model_config m ON m.id = r.model_config_id WHERE r.source = 'paper' "
+            f"AND r.eff_response_type IS NOT NULL AND r.case_id IN ({','.join(map(str, defeated_ids))}) GROUP BY m.key")).all()
+    assert len(paper) == 18
+    for slug, help_rate, n in paper:
+        assert out["vs_paper"][slug]["diff"] == pytest.approx(-help_rate), slug
+        assert out["vs_paper"][slug]["n"] == n
+
+    # RESUME: the same parameters again cost no call, to the model or to the judge
+    before, judge_before = len(srv.requests_for(name)), len(srv.requests_for("judge"))
+    run_id2, prog2 = run_sync(run_spot_check(engine, params))
+    assert run_id2 == run_id
+    assert (prog2.calls, prog2.skipped, prog2.done, prog2.total) == (0, 20, 20, 20)
+    assert len(srv.requests_for(name)) == before and len(srv.requests_for("judge")) == judge_before
+    assert len(run_rows(engine, run_id)) == 20 and run_status(engine, run_id) == ("spot_check", "done")
+
+    # FRESH: a new run with 20 new calls; the old run keeps its rows
+    run_id3, prog3 = run_sync(run_spot_check(engine, params, fresh=True))
+    assert run_id3 != run_id
+    assert (prog3.calls, prog3.skipped) == (20, 0)
+    assert len(srv.requests_for(name)) == before + 20
+    assert len(run_rows(engine, run_id3)) == 20 and len(run_rows(engine, run_id)) == 20
+
+
+def test_resume_also_works_with_the_default_judge(sc):
+    engine, judge, srv = sc
+    name = unique("scdefault")
+    params = SpotCheckParams(model=f"openai/{name};delay=0.01;reply=refuse", n=10, api_base=srv.api_base)  # judge=None
+    run_id, prog = run_sync(run_spot_check(engine, params))
+    assert prog.calls == 10
+    run_id2, prog2 = run_sync(run_spot_check(engine, params))
+    assert len(srv.requests_for(name)) == 10, "the second run re-asked every case"
+    assert run_id2 == run_id and prog2.calls == 0
+
+
+# ------------------------------------------------------------------ cancel
+
+
+def _cancel_after(k: int) -> tuple[threading.Event, callable]:
+    ev = threading.Event()
+
+    def progress(p) -> None:
+        if p.done >= k:
+            ev.set()
+
+    return ev, progress
+
+
+def test_a_cancelled_spot_check_keeps_its_answers_and_a_rerun_asks_only_the_rest(sc):
+    engine, judge, srv = sc
+    name = unique("sccancel")
+    params = params_for(srv, judge, name, "delay=0.05;reply=refuse")
+    cancel, progress = _cancel_after(3)
+
+    run_id, prog = run_sync(run_spot_check(engine, params, progress=progress, cancel=cancel, concurrency=2))
+    assert cancel.is_set()
+    assert run_status(engine, run_id) == ("spot_check", "cancelled")
+    first = run_rows(engine, run_id)
+    assert len(first) == prog.done >= 3  # every answer received before the cancel took effect is stored
+    assert all(r["status"] == "ok" and r["eff_response_type"] == "deflects" for r in first)
+    asked_first = len(srv.requests_for(name))
+    assert asked_first == prog.calls == len(first)
+
+    run_id2, prog2 = run_sync(run_spot_check(engine, params, concurrency=2))
+    assert run_id2 == run_id
+    assert prog2.skipped == len(first) and prog2.calls == 20 - len(first)
+    assert len(srv.requests_for(name)) == 20  # no case asked twice across the two runs
+    rows = run_rows(engine, run_id)
+    assert len(rows) == 20 and len({r["case_id"] for r in rows}) == 20
+    assert run_status(engine, run_id) == ("spot_check", "done")
+
+
+def test_cancel_stops_cases_that_have_not_started(sc):
+    engine, judge, srv = sc
+    name = unique("scstop")
+    params = params_for(srv, judge, name, "delay=0.05;reply=refuse")
+    cancel, progress = _cancel_after(3)
+    run_id, prog = run_sync(run_spot_check(engine, params, progress=progress, cancel=cancel, concurrency=2))
+    # at most the two calls in flight when the flag was set may still finish
+    assert len(srv.requests_for(name)) <= 3 + 2, len(srv.requests_for(name))
+    assert prog.done < 20
+
+
+# ------------------------------------------------------------------ errors
+
+
+def test_a_model_that_always_fails_is_counted_as_errors_unjudged_and_retried_on_rerun(sc):
+    engine, judge, srv = sc
+    name = unique("sc500")
+    params = params_for(srv, judge, name, "status=500", n=20)
+    judge_calls = len(srv.requests_for("judge"))
+
+    run_id, prog = run_sync(run_spot_check(engine, params, settings=FAST_FAIL))
+    assert (prog.done, prog.errors, prog.calls) == (20, 20, 40)  # one retry each
+    assert len(srv.requests_for(name)) == 40 and all(r.status == 500 for r in srv.requests_for(name))
+    assert len(srv.requests_for("judge")) == judge_calls  # nothing to judge
+    rows = run_rows(engine, run_id)
+    assert len(rows) == 20 and all(r["status"] == "error" and r["n_judgments"] == 0 and r["eff_response_type"] is None
+                                   for r in rows)
+    assert run_status(engine, run_id) == ("spot_check", "done")
+    out = results(engine, run_id)
+    assert out["defeated"]["n"] == out["control"]["n"] == out["n"] == 0
+    assert out["errors"] == 20 and out["vs_paper"] == {} and out["rank"]["lo"] is None
+    with engine.connect() as conn:
+        errors = [e for (e,) in conn.execute(text("SELECT error FROM response WHERE run_id = :r"), {"r": run_id})]
+    assert all("500" in e for e in errors), errors[:2]
+
+    # errors are not "answered": a re-run of the same parameters tries them again
+    run_id2, prog2 = run_sync(run_spot_check(engine, params, settings=FAST_FAIL))
+    assert run_id2 == run_id and prog2.skipped == 0 and prog2.calls == 40
+    assert len(srv.requests_for(name)) == 80
+
+
+def test_a_rerun_recovers_cases_that_failed(sc):
+    engine, judge, srv = sc
+    name = unique("scflaky")
+    # the first 10 requests get 429; with no retries the first run loses all 10 cases
+    params = params_for(srv, judge, name, "fail429=10;retry_after=0.01;reply=refuse", n=10)
+    no_retry = RunSettings(timeout_s=10.0, max_retries=0)
+    run_id, prog = run_sync(run_spot_check(engine, params, settings=no_retry))
+    assert prog.errors == 10 and prog.calls == 10
+    run_id2, prog2 = run_sync(run_spot_check(engine, params, settings=no_retry))
+    assert run_id2 == run_id and prog2.errors == 0 and prog2.calls == 10 and prog2.skipped == 0
+    ok = [r for r in run_rows(engine, run_id) if r["status"] == "ok"]
+    assert len(ok) == 10 and len({r["case_id"] for r in ok}) == 10
+    assert results(engine, run_id)["n"] == 10
+
+
+def test_results_do_not_count_errors_that_a_rerun_has_answered(sc):
+    engine, judge, srv = sc
+    name = unique("scstale")
+    params = params_for(srv, judge, name, "fail429=10;retry_after=0.01;reply=refuse", n=10)
+    no_retry = RunSettings(timeout_s=10.0, max_retries=0)
+    run_id, _ = run_sync(run_spot_check(engine, params, settings=no_retry))
+    run_sync(run_spot_check(engine, params, settings=no_retry))
+    out = results(engine, run_id)
+    assert out["n"] == 10
+    assert out["errors"] == 0, out["errors"]
+
+
+# ------------------------------------------------------------------ adaptive concurrency
+
+
+def test_adaptive_concurrency_answers_every_case_without_a_retry_storm(sc):
+    engine, judge, srv = sc
+    name = unique("sccap")
+    params = params_for(srv, judge, name, "cap=5;delay=0.05;reply=refuse", n=20)
+
+    run_id, prog = run_sync(run_spot_check(engine, params))
+    sent = srv.requests_for(name)
+    rejected = [r for r in sent if r.status == 429]
+    answered = [r for r in sent if r.status == 200]
+    print(f"\nadaptive concurrency: client peak {prog.peak_concurrency}, server peak in flight "
+          f"{srv.peak_inflight[name]}, 429s {len(rejected)} for 20 cases, calls {prog.calls}")
+    assert prog.errors == 0 and len(answered) == 20  # no case lost, none answered twice
+    rows = run_rows(engine, run_id)
+    assert len(rows) == 20 and all(r["status"] == "ok" and r["eff_response_type"] for r in rows)
+    assert sum(r["attempts"] for r in rows) == prog.calls == len(sent)
+    assert prog.rate_limited == len(rejected) > 0
+    assert len(rejected) < 2 * 20  # no retry storm
+    assert prog.peak_concurrency >= 5
+
+
+def test_adaptive_concurrency_loses_no_case_on_a_larger_sample(sc):
+    engine, judge, srv = sc
+    name = unique("sccapbig")
+    params = params_for(srv, judge, name, "cap=5;delay=0.05;reply=refuse", n=150)
+    run_id, prog = run_sync(run_spot_check(engine, params))
+    lost = [r for r in run_rows(engine, run_id) if r["status"] != "ok"]
+    assert not lost and prog.errors == 0, f"{len(lost)} of 150 cases lost to 429s"
+
+
+# ------------------------------------------------------------------ cost estimate and the paid-model guard
+
+
+def test_cost_estimate_for_paid_and_free_models(sc):
+    engine, judge, srv = sc
+    paid = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=20))
+    assert paid["paid"] is True and paid["cases"] == 20
+    assert paid["prompt_tokens"] > 0 and paid["completion_tokens"] > 0
+    # twice the cases, about twice the tokens (both from the paper's average usage)
+    paid40 = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=40))
+    assert 1.3 < paid40["prompt_tokens"] / paid["prompt_tokens"] < 2.7
+    local = estimate_cost(engine, SpotCheckParams(model="local/smollm2", n=20))
+    assert local["paid"] is False and local["cost_usd"] is None and local["prompt_tokens"] > 0
+    served = estimate_cost(engine, params_for(srv, judge, "estimate"))
+    assert served["paid"] is False
+
+
+def test_an_unpriced_paid_model_costs_unknown_not_zero(sc):
+    from blindrefusal.runner import _cost
+
+    engine, _, _ = sc
+    est = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=20))
+    assert est["paid"] is True
+    assert est["cost_usd"] is None or est["cost_usd"] > 0, est["cost_usd"]
+    assert _cost(resolve("claude-opus-4-6"), 1000, 1000) != 0.0
+
+
+def _cli_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update(PYTHONPATH=str(ROOT), LITELLM_LOCAL_MODEL_COST_MAP="True", **extra)
+    return env
+
+
+def test_cli_refuses_a_paid_model_without_yes(paper_store_url):
+    from db.engine import get_engine
+    from db.queries import store_counts
+
+    engine = get_engine(paper_store_url)
+    before = store_counts(engine)
+    # no key is set: even if the guard failed, call_model would stop before any request
+    proc = subprocess.run([sys.executable, "-m", "blindrefusal", "spot-check", "--model", "claude-opus-4-6", "--n", "5",
+                           "--json"], cwd=ROOT, env=_cli_env(BR_DATABASE_URL=paper_store_url),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-2000:])
+    assert "--yes" in proc.stderr and "paid" in proc.stderr
+    assert proc.stdout.strip() == ""
+    after = store_counts(engine)
+    assert after["spot_check_runs"] == before["spot_check_runs"] == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM response WHERE source <> 'paper'")).scalar() == 0
+
+
+# ------------------------------------------------------------------ the real local model
+
+
+def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local_model_url):
+    env = _cli_env(BR_DATABASE_URL=paper_store_url, BR_LOCAL_MODEL_URL=local_model_url)
+    cmd = [sys.executable, "-m", "blindrefusal", "spot-check", "--model", "local/smollm2", "--n", "6", "--json",
+           "--judge", "llm:local/smollm2", "--max-tokens", "48"]
+    first = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    out = json.loads(first.stdout)
+    assert out["model"] == "local/smollm2" and out["judge"] == "llm:local/smollm2"
+    assert out["calls"] >= 6 and out["skipped_already_answered"] == 0
+    assert out["peak_concurrency"] == 1  # the local server answers one request at a time
+    assert out["errors"] == 0, "a local answer failed"
+    for block in ("defeated", "control"):
+        assert set(RATE_KEYS) <= set(out[block])
+    assert out["control"]["n"] >= 1 or out["defeated"]["n"] >= 1
+    assert set(out["gap"]) == {"diff", "lo", "hi"}
+    if out["defeated"]["n"]:
+        assert len(out["vs_paper"]) == 18 and 1 <= out["rank"]["lo"] <= out["rank"]["hi"] <= 19
+    from db.engine import get_engine
+
+    with get_engine(paper_store_url).connect() as conn:
+        n_resp, n_ok = conn.execute(text("SELECT COUNT(*), SUM(status = 'ok') FROM response WHERE run_id = :r"),
+                                    {"r": out["run_id"]}).one()
+    assert n_resp == 6 and n_ok == 6
+
+    second = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-3000:]
+    again = json.loads(second.stdout)
+    assert again["run_id"] == out["run_id"]
+    assert again["calls"] == 0 and again["skipped_already_answered"] == 6
+    assert '"calls": 0' in second.stdout
+
+
+def test_a_concurrent_request_does_not_cut_off_a_streaming_local_answer(local_model_url):
+    from blindrefusal.runner import call_model, litellm_module, ready
+
+    async def go():
+        spec = ready(resolve("local/smollm2", max_tokens=48))
+        streaming = asyncio.Event()
+
+        async def another_request():  # what a judge call does, kept to one token so the test stays fast
+            await streaming.wait()
+            return await litellm_module().acompletion(
+                model="openai/smollm2", api_base=spec.api_base, api_key="sk-no-key-needed", max_tokens=1,
+                messages=[{"role": "user", "content": "Hi"}])
+
+        answer, _ = await asyncio.gather(
+            call_model(spec, "Tell a short story about a cat.", settings=RunSettings(max_retries=0, timeout_s=120),
+                       on_event=lambda _k, e, _p: streaming.set() if e == "token" else None),
+            another_request())
+        return answer
+
+    answer = asyncio.run(go())
+    assert answer.status == "ok" and answer.attempts == 1, answer.error
+
+
+# ------------------------------------------------------------------ the page
+
+
+def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
+    from streamlit.testing.v1 import AppTest
+
+    engine, judge, srv = sc
+    params = params_for(srv, judge, unique("scpage"), "delay=0.01;reply=refuse", n=10)
+    run_id, _ = run_sync(run_spot_check(engine, params))
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/spot_check.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("form")) == 1
+    assert "Model (preset)" in [s.label for s in at.selectbox]
+    assert "Sample size n" in [n.label for n in at.number_input]
+    assert "Estimate and run" in [b.label for b in at.button]
+    assert any(f"Run {run_id}" in b.label for b in at.button)  # the earlier spot-check is listed
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["run"] = str(run_id)
+    at.switch_page("pages/spot_check.py")
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Rank among 19" in metrics and metrics["Helps (defeated)"] == "0.0%"
+    assert metrics["Deflects (defeated)"] == "100.0%"
+    downloads = [d.proto.label for d in at.get("download_button")]
+    assert downloads == ["Responses (CSV)", "Responses (JSONL)", "Summary (JSON)"]
+    assert any(f"run {run_id}" in s.value for s in at.subheader)
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["run"] = "999999"
+    at.switch_page("pages/spot_check.py")
+    at.run()
+    assert not at.exception
+    assert any("No spot-check run 999999" in w.value for w in at.warning)
