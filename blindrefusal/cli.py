@@ -82,17 +82,21 @@ def cmd_export_summary(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from db.engine import get_engine
-    from db.queries import get_case
-
     from .live import answer_json, load_scenario_file, run_live
     from .registry import resolve
     from .runner import RunSettings, run_sync
     from .scenario import ScenarioError, from_case, validate
 
-    engine = get_engine()
+    def engine():  # opened lazily: with --scenario, during the model calls
+        from db.engine import get_engine
+
+        return get_engine()
+
     if args.case_id:
-        case = get_case(engine, args.case_id)
+        from db.queries import get_case
+
+        store = engine()
+        case = get_case(store, args.case_id)
         if case is None:
             print(f"no case {args.case_id!r} in the store (import the paper first)", file=sys.stderr)
             return 2

@@ -3,13 +3,14 @@ batched write of the run, its responses and judgments. The same path serves the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from .judges import JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_row
 from .registry import ModelSpec
-from .runner import CallResult, EventFn, RunSettings, fan_out, ready
+from .runner import CallResult, EventFn, RunSettings, fan_out, litellm_module, ready
 from .scenario import Scenario
 
 
@@ -60,45 +61,89 @@ def judge_input(scenario: Scenario, text: str) -> JudgeInput:
                       defeat_condition=scenario.defeat_condition)
 
 
-async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None = None,
-                   on_event: EventFn | None = None, settings: RunSettings | None = None) -> LiveRun:
+@dataclass
+class _Prepared:
+    engine: Any
+    judge: Any
+    case_id: int
+    case_key: str
+    run_id: int
+    model_ids: dict[str, int]
+
+
+def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None) -> _Prepared:
+    """Everything but the model calls: the store (case, models, a running run) and the judge."""
     from db import queries, writes
 
+    engine = engine() if callable(engine) else engine
     judge = get_judge(judge_name)
     case_id, case_key = case_for(engine, scenario)
-    specs = [ready(s) for s in specs]
-    model_rows = [{"key": s.key, "display_name": s.display_name, "litellm_model": s.litellm_model,
-                   "provider": s.provider, "params": s.params, "source": "live"} for s in specs]
     known = queries.model_ids(engine)
-    missing = [m for m in model_rows if m["key"] not in known]
+    missing = [{"key": s.key, "display_name": s.display_name, "litellm_model": s.litellm_model,
+                "provider": s.provider, "params": s.params, "source": "live"} for s in specs if s.key not in known]
     if missing:
         with engine.begin() as conn:
             known = writes.upsert_models(conn, missing)
     run_id = writes.create_run(engine, "live", label=scenario.user_query[:80], case_id=case_id, status="running",
                                params={"models": [s.key for s in specs], "judge": judge.name,
                                        "temperature": {s.key: s.temperature for s in specs}})
+    return _Prepared(engine, judge, case_id, case_key, run_id, {s.key: known[s.key] for s in specs})
+
+
+async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None = None,
+                   on_event: EventFn | None = None, settings: RunSettings | None = None) -> LiveRun:
+    """`engine` is an Engine or a zero-argument factory (so a cold CLI opens the store during the calls).
+
+    The requests go out first; the store and the judge are prepared in a worker thread while the
+    models think (the event loop is idle then), each answer is judged as it lands, and the run is
+    written in one transaction at the end — no database session is held across the network wait."""
+    from db import writes
+
+    specs = [ready(s) for s in specs]
+    litellm_module()
+    started: set[str] = set()
+    all_sent = asyncio.Event()
+
+    def events(key: str, event: str, payload) -> None:
+        if event == "start":
+            started.add(key)
+            if len(started) == len(specs):
+                all_sent.set()
+        if on_event:
+            on_event(key, event, payload)
+
+    async def prepare() -> _Prepared:
+        try:
+            await asyncio.wait_for(all_sent.wait(), timeout=0.5)
+            await asyncio.sleep(0.05)  # let the requests leave before the worker takes the GIL
+        except asyncio.TimeoutError:
+            pass
+        return await asyncio.to_thread(_prepare, engine, scenario, specs, judge_name)
+
+    prepared = asyncio.ensure_future(prepare())
     verdicts: dict[str, JudgeResult | None] = {}
 
     async def judge_one(res: CallResult) -> None:
         if res.status != "ok":
             verdicts[res.model_key] = None
             return
+        judge = (await asyncio.shield(prepared)).judge
         verdicts[res.model_key] = (await judge_all(judge, [judge_input(scenario, res.text)]))[0]
         if on_event:
             on_event(res.model_key, "judged", verdicts[res.model_key])
 
-    results = await fan_out(specs, scenario.user_query, on_event, settings, on_result=judge_one)
+    results = await fan_out(specs, scenario.user_query, events, settings, on_result=judge_one)
+    p = await prepared
     answers = [LiveAnswer(r, verdicts.get(r.model_key)) for r in results]
-    ids = {s.key: known[s.key] for s in specs}
     rows = [writes.ResponseRow(
-        case_id=case_id, model_config_id=ids[a.call.model_key], text=a.call.text, status=a.call.status,
+        case_id=p.case_id, model_config_id=p.model_ids[a.call.model_key], text=a.call.text, status=a.call.status,
         error=a.call.error, latency_ms=a.call.latency_ms, ttft_ms=a.call.ttft_ms, prompt_tokens=a.call.prompt_tokens,
         completion_tokens=a.call.completion_tokens, cost_usd=a.call.cost_usd, attempts=a.call.attempts,
-        judgment=judgment_row(judge, a.verdict) if a.verdict is not None else None) for a in answers]
-    for a, rid in zip(answers, writes.save_responses(engine, run_id, "live", rows)):
+        judgment=judgment_row(p.judge, a.verdict) if a.verdict is not None else None) for a in answers]
+    for a, rid in zip(answers, writes.save_responses(p.engine, p.run_id, "live", rows)):
         a.response_id = rid
-    writes.set_run_status(engine, run_id, "done")
-    return LiveRun(run_id=run_id, case_key=case_key, judge_name=judge.name, answers=answers)
+    writes.set_run_status(p.engine, p.run_id, "done")
+    return LiveRun(run_id=p.run_id, case_key=p.case_key, judge_name=p.judge.name, answers=answers)
 
 
 def answer_json(a: LiveAnswer, judge_name: str) -> dict[str, Any]:
