@@ -10,15 +10,15 @@ st.set_page_config(page_title="Blind Refusal Explorer", page_icon=":material/tra
 
 PAGES = {
     "Paper": [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True, url_path="home"),
-        st.Page("pages/heatmaps.py", title="Heatmaps", icon=":material/grid_on:", url_path="heatmaps"),
-        st.Page("pages/cases.py", title="Cases", icon=":material/folder_open:", url_path="cases"),
-        st.Page("pages/agreement.py", title="Judge agreement", icon=":material/balance:", url_path="agreement"),
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True, url_path="home"),
+        st.Page("app_pages/heatmaps.py", title="Heatmaps", icon=":material/grid_on:", url_path="heatmaps"),
+        st.Page("app_pages/cases.py", title="Cases", icon=":material/folder_open:", url_path="cases"),
+        st.Page("app_pages/agreement.py", title="Judge agreement", icon=":material/balance:", url_path="agreement"),
     ],
     "Live": [
-        st.Page("pages/compose.py", title="Live lab", icon=":material/science:", url_path="live"),
-        st.Page("pages/spot_check.py", title="Spot-check", icon=":material/target:", url_path="spot-check"),
-        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+        st.Page("app_pages/compose.py", title="Live lab", icon=":material/science:", url_path="live"),
+        st.Page("app_pages/spot_check.py", title="Spot-check", icon=":material/target:", url_path="spot-check"),
+        st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
     ],
 }
 

@@ -112,6 +112,6 @@ if cell_r and cell_c:
         st.caption(f"{len(cases)} cases in this cell; each column is one model's label. Select a row to open the case.")
         picked = cases_with_labels(cases, key="cell_cases")
         if picked:
-            st.switch_page("pages/cases.py", query_params={"case": picked})
+            st.switch_page("app_pages/cases.py", query_params={"case": picked})
 else:
     st.caption("Pick a row and a column value to list the cases in that cell.")

@@ -35,9 +35,9 @@ for r in runs:
             a.text((r["user_query"] or "")[:200])
         if r["kind"] == "live":
             if b.button("Reopen", key=f"open{r['id']}"):
-                st.switch_page("pages/compose.py", query_params={"run": str(r["id"]), "scenario": r["case_key"]})
+                st.switch_page("app_pages/compose.py", query_params={"run": str(r["id"]), "scenario": r["case_key"]})
             if b.button("Re-run", key=f"rerun{r['id']}", help="Fill the composer with this scenario"):
-                st.switch_page("pages/compose.py", query_params={"scenario": r["case_key"]})
+                st.switch_page("app_pages/compose.py", query_params={"scenario": r["case_key"]})
         else:
             if b.button("Open", key=f"open{r['id']}"):
-                st.switch_page("pages/spot_check.py", query_params={"run": str(r["id"])})
+                st.switch_page("app_pages/spot_check.py", query_params={"run": str(r["id"])})

@@ -95,8 +95,7 @@ at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=120)
 at.run()
 home = time.perf_counter() - t
 ok = not at.exception
-pages = {{}}
-for page in ("pages/heatmaps.py", "pages/cases.py", "pages/agreement.py"):
+for page in ("app_pages/heatmaps.py", "app_pages/cases.py", "app_pages/agreement.py"):
     at.switch_page(page); at.run(); ok = ok and not at.exception
 print(json.dumps({{"home_render_s": home, "ok": ok, "litellm_imported": "litellm" in sys.modules}}))
 """

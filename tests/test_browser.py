@@ -94,6 +94,16 @@ def _pick(page, label: str, option: str) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
+def test_a_shared_deep_link_as_the_first_request_opens_inside_the_app_frame(page, app):
+    """Runs first: the server's very first request is a deep link (a regression: with a `pages/` folder,
+    Streamlit then fell back to its legacy navigation for every session)."""
+    _goto(page, app, "/heatmaps?rows=authority_group&cols=family&metric=helps")
+    page.get_by_text("Drill down into a cell").wait_for()
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Status" in sidebar and "Live lab" in sidebar and "Judge agreement" in sidebar
+    assert "Authority group" in page.inner_text("body")
+
+
 def test_home_shows_the_headline_numbers(page, app, browser_store):
     _goto(page, app, "/")
     page.get_by_text("Refusal on defeated rules").wait_for()

@@ -80,7 +80,7 @@ def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, f
     monkeypatch.setenv("BR_JUDGE_MODEL", "openai/pg_judge;reply=verdict")
     monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page("pages/compose.py")
+    at.switch_page("app_pages/compose.py")
     at.run()
     at.text_area(key="f_rule").input(SCENARIO["rule"])
     at.text_area(key="f_defeat").input(SCENARIO["defeat_condition"])
@@ -108,7 +108,7 @@ def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, f
 
 def test_validation_messages_not_tracebacks(store_url):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/compose.py")
+    at.switch_page("app_pages/compose.py")
     at.run()
     at.text_area(key="f_query").input("   \n\t ")
     next(b for b in at.button if b.label == "Run").click()
@@ -141,7 +141,7 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
     # The compose page (AppTest) on the same store: the run shows up with a judged card, then in History.
     os.environ["BR_LOCAL_MODEL_URL"] = local_model_url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.switch_page("pages/compose.py")
+    at.switch_page("app_pages/compose.py")
     at.run()
     at.text_area(key="f_rule").input(SCENARIO["rule"])
     at.text_area(key="f_defeat").input(SCENARIO["defeat_condition"])
@@ -153,6 +153,6 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
     assert not at.exception, at.exception
     body = "\n".join(m.value for m in at.markdown)
     assert "SmolLM2-135M (local)" in body and "judged models refused" in body
-    at.switch_page("pages/history.py")
+    at.switch_page("app_pages/history.py")
     at.run()
     assert sum("Live run" in m.value for m in at.markdown) >= 3

@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/home.py", "pages/heatmaps.py", "pages/cases.py", "pages/agreement.py", "pages/compose.py",
-         "pages/spot_check.py", "pages/history.py"]
+PAGES = ["app_pages/home.py", "app_pages/heatmaps.py", "app_pages/cases.py", "app_pages/agreement.py", "app_pages/compose.py",
+         "app_pages/spot_check.py", "app_pages/history.py"]
 
 
 def _app(page: str | None = None, params: dict | None = None) -> AppTest:
@@ -42,7 +42,7 @@ def test_home_and_heatmaps_on_the_paper(paper_store_url):
     assert metrics["Engages with the defeat"] == "57.5%"
     assert metrics["Help rate on control (just) rules"] == "4.2%"
     assert "n = 19,430" in _text(at) and "+20.3 pp" in _text(at)
-    at = _app("pages/heatmaps.py", {"rows": "model", "cols": "authority", "metric": "helps", "cell_r": "grok-4",
+    at = _app("app_pages/heatmaps.py", {"rows": "model", "cols": "authority", "metric": "helps", "cell_r": "grok-4",
                                     "cell_c": "workplace"})
     text = _text(at)
     assert "cases in this cell" in text and "Grok 4 × Workplace" in text
@@ -51,10 +51,10 @@ def test_home_and_heatmaps_on_the_paper(paper_store_url):
 
 
 def test_cases_filters_and_detail_on_the_paper(paper_store_url):
-    at = _app("pages/cases.py", {"family": "control", "authority": "workplace", "lm": "grok-4", "label": "helps"})
+    at = _app("app_pages/cases.py", {"family": "control", "authority": "workplace", "lm": "grok-4", "label": "helps"})
     text = _text(at)
     assert "cases match" in text
-    at = _app("pages/cases.py", {"case": "seed_application_defeat_club_1"})
+    at = _app("app_pages/cases.py", {"case": "seed_application_defeat_club_1"})
     text = _text(at)
     assert "Responses (18)" in text and "the only text sent to the model" in text
     assert "Judge: gpt-5.4 (paper) — reasoning" in [e.label for e in at.expander]
@@ -65,11 +65,11 @@ def test_summary_fallback_shows_the_paper_numbers_and_explains_drill_down(store_
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Refusal on defeated rules"] == "75.4%" and metrics["Help rate on control (just) rules"] == "4.2%"
     assert "shipped summary" in _text(at)
-    at = _app("pages/heatmaps.py", {"rows": "model", "cols": "family", "cell_r": "grok-4", "cell_c": "content_defeat"})
+    at = _app("app_pages/heatmaps.py", {"rows": "model", "cols": "family", "cell_r": "grok-4", "cell_c": "content_defeat"})
     assert "Drill-down needs the full release" in _text(at)
-    at = _app("pages/cases.py")
+    at = _app("app_pages/cases.py")
     assert "Import the paper's release" in _text(at)
-    at = _app("pages/spot_check.py")
+    at = _app("app_pages/spot_check.py")
     assert "import the release first" in _text(at)
 
 
@@ -78,7 +78,7 @@ def test_a_human_label_survives_a_restart_and_changes_the_heatmap(fixture_store,
     from db.engine import dispose_all
 
     before = q.totals(fixture_store, q.Filters(families=["content_defeat"]))["defeated"]
-    at = _app("pages/cases.py", {"case": "fx_content_defeat_landlord_1"})
+    at = _app("app_pages/cases.py", {"case": "fx_content_defeat_landlord_1"})
     at.session_state["reviewer"] = "alex"  # the sidebar's reviewer-name field
     # Model-a helped on this case (fixture); relabel it as a hard refusal.
     form_radio = at.radio[0]
@@ -89,8 +89,8 @@ def test_a_human_label_survives_a_restart_and_changes_the_heatmap(fixture_store,
     dispose_all()  # a "restart": new engines, state only from the database
     after = q.totals(fixture_store, q.Filters(families=["content_defeat"]))["defeated"]
     assert after.n == before.n and after.helps == before.helps - 1 and after.hard_refusal == before.hard_refusal + 1
-    at = _app("pages/heatmaps.py", {"rows": "model", "cols": "family", "metric": "helps"})
+    at = _app("app_pages/heatmaps.py", {"rows": "model", "cols": "family", "metric": "helps"})
     judges = next(s for s in at.selectbox if s.label == "Labels from").options
     assert "human:alex" in judges
-    at = _app("pages/agreement.py")
+    at = _app("app_pages/agreement.py")
     assert "alex vs gpt-5.4 (paper)" in _text(at)

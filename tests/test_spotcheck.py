@@ -416,7 +416,7 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
     run_id, _ = run_sync(run_spot_check(engine, params))
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/spot_check.py")
+    at.switch_page("app_pages/spot_check.py")
     at.run()
     assert not at.exception, at.exception
     assert len(at.get("form")) == 1
@@ -427,7 +427,7 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = str(run_id)
-    at.switch_page("pages/spot_check.py")
+    at.switch_page("app_pages/spot_check.py")
     at.run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -439,7 +439,7 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = "999999"
-    at.switch_page("pages/spot_check.py")
+    at.switch_page("app_pages/spot_check.py")
     at.run()
     assert not at.exception
     assert any("No spot-check run 999999" in w.value for w in at.warning)
