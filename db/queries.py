@@ -37,6 +37,31 @@ class Filters:
     run_ids: Sequence[int] | None = None
     case_ids: Sequence[int] | None = None
 
+    def response_clauses(self, params: dict, source_col: str = "r.source") -> list[str]:
+        """WHERE clauses on the response table (alias r)."""
+        out = []
+        if self.sources:
+            out.append(_in(source_col, self.sources, "src", params))
+        if self.run_ids:
+            out.append(_in("r.run_id", self.run_ids, "run", params))
+        if self.case_ids:
+            out.append(_in("r.case_id", self.case_ids, "cid", params))
+        return out
+
+    def case_model_clauses(self, params: dict) -> list[str]:
+        """WHERE clauses on the case (alias c) and model (alias m) tables."""
+        out = []
+        if self.models:
+            out.append(_in("m.key", self.models, "mod", params))
+        if self.families:
+            out.append(_in("c.family", self.families, "fam", params))
+        if self.authorities:
+            out.append(_in("c.authority_type", self.authorities, "aut", params))
+        if self.dual_use is not None:
+            out.append("c.dual_use = :dual")
+            params["dual"] = self.dual_use
+        return out
+
 
 @dataclass
 class Counts:
@@ -79,32 +104,17 @@ def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = Non
     f = filters or Filters()
     params: dict[str, Any] = {}
     join, rt, eng, harm = _label_source(judge, params)
-    inner_where = [f"{rt} IS NOT NULL"]
-    if f.sources:
-        inner_where.append(_in("r.source", f.sources, "src", params))
-    if f.run_ids:
-        inner_where.append(_in("r.run_id", f.run_ids, "run", params))
-    if f.case_ids:
-        inner_where.append(_in("r.case_id", f.case_ids, "cid", params))
-    outer_where = ["1 = 1"]
-    if f.models:
-        outer_where.append(_in("m.key", f.models, "mod", params))
-    if f.families:
-        outer_where.append(_in("c.family", f.families, "fam", params))
-    if f.authorities:
-        outer_where.append(_in("c.authority_type", f.authorities, "aut", params))
-    if f.dual_use is not None:
-        outer_where.append("c.dual_use = :dual")
-        params["dual"] = f.dual_use
+    outer_where = ["1 = 1", *f.case_model_clauses(params)]
     dim_sql = [DIMENSIONS[d] for d in dims]
     select_dims = "".join(f"{expr} AS d{i}, " for i, expr in enumerate(dim_sql))
     group_dims = "".join(f"d{i}, " for i in range(len(dim_sql)))
     if judge is None and not f.run_ids and not f.case_ids:
         # The default labels: read the rollup kept by db.writes (one row per source × case × model).
-        inner_where = [_in("cc.source", f.sources, "src", params)] if f.sources else ["1 = 1"]
+        inner_where = ["1 = 1", *f.response_clauses(params, source_col="cc.source")]
         inner = f"""SELECT cc.case_id, cc.model_config_id, cc.source, cc.n, cc.helps, cc.deflects, cc.hard,
                            cc.engages, cc.blind, cc.refeng FROM cell_count cc WHERE {' AND '.join(inner_where)}"""
     else:
+        inner_where = [f"{rt} IS NOT NULL", *f.response_clauses(params)]
         inner = f"""
             SELECT r.case_id, r.model_config_id, r.source, COUNT(*) AS n,
                    SUM(CASE WHEN {rt} = 'helps' THEN 1 ELSE 0 END) AS helps,
@@ -268,19 +278,10 @@ def cell_cases(engine: Engine, conditions: dict[str, Any], filters: Filters | No
     """Cases in one heatmap cell with every model's label: [{case..., labels: {model_key: label}}]."""
     f = filters or Filters()
     params: dict[str, Any] = {}
-    where = ["r.eff_response_type IS NOT NULL"]
+    where = ["r.eff_response_type IS NOT NULL", *f.response_clauses(params), *f.case_model_clauses(params)]
     for i, (dim, value) in enumerate(conditions.items()):
         where.append(f"{DIMENSIONS[dim].replace('a.source', 'r.source')} = :c{i}")
         params[f"c{i}"] = value
-    if f.sources:
-        where.append(_in("r.source", f.sources, "src", params))
-    if f.models:
-        where.append(_in("m.key", f.models, "mod", params))
-    if f.families:
-        where.append(_in("c.family", f.families, "fam", params))
-    if f.dual_use is not None:
-        where.append("c.dual_use = :dual")
-        params["dual"] = f.dual_use
     sql = f"""SELECT c.id, c.key, c.family, c.subtype, c.authority_type, c.rule, m.key AS model_key, r.eff_response_type
               FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
               WHERE {' AND '.join(where)} ORDER BY c.key"""
@@ -387,13 +388,7 @@ def export_rows(engine: Engine, filters: Filters | None = None, limit: int = 100
     """Response-level rows for download (no text of keys/params; marks human labels)."""
     f = filters or Filters()
     params: dict[str, Any] = {"lim": limit}
-    where = ["1 = 1"]
-    if f.sources:
-        where.append(_in("r.source", f.sources, "src", params))
-    if f.run_ids:
-        where.append(_in("r.run_id", f.run_ids, "run", params))
-    if f.models:
-        where.append(_in("m.key", f.models, "mod", params))
+    where = ["1 = 1", *f.response_clauses(params), *f.case_model_clauses(params)]
     sql = f"""SELECT r.id AS response_id, r.run_id, r.source, c.key AS case_id, c.family, c.subtype, c.authority_type,
                      m.key AS model, r.status, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, r.completion_tokens,
                      r.cost_usd, r.eff_response_type AS response_type, r.eff_engages AS engages_with_defeat,

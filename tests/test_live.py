@@ -80,6 +80,7 @@ def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, f
     monkeypatch.setenv("BR_JUDGE_MODEL", "openai/pg_judge;reply=verdict")
     monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()  # run the entry point first, so st.navigation resolves the page
     at.switch_page("app_pages/compose.py")
     at.run()
     at.text_area(key="f_rule").input(SCENARIO["rule"])
@@ -108,6 +109,7 @@ def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, f
 
 def test_validation_messages_not_tracebacks(store_url):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()  # run the entry point first, so st.navigation resolves the page
     at.switch_page("app_pages/compose.py")
     at.run()
     at.text_area(key="f_query").input("   \n\t ")
@@ -141,6 +143,7 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
     # The compose page (AppTest) on the same store: the run shows up with a judged card, then in History.
     os.environ["BR_LOCAL_MODEL_URL"] = local_model_url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()  # run the entry point first, so st.navigation resolves the page
     at.switch_page("app_pages/compose.py")
     at.run()
     at.text_area(key="f_rule").input(SCENARIO["rule"])

@@ -17,6 +17,7 @@ def _app(page: str | None = None, params: dict | None = None) -> AppTest:
     for k, v in (params or {}).items():
         at.query_params[k] = v
     if page:
+        at.run()  # the entry point first, so st.navigation (not the file name) resolves the page
         at.switch_page(page)
     at.run()
     assert not at.exception, [e.message for e in at.exception]

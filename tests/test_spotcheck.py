@@ -416,6 +416,7 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
     run_id, _ = run_sync(run_spot_check(engine, params))
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()  # run the entry point first, so st.navigation resolves the page
     at.switch_page("app_pages/spot_check.py")
     at.run()
     assert not at.exception, at.exception
@@ -427,6 +428,7 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = str(run_id)
+    at.run()  # run the entry point first, so st.navigation resolves the page
     at.switch_page("app_pages/spot_check.py")
     at.run()
     assert not at.exception, at.exception
@@ -439,6 +441,7 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = "999999"
+    at.run()  # run the entry point first, so st.navigation resolves the page
     at.switch_page("app_pages/spot_check.py")
     at.run()
     assert not at.exception
