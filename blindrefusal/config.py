@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -18,6 +19,22 @@ DEFAULT_RELEASE_URL = (
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
+_BEARER = re.compile(r"(?i)\b(bearer|api[-_ ]?key|x-api-key)(\s*[:=]?\s*)([A-Za-z0-9._~+/=-]{8,})")
+_KEY_LIKE = re.compile(r"\b(sk|rk|pk|xai|gsk|AIza)[-_A-Za-z0-9]{12,}")
+
+
+def redact(text: str | None) -> str | None:
+    """Remove credentials from text that will be shown or stored (provider error messages echo them)."""
+    if not text:
+        return text
+    for name, value in os.environ.items():
+        if value and len(value) >= 8 and _SECRET_ENV.search(name) and value in text:
+            text = text.replace(value, "[redacted]")
+    text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + "[redacted]", text)
+    return _KEY_LIKE.sub("[redacted]", text)
 
 
 def database_url() -> str:

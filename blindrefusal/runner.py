@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from .config import redact
 from .registry import ModelSpec
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -95,7 +96,7 @@ def _classify(exc: BaseException) -> tuple[str, bool]:
     lm = litellm_module()
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
-    text = str(exc).split("\n")[0][:300]
+    text = redact(str(exc).split("\n")[0][:300])
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) or isinstance(exc, lm.Timeout):
         return "timed out", True
     if "MidStream" in name or "MidStream" in text:

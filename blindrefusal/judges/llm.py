@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from ..config import redact
 from ..registry import ModelSpec
 from .base import JudgeFailure, JudgeInput, JudgeResult, Verdict
 
@@ -115,7 +116,7 @@ class LLMJudge:
             resp = await lm.acompletion(**kwargs)
             raw = resp.choices[0].message.content or ""
         except Exception as exc:  # noqa: BLE001 - a judge failure leaves the response unjudged
-            return JudgeFailure(f"judge call failed: {type(exc).__name__}: {str(exc)[:200]}")
+            return JudgeFailure(f"judge call failed: {type(exc).__name__}: {redact(str(exc)[:200])}")
         return parse_verdict(raw)
 
     async def ajudge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
