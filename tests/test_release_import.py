@@ -358,4 +358,4 @@ def test_rejudge_leaves_unevaluated_paper_answers_alone(engine, tmp_path):
     import_paper(str(root), engine=engine)
     counts = q.store_counts(engine)
     assert (counts["paper_responses"], counts["paper_judged"]) == (N_RESPONSES, N_JUDGED - 1)
-    assert [r["id"] for r in q.unjudged_responses(engine)] == []
+    assert [r["id"] for r in q.judge_inputs(engine)] == []

@@ -1,0 +1,73 @@
+"""Regenerate the README screenshots: `python docs/make_screenshots.py` (needs Debian's chromium and an
+imported store in BR_DATABASE_URL). Only views of aggregate numbers and of our own example scenario are
+captured, so no text from the paper's release ends up in the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.support.app_server import AppServer  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def settle(page) -> None:
+    page.wait_for_selector('[data-testid="stAppViewContainer"]')
+    time.sleep(1.0)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=600_000)
+    time.sleep(1.5)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with AppServer({}, Path("/tmp/br-screenshots.log")) as app, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1250})
+        page.set_default_timeout(600_000)
+        for name, path in [("home", "/"), ("heatmap", "/heatmaps?rows=model&cols=authority&metric=refusal")]:
+            page.goto(app.url + path)
+            settle(page)
+            page.screenshot(path=str(OUT / f"{name}.png"))
+        page.goto(app.url + "/live")
+        settle(page)
+        page.locator('[data-testid="stSelectbox"]').first.click()
+        page.get_by_role("option").first.click()
+        settle(page)
+        page.get_by_role("button", name="Load example").click()
+        settle(page)
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("judged models refused").wait_for()
+        settle(page)
+        page.get_by_role("heading", name="Models and judge").scroll_into_view_if_needed()
+        time.sleep(1)
+        page.screenshot(path=str(OUT / "live_lab.png"), full_page=False)
+        page.goto(app.url + "/spot-check")
+        settle(page)
+        n = page.get_by_label("Sample size n")
+        n.fill("12")
+        n.press("Tab")
+        page.get_by_role("button", name="Estimate and run").click()
+        page.get_by_role("button", name="Start the spot-check").click()
+        page.get_by_text("Rank among").wait_for()
+        settle(page)
+        page.mouse.wheel(0, 900)
+        time.sleep(1)
+        page.screenshot(path=str(OUT / "spot_check.png"))
+        browser.close()
+    print("wrote", ", ".join(sorted(f.name for f in OUT.glob("*.png"))), "to", OUT, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    main()
