@@ -85,13 +85,21 @@ def _no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
 
 
-def _pick(page, label: str, option: str) -> None:
-    """Choose `option` in the Streamlit selectbox labelled `label`."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+def _idle(page) -> None:
     page.wait_for_timeout(300)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose `option` in the Streamlit selectbox labelled `label` (type to filter, Enter to pick:
+    robust against the option list re-rendering under the pointer)."""
+    _idle(page)
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).first.wait_for()
+    page.keyboard.press("Enter")
+    _idle(page)
 
 
 def test_a_shared_deep_link_as_the_first_request_opens_inside_the_app_frame(page, app):
