@@ -4,9 +4,10 @@ Inference is pure numpy (no sklearn, no pickle): the weights ship as `data/disti
 plus `data/distilled_judge.json` (metadata: training data, measured agreement, seed, version).
 
 Model (see `train.py`): TF-IDF blocks over the response (whole text, its opening, its ending), the
-user query, and character n-grams of the opening; one linear model per (label, block); a stacked
-logistic regression per label over those scores plus length/structure/overlap features; for the binary
-labels a decision threshold chosen by cross-validation on the training split.
+user query, and character n-grams of the opening; one linear model per (label, block), plus NB-LR
+one-vs-rest columns on the whole response; a stacked logistic regression per label over those scores
+plus length/structure/overlap features; for the binary labels a decision threshold chosen by
+cross-validation on the training split.
 """
 
 from __future__ import annotations
@@ -277,6 +278,8 @@ class DistilledModel:
             start = sum(LABEL_WIDTH[x] for x in LABELS[:lab_i])
             for S in per_block:
                 cols.append(S[:, start:start + LABEL_WIDTH[lab]])
+        n_lab = sum(LABEL_WIDTH.values())
+        cols.extend(S[:, n_lab:] for S in per_block if S.shape[1] > n_lab)  # NB-LR columns, block order
         dense = np.array([dense_features(q, r, i.rule or "", i.defeat_condition or "")
                           for q, r, i in zip(queries, responses, inputs)], dtype=np.float64).reshape(len(inputs), -1)
         return np.hstack(cols + [dense])

@@ -29,14 +29,14 @@ from .distilled import (
     dense_features, encode_terms, load_distilled_judge, load_model, sanitize,
 )
 
-VERSION = "1.0"
+VERSION = "1.1"
 DEFAULT_RELEASE_COMMIT = "650d95d1f6d448e82c705460b9f1b47c09b311f5"
 N_FOLDS = 5
 
 # One TF-IDF block = one view of the input. C is the base logistic regression's inverse regularisation.
 BLOCKS: list[dict[str, Any]] = [
     {"name": "resp", "field": "response", "max_chars": 20000, "analyzer": "word", "ngram_range": [1, 2],
-     "min_df": 3, "max_features": 90000, "C": 10.0},
+     "min_df": 3, "max_features": 90000, "C": 10.0, "nb_C": 10.0},
     {"name": "head", "field": "response", "head": 300, "analyzer": "word", "ngram_range": [1, 3],
      "min_df": 3, "max_features": 40000, "C": 3.0},
     {"name": "tail", "field": "response", "tail": 400, "analyzer": "word", "ngram_range": [1, 3],
@@ -154,6 +154,27 @@ def _base_task(X, y, tr, va, C: float, seed: int):
     return va, _scores(m, X[va])
 
 
+def _nb_targets(Y: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The binary targets of the NB-LR columns (one-vs-rest per response type, then the binary labels)."""
+    return [(Y["response_type"] == c).astype(int) for c in RT_CLASSES] + [Y[lab] for lab in LABELS[1:]]
+
+
+def _nb_task(X, Xb, y, tr, va, C: float, seed: int):
+    """NB-LR (Wang & Manning 2012): logistic regression on TF-IDF scaled by the log-count ratio of binary
+    term presence. The ratio folds into the coefficients, so inference reuses the block's TF-IDF as is."""
+    idx = np.arange(X.shape[0]) if tr is None else tr
+    yt = y[idx]
+    Xt = Xb[idx]
+    p = 1.0 + np.asarray(Xt[yt == 1].sum(axis=0)).ravel()
+    q = 1.0 + np.asarray(Xt[yt == 0].sum(axis=0)).ravel()
+    ratio = np.log((p / p.sum()) / (q / q.sum()))
+    Xr = X.multiply(ratio).tocsr()
+    m = _fit_base(Xr[idx], yt, C, seed)
+    if tr is None:
+        return (ratio * m.coef_.ravel()).astype(np.float32)[:, None], m.intercept_.astype(np.float64)
+    return va, m.decision_function(Xr[va]).reshape(-1, 1)
+
+
 def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) -> dict:
     """Fit on the train split, write distilled_judge.npz/.json into out_dir, return the metrics."""
     from joblib import Parallel, delayed
@@ -213,9 +234,36 @@ def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) 
         arrays[f"coef_{name}"] = np.hstack([full[(name, lab)][0] for lab in LABELS]).astype(np.float32)
         arrays[f"intercept_{name}"] = np.concatenate([full[(name, lab)][1] for lab in LABELS])
 
+    # NB-LR columns on the blocks that ask for them: extra score columns after the label-major ones.
+    nb_oof: list[np.ndarray] = []
+    nb_targets = _nb_targets(Y)
+    for spec in BLOCKS:
+        if not spec.get("nb_C"):
+            continue
+        name = spec["name"]
+        X = mats[name]
+        Xb = X.copy()
+        Xb.data[:] = 1.0
+        nb_tasks = [(j, fold) for j in range(len(nb_targets)) for fold in list(range(N_FOLDS)) + [None]]
+        nb_outs = Parallel(n_jobs=2, backend="loky", max_nbytes="1M")(
+            delayed(_nb_task)(X, Xb, nb_targets[j], *(folds[fold] if fold is not None else (None, None)),
+                              spec["nb_C"], seed) for j, fold in nb_tasks)
+        cols = np.zeros((len(train_rows), len(nb_targets)))
+        coefs, intercepts = [None] * len(nb_targets), [None] * len(nb_targets)
+        for (j, fold), payload in zip(nb_tasks, nb_outs):
+            if fold is None:
+                coefs[j], intercepts[j] = payload
+            else:
+                va, s = payload
+                cols[va, j] = s[:, 0]
+        nb_oof.append(cols)
+        arrays[f"coef_{name}"] = np.hstack([arrays[f"coef_{name}"]] + coefs).astype(np.float32)
+        arrays[f"intercept_{name}"] = np.concatenate([arrays[f"intercept_{name}"]] + intercepts)
+        say(f"NB-LR columns on {name} fitted ({time.time() - t0:.0f}s)")
+
     dense = np.array([dense_features(r.inp.user_query, resp, r.inp.rule, r.inp.defeat_condition)
                       for r, resp in zip(train_rows, responses)], dtype=np.float64)
-    Z = np.hstack([oof[(spec["name"], lab)] for lab in LABELS for spec in BLOCKS] + [dense])
+    Z = np.hstack([oof[(spec["name"], lab)] for lab in LABELS for spec in BLOCKS] + nb_oof + [dense])
     scaler = StandardScaler().fit(Z)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     Zs = (Z - scaler.mean_) / scale
@@ -254,7 +302,8 @@ def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) 
         "version": VERSION,
         "kind": "distilled",
         "description": "TF-IDF blocks (response word 1-2g, opening word 1-3g, ending word 1-3g, query word 1-2g, "
-                       "opening char_wb 2-5g) -> per-block logistic regressions -> stacked logistic regression "
+                       "opening char_wb 2-5g) -> per-block logistic regressions (+ NB-LR one-vs-rest columns on "
+                       "the whole response) -> stacked logistic regression "
                        "with length/structure/overlap features; CV-tuned thresholds",
         "trained_on": {
             "dataset": "Blind Refusal release (Pattison, Manuali, Lazar 2026, arXiv 2604.06233), GPT-5.4 labels",
