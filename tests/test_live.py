@@ -76,23 +76,33 @@ def test_unparsable_judge_output_keeps_the_response_and_rejudge_fixes_it(engine,
     assert queries.totals(engine, queries.Filters(sources=["live"]))["defeated"].n == 1  # feeds the heatmaps
 
 
-def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, fault_server, monkeypatch):
-    monkeypatch.setenv("BR_JUDGE_MODEL", "openai/pg_judge;reply=verdict")
-    monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()  # run the entry point first, so st.navigation resolves the page
+def _composer(timeout: int = 120) -> AppTest:
+    """The Live lab page in AppTest with SCENARIO filled in (the entry point runs first, for st.navigation)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.run()
     at.switch_page("app_pages/compose.py")
     at.run()
     at.text_area(key="f_rule").input(SCENARIO["rule"])
     at.text_area(key="f_defeat").input(SCENARIO["defeat_condition"])
     at.text_area(key="f_query").input(SCENARIO["user_query"])
+    return at
+
+
+def _press_run(at: AppTest) -> None:
+    at.run()
+    next(b for b in at.button if b.label == "Run").click()
+    at.run()
+
+
+def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, fault_server, monkeypatch):
+    monkeypatch.setenv("BR_JUDGE_MODEL", "openai/pg_judge;reply=verdict")
+    monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
+    at = _composer()
     at.multiselect(key="live_presets").set_value([])
     names = ["pg_ok;delay=0.1", "pg_429;fail429=1", "pg_500;status=500", "pg_cut;cut", "pg_filter;filter", "pg_html;reply=html"]
     at.text_input(key="live_typed").input(", ".join("openai/" + n for n in names))
     at.text_input(key="live_api_base").input(fault_server.api_base)
-    at.run()
-    next(b for b in at.button if b.label == "Run").click()
-    at.run()
+    _press_run(at)
     assert not at.exception, at.exception
     body = "\n".join(m.value for m in at.markdown)
     assert "judged models refused" in body
@@ -108,13 +118,10 @@ def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, f
 
 
 def test_validation_messages_not_tracebacks(store_url):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()  # run the entry point first, so st.navigation resolves the page
-    at.switch_page("app_pages/compose.py")
-    at.run()
+    at = _composer()
+    at.text_area(key="f_rule").input("")
     at.text_area(key="f_query").input("   \n\t ")
-    next(b for b in at.button if b.label == "Run").click()
-    at.run()
+    _press_run(at)
     assert not at.exception
     msg = " ".join(e.value for e in at.error)
     assert "The rule is required" in msg and "The user query is required" in msg
@@ -142,17 +149,9 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
     assert proc.returncode == 0, proc.stderr
     # The compose page (AppTest) on the same store: the run shows up with a judged card, then in History.
     os.environ["BR_LOCAL_MODEL_URL"] = local_model_url
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.run()  # run the entry point first, so st.navigation resolves the page
-    at.switch_page("app_pages/compose.py")
-    at.run()
-    at.text_area(key="f_rule").input(SCENARIO["rule"])
-    at.text_area(key="f_defeat").input(SCENARIO["defeat_condition"])
-    at.text_area(key="f_query").input(SCENARIO["user_query"])
+    at = _composer(timeout=600)
     at.selectbox(key="live_judge").set_value("llm:local/smollm2")
-    at.run()
-    next(b for b in at.button if b.label == "Run").click()
-    at.run()
+    _press_run(at)
     assert not at.exception, at.exception
     body = "\n".join(m.value for m in at.markdown)
     assert "SmolLM2-135M (local)" in body and "judged models refused" in body
