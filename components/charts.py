@@ -27,7 +27,8 @@ def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> 
         rs = [getattr(rset, label) for _, rset in rows]
         fig.add_bar(
             y=names, x=[(r.rate or 0) * 100 for r in rs], orientation="h", name=LABEL_TEXT[label],
-            marker_color=LABEL_COLORS[label], text=[f"{(r.rate or 0) * 100:.0f}%" for r in rs], textposition="inside",
+            marker_color=LABEL_COLORS[label], textposition="inside", textangle=0,
+            text=[f"{(r.rate or 0) * 100:.0f}%" if (r.rate or 0) >= 0.06 else "" for r in rs],
             customdata=[_hover(r) for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
         )
     fig.update_layout(barmode="stack", title=dict(text=title, y=0.98, yanchor="top"),
