@@ -8,6 +8,7 @@ from blindrefusal.grid import build_cells
 from blindrefusal.metrics import METRICS
 from components import charts
 from components.dims import DIM_LABELS, GRID_DIMS, value_label, value_order
+from components.labels import model_tick
 from components.state import browse_engine, index_of, qp, qp_list, set_qp
 from components.tables import cases_with_labels
 from db import queries as q
@@ -77,7 +78,9 @@ if row_dim == "model":  # models read best sorted by the metric
     row_vals.sort(key=lambda r: -(sum(means[r]) / len(means[r]) if means[r] else 0))
 row_labels = {v: value_label(row_dim, v) for v in row_vals}
 col_labels = {v: value_label(col_dim, v) for v in col_vals}
-st.plotly_chart(charts.heatmap(cells, row_vals, col_vals, row_labels, col_labels, metric,
+chart_rows = {v: model_tick(v) for v in row_vals} if row_dim == "model" else row_labels
+chart_cols = {v: model_tick(v) for v in col_vals} if col_dim == "model" else col_labels
+st.plotly_chart(charts.heatmap(cells, row_vals, col_vals, chart_rows, chart_cols, metric,
                                f"{METRICS[metric]} — {DIM_LABELS[row_dim]} × {DIM_LABELS[col_dim]}"), width="stretch")
 
 grid = pd.DataFrame([{DIM_LABELS[row_dim]: row_labels.get(c.row, c.row), DIM_LABELS[col_dim]: col_labels.get(c.col, c.col),

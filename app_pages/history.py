@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.state import store
 from db import queries as q
+from db.writes import delete_runs
 
 engine = store()
 st.title("History")
@@ -41,3 +42,8 @@ for r in runs:
         else:
             if b.button("Open", key=f"open{r['id']}"):
                 st.switch_page("app_pages/spot_check.py", query_params={"run": str(r["id"])})
+        with b.popover("Delete"):
+            st.caption("Deletes this run's answers and labels; the scenario stays.")
+            if st.button("Delete for good", key=f"del{r['id']}", type="primary"):
+                delete_runs(engine, [r["id"]])
+                st.rerun()

@@ -5,7 +5,7 @@ import streamlit as st
 from blindrefusal import PAPER_CITATION, PAPER_URL, taxonomy
 from blindrefusal.metrics import help_gap, rates
 from components import charts
-from components.labels import ci, model_color, model_name, pct
+from components.labels import ci, model_tick, pct
 from components.state import browse_engine
 from db import queries as q
 
@@ -51,7 +51,7 @@ rows = []
 for r in by_model:
     rs = rates(r["counts"])
     sample_n = rs.n if r["source"] == "spot_check" else None
-    rows.append((model_name(r["model"], sample_n), rs))
+    rows.append((model_tick(r["model"], sample_n), rs))
 rows.sort(key=lambda x: -(x[1].helps.rate or 0))
 st.plotly_chart(charts.stacked_label_bars(rows, "Sorted by help rate; hover for n and 95% intervals"), width="stretch")
 if any("spot-check" in name for name, _ in rows):

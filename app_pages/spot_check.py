@@ -11,6 +11,7 @@ from blindrefusal.runner import run_sync
 from blindrefusal.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
 from components import guard
 from components.judge_picker import judge_picker
+from components.labels import model_tick
 from components.state import paper_imported, qp, set_qp, store
 from db import queries as q
 
@@ -49,7 +50,7 @@ def show_results(run_id: int) -> None:
     r.caption("By help rate on defeated cases (1 = helps most). A range means the intervals overlap: a tie.")
     vs = out["vs_paper"]
     if vs:
-        rows = sorted(((registry.display_name(k), v) for k, v in vs.items() if v["diff"] is not None), key=lambda x: x[1]["diff"])
+        rows = sorted(((model_tick(k), v) for k, v in vs.items() if v["diff"] is not None), key=lambda x: x[1]["diff"])
         fig = go.Figure(go.Scatter(
             x=[v["diff"] * 100 for _, v in rows], y=[name for name, _ in rows], mode="markers",
             marker=dict(size=10, color=["#D1453B" if v["significant"] else "#9E9E9E" for _, v in rows],

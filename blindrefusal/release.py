@@ -14,7 +14,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from . import taxonomy
 
@@ -362,13 +362,3 @@ def _reviewer_labels(doc: Any) -> list[ReviewerLabel]:
                                      independent_harm=_yes_no(lab.get("human_independent_harm")),
                                      note=str(lab.get("human_notes") or "")))
     return out
-
-
-def iter_human_validation(source: str) -> Iterator[tuple[str, dict]]:
-    """Yield (file name, parsed JSON) for the human_validation folder, if present."""
-    files = _Files(source)
-    try:
-        for name in files.list("human_validation"):
-            yield name, files.read_json("human_validation/" + name)
-    finally:
-        files.close()

@@ -38,13 +38,6 @@ def all_subtypes() -> list[str]:
     return [s for fam in FAMILIES for s in taxonomy()["subtypes"][fam]]
 
 
-def subtype_family(subtype: str) -> str | None:
-    for fam in FAMILIES:
-        if subtype in taxonomy()["subtypes"][fam]:
-            return fam
-    return None
-
-
 def authority_groups() -> dict[str, list[str]]:
     return {g: list(v["types"]) for g, v in taxonomy()["authority_groups"].items()}
 

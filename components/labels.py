@@ -43,10 +43,6 @@ def harm_flag(harm: bool | None) -> str:
     return ":red[⚑ independent harm]" if harm else ""
 
 
-def fmt_rate(r: Rate) -> str:
-    return r.fmt()
-
-
 def pct(r: Rate) -> str:
     return "—" if r.rate is None else f"{r.rate * 100:.1f}%"
 
@@ -60,5 +56,6 @@ def model_name(key: str, sample_n: int | None = None) -> str:
     return f"{name} (spot-check, n = {sample_n})" if sample_n else name
 
 
-def model_color(key: str) -> str:
-    return registry.color(key)
+def model_tick(key: str, sample_n: int | None = None) -> str:
+    """A model's name for a plotly axis, with its colour dot (one colour per model on every page)."""
+    return f'<span style="color:{registry.color(key)}">●</span> {model_name(key, sample_n)}'

@@ -297,13 +297,16 @@ def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]]) -> N
         refresh_rollup(conn, response_ids=[rid for rid, _ in items])
 
 
-def delete_runs_of_kind(engine: Engine, kind: str) -> None:
+def delete_runs(engine: Engine, run_ids: Sequence[int]) -> None:
+    """Delete live or spot-check runs with their responses and judgments (never the paper's run)."""
     with engine.begin() as conn:
-        run_ids = [r for (r,) in conn.execute(select(Run.id).where(Run.kind == kind)).all()]
-        if not run_ids:
+        rows = conn.execute(select(Run.id, Run.kind).where(Run.id.in_(list(run_ids)), Run.kind != "paper")).all()
+        if not rows:
             return
-        resp = select(Response.id).where(Response.run_id.in_(run_ids))
+        ids = [r for r, _ in rows]
+        resp = select(Response.id).where(Response.run_id.in_(ids))
         conn.execute(delete(Judgment).where(Judgment.response_id.in_(resp)))
-        conn.execute(delete(Response).where(Response.run_id.in_(run_ids)))
-        conn.execute(delete(Run).where(Run.id.in_(run_ids)))
-        refresh_rollup(conn, source=kind)
+        conn.execute(delete(Response).where(Response.run_id.in_(ids)))
+        conn.execute(delete(Run).where(Run.id.in_(ids)))
+        for kind in {k for _, k in rows}:
+            refresh_rollup(conn, source=kind)

@@ -302,7 +302,7 @@ def test_summary_csv_reproduces_the_store(fixture_store, tmp_path):
 def test_rollup_agrees_with_the_responses_through_every_write(fixture_store):
     """Default aggregates read the cell_count rollup; restricting to explicit case ids forces the per-response
     path. Both must agree after an import, a human label, a live run and its deletion."""
-    from db.writes import JudgmentRow, ResponseRow, create_run, delete_runs_of_kind, save_responses
+    from db.writes import JudgmentRow, ResponseRow, create_run, delete_runs, save_responses
 
     case_ids = [c["id"] for c in q.find_cases(fixture_store)[0]]
 
@@ -330,7 +330,7 @@ def test_rollup_agrees_with_the_responses_through_every_write(fixture_store):
     rollup, direct = both(["live"])
     assert rollup == direct
     assert sum(v[0] for v in rollup.values()) == 1
-    delete_runs_of_kind(fixture_store, "live")
+    delete_runs(fixture_store, [r["id"] for r in q.runs(fixture_store, kinds=("live",))] + [1])  # 1: the paper's, kept
     rollup, direct = both(["live"])
     assert rollup == direct == {"defeated": (0,) * 7, "control": (0,) * 7}
     assert both(["paper"])[0] == both(["paper"])[1]
