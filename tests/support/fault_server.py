@@ -170,6 +170,17 @@ class RunningFaultServer:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         except Exception:  # noqa: BLE001 - hung handlers are abandoned with the loop
             pass
+
+        async def cancel_leftovers() -> None:  # e.g. a handler still "hanging" for a timeout test
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_leftovers(), self._loop).result(10)
+        except Exception:  # noqa: BLE001
+            pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
