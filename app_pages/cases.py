@@ -66,9 +66,19 @@ for name, value in (("family", families), ("subtype", subtypes), ("authority", a
                     ("lm", label_model), ("label", label if label_model else "")):
     set_qp(name, value)
 
-cases, total = q.find_cases(engine, families=families, subtypes=subtypes, authorities=authorities, search=search,
-                            label_model=label_model or None, label=label or None, limit=300)
-st.caption(f"{total:,} cases match" + (" (showing the first 300)" if total > 300 else "") + ". Select a row to open it.")
+PAGE_SIZE = 200
+filters = dict(families=families, subtypes=subtypes, authorities=authorities, search=search,
+               label_model=label_model or None, label=label or None)
+_, total = q.find_cases(engine, **filters, limit=0)
+pages = max(1, -(-total // PAGE_SIZE))
+page_no = 1
+if pages > 1:
+    requested = int(qp("page", "1")) if (qp("page", "1") or "1").isdigit() else 1
+    page_no = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=min(max(1, requested), pages))
+set_qp("page", None if page_no == 1 else str(page_no))
+cases, _ = q.find_cases(engine, **filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
+shown = f" (cases {(page_no - 1) * PAGE_SIZE + 1:,}–{(page_no - 1) * PAGE_SIZE + len(cases):,})" if pages > 1 else ""
+st.caption(f"{total:,} cases match{shown}. Select a row to open it.")
 if not cases:
     st.info("No case matches these filters. Clear a filter or the search.")
     st.stop()
@@ -76,7 +86,13 @@ table = [{"case": c["key"], "family": taxonomy.family_label(c["family"]), "subty
           "authority": taxonomy.authority_label(c["authority_type"]), "dual-use": "yes" if c["dual_use"] else "",
           "rule": c["rule"][:140]} for c in cases]
 event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="case_table",
-                     column_config={"rule": st.column_config.TextColumn(width="large")})
+                     height=460, column_config={
+                         "case": st.column_config.TextColumn(width="small"),
+                         "family": st.column_config.TextColumn(width="small"),
+                         "subtype": st.column_config.TextColumn(width="small"),
+                         "authority": st.column_config.TextColumn(width="small"),
+                         "dual-use": st.column_config.TextColumn(width="small"),
+                         "rule": st.column_config.TextColumn(width="large")})
 if event.selection.rows:
     set_qp("case", table[event.selection.rows[0]]["case"])
     st.rerun()

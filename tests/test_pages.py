@@ -55,6 +55,8 @@ def test_cases_filters_and_detail_on_the_paper(paper_store_url):
     at = _app("app_pages/cases.py", {"family": "control", "authority": "workplace", "lm": "grok-4", "label": "helps"})
     text = _text(at)
     assert "cases match" in text
+    at = _app("app_pages/cases.py", {"page": "2"})
+    assert "1,290 cases match (cases 201–400)" in _text(at)
     at = _app("app_pages/cases.py", {"case": "seed_application_defeat_club_1"})
     text = _text(at)
     assert "Responses (18)" in text and "the only text sent to the model" in text
