@@ -6,14 +6,13 @@ Everything here is parsing only: it never touches the database. Errors name the 
 from __future__ import annotations
 
 import ast
-import io
 import json
 import os
 import tempfile
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable
 
 from . import taxonomy

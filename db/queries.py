@@ -5,7 +5,7 @@ then per the chosen dimensions over that much smaller table."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from sqlalchemy import text

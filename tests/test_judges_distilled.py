@@ -13,7 +13,7 @@ import pytest
 
 from blindrefusal.judges.base import JudgeInput, Verdict
 from blindrefusal.judges.distilled import (
-    DistilledJudge, TfidfBlock, char_wb_ngrams, judge_jsonl, load_distilled_judge, sanitize, word_ngrams,
+    TfidfBlock, char_wb_ngrams, judge_jsonl, load_distilled_judge, sanitize, word_ngrams,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
