@@ -29,7 +29,7 @@ def _summary() -> Engine:
 
 
 def paper_imported() -> bool:
-    return queries.store_counts(store())["paper_responses"] > 0
+    return queries.has_paper(store())
 
 
 def browse_engine() -> tuple[Engine, bool]:

@@ -176,6 +176,12 @@ def store_counts(engine: Engine) -> dict[str, int]:
             "live_runs": r[4], "spot_check_runs": r[5], "unjudged": r[6]}
 
 
+def has_paper(engine: Engine) -> bool:
+    """Whether the paper's responses are imported (a cheap check, run on every page render)."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM response WHERE source = 'paper' LIMIT 1")).first() is not None
+
+
 def judges_present(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return [r[0] for r in conn.execute(text("SELECT DISTINCT judge FROM judgment WHERE status = 'ok' ORDER BY judge"))]
