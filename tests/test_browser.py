@@ -109,7 +109,9 @@ def test_a_shared_deep_link_as_the_first_request_opens_inside_the_app_frame(page
     page.get_by_text("Drill down into a cell").wait_for()
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
     assert "Status" in sidebar and "Live lab" in sidebar and "Judge agreement" in sidebar
-    assert "Authority group" in page.inner_text("body")
+    # the link's state is applied: the Rows picker shows the linked dimension
+    page.get_by_text(re.compile(r"Help rate — Authority group × Defeat family")).first.wait_for()  # the chart's title
+    assert "rows=authority_group" in page.url
 
 
 def test_home_shows_the_headline_numbers(page, app, browser_store):
