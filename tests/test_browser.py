@@ -117,6 +117,7 @@ def test_a_shared_deep_link_as_the_first_request_opens_inside_the_app_frame(page
 def test_home_shows_the_headline_numbers(page, app, browser_store):
     _goto(page, app, "/")
     page.get_by_text("Refusal on defeated rules").wait_for()
+    page.get_by_text("Help-rate gap").wait_for()
     body = page.inner_text("body")
     if browser_store[1]:
         assert "75.4%" in body and "57.5%" in body and "4.2%" in body and "n = 19,430" in body
@@ -165,6 +166,7 @@ def test_cases_search_then_detail(page, app, browser_store):
     key = "seed_application_defeat_club_1" if browser_store[1] else "fx_application_defeat_workplace_1"
     _goto(page, app, f"/cases?case={key}")
     page.get_by_text("the only text sent to the model").wait_for()
+    page.get_by_text(re.compile(r"^(helps|deflects|hard refusal)$")).first.wait_for()  # the response cards' badges
     body = page.inner_text("body")
     assert "Responses (" in body and "Rule:" in body and "Why the rule is defeated" in body
     assert re.search(r"(helps|deflects|hard refusal)", body)
