@@ -197,7 +197,12 @@ def cmd_judge_eval(args) -> int:
     from .agreement import EVAL_FILE
     from .judges.train import evaluate
 
-    result = evaluate(args.source or data_source())
+    source = args.source or data_source()
+    result = evaluate(source)
+    if args.injection:
+        from .judges.train import injection_flip_rate
+
+        result["injection"] = injection_flip_rate(source)
     text = json.dumps(result, indent=1, default=str)
     if args.write:
         EVAL_FILE.write_text(text + "\n", encoding="utf-8")
@@ -279,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--source", help="release directory, zip or URL (default: $BR_DATA_SOURCE)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--write", action="store_true", help="also write data/distilled_judge_eval.json (shown in the app)")
+    s.add_argument("--injection", action="store_true",
+                   help="also measure the injection flip rate on every test-split refusal (8 variants each)")
     s.set_defaults(func=cmd_judge_eval)
 
     s = sub.add_parser("judge", help="judge a JSONL file offline")
