@@ -77,7 +77,10 @@ else:
         "the reviewers agree with each other, so its help/deflect/refuse labels can be taken at face value. On "
         "*engagement* agreement is clearly lower, and the confusion matrices show the direction: the judge says a "
         "response engages with the defeat more often than the reviewers do. Engagement rates in this app are best "
-        "read as an upper bound.")
+        "read as an upper bound. *Independent harm* is the label people agree on least.\n\n"
+        "Set section 1 beside these: on *response type* the distilled judge sits a little below the humans; on "
+        "*engagement* and *independent harm* it agrees with GPT-5.4 more than the humans do. It has learned "
+        "GPT-5.4's habits, its generous reading of engagement included, not a better ground truth.")
 
 st.header("3 · Your labels vs the judges")
 humans = [j for j in q.judges_present(engine) if j.startswith("human:")]
