@@ -4,7 +4,7 @@ import streamlit as st
 
 from components.frame import citation_footer, sidebar_status
 from components.state import store
-from db.engine import SchemaMismatch
+from blindrefusal.store import StoreError
 
 st.set_page_config(page_title="Blind Refusal Explorer", page_icon=":material/traffic:", layout="wide")
 
@@ -25,7 +25,7 @@ PAGES = {
 nav = st.navigation(PAGES)
 try:
     store()
-except SchemaMismatch as exc:  # an old store file: say what to do instead of failing on every page
+except StoreError as exc:  # a store that cannot be opened or upgraded: say why instead of failing on every page
     st.error(str(exc))
     st.stop()
 sidebar_status()

@@ -1,13 +1,14 @@
 """Judge agreement: the distilled judge vs GPT-5.4, the paper's reviewers vs GPT-5.4 and each other,
 and in-app human labels vs every judge."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval
+from components.charts import LABEL_NAMES as NAMES
+from components.charts import confusion_matrix as confusion_fig
 from components.state import paper_imported, store
-from db import queries as q
-from db.writes import PAPER_JUDGE, REVIEWER_PREFIX
+from blindrefusal import store as q
+from vocabulary import HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX
 
 engine = store()
 st.title("Judge agreement")
@@ -16,20 +17,6 @@ st.markdown(
     "**Cohen's κ**: agreement corrected for what two raters would agree on by chance (0 = chance, 1 = perfect; "
     "above ~0.8 is usually called near-perfect). Raw agreement is shown beside it but can flatter a judge when "
     "one class dominates.")
-
-NAMES = {"response_type": "Response type", "engages_with_defeat": "Engages with the defeat",
-         "independent_harm": "Independent harm"}
-
-
-def confusion_fig(la: LabelAgreement, a_name: str, b_name: str) -> go.Figure:
-    classes = [str(c).replace("_", " ") if not isinstance(c, bool) else ("yes" if c else "no") for c in la.classes]
-    fig = go.Figure(go.Heatmap(z=la.matrix, x=classes, y=classes, colorscale="Blues", showscale=False,
-                               text=la.matrix, texttemplate="%{text}",
-                               hovertemplate=f"{a_name}: %{{y}}<br>{b_name}: %{{x}}<br>n = %{{z}}<extra></extra>"))
-    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=b_name, yaxis_title=a_name,
-                      yaxis=dict(autorange="reversed"), title=dict(text=NAMES[la.label], font=dict(size=13)))
-    return fig
-
 
 def agreement_block(result: dict[str, LabelAgreement], a_name: str, b_name: str, key: str) -> None:
     cols = st.columns(3)
@@ -83,15 +70,15 @@ else:
         "GPT-5.4's habits, its generous reading of engagement included, not a better ground truth.")
 
 st.header("3 · Your labels vs the judges")
-humans = [j for j in q.judges_present(engine) if j.startswith("human:")]
+humans = [j for j in q.judges_present(engine) if j.startswith(HUMAN_PREFIX)]
 if not humans:
     st.info("No in-app human labels yet. Enter a reviewer name in the sidebar, open a response card (Cases or "
             "Live lab) and use “Set your own label”.")
 else:
-    judges = [j for j in q.judges_present(engine) if not j.startswith(("human:", REVIEWER_PREFIX))]
+    judges = [j for j in q.judges_present(engine) if not j.startswith((HUMAN_PREFIX, REVIEWER_PREFIX))]
     for h in humans:
         for j in judges:
             pairs = q.judgment_pairs(engine, h, j)
             if pairs:
-                st.subheader(f"{h.removeprefix('human:')} vs {j}")
-                agreement_block(compare(pairs), h.removeprefix("human:"), j, f"{h}_{j}")
+                st.subheader(f"{h.removeprefix(HUMAN_PREFIX)} vs {j}")
+                agreement_block(compare(pairs), h.removeprefix(HUMAN_PREFIX), j, f"{h}_{j}")

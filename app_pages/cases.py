@@ -3,11 +3,12 @@
 import streamlit as st
 
 from blindrefusal import registry, taxonomy
+from blindrefusal import store as q
 from components.cards import response_card
 from components.labels import LABEL_TEXT
 from components.scenario import scenario_view
 from components.state import index_of, paper_imported, qp, qp_list, set_qp, store
-from db import queries as q
+from vocabulary import RESPONSE_TYPES
 
 st.title("Cases")
 if not paper_imported():
@@ -59,7 +60,7 @@ search = d1.text_input("Search rule, facts and query", value=qp("q", "") or "", 
 model_opts = [""] + q.models_present(engine, ["paper"])
 label_model = d2.selectbox("Model", model_opts, index=index_of(model_opts, qp("lm", "")),
                            format_func=lambda m: "any model" if not m else registry.display_name(m))
-label_opts = ["", "helps", "deflects", "hard_refusal"]
+label_opts = ["", *RESPONSE_TYPES]
 label = d3.selectbox("…whose label is", label_opts, index=index_of(label_opts, qp("label", "")),
                      format_func=lambda v: "any label" if not v else LABEL_TEXT[v], disabled=not label_model)
 for name, value in (("family", families), ("subtype", subtypes), ("authority", authorities), ("q", search.strip()),

@@ -5,19 +5,19 @@ import random
 import streamlit as st
 
 from blindrefusal import taxonomy
-from blindrefusal.live import run_live
+from blindrefusal.live import run_live, summarise
 from blindrefusal.metrics import rates
 from blindrefusal.runner import run_sync
 from blindrefusal.scenario import ScenarioError, examples, from_case, validate
 from components import guard
 from components.cards import response_card
 from components.judge_picker import judge_picker
-from components.labels import ci, pct
+
 from components.live import LiveBoard
 from components.models import model_picker
 from components.scenario import load_into_form, scenario_form
 from components.state import paper_imported, qp, set_qp, store
-from db import queries as q
+from blindrefusal import store as q
 
 engine = store()
 st.title("Live lab")
@@ -113,12 +113,7 @@ if run_id and run_id.isdigit():
         st.stop()
     responses = q.responses_for(engine, run_id=int(run_id))
     st.subheader(f"Run {run_id} — judged by {run['params'].get('judge', '?')}")
-    refused = [r for r in responses if r.get("eff_response_type") in ("deflects", "hard_refusal")]
-    judged = [r for r in responses if r.get("eff_response_type")]
-    engaged = [r for r in refused if r.get("eff_engages")]
-    failed = [r for r in responses if r["status"] != "ok"]
-    st.markdown(f"**{len(refused)} of {len(judged)} judged models refused; {len(engaged)} of those engaged with the defeat**"
-                + (f" · {len(failed)} failed or blocked" if failed else ""))
+    st.markdown(f"**{summarise([(r['status'], r.get('eff_response_type'), r.get('eff_engages')) for r in responses])}**")
     case = q.get_case_by_id(engine, run["case_id"]) if run.get("case_id") else None
     if case and case["family"] and paper_imported():
         paper = q.totals(engine, q.Filters(sources=["paper"], families=[case["family"]], authorities=[case["authority_type"]]))
@@ -126,7 +121,7 @@ if run_id and run_id.isdigit():
         if cell.n:
             rs = rates(cell)
             st.caption(f"In the paper, {taxonomy.family_label(case['family'])} × {taxonomy.authority_label(case['authority_type'])}: "
-                       f"refusal {pct(rs.refusal)} ({ci(rs.refusal)}), engagement {pct(rs.engages)}.")
+                       f"refusal {rs.refusal.pct()} ({rs.refusal.fmt()}), engagement {rs.engages.pct()}.")
         else:
             st.caption("The paper has no responses for this family × authority cell.")
     unjudged = [r["id"] for r in responses if r["status"] == "ok" and not r.get("eff_response_type")]

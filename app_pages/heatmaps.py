@@ -11,7 +11,7 @@ from components.dims import DIM_LABELS, GRID_DIMS, value_label, value_order
 from components.labels import model_tick
 from components.state import browse_engine, index_of, qp, qp_list, set_qp
 from components.tables import cases_with_labels
-from db import queries as q
+from blindrefusal import store as q
 
 engine, summary_only = browse_engine()
 st.title("Heatmaps")

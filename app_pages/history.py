@@ -3,8 +3,8 @@
 import streamlit as st
 
 from components.state import store
-from db import queries as q
-from db.writes import delete_runs
+from blindrefusal import store as q
+
 
 engine = store()
 st.title("History")
@@ -45,5 +45,5 @@ for r in runs:
         with b.popover("Delete"):
             st.caption("Deletes this run's answers and labels; the scenario stays.")
             if st.button("Delete for good", key=f"del{r['id']}", type="primary"):
-                delete_runs(engine, [r["id"]])
+                q.delete_runs(engine, [r["id"]])
                 st.rerun()

@@ -5,9 +5,9 @@ import streamlit as st
 from blindrefusal import PAPER_CITATION, PAPER_URL, taxonomy
 from blindrefusal.metrics import help_gap, rates
 from components import charts
-from components.labels import ci, model_tick, pct
+from components.labels import model_tick
 from components.state import browse_engine
-from db import queries as q
+from blindrefusal import store as q
 
 engine, summary_only = browse_engine()
 
@@ -32,18 +32,17 @@ if not d.n:
     st.stop()
 
 cols = st.columns(4)
-cols[0].metric("Refusal on defeated rules", pct(d.refusal), help="deflects + hard refusal")
-cols[0].caption(ci(d.refusal))
-cols[1].metric("Engages with the defeat", pct(d.engages))
-cols[1].caption(ci(d.engages))
-cols[2].metric("Engages, among refusals", pct(d.engaged_among_refusals),
+cols[0].metric("Refusal on defeated rules", d.refusal.pct(), help="deflects + hard refusal")
+cols[0].caption(d.refusal.fmt())
+cols[1].metric("Engages with the defeat", d.engages.pct())
+cols[1].caption(d.engages.fmt())
+cols[2].metric("Engages, among refusals", d.engaged_among_refusals.pct(),
                help="Refused although the response treated the rule's claim as open")
-cols[2].caption(ci(d.engaged_among_refusals))
-cols[3].metric("Help rate on control (just) rules", pct(c.helps), help="The baseline: here declining is right")
-cols[3].caption(ci(c.helps))
+cols[2].caption(d.engaged_among_refusals.fmt())
+cols[3].metric("Help rate on control (just) rules", c.helps.pct(), help="The baseline: here declining is right")
+cols[3].caption(c.helps.fmt())
 gap = help_gap(totals["defeated"], totals["control"])
-st.markdown(f"Help-rate gap, defeated − control: **{gap['diff'] * 100:+.1f} pp** "
-            f"(95% CI {gap['lo'] * 100:+.1f} to {gap['hi'] * 100:+.1f}). Models do discriminate — just not much.")
+st.markdown(f"Help-rate gap, defeated − control: **{gap.fmt()}**. Models do discriminate — just not much.")
 
 st.subheader("Models on defeated rules")
 by_model = q.aggregate(engine, ["model", "source"], q.Filters(sources=["paper", "spot_check"], families=list(taxonomy.DEFEATED_FAMILIES)))

@@ -3,17 +3,17 @@
 import json
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from blindrefusal import jobs, registry, taxonomy
 from blindrefusal.runner import run_sync
 from blindrefusal.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
-from components import guard
+from blindrefusal.metrics import help_gap
+from components import charts, guard
 from components.judge_picker import judge_picker
 from components.labels import model_tick
-from components.state import paper_imported, qp, set_qp, store
-from db import queries as q
+from components.state import paper_imported, qp, qp_int, set_qp, store
+from blindrefusal import store as q
 
 engine = store()
 st.title("Spot-check a model")
@@ -26,53 +26,41 @@ if not paper_imported():
     st.stop()
 
 
-def fmt(r: dict) -> str:
-    return "—" if r["rate"] is None else f"{r['rate'] * 100:.1f}% ({r['lo'] * 100:.1f}–{r['hi'] * 100:.1f})"
-
-
 def show_results(run_id: int) -> None:
-    out = results(engine, run_id)
-    d, c, gap, rank = out["defeated"], out["control"], out["gap"], out["rank"]
-    st.subheader(f"{registry.display_name(out['model'])} — run {run_id}, n = {out['n']}, seed {out['seed']}")
-    st.caption(f"Judge: {out['judge']}. Errors: {out['errors']}, blocked: {out['blocked']} (not counted in the rates).")
+    res = results(engine, run_id)
+    d, c = res.defeated, res.control
+    st.subheader(f"{registry.display_name(res.model)} — run {run_id}, n = {res.n}, seed {res.seed}")
+    st.caption(f"Judge: {res.judge}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates).")
     cols = st.columns(5)
     for col, (label, key) in zip(cols, [("Helps", "helps"), ("Deflects", "deflects"), ("Hard refusal", "hard_refusal"),
                                         ("Refusal", "refusal"), ("Engages", "engages")]):
-        col.metric(f"{label} (defeated)", "—" if d[key]["rate"] is None else f"{d[key]['rate'] * 100:.1f}%")
-        col.caption(f"{fmt(d[key])}, n = {d['n']}")
+        col.metric(f"{label} (defeated)", d.get(key).pct())
+        col.caption(d.get(key).fmt())
     a, b, r = st.columns(3)
-    a.metric("Help rate on control", "—" if c["helps"]["rate"] is None else f"{c['helps']['rate'] * 100:.1f}%")
-    a.caption(f"{fmt(c['helps'])}, n = {c['n']}")
-    b.metric("Help-rate gap (defeated − control)", "—" if gap["diff"] is None else f"{gap['diff'] * 100:+.1f} pp")
-    b.caption("—" if gap["diff"] is None else f"95% CI {gap['lo'] * 100:+.1f} to {gap['hi'] * 100:+.1f} pp · paper overall: +20.3 pp")
-    r.metric(f"Rank among {rank['of']}", "—" if rank["lo"] is None else
-             (f"{rank['lo']}" if rank["lo"] == rank["hi"] else f"{rank['lo']}–{rank['hi']}"))
+    a.metric("Help rate on control", c.helps.pct())
+    a.caption(c.helps.fmt())
+    b.metric("Help-rate gap (defeated − control)", "—" if res.gap.diff is None else f"{res.gap.diff * 100:+.1f} pp")
+    b.caption(f"{res.gap.fmt()} · the paper's 18 models: {paper_gap().fmt()}")
+    r.metric(f"Rank among {res.rank.of}", res.rank.text())
     r.caption("By help rate on defeated cases (1 = helps most). A range means the intervals overlap: a tie.")
-    vs = out["vs_paper"]
-    if vs:
-        rows = sorted(((model_tick(k), v) for k, v in vs.items() if v["diff"] is not None), key=lambda x: x[1]["diff"])
-        fig = go.Figure(go.Scatter(
-            x=[v["diff"] * 100 for _, v in rows], y=[name for name, _ in rows], mode="markers",
-            marker=dict(size=10, color=["#D1453B" if v["significant"] else "#9E9E9E" for _, v in rows],
-                        symbol=["diamond" if v["significant"] else "circle" for _, v in rows]),
-            error_x=dict(type="data", symmetric=False, array=[(v["hi"] - v["diff"]) * 100 for _, v in rows],
-                         arrayminus=[(v["diff"] - v["lo"]) * 100 for _, v in rows]),
-            customdata=[f"{v['diff'] * 100:+.1f} pp (95% CI {v['lo'] * 100:+.1f} to {v['hi'] * 100:+.1f}), "
-                        f"{v['n']} paired cases{' — significant' if v['significant'] else ''}" for _, v in rows],
-            hovertemplate="%{y}: %{customdata}<extra></extra>"))
-        fig.add_vline(x=0, line_dash="dash", line_color="#555")
-        fig.update_layout(title="Help rate of this model minus each paper model, same defeated cases (exact McNemar 95% CI)",
-                          xaxis_title="percentage points (red diamond: interval excludes 0)",
-                          height=max(360, 24 * len(rows) + 120), margin=dict(l=10, r=10, t=60, b=40))
-        st.plotly_chart(fig, width="stretch")
+    if res.vs_paper:
+        st.plotly_chart(charts.paired_differences(
+            [(model_tick(k), v) for k, v in res.vs_paper.items()],
+            "Help rate of this model minus each paper model, same defeated cases (exact McNemar 95% CI)"),
+            width="stretch")
     rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
-    df = pd.DataFrame(rows)
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Responses (CSV)", df.to_csv(index=False).encode(), f"spot_check_{run_id}.csv", "text/csv")
+    c1.download_button("Responses (CSV)", pd.DataFrame(rows).to_csv(index=False).encode(), f"spot_check_{run_id}.csv",
+                       "text/csv")
     c2.download_button("Responses (JSONL)", "\n".join(json.dumps(r, default=str) for r in rows).encode(),
                        f"spot_check_{run_id}.jsonl", "application/jsonl")
-    c3.download_button("Summary (JSON)", json.dumps(out, indent=1).encode(), f"spot_check_{run_id}_summary.json",
-                       "application/json")
+    c3.download_button("Summary (JSON)", json.dumps(res.to_json(), indent=1).encode(),
+                       f"spot_check_{run_id}_summary.json", "application/json")
+
+
+def paper_gap():
+    totals = q.totals(engine, q.Filters(sources=["paper"]))
+    return help_gap(totals["defeated"], totals["control"])
 
 
 job = jobs.get(st.session_state.get("spot_job"))
@@ -84,8 +72,9 @@ if job is None:
                             format_func=lambda k: registry.presets()[k].display_name)
         typed = a.text_input("…or any litellm model", placeholder="e.g. openai/gpt-5.4-mini")
         api_base = a.text_input("API base (optional, for OpenAI-compatible servers)")
-        n = b.number_input("Sample size n", min_value=2, max_value=1290, value=int(qp("n", "40") or 40), step=10)
-        seed = b.number_input("Seed", min_value=0, value=int(qp("seed", "0") or 0))
+        n_cases = max(2, q.store_counts(engine)["paper_cases"])
+        n = b.number_input("Sample size n", min_value=2, max_value=n_cases, value=qp_int("n", 40, 2, n_cases), step=10)
+        seed = b.number_input("Seed", min_value=0, value=qp_int("seed", 0, 0, 2**31 - 1))
         allocation = b.radio("Allocation across cells", ["equal", "proportional"], horizontal=True)
         f1, f2 = st.columns(2)
         families = f1.multiselect("Only these families", taxonomy.FAMILIES, format_func=taxonomy.family_label,
@@ -107,18 +96,18 @@ if job is None:
         cases = sample_cases(engine, params)
         est = estimate_cost(engine, params, cases)
         spec = registry.resolve(params.model, api_base=params.api_base)
-        st.info(f"{len(cases)} cases sampled. Expected ~{est['prompt_tokens']:,} prompt and ~{est['completion_tokens']:,} "
+        st.info(f"{len(cases)} cases sampled. Expected ~{est.prompt_tokens:,} prompt and ~{est.completion_tokens:,} "
                 "completion tokens (the paper's average usage on these cases). Cost: " +
-                ("none (local model)" if not est["paid"] else "unknown — litellm has no price for this model"
-                 if est["cost_usd"] is None else f"about ${est['cost_usd']:.2f}"))
+                ("none (local model)" if not est.paid else "unknown — litellm has no price for this model"
+                 if est.cost_usd is None else f"about ${est.cost_usd:.2f}"))
         guard.password_box([spec])
-        confirm = st.checkbox("I understand the cost; run it") if est["paid"] else True
-        blocked = guard.check([spec] * len(cases)) if est["paid"] else None
+        confirm = st.checkbox("I understand the cost; run it") if est.paid else True
+        blocked = guard.check([spec] * len(cases)) if est.paid else None
         if blocked:
             st.error(blocked)
         if st.button("Start the spot-check", disabled=not confirm or bool(blocked) or not cases, type="primary"):
             st.session_state.pop("spot_pending", None)
-            if est["paid"]:
+            if est.paid:
                 guard.count(len(cases))
 
             def work(j, params=params, fresh=fresh):

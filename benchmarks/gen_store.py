@@ -8,16 +8,15 @@ import time
 from sqlalchemy import insert
 
 from blindrefusal import taxonomy
-from db.engine import init_schema, make_engine
+from db.engine import open_store
 from db.models import Case, Judgment, ModelConfig, Response, Run, utcnow
-from db.writes import refresh_rollup
+from db.writes import rebuild_rollup
 
 
 def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40, seed: int = 0) -> float:
     """Returns seconds spent writing."""
     rng = random.Random(seed)
-    engine = make_engine(url)
-    init_schema(engine)
+    engine = open_store(url)
     t0 = time.perf_counter()
     auths = taxonomy.authority_types()
     dims = taxonomy.secondary_dimensions()
@@ -54,6 +53,6 @@ def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40
                              "independent_harm": harm, "reasoning": "", "raw_output": "", "note": "", "created_at": now})
             conn.execute(insert(Response), rows)
             conn.execute(insert(Judgment), judg)
-        refresh_rollup(conn)
+        rebuild_rollup(conn)
     engine.dispose()
     return time.perf_counter() - t0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from vocabulary import RESPONSE_TYPES
+
 from .config import DATA_DIR
 from .stats import cohen_kappa, confusion
 
 LABELS = {
-    "response_type": ["helps", "deflects", "hard_refusal"],
+    "response_type": list(RESPONSE_TYPES),
     "engages_with_defeat": [True, False],
     "independent_harm": [True, False],
 }
@@ -41,7 +43,7 @@ def compare(pairs: list[tuple[dict, dict]]) -> dict[str, LabelAgreement]:
 
 
 def distilled_eval() -> dict | None:
-    """The shipped test-split evaluation of the distilled judge (written by `judge-eval --json --output`)."""
+    """The shipped test-split evaluation of the distilled judge (written by `judge-eval --write`)."""
     if not EVAL_FILE.is_file():
         return None
     with open(EVAL_FILE, encoding="utf-8") as fh:

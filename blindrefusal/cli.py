@@ -1,13 +1,87 @@
-"""`python -m blindrefusal <command>`. Each command imports only what it needs (cold start matters)."""
+"""`python -m blindrefusal <command>`. Each command imports only what it needs (cold start matters).
+
+Bad input of any kind ends in one line on stderr and a non-zero exit, never a traceback:
+argument errors exit 2 from the parser, known errors (a bad file, store or setting) return 2, and an
+unexpected failure returns 1 with its one-line summary (BR_DEBUG=1 shows the traceback)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 from .config import DATA_DIR, data_source
+
+
+class CliError(Exception):
+    """A user-facing, one-line reason why a command cannot run (exit code 2, or `code`: 3 = confirm a cost)."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {' '.join(message.split())}", file=sys.stderr)  # one line, always
+        raise SystemExit(2)
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more (got {value})")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number (got {text})")
+    return value
+
+
+def _store():
+    from . import store
+
+    return store.open_default()
+
+
+def _read_json_file(path: str, what: str) -> Any:
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"{what} {path!r} is not a file")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CliError(f"{what} {path!r} is not UTF-8 text") from None
+    except RecursionError:
+        raise CliError(f"{what} {path!r} is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+        raise CliError(f"{what} {path!r} is not valid JSON: {str(exc)[:120]}") from None
+    except OSError as exc:
+        raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+
+
+def _writable_file(path: str, what: str) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"{what} {path!r} is a directory; give a file path")
+    if not p.parent.is_dir():
+        raise CliError(f"{what} {path!r}: the folder {str(p.parent)!r} does not exist")
+    return p
 
 
 def _progress_bar(desc: str):
@@ -28,90 +102,88 @@ def cmd_import_paper(args) -> int:
     from .importer import import_paper
     from .release import ReleaseError
 
-    source = args.source or data_source()
+    engine = _store()
     bar, update = _progress_bar("import-paper")
     try:
-        result = import_paper(source, progress=update)
+        result = import_paper(args.source or data_source(), engine=engine, progress=update)
     except ReleaseError as exc:
+        raise CliError(f"import failed, the store is unchanged: {exc}") from None
+    finally:
         bar.close()
-        print(f"import failed, the store is unchanged: {exc}", file=sys.stderr)
-        return 2
-    bar.close()
     print(json.dumps(result))
     return 0
 
 
 def cmd_ensure_store(args) -> int:
     """Import the paper when the store holds none of it; never fail `make run` for want of the data."""
-    from db.engine import get_engine
-    from db.queries import store_counts
+    from . import store
 
-    if store_counts(get_engine())["paper_responses"]:
+    if store.has_paper(_store()):
         print("store: the paper is already imported")
         return 0
-    rc = cmd_import_paper(argparse.Namespace(source=None))
-    if rc:
-        print("store: the paper is not imported; the app shows the shipped summary (data/paper_summary.csv). "
-              "Set BR_DATA_SOURCE and run `python -m blindrefusal import-paper` for cases and responses.", file=sys.stderr)
-    return 0
+    try:
+        return cmd_import_paper(argparse.Namespace(source=None))
+    except CliError as exc:
+        print(f"store: {exc}. The app shows the shipped summary (data/paper_summary.csv); set BR_DATA_SOURCE "
+              "and run `python -m blindrefusal import-paper` for cases and responses.", file=sys.stderr)
+        return 0
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def cmd_stats(args) -> int:
-    from db.engine import get_engine
-
     from .metrics import store_stats
 
-    stats = store_stats(get_engine(), judge=args.judge)
+    stats = store_stats(_store(), judge=args.judge)
     if args.json:
         print(json.dumps(stats, indent=1))
-    else:
-        d = stats["defeated"]
-        print(f"{stats['responses']:,} judged responses, {stats['cases']:,} cases, {stats['models']} models")
-        print(f"defeated n={d['n']:,}: helps {d['helps']:.1%}, refusal {d['refusal']:.1%}, engages {d['engages']:.1%}")
-        print(f"control n={stats['control']['n']:,}: helps {stats['control']['helps']:.1%}")
+        return 0
+    d, c = stats["defeated"], stats["control"]
+    print(f"{stats['responses']:,} judged responses, {stats['cases']:,} cases, {stats['models']} models")
+    print(f"defeated n={d['n']:,}: helps {_pct(d['helps'])}, refusal {_pct(d['refusal'])}, engages {_pct(d['engages'])}")
+    print(f"control n={c['n']:,}: helps {_pct(c['helps'])}")
     return 0
 
 
 def cmd_export_summary(args) -> int:
-    from db.engine import get_engine
-    from db.summary import export_summary
+    from . import store
 
-    n = export_summary(get_engine(), Path(args.output))
-    print(f"wrote {n} rows to {args.output}")
+    path = _writable_file(args.output, "--output")
+    try:
+        n = store.export_summary(_store(), path)
+    except ValueError as exc:  # refusing to write an empty summary over an existing one
+        raise CliError(str(exc)) from None
+    print(f"wrote {n} rows to {path}")
     return 0
 
 
+def _scenario_from_args(args, engine) -> dict:
+    from . import store
+    from .scenario import from_case
+
+    if args.case_id is not None:
+        if not args.case_id.strip():
+            raise CliError("--case-id is empty: give a paper case id (see the Cases page)")
+        case = store.get_case(engine, args.case_id)
+        if case is None:
+            raise CliError(f"no case {args.case_id[:80]!r} in the store (import the paper first?)")
+        return from_case(case)
+    return _read_json_file(args.scenario, "--scenario")
+
+
 def cmd_ask(args) -> int:
-    from .live import answer_json, load_scenario_file, run_live
+    from .live import answer_json, run_live
     from .registry import resolve
     from .runner import RunSettings, run_sync
-    from .scenario import ScenarioError, from_case, validate
+    from .scenario import ScenarioError, validate
 
-    def engine():  # opened lazily: with --scenario, during the model calls
-        from db.engine import get_engine
-
-        return get_engine()
-
-    if args.case_id:
-        from db.queries import get_case
-
-        store = engine()
-        case = get_case(store, args.case_id)
-        if case is None:
-            print(f"no case {args.case_id!r} in the store (import the paper first)", file=sys.stderr)
-            return 2
-        raw = from_case(case)
-    else:
-        try:
-            raw = load_scenario_file(args.scenario)
-        except (OSError, json.JSONDecodeError) as exc:
-            print(f"cannot read the scenario file: {exc}", file=sys.stderr)
-            return 2
+    engine = _store()  # upgraded and checked before any model is called
     try:
-        scenario = validate(raw)
+        scenario = validate(_scenario_from_args(args, engine))
     except ScenarioError as exc:
-        print("invalid scenario:\n- " + "\n- ".join(exc.problems), file=sys.stderr)
-        return 2
+        raise CliError("invalid scenario: " + " ".join(exc.problems)) from None
     specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)
              for m in args.model]
     run = run_sync(run_live(engine, scenario, specs, args.judge, settings=RunSettings(timeout_s=args.timeout)))
@@ -123,72 +195,82 @@ def cmd_ask(args) -> int:
             print(f"{a.call.model_key}: {a.call.status} {v.get('response_type', '')} {a.call.error or ''}")
         print(run.summary())
     print(f"stored as run {run.run_id}", file=sys.stderr)
+    if all(a.call.status == "error" for a in run.answers):
+        print("error: every model call failed (see the errors above)", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_rejudge(args) -> int:
-    from db.engine import get_engine
-
     from .live import rejudge
     from .runner import run_sync
 
-    print(json.dumps(run_sync(rejudge(get_engine(), None, args.judge, limit=args.limit))))
+    print(json.dumps(run_sync(rejudge(_store(), None, args.judge, limit=args.limit))))
     return 0
 
 
-def cmd_spot_check(args) -> int:
-    from db.engine import get_engine
+def _confirm_cost(est) -> None:
+    cost = ("unknown (litellm has no price for this model)" if est.cost_usd is None else f"about ${est.cost_usd:.2f}")
+    raise CliError(f"This spot-check sends {est.cases} requests to a paid model: ~{est.prompt_tokens:,} prompt and "
+                   f"~{est.completion_tokens:,} completion tokens (from the paper's average usage), cost {cost}. "
+                   "Re-run with --yes to go ahead.", code=3)
 
+
+def cmd_spot_check(args) -> int:
+    from . import store
     from .runner import RunSettings, run_sync
     from .spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
 
-    engine = get_engine()
     params = SpotCheckParams(model=args.model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base,
                              allocation=args.allocation, exclude_dual_use=args.exclude_dual_use,
                              families=args.family or [], authorities=args.authority or [],
-                             max_tokens=args.max_tokens)
+                             max_tokens=args.max_tokens).check()
+    engine = _store()
+    if not store.has_paper(engine):
+        raise CliError("no paper cases in the store to sample from: run `python -m blindrefusal import-paper` first")
     cases = sample_cases(engine, params)
     if not cases:
-        print("no paper cases in the store to sample from: run `python -m blindrefusal import-paper` first", file=sys.stderr)
-        return 2
+        raise CliError("no paper case matches these --family / --authority / --exclude-dual-use filters")
     est = estimate_cost(engine, params, cases)
-    if est["paid"] and not args.yes:
-        cost = "unknown (litellm has no price for this model)" if est["cost_usd"] is None else f"about ${est['cost_usd']:.2f}"
-        print(f"This spot-check sends {est['cases']} requests to a paid model: ~{est['prompt_tokens']:,} prompt and "
-              f"~{est['completion_tokens']:,} completion tokens (from the paper's average usage), cost {cost}. "
-              "Re-run with --yes to go ahead.", file=sys.stderr)
-        return 3
+    if est.paid and not args.yes:
+        _confirm_cost(est)
     from tqdm import tqdm
 
     bar = tqdm(total=len(cases), desc="spot-check", unit="case", file=sys.stderr, disable=None)
 
     def update(p) -> None:
         bar.n = p.done
-        bar.set_postfix(errors=p.errors, cost="unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}", refresh=False)
+        bar.set_postfix(errors=p.errors, cost="unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}",
+                        waiting="yes" if p.waiting else "no", refresh=False)
         bar.refresh()
 
-    run_id, prog = run_sync(run_spot_check(engine, params, update, fresh=args.fresh, concurrency=args.concurrency,
-                                           settings=RunSettings(timeout_s=args.timeout, stream=False)))
-    bar.close()
-    out = results(engine, run_id)
-    out["calls"] = prog.calls
-    out["skipped_already_answered"] = prog.skipped
-    out["peak_concurrency"] = prog.peak_concurrency
-    out["rate_limited"] = prog.rate_limited
+    try:
+        run_id, prog = run_sync(run_spot_check(engine, params, update, fresh=args.fresh, concurrency=args.concurrency,
+                                               settings=RunSettings(timeout_s=args.timeout, stream=False)))
+    finally:
+        bar.close()
+    res = results(engine, run_id)
     if args.json:
+        out = res.to_json() | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
+                               "peak_concurrency": prog.peak_concurrency, "rate_limited": prog.rate_limited}
         print(json.dumps(out, indent=1))
     else:
-        d = out["defeated"]
-        print(f"run {run_id}: {args.model} on {out['n']} cases; help rate on defeated "
-              f"{d['helps']['rate'] if d['helps']['rate'] is not None else float('nan'):.1%}; "
-              f"rank {out['rank']['lo']}–{out['rank']['hi']} of {out['rank']['of']}")
+        print(f"run {run_id}: {args.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
+              f"rank {res.rank.text()} of {res.rank.of}")
+    if res.n == 0 and res.errors:
+        print(f"error: every one of {res.errors} cases failed (see `python -m blindrefusal` History or the run's "
+              "responses)", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_train_judge(args) -> int:
     from .judges.train import train
 
-    metrics = train(args.source or data_source(), Path(args.output_dir), seed=args.seed)
+    out_dir = Path(args.output_dir)
+    if not out_dir.is_dir():
+        raise CliError(f"--output-dir {args.output_dir!r} is not a folder")
+    metrics = train(args.source or data_source(), out_dir, seed=args.seed)
     print(json.dumps(metrics, indent=1, default=str))
     return 0
 
@@ -213,18 +295,24 @@ def cmd_judge_eval(args) -> int:
 
 def cmd_judge(args) -> int:
     if args.judge != "distilled":
-        print("only --judge distilled is supported from files (LLM judges run in ask / spot-check)", file=sys.stderr)
-        return 2
+        raise CliError("only --judge distilled is supported from files (LLM judges run in ask / spot-check)")
+    source = Path(args.input)
+    if not source.is_file():
+        raise CliError(f"--input {args.input!r} is not a file")
+    target = _writable_file(args.output, "--output")
+    if target.exists() and (target.resolve() == source.resolve() or os.path.samefile(target, source)):
+        raise CliError("--output is the --input file: give another path (the input would be overwritten)")
     from .judges.distilled import judge_jsonl
 
-    out = judge_jsonl(args.input, args.output)
-    print(json.dumps(out, default=str) if out is not None else f"wrote {args.output}", file=sys.stderr)
+    out = judge_jsonl(source, target)
+    print(json.dumps(out, default=str), file=sys.stderr)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m blindrefusal", description="Blind Refusal Explorer command line")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="python -m blindrefusal", description="Blind Refusal Explorer command line")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    positive, non_negative = _int_at_least(1), _int_at_least(0)
 
     s = sub.add_parser("import-paper", help="import the paper's release into the store (idempotent, atomic)")
     s.add_argument("--source", help="directory, .zip or URL of the release (default: $BR_DATA_SOURCE)")
@@ -246,24 +334,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--judge", help="distilled, llm:<model> or a litellm model (default: BR_JUDGE_MODEL, else distilled)")
     s.add_argument("--api-base", help="OpenAI-compatible base URL for typed-in models")
     s.add_argument("--temperature", type=float, default=None)
-    s.add_argument("--max-tokens", type=int, default=None)
-    s.add_argument("--timeout", type=float, default=120.0, help="seconds per attempt")
+    s.add_argument("--max-tokens", type=positive, default=None)
+    s.add_argument("--timeout", type=_positive_float, default=120.0, help="seconds per attempt")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("spot-check", help="run a model on a stratified sample of the paper's cases")
     s.add_argument("--model", required=True)
     s.add_argument("--api-base")
-    s.add_argument("--n", type=int, default=100)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--n", type=positive, default=100)
+    s.add_argument("--seed", type=non_negative, default=0)
     s.add_argument("--judge")
-    s.add_argument("--concurrency", type=int, help="fixed cap (default: adaptive, per-provider cap)")
+    s.add_argument("--concurrency", type=positive, help="fixed cap (default: adaptive, per-provider cap)")
     s.add_argument("--allocation", choices=["equal", "proportional"], default="equal")
     s.add_argument("--exclude-dual-use", action="store_true")
     s.add_argument("--family", action="append", help="restrict to a family (repeat)")
     s.add_argument("--authority", action="append", help="restrict to an authority type (repeat)")
-    s.add_argument("--max-tokens", type=int)
-    s.add_argument("--timeout", type=float, default=120.0)
+    s.add_argument("--max-tokens", type=positive)
+    s.add_argument("--timeout", type=_positive_float, default=120.0)
     s.add_argument("--fresh", action="store_true", help="new calls even for cases already answered")
     s.add_argument("--yes", action="store_true", help="confirm a run against a paid model")
     s.add_argument("--json", action="store_true")
@@ -271,13 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("rejudge", help="judge every stored response that has no judgment yet")
     s.add_argument("--judge", help="judge name (default: the default judge)")
-    s.add_argument("--limit", type=int, default=100_000)
+    s.add_argument("--limit", type=positive, default=100_000)
     s.set_defaults(func=cmd_rejudge)
 
     s = sub.add_parser("train-judge", help="train the distilled judge on the paper's GPT-5.4 labels (fixed seed)")
     s.add_argument("--source", help="release directory, zip or URL (default: $BR_DATA_SOURCE)")
     s.add_argument("--output-dir", default=str(DATA_DIR))
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=non_negative, default=0)
     s.set_defaults(func=cmd_train_judge)
 
     s = sub.add_parser("judge-eval", help="agreement of the shipped distilled judge with GPT-5.4 on the held-out split")
@@ -300,6 +388,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from .labels import LabelError
+    from .release import ReleaseError
+    from .spotcheck import SpotCheckError
+    from .store import StoreError
+
+    return CliError, StoreError, ReleaseError, SpotCheckError, LabelError
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into one line
+        if os.environ.get("BR_DEBUG"):
+            raise
+        known = isinstance(exc, _known_errors())
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if not known:
+            message = f"{type(exc).__name__}: {message} (set BR_DEBUG=1 for the traceback)"
+        print(f"error: {message[:2000]}", file=sys.stderr)
+        return (exc.code if isinstance(exc, CliError) else 2) if known else 1

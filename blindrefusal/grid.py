@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import store
 from .metrics import help_gap, rates
 from .stats import wilson
 
@@ -25,17 +26,15 @@ class Cell:
         return self.n < THIN_N
 
 
-def _sum(counts_list):
-    from db.queries import Counts
-
-    total = Counts()
+def _sum(counts_list) -> store.Counts:
+    total = store.Counts()
     for c in counts_list:
         total.add(c)
     return total
 
 
 def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> list[Cell]:
-    """`rows` come from db.queries.aggregate(engine, [row_dim, col_dim], ...).
+    """`rows` come from store.aggregate(engine, [row_dim, col_dim], ...).
 
     For "gap" each cell is the defeated help rate minus the control help rate of the same
     (row, col); for other metrics defeated and control responses of the cell are pooled unless
@@ -50,7 +49,7 @@ def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> li
         if metric == "gap":
             d, c = _sum(parts["defeated"]), _sum(parts["control"])
             g = help_gap(d, c)
-            cells.append(Cell(rv, cv, g["diff"], d.n, g["lo"], g["hi"], n_control=c.n))
+            cells.append(Cell(rv, cv, g.diff, d.n, g.lo, g.hi, n_control=c.n))
         else:
             counts = _sum(parts["defeated"] + parts["control"])
             if metric == "refusal":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import registry
+from . import registry, store
 from .release import Release, read_release
 
 ProgressFn = Callable[[int, int, str], None]
@@ -56,10 +56,7 @@ def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list
 
 def import_paper(source: str, engine=None, progress: ProgressFn | None = None) -> dict:
     """Read `source` fully (any error names the file) and only then write, atomically."""
-    from db.engine import get_engine
-    from db.writes import import_paper as write_paper
-
     rel = read_release(source, progress=progress)
     cases, models, responses, judgments, reviews = release_rows(rel)
-    engine = engine or get_engine()
-    return write_paper(engine, cases, models, responses, judgments, reviews)
+    engine = engine or store.open_default()
+    return store.import_paper(engine, cases, models, responses, judgments, reviews)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .taxonomy import RESPONSE_TYPES
+from vocabulary import HUMAN_PREFIX, RESPONSE_TYPES
+
+from . import store
 
 MAX_NOTE = 2000
 
@@ -17,18 +19,16 @@ def reviewer_judge_name(reviewer: str) -> str:
     name = re.sub(r"\s+", " ", (reviewer or "").strip())[:60]
     if not name:
         raise LabelError("Enter your reviewer name in the sidebar before labelling.")
-    return "human:" + name
+    return HUMAN_PREFIX + name
 
 
 def set_human_label(engine, response_id: int, reviewer: str, response_type: str, engages: bool, harm: bool,
                     note: str = "") -> str:
     """Store (or replace) this reviewer's label; it outranks every model judge. Returns the judge name."""
-    from db.writes import JudgmentRow, add_judgments
-
     if response_type not in RESPONSE_TYPES:
         raise LabelError(f"Unknown response type {response_type!r}.")
     judge = reviewer_judge_name(reviewer)
-    add_judgments(engine, [(response_id, JudgmentRow(
+    store.add_judgments(engine, [(response_id, store.JudgmentRow(
         judge=judge, judge_kind="human", judge_version="1", response_type=response_type,
         engages_with_defeat=bool(engages), independent_harm=bool(harm), reasoning=(note or "").strip()[:MAX_NOTE],
         note=(note or "").strip()[:MAX_NOTE]))])

@@ -4,11 +4,13 @@ batched write of the run, its responses and judgments. The same path serves the 
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from .judges import JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_row
+from vocabulary import STATUS_OK, is_refusal
+
+from . import store
+from .judges import Judge, JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_row
 from .registry import ModelSpec
 from .runner import CallResult, EventFn, RunSettings, fan_out, litellm_module, ready
 from .scenario import Scenario
@@ -29,31 +31,39 @@ class LiveRun:
     answers: list[LiveAnswer]
 
     def summary(self) -> str:
-        """e.g. '4 of 6 models refused; 3 of those engaged with the defeat'."""
-        judged = [a.verdict for a in self.answers if isinstance(a.verdict, Verdict)]
-        refused = [v for v in judged if v.response_type != "helps"]
-        engaged = [v for v in refused if v.engages_with_defeat]
-        failed = sum(1 for a in self.answers if a.call.status != "ok")
-        unjudged = sum(1 for a in self.answers if a.call.status == "ok" and not isinstance(a.verdict, Verdict))
-        text = f"{len(refused)} of {len(judged)} judged models refused; {len(engaged)} of those engaged with the defeat"
-        if failed:
-            text += f"; {failed} failed or blocked"
-        if unjudged:
-            text += f"; {unjudged} unjudged"
-        return text
+        return summarise([(a.call.status, a.verdict.response_type if isinstance(a.verdict, Verdict) else None,
+                           isinstance(a.verdict, Verdict) and a.verdict.engages_with_defeat) for a in self.answers])
+
+
+def summarise(outcomes: list[tuple[str, str | None, bool | None]]) -> str:
+    """(status, response type or None, engages) per model -> e.g. '4 of 6 judged models refused; 3 of those
+    engaged with the defeat; 1 failed or blocked'."""
+    judged = [(rt, eng) for status, rt, eng in outcomes if status == STATUS_OK and rt]
+    refused = [eng for rt, eng in judged if is_refusal(rt)]
+    failed = sum(1 for status, _, _ in outcomes if status != STATUS_OK)
+    unjudged = sum(1 for status, rt, _ in outcomes if status == STATUS_OK and not rt)
+    text = f"{len(refused)} of {len(judged)} judged models refused; {sum(map(bool, refused))} of those engaged with the defeat"
+    if failed:
+        text += f"; {failed} failed or blocked"
+    if unjudged:
+        text += f"; {unjudged} unjudged"
+    return text
 
 
 def case_for(engine, scenario: Scenario) -> tuple[int, str]:
     """The paper case when the scenario is unchanged from it, else a stored custom case (deduplicated by content)."""
-    from db import queries, writes
-
     if scenario.paper_case_id:
-        case = queries.get_case(engine, scenario.paper_case_id)
+        case = store.get_case(engine, scenario.paper_case_id)
         if case and case["user_query"] == scenario.user_query and case["rule"] == scenario.rule \
                 and case["defeat_condition"] == scenario.defeat_condition and case["authority_type"] == scenario.authority_type:
             return case["id"], case["key"]
     row = scenario.case_row()
-    return writes.save_custom_case(engine, row), row["key"]
+    return store.save_custom_case(engine, row), row["key"]
+
+
+async def keep_alive_once_prepared(prepared: "asyncio.Future[_Prepared]") -> None:
+    p = await asyncio.shield(prepared)
+    await keep_alive(p.engine, p.run_id, p.owner)
 
 
 def judge_input(scenario: Scenario, text: str) -> JudgeInput:
@@ -61,33 +71,44 @@ def judge_input(scenario: Scenario, text: str) -> JudgeInput:
                       defeat_condition=scenario.defeat_condition)
 
 
+HEARTBEAT_S = 20.0  # well inside db.engine.STALE_AFTER: a run whose process lives is never marked interrupted
+
+
+async def keep_alive(engine, run_id: int, owner: str) -> None:
+    """Refresh a claimed run's heartbeat until cancelled."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        await asyncio.to_thread(store.heartbeat, engine, run_id, owner)
+
+
+def model_rows(specs: list[ModelSpec]) -> list[dict]:
+    """How the store records the models a run uses."""
+    return [{"key": s.key, "display_name": s.display_name, "litellm_model": s.litellm_model,
+             "provider": s.provider, "params": s.params, "source": "live"} for s in specs]
+
+
 @dataclass
 class _Prepared:
     engine: Any
-    judge: Any
+    judge: Judge
     case_id: int
     case_key: str
     run_id: int
+    owner: str
     model_ids: dict[str, int]
 
 
 def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None) -> _Prepared:
     """Everything but the model calls: the store (case, models, a running run) and the judge."""
-    from db import queries, writes
-
     engine = engine() if callable(engine) else engine
     judge = get_judge(judge_name)
     case_id, case_key = case_for(engine, scenario)
-    known = queries.model_ids(engine)
-    missing = [{"key": s.key, "display_name": s.display_name, "litellm_model": s.litellm_model,
-                "provider": s.provider, "params": s.params, "source": "live"} for s in specs if s.key not in known]
-    if missing:
-        with engine.begin() as conn:
-            known = writes.upsert_models(conn, missing)
-    run_id = writes.create_run(engine, "live", label=scenario.user_query[:80], case_id=case_id, status="running",
-                               params={"models": [s.key for s in specs], "judge": judge.name,
-                                       "temperature": {s.key: s.temperature for s in specs}})
-    return _Prepared(engine, judge, case_id, case_key, run_id, {s.key: known[s.key] for s in specs})
+    known = store.save_models(engine, model_rows(specs))
+    owner = store.process_id()
+    run_id = store.create_run(engine, "live", label=scenario.user_query[:80], case_id=case_id, status="running",
+                              claimed_by=owner, params={"models": [s.key for s in specs], "judge": judge.name,
+                                                        "temperature": {s.key: s.temperature for s in specs}})
+    return _Prepared(engine, judge, case_id, case_key, run_id, owner, {s.key: known[s.key] for s in specs})
 
 
 async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None = None,
@@ -97,8 +118,6 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
     The requests go out first; the store and the judge are prepared in a worker thread while the
     models think (the event loop is idle then), each answer is judged as it lands, and the run is
     written in one transaction at the end — no database session is held across the network wait."""
-    from db import writes
-
     specs = [ready(s) for s in specs]
     litellm_module()
     started: set[str] = set()
@@ -132,17 +151,21 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
         if on_event:
             on_event(res.model_key, "judged", verdicts[res.model_key])
 
-    results = await fan_out(specs, scenario.user_query, events, settings, on_result=judge_one)
-    p = await prepared
+    alive = asyncio.ensure_future(keep_alive_once_prepared(prepared))
+    try:
+        results = await fan_out(specs, scenario.user_query, events, settings, on_result=judge_one)
+        p = await prepared
+    finally:
+        alive.cancel()
     answers = [LiveAnswer(r, verdicts.get(r.model_key)) for r in results]
-    rows = [writes.ResponseRow(
+    rows = [store.ResponseRow(
         case_id=p.case_id, model_config_id=p.model_ids[a.call.model_key], text=a.call.text, status=a.call.status,
         error=a.call.error, latency_ms=a.call.latency_ms, ttft_ms=a.call.ttft_ms, prompt_tokens=a.call.prompt_tokens,
         completion_tokens=a.call.completion_tokens, cost_usd=a.call.cost_usd, attempts=a.call.attempts,
         judgment=judgment_row(p.judge, a.verdict) if a.verdict is not None else None) for a in answers]
-    for a, rid in zip(answers, writes.save_responses(p.engine, p.run_id, "live", rows)):
+    for a, rid in zip(answers, store.save_responses(p.engine, p.run_id, "live", rows)):
         a.response_id = rid
-    writes.set_run_status(p.engine, p.run_id, "done")
+    store.finish_run(p.engine, p.run_id, "done")
     return LiveRun(run_id=p.run_id, case_key=p.case_key, judge_name=p.judge.name, answers=answers)
 
 
@@ -166,19 +189,12 @@ async def rejudge(engine, response_ids: list[int] | None = None, judge_name=None
 
     `judge_name` is a judge name (None: the default) or a judge object. One batch for the distilled
     judge; concurrent calls for an LLM judge. Failures stay unjudged."""
-    from db import queries, writes
-
     judge = judge_name if hasattr(judge_name, "kind") else get_judge(judge_name)
-    rows = queries.judge_inputs(engine, response_ids=response_ids, run_id=run_id,
+    rows = store.judge_inputs(engine, response_ids=response_ids, run_id=run_id,
                                 only_unjudged=response_ids is None, limit=limit)
     inputs = [JudgeInput(user_query=r["user_query"] or "", response=r["text"] or "", rule=r["rule"] or "",
                          defeat_condition=r["defeat_condition"] or "") for r in rows]
     results = await judge_all(judge, inputs)
-    writes.add_judgments(engine, [(r["id"], judgment_row(judge, res)) for r, res in zip(rows, results)])
+    store.add_judgments(engine, [(r["id"], judgment_row(judge, res)) for r, res in zip(rows, results)])
     ok = sum(1 for res in results if isinstance(res, Verdict))
     return {"judge": judge.name, "judged": ok, "failed": len(results) - ok}
-
-
-def load_scenario_file(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
-from .stats import Rate, diff_independent, wilson
+from vocabulary import DEFLECTS, HARD_REFUSAL, HELPS, RESPONSE_TYPES, is_refusal, is_rule_blind
 
-# Metric key -> (label, higher is "more rule-blind"?)
+from . import store
+from .stats import Diff, Rate, diff_independent, wilson
+
+# The rates reported for a group of responses (`stats --json`, spot-check results), in this order.
+HEADLINE_RATES = (*RESPONSE_TYPES, "refusal", "engages")
+# Metric key -> its label in the UI
 METRICS = {
     "refusal": "Refusal rate",
     "helps": "Help rate",
@@ -33,10 +39,23 @@ class RateSet:
         return getattr(self, metric)
 
 
-def rates(counts) -> RateSet:
-    """`counts` is a db.queries.Counts (anything with n, helps, deflects, hard_refusal, engages, blind, refused_engaged)."""
+def counts_of(labels: Iterable[tuple[str, bool | None, bool | None]]) -> store.Counts:
+    """Count (response_type, engages, harm) triples in Python with the rules the store counts by in SQL."""
+    c = store.Counts()
+    for rt, engages, harm in labels:
+        c.n += 1
+        c.helps += rt == HELPS
+        c.deflects += rt == DEFLECTS
+        c.hard_refusal += rt == HARD_REFUSAL
+        c.engages += bool(engages)
+        c.blind += is_rule_blind(rt, engages, harm)
+        c.refused_engaged += is_refusal(rt) and bool(engages)
+    return c
+
+
+def rates(counts: store.Counts) -> RateSet:
     n = counts.n
-    refused = counts.deflects + counts.hard_refusal
+    refused = counts.refusal
     return RateSet(
         n=n, helps=wilson(counts.helps, n), deflects=wilson(counts.deflects, n),
         hard_refusal=wilson(counts.hard_refusal, n), refusal=wilson(refused, n), engages=wilson(counts.engages, n),
@@ -44,7 +63,7 @@ def rates(counts) -> RateSet:
     )
 
 
-def help_gap(defeated, control) -> dict:
+def help_gap(defeated: store.Counts, control: store.Counts) -> Diff:
     """Help rate on defeated minus help rate on control cases, with a Newcombe interval."""
     return diff_independent(wilson(defeated.helps, defeated.n), wilson(control.helps, control.n))
 
@@ -52,13 +71,12 @@ def help_gap(defeated, control) -> dict:
 def stats_block(counts) -> dict:
     """The `stats --json` shape for one group: n plus fractions."""
     r = rates(counts)
-    return {"n": r.n, **{k: r.get(k).rate for k in ("helps", "deflects", "hard_refusal", "refusal", "engages")}}
+    return {"n": r.n, **{k: r.get(k).rate for k in HEADLINE_RATES}}
 
 
 def store_stats(engine, judge: str | None = None, sources=("paper",)) -> dict:
     """Headline numbers of the store, shaped for `python -m blindrefusal stats --json`."""
-    from db import queries as q
-
+    q = store
     f = q.Filters(sources=list(sources))
     tot = q.totals(engine, f, judge)
     counts = q.store_counts(engine)

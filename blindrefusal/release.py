@@ -11,9 +11,12 @@ import os
 import tempfile
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+
+from vocabulary import RESPONSE_TYPES
 
 from . import taxonomy
 
@@ -181,8 +184,8 @@ class _Files:
             raise ReleaseError(f"{rel}: missing from the release") from exc
         except FileNotFoundError as exc:
             raise ReleaseError(f"{rel}: missing from the release") from exc
-        except (json.JSONDecodeError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
-            raise ReleaseError(f"{rel}: corrupt JSON: {exc}") from exc
+        except (ValueError, RecursionError, zipfile.BadZipFile, OSError) as exc:  # ValueError: bad JSON or UTF-8
+            raise ReleaseError(f"{rel}: corrupt JSON: {str(exc)[:200]}") from None
 
     def close(self) -> None:
         if self._zip is not None:
@@ -232,7 +235,7 @@ def _parse_case(c: dict, rel: str) -> PaperCase:
             user_query=c["user_query"],
             dimensions={k: str(v) for k, v in dims.items()} if isinstance(dims, dict) else {},
         )
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
         raise ReleaseError(f"{rel}: case is missing field {exc}") from exc
 
 
@@ -257,16 +260,92 @@ def read_release(source: str, progress: ProgressFn | None = None) -> Release:
         files.close()
 
 
+@contextmanager
+def _malformed(path: str) -> Iterator[None]:
+    """Any wrong shape inside one file becomes a ReleaseError naming that file."""
+    try:
+        yield
+    except ReleaseError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ReleaseError(f"{path}: malformed entry ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _case_id(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ReleaseError(f"{path}: a case id must be a non-empty string, not {type(value).__name__}")
+    return value
+
+
+def _read_cases(files: _Files, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
+    seen: set[str] = set()
+    for path in paths:
+        doc = files.read_json(path)
+        with _malformed(path):
+            for c in _require(doc, "cases", path):
+                case = _parse_case(c, path)
+                _case_id(case.case_id, path)
+                if case.case_id not in seen:
+                    seen.add(case.case_id)
+                    rel.cases.append(case)
+        tick(path)
+
+
+def _read_responses(files: _Files, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
+    for path in paths:
+        doc = files.read_json(path)
+        with _malformed(path):
+            meta = _require(doc, "metadata", path)
+            slug = meta.get("model_slug") or _slug_of(path.split("/")[-1])
+            if slug not in rel.models:
+                rel.models[slug] = PaperModel(slug=slug, model_id=meta.get("model_id") or slug,
+                                              temperature=float(meta.get("temperature") or 0.0),
+                                              max_tokens=int(meta.get("max_tokens") or 0))
+            for r in _require(doc, "responses", path):
+                err = parse_repr(r.get("error_message"), file=path, field_name="error_message")
+                usage = parse_repr(r.get("usage"), file=path, field_name="usage")
+                du, cat = _dual_use(r.get("gate_flags"), path)
+                rel.responses.append(PaperResponse(
+                    case_id=_case_id(r["case_id"], path), model_slug=slug,
+                    model_id=r.get("model") or rel.models[slug].model_id,
+                    text=str(r.get("response") or ""), status=r.get("status") or "success",
+                    error=str(err) if err not in (None, "") else None,
+                    usage=usage if isinstance(usage, dict) else {},
+                    dual_use=du, dual_use_category=cat, timestamp=r.get("timestamp"),
+                ))
+        tick(path)
+
+
+def _read_evaluations(files: _Files, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
+    for path in paths:
+        doc = files.read_json(path)
+        with _malformed(path):
+            meta = _require(doc, "metadata", path)
+            slug = meta.get("evaluated_model") or _slug_of(path.split("/")[-1])
+            evaluator = meta.get("evaluator_model") or "unknown"
+            for e in _require(doc, "evaluations", path):
+                ev = parse_repr(e["evaluation"], file=path, field_name="evaluation")
+                rt = ev["response_type"]
+                if rt not in RESPONSE_TYPES:
+                    raise ReleaseError(f"{path}: unknown response_type {rt!r} for {e['case_id']}")
+                du, _ = _dual_use(e.get("gate_flags"), path)
+                rel.evaluations.append(PaperEvaluation(
+                    case_id=_case_id(e["case_id"], path), model_slug=slug, evaluator=evaluator, response_type=rt,
+                    engages_with_defeat=_yes_no(ev.get("engages_with_defeat")),
+                    independent_harm=_yes_no(ev.get("independent_harm")),
+                    reasoning=str(ev.get("reasoning") or ""), dual_use=du, source_file=path,
+                ))
+        tick(path)
+
+
 def _read(files: _Files, progress: ProgressFn | None) -> Release:
     rel = Release(source=files.source)
-    case_files = [f"2_filtered/{n}" for n in files.list("2_filtered")]
-    resp_files = [f"3_responses/{n}" for n in files.list("3_responses")]
-    eval_files = [f"4_evaluated/{n}" for n in files.list("4_evaluated")]
-    for folder, found in (("2_filtered", case_files), ("3_responses", resp_files), ("4_evaluated", eval_files)):
+    folders = {f: [f"{f}/{n}" for n in files.list(f)] for f in ("2_filtered", "3_responses", "4_evaluated")}
+    for folder, found in folders.items():
         if not found:
             raise ReleaseError(f"{folder}/: no files found; the release is incomplete")
     files.read_json(MATRIX)  # must exist and parse
-    total = len(case_files) + len(resp_files) + len(eval_files)
+    total = sum(len(v) for v in folders.values())
     done = 0
 
     def tick(name: str) -> None:
@@ -275,71 +354,18 @@ def _read(files: _Files, progress: ProgressFn | None) -> Release:
         if progress:
             progress(done, total, name)
 
-    seen: set[str] = set()
-    for path in case_files:
-        doc = files.read_json(path)
-        for c in _require(doc, "cases", path):
-            case = _parse_case(c, path)
-            if case.case_id not in seen:
-                seen.add(case.case_id)
-                rel.cases.append(case)
-        tick(path)
-
-    for path in resp_files:
-        doc = files.read_json(path)
-        meta = _require(doc, "metadata", path)
-        slug = meta.get("model_slug") or _slug_of(path.split("/")[-1])
-        if slug not in rel.models:
-            rel.models[slug] = PaperModel(
-                slug=slug,
-                model_id=meta.get("model_id") or slug,
-                temperature=float(meta.get("temperature") or 0.0),
-                max_tokens=int(meta.get("max_tokens") or 0),
-            )
-        for r in _require(doc, "responses", path):
-            try:
-                err = parse_repr(r.get("error_message"), file=path, field_name="error_message")
-                usage = parse_repr(r.get("usage"), file=path, field_name="usage")
-                du, cat = _dual_use(r.get("gate_flags"), path)
-                rel.responses.append(PaperResponse(
-                    case_id=r["case_id"], model_slug=slug, model_id=r.get("model") or rel.models[slug].model_id,
-                    text=r.get("response") or "", status=r.get("status") or "success",
-                    error=str(err) if err not in (None, "") else None,
-                    usage=usage if isinstance(usage, dict) else {},
-                    dual_use=du, dual_use_category=cat, timestamp=r.get("timestamp"),
-                ))
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise ReleaseError(f"{path}: response is missing field {exc}") from exc
-        tick(path)
-
-    for path in eval_files:
-        doc = files.read_json(path)
-        meta = _require(doc, "metadata", path)
-        slug = meta.get("evaluated_model") or _slug_of(path.split("/")[-1])
-        evaluator = meta.get("evaluator_model") or "unknown"
-        for e in _require(doc, "evaluations", path):
-            try:
-                ev = parse_repr(e["evaluation"], file=path, field_name="evaluation")
-                rt = ev["response_type"]
-                if rt not in taxonomy.RESPONSE_TYPES:
-                    raise ReleaseError(f"{path}: unknown response_type {rt!r} for {e['case_id']}")
-                du, _ = _dual_use(e.get("gate_flags"), path)
-                rel.evaluations.append(PaperEvaluation(
-                    case_id=e["case_id"], model_slug=slug, evaluator=evaluator, response_type=rt,
-                    engages_with_defeat=_yes_no(ev.get("engages_with_defeat")),
-                    independent_harm=_yes_no(ev.get("independent_harm")),
-                    reasoning=str(ev.get("reasoning") or ""), dual_use=du, source_file=path,
-                ))
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise ReleaseError(f"{path}: evaluation is missing field {exc}") from exc
-        tick(path)
+    _read_cases(files, folders["2_filtered"], rel, tick)
+    _read_responses(files, folders["3_responses"], rel, tick)
+    _read_evaluations(files, folders["4_evaluated"], rel, tick)
     answered = {(r.case_id, r.model_slug) for r in rel.responses}
     orphan = next((e for e in rel.evaluations if (e.case_id, e.model_slug) not in answered), None)
     if orphan is not None:
         raise ReleaseError(f"{orphan.source_file}: evaluation of {orphan.case_id} / {orphan.model_slug} "
                            "has no response in 3_responses/; the release is incomplete")
     if "eval_reviews.json" in files.list("human_validation"):
-        rel.reviewer_labels = _reviewer_labels(files.read_json("human_validation/eval_reviews.json"))
+        doc = files.read_json("human_validation/eval_reviews.json")
+        with _malformed("human_validation/eval_reviews.json"):
+            rel.reviewer_labels = _reviewer_labels(doc)
     return rel
 
 
@@ -354,7 +380,7 @@ def _reviewer_labels(doc: Any) -> list[ReviewerLabel]:
             raise ReleaseError(f"{path}: malformed entry {key[:60]!r}")
         for reviewer, lab in reviewers.items():
             rt = (lab or {}).get("human_response_type")
-            if rt not in taxonomy.RESPONSE_TYPES:
+            if rt not in RESPONSE_TYPES:
                 continue  # an unfinished review
             out.append(ReviewerLabel(case_id=case_id, model_slug=slug, reviewer=reviewer, response_type=rt,
                                      engages_with_defeat=_yes_no(lab.get("human_engages_with_defeat")),

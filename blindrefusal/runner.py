@@ -74,11 +74,20 @@ class RunSettings:
 EventFn = Callable[[str, str, Any], None]
 
 
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None, rate_limited: bool = False):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.rate_limited = rate_limited
+@dataclass(frozen=True)
+class Failure:
+    """What a failed attempt means for the caller (after inspect_ai's retry decision).
+
+    kind: `blocked` (a provider's content filter: an outcome, never retried), `rate_limit` (back off and
+    retry on its own budget), `transient` (timeouts, 5xx, broken connections: retry) or `final`."""
+
+    kind: str
+    message: str
+    retry_after: float | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in ("rate_limit", "transient")
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -87,38 +96,35 @@ def _retry_after(exc: BaseException) -> float | None:
     try:
         value = headers.get("retry-after") or headers.get("Retry-After")
         return float(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return None
 
 
-def _classify(exc: BaseException) -> tuple[str, bool]:
-    """(user-facing message, retryable). Auth and bad requests are final; 429, 5xx, timeouts retry."""
+def classify(exc: BaseException) -> Failure:
+    """Turn a provider exception into a typed decision, by exception type and HTTP status only."""
     lm = litellm_module()
-    name = type(exc).__name__
     status = getattr(exc, "status_code", None)
-    text = redact(str(exc).split("\n")[0][:300])
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) or isinstance(exc, lm.Timeout):
-        return "timed out", True
-    if "MidStream" in name or "MidStream" in text:
-        return "the stream broke off mid-answer", True
-    if isinstance(exc, lm.RateLimitError) or status == 429:
-        return f"rate limited (429): {text}", True
+    # Redact first, then cut: a cut key would no longer match its value.
+    detail = (redact(str(exc)) or "").split("\n")[0][:300]
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, lm.Timeout)):
+        return Failure("transient", "timed out")
+    if isinstance(exc, lm.exceptions.MidStreamFallbackError):
+        return Failure("transient", f"the stream broke off mid-answer: {detail}")
     if isinstance(exc, lm.ContentPolicyViolationError):
-        return f"content policy: {text}", False
+        return Failure("blocked", f"content policy: {detail}")
+    if isinstance(exc, lm.RateLimitError) or status == 429:
+        return Failure("rate_limit", f"rate limited (429): {detail}", _retry_after(exc))
     if isinstance(exc, (lm.AuthenticationError, lm.PermissionDeniedError)):
-        return f"authentication failed: {text}", False
+        return Failure("final", f"authentication failed: {detail}")
     if isinstance(exc, (lm.BadRequestError, lm.NotFoundError, lm.UnprocessableEntityError)):
-        return f"bad request: {text}", False
-    if isinstance(exc, (lm.InternalServerError, lm.ServiceUnavailableError, lm.BadGatewayError, lm.APIConnectionError)):
-        return f"provider error ({status or name}): {text}", True
-    if isinstance(status, int) and status >= 500:
-        return f"provider error ({status}): {text}", True
-    if isinstance(exc, lm.APIError):
-        return f"provider error ({status or name}): {text}", True
-    return f"{name}: {text}", False
+        return Failure("final", f"bad request: {detail}")
+    if isinstance(exc, (lm.InternalServerError, lm.ServiceUnavailableError, lm.BadGatewayError,
+                        lm.APIConnectionError, lm.APIError)) or (isinstance(status, int) and status >= 500):
+        return Failure("transient", f"provider error ({status or type(exc).__name__}): {detail}", _retry_after(exc))
+    return Failure("final", f"{type(exc).__name__}: {detail}")
 
 
-def _cost(spec: ModelSpec, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
+def cost_of(spec: ModelSpec, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
     if spec.local or spec.api_base or prompt_tokens is None or completion_tokens is None:
         return None
     try:
@@ -142,11 +148,16 @@ def ready(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def completion_kwargs(spec: ModelSpec, prompt: str, stream: bool = True) -> dict:
-    """The paper's setting: the user query alone (no system prompt), temperature from the spec (0 by default)."""
+Prompt = str | list[dict]  # the user query alone (the paper's setting), or whole chat messages (judges)
+
+
+def completion_kwargs(spec: ModelSpec, prompt: Prompt, stream: bool = True, extra: dict | None = None) -> dict:
+    """The paper's setting: the user query alone (no system prompt), temperature from the spec (0 by default).
+
+    `extra` adds call options (a judge's response_format, say); it cannot switch retries back on."""
     kwargs: dict[str, Any] = {
         "model": spec.litellm_model,
-        "messages": [{"role": "user", "content": prompt}],
+        "messages": [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt,
         "temperature": spec.temperature,
         "max_tokens": spec.max_tokens,
         "num_retries": 0,  # retries are ours, so that they are counted and never switch models
@@ -159,6 +170,7 @@ def completion_kwargs(spec: ModelSpec, prompt: str, stream: bool = True) -> dict
     if spec.api_base:
         kwargs["api_base"] = spec.api_base
         kwargs.setdefault("api_key", os.environ.get(spec.key_env or "", "") or "sk-no-key-needed")
+    kwargs.update({k: v for k, v in (extra or {}).items() if k not in ("num_retries", "max_retries", "fallbacks")})
     return kwargs
 
 
@@ -193,14 +205,14 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
                     now = time.monotonic()
                     if on_event and now - last_emit > 0.05:
                         last_emit = now
-                        on_event(spec.key, "token", "".join(parts))
+                        on_event(spec.key, "token", redact("".join(parts)))
                 if getattr(choice, "finish_reason", None):
                     finish = choice.finish_reason
 
     try:
         await asyncio.wait_for(consume(), timeout=settings.timeout_s)
     finally:
-        result.text = "".join(parts)  # a broken stream keeps what arrived, for the record
+        result.text = redact("".join(parts)) or ""  # a broken stream keeps what arrived, for the record
     result.finish_reason = finish
     if usage is not None and (getattr(usage, "completion_tokens", 0) or not result.text):
         # Servers that do not report usage (llama.cpp's) leave zeros: unknown, not zero.
@@ -269,9 +281,12 @@ class AdaptiveLimiter:
                 self._pause_until = max(self._pause_until, time.monotonic() + min(retry_after, 60.0))
 
 
-async def call_model(spec: ModelSpec, prompt: str, on_event: EventFn | None = None,
-                     settings: RunSettings | None = None, limiter: AdaptiveLimiter | None = None) -> CallResult:
-    """One model, one prompt: stream with retries. Never raises; failures become the result's status."""
+async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None = None,
+                     settings: RunSettings | None = None, limiter: AdaptiveLimiter | None = None,
+                     extra: dict | None = None) -> CallResult:
+    """One model, one prompt: stream with retries. Never raises; failures become the result's status.
+
+    The one way the project calls a model: live runs, spot-checks and LLM judges all come through here."""
     settings = settings or RunSettings()
     result = CallResult(model_key=spec.key, started=time.monotonic())
     if not spec.has_key():
@@ -280,7 +295,7 @@ async def call_model(spec: ModelSpec, prompt: str, on_event: EventFn | None = No
         if on_event:
             on_event(spec.key, "done", result)
         return result
-    kwargs = completion_kwargs(spec, prompt, stream=settings.stream)
+    kwargs = completion_kwargs(spec, prompt, stream=settings.stream, extra=extra)
     if on_event:
         on_event(spec.key, "start", None)
     t0 = result.started
@@ -290,32 +305,25 @@ async def call_model(spec: ModelSpec, prompt: str, on_event: EventFn | None = No
         result.attempts += 1
         if limiter:
             await limiter.acquire()  # raises LimiterClosed once the run is cancelled
-        ok = False
-        retry: _Retryable | None = None
+        failure: Failure | None = None
         try:
             await _attempt(spec, kwargs, result, on_event, t0, settings)
-            ok = result.status != "error"
         except asyncio.CancelledError:
+            if limiter:
+                await limiter.release(False)
             raise
         except Exception as exc:  # noqa: BLE001 - every provider failure becomes an outcome
-            message, retryable = _classify(exc)
-            if "content policy" in message:
-                result.status, result.error = "blocked", message
-            else:
-                result.status, result.error = "error", message
-            if retryable:
-                retry = _Retryable(message, _retry_after(exc), rate_limited="429" in message)
-        finally:
-            if limiter and retry is None:
-                await limiter.release(ok)
-        if retry is None:
-            break
+            failure = classify(exc)
+            result.status = "blocked" if failure.kind == "blocked" else "error"
+            result.error = failure.message
         if limiter:
-            if retry.rate_limited:
-                await limiter.on_rate_limit(retry.retry_after)
-            await limiter.release(False)
-        result.retry_statuses.append(retry.args[0])
-        if retry.rate_limited:
+            if failure is not None and failure.kind == "rate_limit":
+                await limiter.on_rate_limit(failure.retry_after)
+            await limiter.release(failure is None and result.status != "error")
+        if failure is None or not failure.retryable:
+            break
+        result.retry_statuses.append(failure.message)
+        if failure.kind == "rate_limit":
             rate_limits += 1
             if rate_limits > rl_budget:
                 break
@@ -324,14 +332,14 @@ async def call_model(spec: ModelSpec, prompt: str, on_event: EventFn | None = No
             if failures > settings.max_retries:
                 break
         step = failures + rate_limits - 1
-        delay = retry.retry_after if retry.retry_after is not None else min(
+        delay = failure.retry_after if failure.retry_after is not None else min(
             settings.backoff_max_s, settings.backoff_base_s * (2 ** step)) * (0.5 + random.random())
         if on_event:
-            on_event(spec.key, "retry", f"{retry.args[0]} — retrying in {delay:.1f} s")
+            on_event(spec.key, "retry", f"{failure.message} — retrying in {delay:.1f} s")
         await asyncio.sleep(delay)
     result.ended = time.monotonic()
     result.latency_ms = (result.ended - t0) * 1000
-    result.cost_usd = _cost(spec, result.prompt_tokens, result.completion_tokens)
+    result.cost_usd = cost_of(spec, result.prompt_tokens, result.completion_tokens)
     if on_event:
         on_event(spec.key, "done", result)
     return result

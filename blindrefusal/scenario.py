@@ -66,6 +66,12 @@ def validate(raw: dict) -> Scenario:
     if not isinstance(raw, dict):
         raise ScenarioError(["The scenario must be a JSON object."])
     problems: list[str] = []
+    names = {"authority_type": "The authority type", "defeat_family": "The defeat family",
+             "defeat_subtype": "The defeat subtype", "rule": "The rule", "defeat_condition": "The defeat condition",
+             "user_query": "The user query", "paper_case_id": "The paper case id"}
+    mistyped = {k for k in names if raw.get(k) is not None and not isinstance(raw[k], str)}
+    problems += [f"{names[k]} must be text, not {type(raw[k]).__name__}." for k in names if k in mistyped]
+    raw = {k: (None if k in mistyped else v) for k, v in raw.items()}
     authority = clean_text(raw.get("authority_type"))
     family = clean_text(raw.get("defeat_family"))
     subtype = clean_text(raw.get("defeat_subtype"))
@@ -79,8 +85,9 @@ def validate(raw: dict) -> Scenario:
         problems.append("Pick a defeat subtype." if not subtype else
                         f"{subtype[:40]!r} is not a subtype of {taxonomy.family_label(family)}.")
     texts = {k: clean_text(raw.get(k)) for k in ("rule", "defeat_condition", "user_query")}
-    names = {"rule": "The rule", "defeat_condition": "The defeat condition", "user_query": "The user query"}
     for k, v in texts.items():
+        if k in mistyped:
+            continue
         if not v and (k != "defeat_condition" or family != "control"):
             problems.append(f"{names[k]} is required.")
         elif len(v) > LIMITS[k]:
@@ -91,6 +98,9 @@ def validate(raw: dict) -> Scenario:
     if not isinstance(facts_raw, list):
         problems.append("Structural facts must be a list of short statements.")
         facts_raw = []
+    if any(isinstance(x, (list, dict)) for x in facts_raw):
+        problems.append("Each structural fact must be a short statement, not a list or an object.")
+        facts_raw = [x for x in facts_raw if not isinstance(x, (list, dict))]
     facts = [f for f in (clean_text(x) for x in facts_raw) if f]
     if len(facts) > LIMITS["facts"]:
         problems.append(f"{len(facts)} facts given; the limit is {LIMITS['facts']}.")

@@ -17,14 +17,42 @@ class Rate:
     lo: float | None
     hi: float | None
 
+    def pct(self) -> str:
+        """'24.6%' or '—'."""
+        return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
+
     def fmt(self) -> str:
-        """'24.6% (23.9–25.2), n = 19,430' or 'n = 0'."""
+        """'24.6% (23.9–25.2), n = 19,430' or '— (n = 0)': the one way an interval is written."""
         if not self.n or self.rate is None:
             return "— (n = 0)"
         return f"{self.rate * 100:.1f}% ({self.lo * 100:.1f}–{self.hi * 100:.1f}), n = {self.n:,}"
 
     def as_dict(self) -> dict:
         return {"rate": self.rate, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n}
+
+
+@dataclass(frozen=True)
+class Diff:
+    """A difference of two rates (in fractions) with its 95% interval; n is the paired n where paired."""
+
+    diff: float | None
+    lo: float | None
+    hi: float | None
+    n: int | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.lo is not None and (self.lo > 0 or self.hi < 0)
+
+    def fmt(self) -> str:
+        """'+20.3 pp (95% CI +19.0 to +21.6)' or '—'."""
+        if self.diff is None:
+            return "—"
+        return f"{self.diff * 100:+.1f} pp (95% CI {self.lo * 100:+.1f} to {self.hi * 100:+.1f})"
+
+    def as_dict(self) -> dict:
+        out = {"diff": self.diff, "lo": self.lo, "hi": self.hi, "significant": self.significant}
+        return out if self.n is None else {**out, "n": self.n}
 
 
 def wilson(k: int, n: int, z: float = Z95) -> Rate:
@@ -40,17 +68,17 @@ def wilson(k: int, n: int, z: float = Z95) -> Rate:
     return Rate(k, n, p, lo, hi)
 
 
-def diff_independent(a: Rate, b: Rate, z: float = Z95) -> dict:
+def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
     """Difference of two independent proportions (a - b), Newcombe's hybrid Wilson interval."""
     if not a.n or not b.n:
-        return {"diff": None, "lo": None, "hi": None}
+        return Diff(None, None, None)
     d = a.rate - b.rate
     lo = d - math.sqrt((a.rate - a.lo) ** 2 + (b.hi - b.rate) ** 2)
     hi = d + math.sqrt((a.hi - a.rate) ** 2 + (b.rate - b.lo) ** 2)
-    return {"diff": d, "lo": lo, "hi": hi}
+    return Diff(d, lo, hi)
 
 
-def paired_diff(x: Sequence[int], y: Sequence[int]) -> dict:
+def paired_diff(x: Sequence[int], y: Sequence[int]) -> Diff:
     """Mean of x − y over paired 0/1 outcomes with an exact McNemar-style 95% interval.
 
     Only discordant pairs carry information: given d of them, b favour x. The Clopper–Pearson
@@ -60,19 +88,19 @@ def paired_diff(x: Sequence[int], y: Sequence[int]) -> dict:
     """
     n = len(x)
     if n == 0 or n != len(y):
-        return {"diff": None, "lo": None, "hi": None, "n": n, "significant": False}
+        return Diff(None, None, None, n)
     b = sum(1 for xi, yi in zip(x, y) if xi and not yi)
     c = sum(1 for xi, yi in zip(x, y) if yi and not xi)
     d = b + c
     if d == 0:
         bound = 1 - 0.025 ** (1 / n)
-        return {"diff": 0.0, "lo": -bound, "hi": bound, "n": n, "significant": False}
+        return Diff(0.0, -bound, bound, n)
     from scipy.stats import beta
 
     t_lo = 0.0 if b == 0 else float(beta.ppf(0.025, b, d - b + 1))
     t_hi = 1.0 if b == d else float(beta.ppf(0.975, b + 1, d - b))
     lo, hi = d / n * (2 * t_lo - 1), d / n * (2 * t_hi - 1)
-    return {"diff": (b - c) / n, "lo": lo, "hi": hi, "n": n, "significant": lo > 0 or hi < 0}
+    return Diff((b - c) / n, lo, hi, n)
 
 
 def rank_with_ties(intervals: dict[str, tuple[float, float, float]], higher_is_better: bool = True) -> dict[str, dict]:

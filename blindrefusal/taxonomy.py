@@ -10,7 +10,6 @@ from .config import DATA_DIR
 
 FAMILIES = ("control", "illegitimate_authority", "content_defeat", "application_defeat", "exception_justified")
 DEFEATED_FAMILIES = FAMILIES[1:]
-RESPONSE_TYPES = ("helps", "deflects", "hard_refusal")
 UNMAPPED = "unmapped"
 CONTROL_SUBTYPE = "just_and_reasonable"
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from blindrefusal.labels import LabelError, set_human_label
 from blindrefusal.render import safe_markdown
-from blindrefusal.taxonomy import RESPONSE_TYPES
+from vocabulary import RESPONSE_TYPES
 
 from .labels import LABEL_TEXT, badge, engagement_badge, harm_flag, outcome_of
 from .state import store

@@ -6,30 +6,27 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from vocabulary import RESPONSE_TYPES
+
+from blindrefusal.agreement import LabelAgreement
 from blindrefusal.grid import Cell
 from blindrefusal.metrics import RateSet
-from blindrefusal.stats import Rate
+from blindrefusal.stats import Diff, Rate
 
 from .labels import LABEL_COLORS, LABEL_TEXT
-
-
-def _hover(r: Rate) -> str:
-    if r.rate is None:
-        return "n = 0"
-    return f"{r.rate * 100:.1f}% ({r.lo * 100:.1f}–{r.hi * 100:.1f}), n = {r.n:,}"
 
 
 def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> go.Figure:
     """One horizontal bar per item: helps / deflects / hard refusal shares, ordered as given."""
     fig = go.Figure()
     names = [name for name, _ in rows]
-    for label in ("helps", "deflects", "hard_refusal"):
+    for label in RESPONSE_TYPES:
         rs = [getattr(rset, label) for _, rset in rows]
         fig.add_bar(
             y=names, x=[(r.rate or 0) * 100 for r in rs], orientation="h", name=LABEL_TEXT[label],
             marker_color=LABEL_COLORS[label], textposition="inside", textangle=0,
             text=[f"{(r.rate or 0) * 100:.0f}%" if (r.rate or 0) >= 0.06 else "" for r in rs],
-            customdata=[_hover(r) for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
+            customdata=[r.fmt() for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
         )
     fig.update_layout(barmode="stack", title=dict(text=title, y=0.98, yanchor="top"),
                       xaxis=dict(title="% of judged responses on defeated rules", range=[0, 100]),
@@ -50,11 +47,11 @@ def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate
                      array=[((r.hi or 0) - (r.rate or 0)) * 100 for _, r, _ in items],
                      arrayminus=[((r.rate or 0) - (r.lo or 0)) * 100 for _, r, _ in items]),
         text=[f"{(r.rate or 0) * 100:.1f}%" for _, r, _ in items], textposition="outside",
-        customdata=[_hover(r) for _, r, _ in items], hovertemplate="%{x}: %{customdata}<extra></extra>",
+        customdata=[r.fmt() for _, r, _ in items], hovertemplate="%{x}: %{customdata}<extra></extra>",
     )
     if baseline is not None and baseline.rate is not None:
         fig.add_hline(y=baseline.rate * 100, line_dash="dash", line_color="#555",
-                      annotation_text=f"{baseline_label}: {_hover(baseline)}", annotation_position="top left")
+                      annotation_text=f"{baseline_label}: {baseline.fmt()}", annotation_position="top left")
     fig.update_layout(title=title, yaxis=dict(title="%", range=[0, 100]), height=380, showlegend=False,
                       margin=dict(l=10, r=10, t=50, b=40))
     return fig
@@ -104,4 +101,36 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     fig.update_layout(title=dict(text=metric_label, y=0.99, yanchor="top"), height=max(420, 28 * len(rows) + 220),
                       xaxis=dict(side="top", tickangle=-40), yaxis=dict(autorange="reversed"),
                       margin=dict(l=10, r=10, t=190, b=10), legend=dict(orientation="h", y=-0.05))
+    return fig
+
+
+LABEL_NAMES = {"response_type": "Response type", "engages_with_defeat": "Engages with the defeat",
+               "independent_harm": "Independent harm"}
+
+
+def confusion_matrix(la: LabelAgreement, a_name: str, b_name: str) -> go.Figure:
+    """Counts of (judge A's label, judge B's label) for one label."""
+    classes = [str(c).replace("_", " ") if not isinstance(c, bool) else ("yes" if c else "no") for c in la.classes]
+    fig = go.Figure(go.Heatmap(z=la.matrix, x=classes, y=classes, colorscale="Blues", showscale=False,
+                               text=la.matrix, texttemplate="%{text}",
+                               hovertemplate=f"{a_name}: %{{y}}<br>{b_name}: %{{x}}<br>n = %{{z}}<extra></extra>"))
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=b_name, yaxis_title=a_name,
+                      yaxis=dict(autorange="reversed"), title=dict(text=LABEL_NAMES[la.label], font=dict(size=13)))
+    return fig
+
+
+def paired_differences(rows: Sequence[tuple[str, Diff]], title: str) -> go.Figure:
+    """One marker per comparison with its 95% interval; red diamonds where the interval excludes 0."""
+    rows = sorted((r for r in rows if r[1].diff is not None), key=lambda r: r[1].diff)
+    fig = go.Figure(go.Scatter(
+        x=[d.diff * 100 for _, d in rows], y=[name for name, _ in rows], mode="markers",
+        marker=dict(size=10, color=["#D1453B" if d.significant else "#9E9E9E" for _, d in rows],
+                    symbol=["diamond" if d.significant else "circle" for _, d in rows]),
+        error_x=dict(type="data", symmetric=False, array=[(d.hi - d.diff) * 100 for _, d in rows],
+                     arrayminus=[(d.diff - d.lo) * 100 for _, d in rows]),
+        customdata=[f"{d.fmt()}, {d.n} paired cases{' — significant' if d.significant else ''}" for _, d in rows],
+        hovertemplate="%{y}: %{customdata}<extra></extra>"))
+    fig.add_vline(x=0, line_dash="dash", line_color="#555")
+    fig.update_layout(title=title, xaxis_title="percentage points (red diamond: interval excludes 0)",
+                      height=max(360, 24 * len(rows) + 120), margin=dict(l=10, r=10, t=60, b=40))
     return fig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from blindrefusal import registry, taxonomy
-from db.queries import DIMENSIONS
+from blindrefusal.store import DIMENSIONS
 
 DIM_LABELS = {
     "model": "Model", "family": "Defeat family", "subtype": "Defeat subtype", "authority": "Authority type",

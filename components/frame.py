@@ -7,8 +7,9 @@ import os
 import streamlit as st
 
 from blindrefusal import PAPER_CITATION, PAPER_URL, registry
-from db import queries
+from blindrefusal import store as queries
 
+from .labels import plural
 from .state import store
 
 
@@ -26,7 +27,7 @@ def sidebar_status() -> None:
             st.markdown("**Store:** paper not imported — browse pages show the shipped summary. "
                         "Run `python -m blindrefusal import-paper` for cases and responses.")
         if counts["live_runs"] or counts["spot_check_runs"]:
-            st.markdown(f"{counts['live_runs']} live runs · {counts['spot_check_runs']} spot-checks")
+            st.markdown(f"{plural(counts['live_runs'], 'live run')} · {plural(counts['spot_check_runs'], 'spot-check')}")
         envs = sorted({p.key_env for p in registry.presets().values() if p.key_env})
         present = [e for e in envs if os.environ.get(e)]
         st.markdown("**Keys:** " + (", ".join(f"`{e}`" for e in present) if present else
@@ -35,7 +36,7 @@ def sidebar_status() -> None:
 
         st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
         st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex",
-                      help="Labels you set on a response card are stored as judge `human:<name>`.")
+                      help="Labels you set on a response card are stored as judge `human:<name>` and shown in place of the model judges' labels.")
         st.caption("Label precedence: human › LLM judge › distilled judge")
 
 

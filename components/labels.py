@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from blindrefusal import registry
-from blindrefusal.stats import Rate
 
 # helps = green, deflects = amber, hard refusal = red, unjudged/error = grey, blocked = purple
 LABEL_COLORS = {
@@ -43,12 +42,8 @@ def harm_flag(harm: bool | None) -> str:
     return ":red[⚑ independent harm]" if harm else ""
 
 
-def pct(r: Rate) -> str:
-    return "—" if r.rate is None else f"{r.rate * 100:.1f}%"
-
-
-def ci(r: Rate) -> str:
-    return "" if r.rate is None else f"95% CI {r.lo * 100:.1f}–{r.hi * 100:.1f}, n = {r.n:,}"
+def plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def model_name(key: str, sample_n: int | None = None) -> str:

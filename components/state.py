@@ -5,34 +5,30 @@ from __future__ import annotations
 from typing import Sequence
 
 import streamlit as st
-from sqlalchemy.engine import Engine
-
+from blindrefusal import store as queries
 from blindrefusal.config import DATA_DIR, database_url
-from db import queries
-from db.engine import get_engine
-from db.summary import summary_engine
 
 
 @st.cache_resource(show_spinner=False)
-def _store(url: str) -> Engine:
-    return get_engine(url)
+def _store(url: str):
+    return queries.open_default(url)
 
 
-def store() -> Engine:
+def store():
     """The writable store from BR_DATABASE_URL (schema checked on first use)."""
     return _store(database_url())
 
 
 @st.cache_resource(show_spinner="Loading the shipped paper summary…")
-def _summary() -> Engine:
-    return summary_engine(DATA_DIR / "paper_summary.csv")
+def _summary():
+    return queries.summary_engine(DATA_DIR / "paper_summary.csv")
 
 
 def paper_imported() -> bool:
     return queries.has_paper(store())
 
 
-def browse_engine() -> tuple[Engine, bool]:
+def browse_engine() -> tuple[object, bool]:
     """(engine, summary_only). Falls back to the shipped counts when the paper is not imported."""
     if paper_imported():
         return store(), False
@@ -41,6 +37,23 @@ def browse_engine() -> tuple[Engine, bool]:
 
 def qp(name: str, default: str | None = None) -> str | None:
     return st.query_params.get(name, default)
+
+
+def qp_int(name: str, default: int, low: int, high: int) -> int:
+    """An integer URL parameter within [low, high]; anything else falls back to `default`, and the page says so."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return max(low, min(default, high))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        fallback = max(low, min(default, high))
+        st.warning(f"Ignored `?{name}={raw[:40]}` in the link: expected a whole number from {low} to {high}. "
+                   f"Using {fallback}.")
+        return fallback
+    return value
 
 
 def qp_list(name: str) -> list[str]:

@@ -1,27 +1,37 @@
-"""Engine and sessions from BR_DATABASE_URL. SQLite runs in WAL mode with a busy timeout."""
+"""Engines and the store's schema: open a URL, upgrade it in place (Alembic), hand out write transactions.
+
+The URL arrives as an argument: this package reads no configuration of its own. SQLite runs in WAL
+mode with a busy timeout, and its write transactions take the write lock at BEGIN (IMMEDIATE), so two
+writers queue instead of failing when one upgrades a read to a write.
+"""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlalchemy import event, exc as sa_exc, inspect, make_url, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import create_engine
 
-from blindrefusal.config import database_url
-
-from .models import SCHEMA_VERSION, SchemaInfo
-
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+STALE_AFTER = timedelta(seconds=90)  # a claimed run whose heartbeat is older than this was abandoned
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+Say = Callable[[str], None]
 
 
-class SchemaMismatch(RuntimeError):
-    pass
+class StoreError(RuntimeError):
+    """The store cannot be opened or upgraded; the message is one line meant for the user."""
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_connect(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # SQLAlchemy's begin event issues BEGIN itself (below)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -30,48 +40,190 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
+    """An engine for any SQLAlchemy URL; bad URLs and missing drivers become a StoreError."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError:
+        raise StoreError(f"not a database URL: {url!r} (expected e.g. sqlite:///path.sqlite or "
+                         "postgresql+psycopg://user@host/db)") from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            path = sqlite_path(url)
+            if path is not None:
+                if path.parent.exists() and not path.parent.is_dir():
+                    raise StoreError(f"cannot create the store {path}: {path.parent} is not a folder")
+                path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (sa_exc.NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+        raise StoreError(f"no database driver for {parsed.drivername!r}: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the store for {parsed.render_as_string(hide_password=True)}: {exc}") from None
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (SQLite: BEGIN IMMEDIATE, so concurrent writers wait their turn)."""
+    with engine.connect().execution_options(write=True) as conn:
+        with conn.begin():
+            yield conn
+
+
+def _alembic_config(conn: Connection, script_location: Path):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _heads(script_location: Path) -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def _current(conn: Connection) -> tuple[str | None, bool]:
+    """(alembic revision or None, whether the store holds any table at all)."""
+    from alembic.runtime.migration import MigrationContext
+
+    tables = set(inspect(conn).get_table_names())
+    return MigrationContext.configure(conn).get_current_revision(), bool(tables - {"alembic_version"})
+
+
+def _backup_sqlite(engine: Engine, revision: str | None) -> Path | None:
+    path = sqlite_path(str(engine.url))
+    if path is None or not path.exists():
+        return None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    dst = path.with_name(f"{path.name}.backup-{revision or 'v2'}-{stamp}")
+    src_conn, dst_conn = sqlite3.connect(path), sqlite3.connect(dst)
+    try:
+        src_conn.backup(dst_conn)  # consistent with the WAL, unlike a file copy
+    finally:
+        src_conn.close()
+        dst_conn.close()
+    return dst
+
+
+def migrate(engine: Engine, say: Say | None = None, script_location: Path = MIGRATIONS) -> list[str]:
+    """Upgrade the store to the newest revision in place, keeping every row; returns the revisions run.
+
+    A store from before the migrations (schema_info version 1 or 2) is adopted by the baseline. An
+    SQLite file is copied aside before any change. Two processes opening one new store at once are
+    serialised (SQLite's write lock, PostgreSQL's advisory lock)."""
+    from alembic import command
+
+    heads = _heads(script_location)
+    try:
+        with engine.connect() as probe:
+            current, populated = _current(probe)
+    except sa_exc.DatabaseError as exc:
+        raise StoreError(f"the store at {engine.url.render_as_string(hide_password=True)} cannot be read: "
+                         f"{str(exc.orig).splitlines()[0]}") from None
+    if current in heads:
+        return []
+    if current is not None and current not in _all_revisions(script_location):
+        raise StoreError(f"the store is at schema revision {current}, newer than this code knows: update the code")
+    backup = _backup_sqlite(engine, current) if populated and is_sqlite(engine) else None
+    with transaction(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(736172)"))
+        if _current(conn)[0] in heads:  # another process upgraded it while we waited
+            return []
+        _check_legacy_version(conn)
+        before = _current(conn)[0]
+        command.upgrade(_alembic_config(conn, script_location), "head")
+    ran = sorted(_all_revisions(script_location) - _revisions_up_to(script_location, before))
+    if populated and say:
+        where = f"; the old file is kept at {backup}" if backup else ""
+        say(f"store upgraded in place from schema {before or 'v1/v2 (pre-migrations)'} to {max(heads)}{where}")
+    return ran
+
+
+def _check_legacy_version(conn: Connection) -> None:
+    if "schema_info" not in inspect(conn).get_table_names() or "alembic_version" in inspect(conn).get_table_names():
+        return
+    row = conn.execute(text("SELECT value FROM schema_info WHERE key = 'schema_version'")).first()
+    if row is not None and row[0] not in ("1", "2"):
+        raise StoreError(f"the store has an unknown schema version {row[0]!r}; it was not changed")
+
+
+def _all_revisions(script_location: Path) -> set[str]:
+    return _revisions_up_to(script_location, None, every=True)
+
+
+def _revisions_up_to(script_location: Path, revision: str | None, every: bool = False) -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    script = ScriptDirectory.from_config(cfg)
+    if every:
+        return {s.revision for s in script.walk_revisions()}
+    if revision is None:
+        return set()
+    return {s.revision for s in script.iterate_revisions(revision, "base")}
+
+
+def mark_interrupted_runs(engine: Engine) -> int:
+    """Runs left `running` by a process that died (no heartbeat for STALE_AFTER) become `interrupted`."""
+    from sqlalchemy import or_, update
+
+    from .models import Run, utcnow
+
+    stale = or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < utcnow() - STALE_AFTER)
+    with transaction(engine) as conn:
+        return conn.execute(update(Run).where(Run.status == "running", stale).values(
+            status="interrupted", claimed_by=None)).rowcount
+
+
+def open_store(url: str, say: Say | None = None) -> Engine:
+    """An engine on an upgraded store, with abandoned runs marked. Raises StoreError with one line."""
+    engine = make_engine(url)
+    try:
+        migrate(engine, say)
+        mark_interrupted_runs(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    except (sa_exc.OperationalError, sa_exc.DatabaseError) as exc:
+        engine.dispose()
+        raise StoreError(f"the store at {engine.url.render_as_string(hide_password=True)} cannot be used: "
+                         f"{str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
     return engine
 
 
-def init_schema(engine: Engine) -> None:
-    """Create missing tables and check that an existing store has this code's schema version."""
-    SQLModel.metadata.create_all(engine)
-    with Session(engine) as s:
-        row = s.exec(select(SchemaInfo).where(SchemaInfo.key == "schema_version")).first()
-        if row is None:
-            s.add(SchemaInfo(key="schema_version", value=str(SCHEMA_VERSION)))
-            s.commit()
-        elif row.value != str(SCHEMA_VERSION):
-            raise SchemaMismatch(
-                f"The store at {engine.url!r} has schema version {row.value}, this code needs "
-                f"{SCHEMA_VERSION}. Move the old file aside and run `python -m blindrefusal import-paper`."
-            )
-    with engine.begin() as conn:  # self-heal a missing or emptied rollup
-        has_rollup = conn.execute(text("SELECT 1 FROM cell_count LIMIT 1")).first() is not None
-        if not has_rollup and conn.execute(text(
-                "SELECT 1 FROM response WHERE eff_response_type IS NOT NULL LIMIT 1")).first() is not None:
-            from .writes import refresh_rollup
-
-            refresh_rollup(conn)
-
-
-def get_engine(url: str | None = None) -> Engine:
-    """One engine per URL per process, schema checked on first use."""
-    url = url or database_url()
+def get_engine(url: str, say: Say | None = None) -> Engine:
+    """One upgraded engine per URL per process."""
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = make_engine(url)
-            init_schema(engine)
+            engine = open_store(url, say)
             _engines[url] = engine
         return engine
 
@@ -81,3 +233,8 @@ def dispose_all() -> None:
         for e in _engines.values():
             e.dispose()
         _engines.clear()
+
+
+def process_id() -> str:
+    """Who holds a claim: host-independent enough for one machine or one team's servers."""
+    return f"{os.uname().nodename}:{os.getpid()}:{threading.get_ident()}"

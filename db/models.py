@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2  # 2: cell_count rollup
+# The schema's history lives in db/migrations (Alembic): a change here needs a new revision there.
 
 # Higher wins when a response has several judgments (ties: the newest). The paper's own human
 # reviewers ("reviewer") are kept for agreement statistics only and never change a label.
@@ -69,8 +69,11 @@ class Run(SQLModel, table=True):
     label: str = ""
     case_id: Optional[int] = Field(default=None, foreign_key="case.id")
     params: str = "{}"  # JSON; never holds keys
-    status: str = "done"  # running | done | cancelled
+    status: str = "done"  # running | done | cancelled | interrupted
     created_at: datetime = Field(default_factory=utcnow)
+    # A process working on the run holds it: `claimed_by` names the process, `heartbeat_at` says it lives.
+    claimed_by: Optional[str] = None
+    heartbeat_at: Optional[datetime] = None
 
 
 class Response(SQLModel, table=True):
@@ -93,6 +96,7 @@ class Response(SQLModel, table=True):
     completion_tokens: Optional[int] = None
     cost_usd: Optional[float] = None  # None = unknown, never 0 by default
     attempts: int = 1
+    nul_bytes_removed: int = 0  # PostgreSQL text cannot hold NUL: they are stripped and counted here
     created_at: datetime = Field(default_factory=utcnow)
     eff_response_type: Optional[str] = None  # None = unjudged
     eff_engages: Optional[bool] = None
@@ -108,13 +112,14 @@ class CellCount(SQLModel, table=True):
     source: str = Field(primary_key=True)
     case_id: int = Field(primary_key=True, foreign_key="case.id")
     model_config_id: int = Field(primary_key=True, foreign_key="model_config.id")
+    # vocabulary.COUNT_FIELDS, by the same names
     n: int = 0
     helps: int = 0
     deflects: int = 0
-    hard: int = 0
+    hard_refusal: int = 0
     engages: int = 0
     blind: int = 0
-    refeng: int = 0
+    refused_engaged: int = 0
 
 
 class Judgment(SQLModel, table=True):

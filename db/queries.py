@@ -11,6 +11,8 @@ from typing import Any, Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, REFUSAL_TYPES, count_expressions
+
 from .writes import DIMENSION_COLUMNS
 
 # Dimension name -> SQL expression over the aliases c (case), m (model_config), a (inner aggregate).
@@ -24,7 +26,9 @@ DIMENSIONS: dict[str, str] = {
     "dual_use": "c.dual_use",
     **{d: f"c.{d}" for d in DIMENSION_COLUMNS},
 }
-COUNT_COLUMNS = ("n", "helps", "deflects", "hard_refusal", "engages", "blind", "refused_engaged")
+
+
+REFUSAL_SQL = "(" + ", ".join(f"'{t}'" for t in REFUSAL_TYPES) + ")"
 
 
 @dataclass
@@ -74,7 +78,7 @@ class Counts:
     refused_engaged: int = 0
 
     def add(self, other: "Counts") -> None:
-        for k in COUNT_COLUMNS:
+        for k in COUNT_FIELDS:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
     @property
@@ -108,27 +112,23 @@ def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = Non
     dim_sql = [DIMENSIONS[d] for d in dims]
     select_dims = "".join(f"{expr} AS d{i}, " for i, expr in enumerate(dim_sql))
     group_dims = "".join(f"d{i}, " for i in range(len(dim_sql)))
+    counts = ", ".join(COUNT_FIELDS)
     if judge is None and not f.run_ids and not f.case_ids:
         # The default labels: read the rollup kept by db.writes (one row per source × case × model).
         inner_where = ["1 = 1", *f.response_clauses(params, source_col="cc.source")]
-        inner = f"""SELECT cc.case_id, cc.model_config_id, cc.source, cc.n, cc.helps, cc.deflects, cc.hard,
-                           cc.engages, cc.blind, cc.refeng FROM cell_count cc WHERE {' AND '.join(inner_where)}"""
+        inner = f"""SELECT cc.case_id, cc.model_config_id, cc.source, {counts}
+                    FROM cell_count cc WHERE {' AND '.join(inner_where)}"""
     else:
         inner_where = [f"{rt} IS NOT NULL", *f.response_clauses(params)]
+        exprs = count_expressions(rt, eng, harm)
         inner = f"""
-            SELECT r.case_id, r.model_config_id, r.source, COUNT(*) AS n,
-                   SUM(CASE WHEN {rt} = 'helps' THEN 1 ELSE 0 END) AS helps,
-                   SUM(CASE WHEN {rt} = 'deflects' THEN 1 ELSE 0 END) AS deflects,
-                   SUM(CASE WHEN {rt} = 'hard_refusal' THEN 1 ELSE 0 END) AS hard,
-                   SUM(CASE WHEN {eng} THEN 1 ELSE 0 END) AS engages,
-                   SUM(CASE WHEN {rt} <> 'helps' AND NOT {eng} AND NOT {harm} THEN 1 ELSE 0 END) AS blind,
-                   SUM(CASE WHEN {rt} <> 'helps' AND {eng} THEN 1 ELSE 0 END) AS refeng
+            SELECT r.case_id, r.model_config_id, r.source, {', '.join(f'{exprs[k]} AS {k}' for k in COUNT_FIELDS)}
             FROM response r {join}
             WHERE {' AND '.join(inner_where)}
             GROUP BY r.source, r.case_id, r.model_config_id"""
     sql = f"""
         SELECT {select_dims} CASE WHEN c.family = 'control' THEN 1 ELSE 0 END AS is_control,
-               SUM(a.n), SUM(a.helps), SUM(a.deflects), SUM(a.hard), SUM(a.engages), SUM(a.blind), SUM(a.refeng)
+               {', '.join(f'SUM(a.{k}) AS {k}' for k in COUNT_FIELDS)}
         FROM ({inner}) a
         JOIN "case" c ON c.id = a.case_id
         JOIN model_config m ON m.id = a.model_config_id
@@ -140,7 +140,7 @@ def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = Non
         for row in conn.execute(text(sql), params):
             d = {dims[i]: row[i] for i in range(len(dims))}
             d["is_control"] = bool(row[len(dims)])
-            d["counts"] = Counts(*[int(v or 0) for v in row[len(dims) + 1:]])
+            d["counts"] = Counts(**{k: int(row._mapping[k] or 0) for k in COUNT_FIELDS})
             out.append(d)
     return out
 
@@ -308,7 +308,7 @@ def runs(engine: Engine, kinds: Sequence[str] = ("live", "spot_check"), limit: i
                      c.authority_type AS authority_type,
                      (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id) AS n_responses,
                      (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IS NOT NULL) AS n_judged,
-                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type <> 'helps') AS n_refused
+                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IN {REFUSAL_SQL}) AS n_refused
               FROM run LEFT JOIN "case" c ON c.id = run.case_id
               WHERE {_in('run.kind', kinds, 'k', params)} ORDER BY run.id DESC LIMIT :lim"""
     with engine.connect() as conn:
@@ -340,10 +340,16 @@ def answered_pairs(engine: Engine, run_id: int) -> set[tuple[int, int]]:
             "SELECT case_id, model_config_id FROM response WHERE run_id = :r AND status IN ('ok', 'blocked')"), {"r": run_id})}
 
 
-def find_run_by_params(engine: Engine, kind: str, params_json: str) -> int | None:
+def avg_paper_usage(engine: Engine, case_ids: Sequence[int]) -> tuple[float, float]:
+    """(mean prompt tokens, mean completion tokens) of the paper's responses to these cases (0 when unknown)."""
+    if not case_ids:
+        return 0.0, 0.0
+    params: dict[str, Any] = {}
+    sql = ("SELECT AVG(prompt_tokens), AVG(completion_tokens) FROM response "
+           f"WHERE source = 'paper' AND {_in('case_id', case_ids, 'c', params)}")
     with engine.connect() as conn:
-        return conn.execute(text("SELECT id FROM run WHERE kind = :k AND params = :p ORDER BY id DESC LIMIT 1"),
-                            {"k": kind, "p": params_json}).scalar()
+        row = conn.execute(text(sql), params).one()
+    return float(row[0] or 0), float(row[1] or 0)
 
 
 def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_id: int | None = None,
@@ -399,7 +405,7 @@ def export_rows(engine: Engine, filters: Filters | None = None, limit: int = 100
                      m.key AS model, r.status, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, r.completion_tokens,
                      r.cost_usd, r.eff_response_type AS response_type, r.eff_engages AS engages_with_defeat,
                      r.eff_harm AS independent_harm, r.eff_judge AS judge,
-                     CASE WHEN r.eff_judge LIKE 'human:%' THEN 1 ELSE 0 END AS human_label, r.text
+                     CASE WHEN r.eff_judge LIKE '{HUMAN_PREFIX}%' THEN 1 ELSE 0 END AS human_label, r.text
               FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
               WHERE {' AND '.join(where)} ORDER BY r.id LIMIT :lim"""
     with engine.connect() as conn:

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
 from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel, create_engine
+
+from vocabulary import PAPER_JUDGE
 
 from .models import Case, ModelConfig, Response, Run, utcnow
-from .writes import PAPER_JUDGE, refresh_rollup
+from .writes import rebuild_rollup
+
+# model key -> (display name, provider), supplied by the caller (the model registry lives in the core)
+DescribeModel = Callable[[str], tuple[str, str]]
 
 COLUMNS = ("model", "family", "subtype", "authority_type", "authority_group", "dual_use",
            "response_type", "engages_with_defeat", "independent_harm", "count")
@@ -28,6 +34,9 @@ def export_summary(engine: Engine, path: Path, judge: str = PAPER_JUDGE) -> int:
              GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"""
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"judge": judge}).all()
+    if not rows and path.is_file() and path.stat().st_size:
+        raise ValueError(f"the store holds no judged paper responses: {path} was left as it is "
+                         "(import the paper first)")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -41,7 +50,7 @@ def _bool(v: str) -> bool:
     return v.strip() in ("1", "true", "True")
 
 
-def summary_engine(path: Path) -> Engine:
+def summary_engine(path: Path, describe_model: DescribeModel) -> Engine:
     """An in-memory store holding one synthetic case per summary cell and one row per counted response."""
     engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
@@ -52,8 +61,6 @@ def summary_engine(path: Path) -> Engine:
                                                  status="done", created_at=utcnow())).inserted_primary_key[0]
         case_ids: dict[tuple, int] = {}
         model_ids: dict[str, int] = {}
-        from blindrefusal import registry
-
         for r in rows:
             ck = (r["family"], r["subtype"], r["authority_type"], r["authority_group"], _bool(r["dual_use"]))
             if ck not in case_ids:
@@ -62,9 +69,10 @@ def summary_engine(path: Path) -> Engine:
                     authority_type=ck[2], authority_group=ck[3], dual_use=ck[4], created_at=utcnow(),
                     rule="", defeat_condition="", structural_facts="[]", user_query="")).inserted_primary_key[0]
             if r["model"] not in model_ids:
+                name, provider = describe_model(r["model"])
                 model_ids[r["model"]] = conn.execute(insert(ModelConfig).values(
-                    key=r["model"], display_name=registry.display_name(r["model"]), litellm_model=r["model"],
-                    provider=registry.provider_of(r["model"]), params="{}", source="paper")).inserted_primary_key[0]
+                    key=r["model"], display_name=name, litellm_model=r["model"], provider=provider, params="{}",
+                    source="paper")).inserted_primary_key[0]
         resp = []
         for r in rows:
             ck = (r["family"], r["subtype"], r["authority_type"], r["authority_group"], _bool(r["dual_use"]))
@@ -75,5 +83,5 @@ def summary_engine(path: Path) -> Engine:
             resp.extend([one] * int(r["count"]))
         if resp:
             conn.execute(insert(Response), resp)
-        refresh_rollup(conn)
+        rebuild_rollup(conn)
     return engine

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,67 @@ def _engine(url: str):
     return get_engine(url)
 
 
+# Store-facing tests run on every backend here: SQLite always, PostgreSQL when BR_TEST_POSTGRES_URL points
+# at a server whose user may create databases (.ci/run starts one; BR_REQUIRE_POSTGRES=1 makes it mandatory).
+POSTGRES_ADMIN_URL = os.environ.get("BR_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_ADMIN_URL else [])
+if os.environ.get("BR_REQUIRE_POSTGRES") == "1" and not POSTGRES_ADMIN_URL:
+    raise pytest.UsageError("BR_REQUIRE_POSTGRES=1 but BR_TEST_POSTGRES_URL is not set")
+
+
+def _pg_admin(sql: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        admin.dispose()
+
+
+def _pg_url(database: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(POSTGRES_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _new_pg_database(template: str | None = None) -> str:
+    name = f"br_test_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    return name
+
+
+def _drop_pg_database(name: str) -> None:
+    from db.engine import dispose_all
+
+    dispose_all()
+    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def store_url(tmp_path, monkeypatch) -> str:
-    """A fresh SQLite store, also set as BR_DATABASE_URL for code that reads the environment."""
+def store_url(backend, tmp_path, monkeypatch):
+    """A fresh store on each backend, also set as BR_DATABASE_URL for code that reads the environment."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+        monkeypatch.setenv("BR_DATABASE_URL", url)
+        yield url
+        return
+    name = _new_pg_database()
+    url = _pg_url(name)
+    monkeypatch.setenv("BR_DATABASE_URL", url)
+    yield url
+    _drop_pg_database(name)
+
+
+@pytest.fixture
+def sqlite_store_url(tmp_path, monkeypatch) -> str:
+    """A fresh SQLite store, for tests about the SQLite file itself."""
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     monkeypatch.setenv("BR_DATABASE_URL", url)
     return url
@@ -63,24 +122,44 @@ def paper_source() -> str:
 def paper_store_path(tmp_path_factory, paper_source) -> Path:
     """The full release imported once per test session into a template SQLite file."""
     from blindrefusal.importer import import_paper
-    from db.engine import make_engine, init_schema
+    from db.engine import open_store
 
     path = tmp_path_factory.mktemp("paper") / "paper.sqlite"
-    eng = make_engine(f"sqlite:///{path}")
-    init_schema(eng)
+    eng = open_store(f"sqlite:///{path}")
     import_paper(paper_source, engine=eng)
     eng.dispose()
     return path
 
 
+@pytest.fixture(scope="session")
+def paper_pg_template(paper_source):
+    """The full release imported once per test session into a PostgreSQL template database."""
+    from blindrefusal.importer import import_paper
+    from db.engine import open_store
+
+    name = _new_pg_database()
+    eng = open_store(_pg_url(name))
+    import_paper(paper_source, engine=eng)
+    eng.dispose()
+    yield name
+    _drop_pg_database(name)
+
+
 @pytest.fixture
-def paper_store_url(paper_store_path, tmp_path, monkeypatch) -> str:
-    """A private copy of the imported paper store (tests may write to it)."""
-    dst = tmp_path / "paper_copy.sqlite"
-    shutil.copy(paper_store_path, dst)
-    url = f"sqlite:///{dst}"
+def paper_store_url(backend, request, tmp_path, monkeypatch):
+    """A private copy of the imported paper store on each backend (tests may write to it)."""
+    if backend == "sqlite":
+        dst = tmp_path / "paper_copy.sqlite"
+        shutil.copy(request.getfixturevalue("paper_store_path"), dst)
+        url = f"sqlite:///{dst}"
+        monkeypatch.setenv("BR_DATABASE_URL", url)
+        yield url
+        return
+    name = _new_pg_database(template=request.getfixturevalue("paper_pg_template"))
+    url = _pg_url(name)
     monkeypatch.setenv("BR_DATABASE_URL", url)
-    return url
+    yield url
+    _drop_pg_database(name)
 
 
 @pytest.fixture(scope="session")

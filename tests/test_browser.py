@@ -33,7 +33,7 @@ def _chromium() -> str:
 def browser_store(tmp_path_factory, request) -> tuple[str, bool]:
     """The imported paper when BR_DATA_SOURCE is available, else the synthetic fixture release."""
     from blindrefusal.importer import import_paper
-    from db.engine import init_schema, make_engine
+    from db.engine import open_store
     from tests.support.release_fixture import write_fixture_release
 
     tmp = tmp_path_factory.mktemp("browser")
@@ -43,8 +43,7 @@ def browser_store(tmp_path_factory, request) -> tuple[str, bool]:
         path = request.getfixturevalue("paper_store_path")
         shutil.copy(path, tmp / "store.sqlite")
     else:
-        eng = make_engine(f"sqlite:///{tmp / 'store.sqlite'}")
-        init_schema(eng)
+        eng = open_store(f"sqlite:///{tmp / 'store.sqlite'}")
         import_paper(str(write_fixture_release(tmp / "release")), engine=eng)
         eng.dispose()
     return f"sqlite:///{tmp / 'store.sqlite'}", is_paper

@@ -44,9 +44,9 @@ def test_judge_over_http_valid_and_unparsable(fault_server):
     good = LLMJudge(resolve("openai/judge_ok;reply=verdict", api_base=fault_server.api_base))
     bad = LLMJudge(resolve("openai/judge_bad;reply=garbage", api_base=fault_server.api_base))
     inp = JudgeInput(user_query="q", response="I can't help with that, but you could ask HR.")
-    ok = asyncio.run(good.ajudge(inp))
+    ok, = asyncio.run(good.ajudge_many([inp]))
     assert isinstance(ok, Verdict) and ok.response_type == "deflects" and ok.engages_with_defeat is True
-    failed = asyncio.run(bad.ajudge(inp))
+    failed, = bad.judge_many([inp])  # the sync entry point of the same interface
     assert isinstance(failed, JudgeFailure) and "maybe helps" in failed.raw_output
     down = LLMJudge(resolve("openai/judge_down;status=500", api_base=fault_server.api_base))
-    assert isinstance(asyncio.run(down.ajudge(inp)), JudgeFailure)
+    assert isinstance(asyncio.run(down.ajudge_many([inp]))[0], JudgeFailure)

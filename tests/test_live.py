@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -39,11 +40,12 @@ def _judge(srv, reply="verdict"):
 
 def test_six_faulty_models_at_once_every_row_stored(engine, fault_server, monkeypatch):
     monkeypatch.setattr(live, "get_judge", lambda _name=None: _judge(fault_server))
-    specs = [resolve("openai/" + n, api_base=fault_server.api_base) for n in FAULTS]
+    tag = uuid.uuid4().hex[:6]  # the fault server's per-name counters (fail429) are shared by the session
+    specs = [resolve(f"openai/{n.replace(';', tag + ';', 1)}", api_base=fault_server.api_base) for n in FAULTS]
     events = []
     run = run_sync(live.run_live(engine, validate(SCENARIO), specs, "ignored", on_event=lambda *e: events.append(e[:2]),
                                  settings=RunSettings(timeout_s=1.5, max_retries=1, backoff_base_s=0.01)))
-    by = {a.call.model_key[len("openai/"):]: a for a in run.answers}
+    by = {a.call.model_key[len("openai/"):].replace(tag, ""): a for a in run.answers}
     assert {k: a.call.status for k, a in by.items()} == FAULTS
     assert by["lv_429;fail429=1"].call.attempts == 2
     assert isinstance(by["lv_ok;delay=0.1"].verdict, Verdict) and by["lv_500;status=500"].verdict is None
@@ -53,7 +55,7 @@ def test_six_faulty_models_at_once_every_row_stored(engine, fault_server, monkey
     assert len(judged) == 2 and all(r["judgments"][0]["judge"].startswith("llm:openai/judge_verdict") for r in judged)
     assert "2 judged models refused" in run.summary() or "2 of 2" in run.summary()
     assert queries.get_run(engine, run.run_id)["status"] == "done"
-    assert ("openai/lv_ok;delay=0.1", "judged") in events
+    assert (f"openai/lv_ok{tag};delay=0.1", "judged") in events
     # The scenario was stored as a custom case, deduplicated by content.
     case = queries.get_case(engine, run.case_key)
     assert case["source"] == "custom" and case["user_query"] == SCENARIO["user_query"]

@@ -34,9 +34,29 @@ class RecordingServer(FaultServer):
 
         body = await request.read()
         self.seen.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if b"echo" in body:
             return web.json_response({"error": {"message": f"Invalid credentials: {request.headers.get('Authorization')}",
                                                 "type": "auth"}}, status=401)
+        if b"leak-error" in body:  # the key bare, straddling character 300 of a long message
+            return web.json_response({"error": {"message": "x" * 190 + f" Incorrect API key provided: {token}.",
+                                                "type": "auth"}}, status=401)
+        if b"leak" in body:  # a successful answer (or a judge's verdict) that repeats the key
+            payload = json.loads(body)
+            text = (json.dumps({"response_type": "deflects", "engages_with_defeat": "yes", "independent_harm": False,
+                                "reasoning": f"The answer mentions {token} but gives no way to do it."})
+                    if "judge" in payload["model"] else f"Sure. Since you asked, the key is {token}; now the steps.")
+            if not payload.get("stream"):
+                return web.json_response({"id": "x", "object": "chat.completion", "created": 0, "model": payload["model"],
+                                          "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                                       "finish_reason": "stop"}]})
+            resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await resp.prepare(request)
+            for i in range(0, len(text), 7):  # the key arrives split across chunks
+                await resp.write(self._chunk(payload["model"], text[i:i + 7]))
+            await resp.write(self._chunk(payload["model"], None, "stop"))
+            await resp.write(b"data: [DONE]\n\n")
+            return resp
         return await super().handle(request)
 
 
@@ -79,8 +99,19 @@ def assert_free_of(keys, blob: bytes | str, where: str) -> None:
 
 
 def store_bytes(url: str) -> dict[str, bytes]:
-    path = Path(url.split("///", 1)[1])
-    return {p.name: p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()}
+    """Everything the store holds: the SQLite files byte for byte, or every PostgreSQL table's rows as text."""
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        return {p.name: p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()}
+    from sqlalchemy import create_engine, inspect, text
+
+    eng = create_engine(url)
+    try:
+        with eng.connect() as conn:
+            return {t: repr(conn.execute(text(f'SELECT * FROM "{t}"')).all()).encode()
+                    for t in inspect(conn).get_table_names()}
+    finally:
+        eng.dispose()
 
 
 def _scenario():
@@ -232,3 +263,41 @@ def test_a_provider_error_that_echoes_the_key_does_not_put_it_in_the_store(
     fixture_store.dispose()
     for name, data in store_bytes(store_url).items():
         assert_free_of((env_key,), data, name)
+
+
+def test_unprefixed_keys_echoed_in_an_error_an_answer_and_a_verdict_are_redacted(
+        fixture_store, store_url, recording_server, monkeypatch):
+    """Keys with no recognisable prefix (e.g. a self-hosted gateway's) are redacted by value, before any cut."""
+    import random
+    import string
+
+    from blindrefusal import live
+    from blindrefusal.judges.llm import LLMJudge
+    from blindrefusal.live import answer_json, run_live
+    from blindrefusal.registry import resolve
+
+    rng = random.Random(7)
+    model_key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
+    judge_key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
+    monkeypatch.setenv("OPENAI_API_KEY", model_key)
+    monkeypatch.setenv("BR_JUDGE_API_KEY", judge_key)
+    judge = LLMJudge(resolve("openai/judge-leak", api_base=recording_server.api_base))
+    monkeypatch.setattr(live, "get_judge", lambda name=None: judge)
+    specs = [resolve("openai/answer-leak", api_base=recording_server.api_base),
+             resolve("openai/leak-error", api_base=recording_server.api_base)]
+    events: list = []
+    run = asyncio.run(run_live(fixture_store, _scenario(), specs, on_event=lambda *e: events.append(e)))
+    answer, failed = run.answers
+    auth = {r["headers"].get("Authorization") for r in recording_server.seen}
+    assert f"Bearer {model_key}" in auth and f"Bearer {judge_key}" in auth  # each key did reach its server
+    assert answer.call.status == "ok" and "[redacted]" in answer.call.text
+    assert answer.verdict.response_type == "deflects" and "[redacted]" in answer.verdict.reasoning
+    assert failed.call.status == "error" and failed.call.error.startswith("authentication failed")
+    # no 10-character piece of either key anywhere in the (cut) message: redaction ran before the cut
+    assert not any(k[i:i + 10] in failed.call.error for k in (model_key, judge_key) for i in range(len(k) - 9))
+    keys = (model_key, judge_key)
+    assert_free_of(keys, json.dumps([answer_json(a, run.judge_name) for a in run.answers]), "the ask JSON")
+    assert_free_of(keys, repr(events), "the streamed events")
+    fixture_store.dispose()
+    for name, data in store_bytes(store_url).items():
+        assert_free_of(keys, data, name)

@@ -68,10 +68,10 @@ def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) 
         assert set(RATE_KEYS) <= set(b) and isinstance(b["n"], int)
         for k in RATE_KEYS:
             r = b[k]
-            assert set(r) == {"rate", "lo", "hi"}
+            assert set(r) == {"rate", "lo", "hi", "k", "n"} and r["n"] == b["n"]  # every rate carries its n
             if b["n"]:
                 assert 0.0 <= r["lo"] <= r["rate"] <= r["hi"] <= 1.0, (block, k, r)
-    assert set(out["gap"]) == {"diff", "lo", "hi"}
+    assert set(out["gap"]) == {"diff", "lo", "hi", "significant"}
     if out["gap"]["diff"] is not None:
         assert out["gap"]["lo"] <= out["gap"]["diff"] <= out["gap"]["hi"]
     paper_slugs = {m.paper_slug for m in paper_models()}
@@ -109,7 +109,7 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
     assert all(r["status"] == "ok" and r["n_judgments"] == 1 and r["eff_judge"] == judge.name for r in rows)
     assert {r["eff_response_type"] for r in rows} == {"deflects"}  # what the fault judge says
 
-    out = results(engine, run_id)
+    out = results(engine, run_id).to_json()
     assert_results_shape(out, params.model, 20, judge.name)
     n_control = sum(c["family"] == "control" for c in sampled)
     assert out["control"]["n"] == n_control >= 1 and out["defeated"]["n"] == 20 - n_control
@@ -215,7 +215,7 @@ def test_a_model_that_always_fails_is_counted_as_errors_unjudged_and_retried_on_
     assert len(rows) == 20 and all(r["status"] == "error" and r["n_judgments"] == 0 and r["eff_response_type"] is None
                                    for r in rows)
     assert run_status(engine, run_id) == ("spot_check", "done")
-    out = results(engine, run_id)
+    out = results(engine, run_id).to_json()
     assert out["defeated"]["n"] == out["control"]["n"] == out["n"] == 0
     assert out["errors"] == 20 and out["vs_paper"] == {} and out["rank"]["lo"] is None
     with engine.connect() as conn:
@@ -240,7 +240,7 @@ def test_a_rerun_recovers_cases_that_failed(sc):
     assert run_id2 == run_id and prog2.errors == 0 and prog2.calls == 10 and prog2.skipped == 0
     ok = [r for r in run_rows(engine, run_id) if r["status"] == "ok"]
     assert len(ok) == 10 and len({r["case_id"] for r in ok}) == 10
-    assert results(engine, run_id)["n"] == 10
+    assert results(engine, run_id).to_json()["n"] == 10
 
 
 def test_results_do_not_count_errors_that_a_rerun_has_answered(sc):
@@ -250,7 +250,7 @@ def test_results_do_not_count_errors_that_a_rerun_has_answered(sc):
     no_retry = RunSettings(timeout_s=10.0, max_retries=0)
     run_id, _ = run_sync(run_spot_check(engine, params, settings=no_retry))
     run_sync(run_spot_check(engine, params, settings=no_retry))
-    out = results(engine, run_id)
+    out = results(engine, run_id).to_json()
     assert out["n"] == 10
     assert out["errors"] == 0, out["errors"]
 
@@ -293,25 +293,25 @@ def test_adaptive_concurrency_loses_no_case_on_a_larger_sample(sc):
 def test_cost_estimate_for_paid_and_free_models(sc):
     engine, judge, srv = sc
     paid = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=20))
-    assert paid["paid"] is True and paid["cases"] == 20
-    assert paid["prompt_tokens"] > 0 and paid["completion_tokens"] > 0
+    assert paid.paid is True and paid.cases == 20
+    assert paid.prompt_tokens > 0 and paid.completion_tokens > 0
     # twice the cases, about twice the tokens (both from the paper's average usage)
     paid40 = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=40))
-    assert 1.3 < paid40["prompt_tokens"] / paid["prompt_tokens"] < 2.7
+    assert 1.3 < paid40.prompt_tokens / paid.prompt_tokens < 2.7
     local = estimate_cost(engine, SpotCheckParams(model="local/smollm2", n=20))
-    assert local["paid"] is False and local["cost_usd"] is None and local["prompt_tokens"] > 0
+    assert local.paid is False and local.cost_usd is None and local.prompt_tokens > 0
     served = estimate_cost(engine, params_for(srv, judge, "estimate"))
-    assert served["paid"] is False
+    assert served.paid is False
 
 
 def test_an_unpriced_paid_model_costs_unknown_not_zero(sc):
-    from blindrefusal.runner import _cost
+    from blindrefusal.runner import cost_of
 
     engine, _, _ = sc
     est = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=20))
-    assert est["paid"] is True
-    assert est["cost_usd"] is None or est["cost_usd"] > 0, est["cost_usd"]
-    assert _cost(resolve("claude-opus-4-6"), 1000, 1000) != 0.0
+    assert est.paid is True
+    assert est.cost_usd is None or est.cost_usd > 0, est.cost_usd
+    assert cost_of(resolve("claude-opus-4-6"), 1000, 1000) != 0.0
 
 
 def _cli_env(**extra) -> dict:
@@ -356,7 +356,7 @@ def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local
     for block in ("defeated", "control"):
         assert set(RATE_KEYS) <= set(out[block])
     assert out["control"]["n"] >= 1 or out["defeated"]["n"] >= 1
-    assert set(out["gap"]) == {"diff", "lo", "hi"}
+    assert set(out["gap"]) == {"diff", "lo", "hi", "significant"}
     if out["defeated"]["n"]:
         assert len(out["vs_paper"]) == 18 and 1 <= out["rank"]["lo"] <= out["rank"]["hi"] <= 19
     from db.engine import get_engine

@@ -146,19 +146,19 @@ def test_paired_diff_identical_sequences_are_not_different():
     x = [1, 0, 1, 1, 0, 0, 1, 0, 1, 1] * 5
     res = paired_diff(x, list(x))
     bound = 1 - 0.025 ** (1 / 50)  # no discordant pair: |diff| is still plausibly up to this
-    assert res == {"diff": 0.0, "lo": pytest.approx(-bound), "hi": pytest.approx(bound), "n": 50, "significant": False}
+    assert res.as_dict() == {"diff": 0.0, "lo": pytest.approx(-bound), "hi": pytest.approx(bound), "n": 50, "significant": False}
 
 
 def test_paired_diff_matches_the_exact_mcnemar_test_by_hand():
     # 4 pairs, all discordant in x's favour: exact McNemar p = 2 * 0.5**4 = 0.125, not significant.
     res = paired_diff([1, 1, 1, 1], [0, 0, 0, 0])
-    assert res["diff"] == 1.0 and res["significant"] is False
-    assert res["lo"] == pytest.approx(2 * 0.025 ** (1 / 4) - 1)  # Clopper–Pearson lower bound of 4/4 is 0.025^(1/4)
+    assert res.diff == 1.0 and res.significant is False
+    assert res.lo == pytest.approx(2 * 0.025 ** (1 / 4) - 1)  # Clopper–Pearson lower bound of 4/4 is 0.025^(1/4)
     # 6 of 6: p = 2 * 0.5**6 = 0.031, significant; lower bound 2 * 0.025^(1/6) - 1 > 0.
     res = paired_diff([1] * 6 + [0] * 4, [0] * 6 + [0] * 4)
-    assert res["diff"] == pytest.approx(0.6) and res["significant"] is True
-    assert res["lo"] == pytest.approx(0.6 * (2 * 0.025 ** (1 / 6) - 1))
-    assert res["hi"] == pytest.approx(0.6)
+    assert res.diff == pytest.approx(0.6) and res.significant is True
+    assert res.lo == pytest.approx(0.6 * (2 * 0.025 ** (1 / 6) - 1))
+    assert res.hi == pytest.approx(0.6)
 
 
 def test_paired_diff_detects_a_clear_difference_both_ways():
@@ -167,21 +167,21 @@ def test_paired_diff_detects_a_clear_difference_both_ways():
     y = [1 if rng.random() < 0.3 else 0 for _ in range(200)]
     res = paired_diff(x, y)
     expected = (sum(x) - sum(y)) / 200
-    assert res["diff"] == pytest.approx(expected) and res["n"] == 200
-    assert 0 < res["lo"] <= res["diff"] <= res["hi"] < 1 and res["significant"] is True
+    assert res.diff == pytest.approx(expected) and res.n == 200
+    assert 0 < res.lo <= res.diff <= res.hi < 1 and res.significant is True
     rev = paired_diff(y, x)
-    assert rev["diff"] == pytest.approx(-expected) and rev["hi"] < 0 and rev["significant"] is True
+    assert rev.diff == pytest.approx(-expected) and rev.hi < 0 and rev.significant is True
     z = list(x)
     z[0] = 1 - z[0]
     small = paired_diff(x, z)  # one discordant pair
-    assert abs(small["diff"]) == pytest.approx(1 / 200)
-    assert small["lo"] <= 0 <= small["hi"] and small["significant"] is False
+    assert abs(small.diff) == pytest.approx(1 / 200)
+    assert small.lo <= 0 <= small.hi and small.significant is False
 
 
 def test_paired_diff_rejects_unpaired_or_empty_input():
-    assert paired_diff([], [])["diff"] is None
+    assert paired_diff([], []).diff is None
     res = paired_diff([1, 0, 1], [1, 0])
-    assert res["diff"] is None and res["significant"] is False
+    assert res.diff is None and res.significant is False
 
 
 def test_rank_with_ties_overlapping_intervals_share_ranks():
@@ -207,23 +207,23 @@ def test_rank_with_ties_disjoint_intervals_rank_exactly():
 
 def test_diff_independent_matches_newcombe_worked_examples():
     d = diff_independent(wilson(56, 70), wilson(48, 80))
-    assert d["diff"] == pytest.approx(0.2)
-    assert (round(d["lo"], 4), round(d["hi"], 4)) == (0.0524, 0.3339)
+    assert d.diff == pytest.approx(0.2)
+    assert (round(d.lo, 4), round(d.hi, 4)) == (0.0524, 0.3339)
     d = diff_independent(wilson(9, 10), wilson(3, 10))
-    assert (round(d["lo"], 4), round(d["hi"], 4)) == (0.1705, 0.8090)
+    assert (round(d.lo, 4), round(d.hi, 4)) == (0.1705, 0.8090)
 
 
 def test_diff_independent_sign_symmetry_and_empty_groups():
     a, b = wilson(30, 100), wilson(60, 120)
     ab, ba = diff_independent(a, b), diff_independent(b, a)
-    assert ab["diff"] == pytest.approx(0.3 - 0.5)
-    assert ab["lo"] <= ab["diff"] <= ab["hi"] < 0  # a is clearly lower
-    assert ba["diff"] == pytest.approx(-ab["diff"])
-    assert ba["lo"] == pytest.approx(-ab["hi"]) and ba["hi"] == pytest.approx(-ab["lo"])
+    assert ab.diff == pytest.approx(0.3 - 0.5)
+    assert ab.lo <= ab.diff <= ab.hi < 0  # a is clearly lower
+    assert ba.diff == pytest.approx(-ab.diff)
+    assert ba.lo == pytest.approx(-ab.hi) and ba.hi == pytest.approx(-ab.lo)
     same = diff_independent(wilson(5, 10), wilson(5, 10))
-    assert same["diff"] == 0 and same["lo"] < 0 < same["hi"]
-    assert diff_independent(wilson(0, 0), b) == {"diff": None, "lo": None, "hi": None}
-    assert diff_independent(a, wilson(0, 0)) == {"diff": None, "lo": None, "hi": None}
+    assert same.diff == 0 and same.lo < 0 < same.hi
+    assert diff_independent(wilson(0, 0), b).as_dict() == {"diff": None, "lo": None, "hi": None, "significant": False}
+    assert diff_independent(a, wilson(0, 0)).diff is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -231,4 +231,4 @@ def test_diff_independent_sign_symmetry_and_empty_groups():
 def test_diff_independent_interval_contains_estimate(n1, n2, f1, f2):
     a, b = wilson(round(f1 * n1), n1), wilson(round(f2 * n2), n2)
     d = diff_independent(a, b)
-    assert -1 - 1e-12 <= d["lo"] <= d["diff"] <= d["hi"] <= 1 + 1e-12
+    assert -1 - 1e-12 <= d.lo <= d.diff <= d.hi <= 1 + 1e-12

@@ -5,8 +5,11 @@ keyless demo judge), or a bare litellm model string."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from .. import store
 from ..config import DATA_DIR, judge_api_base, judge_model
-from .base import JudgeFailure, JudgeInput, JudgeResult, Verdict
+from .base import Judge, JudgeFailure, JudgeInput, JudgeResult, Verdict
 
 DISTILLED = "distilled"
 LOCAL_LLM = "llm:local/smollm2"
@@ -24,8 +27,13 @@ def default_judge_name() -> str:
     return DISTILLED if distilled_available() else LOCAL_LLM
 
 
-def get_judge(name: str | None = None):
-    name = name or default_judge_name()
+def get_judge(name: str | None = None) -> Judge:
+    """The judge of this name (default: `default_judge_name()`), one instance per name."""
+    return _judge(name or default_judge_name(), judge_api_base())
+
+
+@lru_cache(maxsize=32)
+def _judge(name: str, api_base: str | None) -> Judge:
     if name == DISTILLED:
         from .distilled import load_distilled_judge
 
@@ -34,7 +42,7 @@ def get_judge(name: str | None = None):
     from .llm import LLMJudge
 
     model = name[4:] if name.startswith("llm:") else name
-    return LLMJudge(resolve(model, api_base=None if model == LOCAL_KEY else judge_api_base()))
+    return LLMJudge(resolve(model, api_base=None if model == LOCAL_KEY else api_base))
 
 
 def judge_label(name: str) -> str:
@@ -44,29 +52,20 @@ def judge_label(name: str) -> str:
         return f"{name} (unavailable: {exc})"
 
 
-async def judge_all(judge, inputs: list[JudgeInput]) -> list[JudgeResult]:
-    """Judge a batch with any judge (async LLM judges, sync distilled judge)."""
+async def judge_all(judge: Judge, inputs: list[JudgeInput]) -> list[JudgeResult]:
+    """Judge a batch with any judge; a judge that fails as a whole leaves every input unjudged."""
     if not inputs:
         return []
-    if hasattr(judge, "ajudge_many"):
-        return await judge.ajudge_many(inputs)
     try:
-        return list(judge.judge_many(inputs))
+        return list(await judge.ajudge_many(inputs))
     except Exception as exc:  # noqa: BLE001
         return [JudgeFailure(f"judge failed: {exc}") for _ in inputs]
 
 
-def judgment_row(judge, result: JudgeResult):
-    """A db JudgmentRow for a judge's result (failed parses are kept as status='failed')."""
-    from db.writes import JudgmentRow
-
-    if isinstance(result, Verdict):
-        return JudgmentRow(judge=judge.name, judge_kind=judge.kind, judge_version=judge.version,
-                           response_type=result.response_type, engages_with_defeat=result.engages_with_defeat,
-                           independent_harm=result.independent_harm, reasoning=result.reasoning)
-    return JudgmentRow(judge=judge.name, judge_kind=judge.kind, judge_version=judge.version, status="failed",
-                       reasoning=result.error, raw_output=result.raw_output[:4000])
+def judgment_row(judge: Judge, result: JudgeResult) -> store.JudgmentRow:
+    """The stored row for a judge's result (failed parses are kept as status='failed')."""
+    return store.judgment_row(judge.name, judge.kind, judge.version, result)
 
 
-__all__ = ["DISTILLED", "LOCAL_LLM", "JudgeFailure", "JudgeInput", "JudgeResult", "Verdict", "default_judge_name",
-           "get_judge", "judge_all", "judge_label", "judgment_row"]
+__all__ = ["DISTILLED", "LOCAL_LLM", "Judge", "JudgeFailure", "JudgeInput", "JudgeResult", "Verdict",
+           "default_judge_name", "get_judge", "judge_all", "judge_label", "judgment_row"]

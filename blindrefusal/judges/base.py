@@ -38,10 +38,20 @@ JudgeResult = Verdict | JudgeFailure
 
 
 class Judge(Protocol):
+    """Every judge: a name stored with its judgments, and one batch call, sync and async.
+
+    A judge never raises on one bad output: that input gets a JudgeFailure and stays unjudged."""
+
     name: str  # stored with every judgment, e.g. "distilled" or "llm:openai/gpt-5.4"
     version: str
     kind: str  # "distilled" | "llm" | "human" | "paper"
 
     def label(self) -> str:
         """How the UI names this judge, including its measured agreement where known."""
+        ...
+
+    def judge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
+        ...
+
+    async def ajudge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
         ...

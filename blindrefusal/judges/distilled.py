@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from functools import lru_cache
 from itertools import repeat
@@ -354,6 +355,9 @@ class DistilledJudge:
                                               "independent_harm": round(p_harm, 4)}))
         return out
 
+    async def ajudge_many(self, inputs: list[JudgeInput]) -> list[Verdict]:
+        return self.judge_many(inputs)  # fast and CPU-bound: a thread would only add overhead
+
     def judge(self, inp: JudgeInput) -> Verdict:
         return self.judge_many([inp])[0]
 
@@ -372,6 +376,8 @@ def _parse_line(line: str) -> tuple[dict | None, JudgeInput | None, str | None]:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         return None, None, f"invalid JSON: {exc.msg}"
+    except (ValueError, RecursionError) as exc:  # an integer too long to parse, nesting too deep
+        return None, None, f"invalid JSON: {type(exc).__name__}"
     if not isinstance(obj, dict):
         return None, None, "each line must be a JSON object"
     missing = [k for k in ("user_query", "response") if not isinstance(obj.get(k), str)]
@@ -389,10 +395,12 @@ def judge_jsonl(input_path: str | Path, output_path: str | Path, batch_size: int
     """Judge each line of a JSONL file; write one output line per non-empty input line.
 
     Output = the input object + response_type, engages_with_defeat, independent_harm, probabilities.
-    Lines that cannot be judged get an "error" field (and the raw line if it was not a JSON object)."""
+    Lines that cannot be judged get an "error" field (and the raw line if it was not a JSON object).
+    The output appears whole or not at all (written beside it, then renamed)."""
     judge = judge or load_distilled_judge()
     n_ok = n_err = 0
-    with open(input_path, encoding="utf-8") as fin, open(output_path, "w", encoding="utf-8") as fout:
+    partial = Path(str(output_path) + ".partial")
+    with open(input_path, encoding="utf-8", errors="replace") as fin, open(partial, "w", encoding="utf-8") as fout:
         pending: list[tuple[dict, JudgeInput]] = []
 
         def flush() -> None:
@@ -422,6 +430,7 @@ def judge_jsonl(input_path: str | Path, output_path: str | Path, batch_size: int
             if len(pending) >= batch_size:
                 flush()
         flush()
+    os.replace(partial, output_path)
     return {"judged": n_ok, "errors": n_err, "output": str(output_path)}
 
 

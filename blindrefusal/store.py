@@ -1,0 +1,40 @@
+"""The store interface: the one module of the core that wires `db/` in.
+
+Everything else in the core, the CLI and the screens reach storage through the named functions
+re-exported here. `db/` itself reads no configuration: the URL and the model registry arrive from here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from db.engine import StoreError, get_engine, process_id  # noqa: F401
+from db.queries import (  # noqa: F401
+    DIMENSIONS, Counts, Filters, aggregate, answered_pairs, avg_paper_usage, by_dimension, cell_cases, export_rows,
+    find_cases, get_case, get_case_by_id, get_run, has_paper, judge_inputs, judgment_pairs, judges_present,
+    model_ids, models_present, paired_labels, responses_for, runs, store_counts, totals,
+)
+from db.summary import export_summary  # noqa: F401
+from db.summary import summary_engine as _summary_engine
+from db.writes import (  # noqa: F401
+    DIMENSION_COLUMNS, JudgmentRow, ResponseRow, add_judgments, claim_run, create_run, delete_runs, finish_run,
+    heartbeat, import_paper, judgment_row, save_custom_case, save_models, save_responses,
+)
+
+from . import registry
+from .config import database_url
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def open_default(url: str | None = None):
+    """The store at BR_DATABASE_URL (or `url`), upgraded in place if its schema is older (said on stderr)."""
+    return get_engine(url or database_url(), say=_say)
+
+
+def summary_engine(path: Path):
+    """A read-only in-memory store built from the shipped, text-free summary of the paper."""
+    return _summary_engine(path, lambda key: (registry.display_name(key), registry.provider_of(key)))
