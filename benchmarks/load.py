@@ -14,7 +14,7 @@ answers the spot-check stored during the window, nproc and load); never asserts 
 
 Needs Debian's chromium (Playwright never downloads a browser) and, for postgresql, Debian's postgresql
 (a throwaway server is started on loopback) or BR_TEST_POSTGRES_URL naming a server whose user may create
-databases. The paper release is read from BR_DATA_SOURCE, else /work/shared/blind-refusal.
+databases. The paper release is read from BR_DATA_SOURCE, else ../shared/blind-refusal.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +40,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from tests.support.app_server import AppServer, free_port
 from tests.support.fault_server import FaultServerProcess
+from tests.support.postgres_admin import database_url, drop_database, new_database
 from tests.test_browser import ARGS  # the browser tests' chromium flags
 
 PAGE_TIMEOUT_S = 120
@@ -76,24 +76,13 @@ def postgres_admin() -> Iterator[str]:
         shutil.rmtree(pg_dir, ignore_errors=True)
 
 
-def _admin_sql(admin_url: str, sql: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        admin.dispose()
-
-
 def _imported(url: str):
     """An engine on `url` after the paper has been imported into it."""
     from blindrefusal.importer import import_paper
     from db.engine import open_store
 
     engine = open_store(url)
-    import_paper(os.environ.get("BR_DATA_SOURCE") or "/work/shared/blind-refusal", engine=engine)
+    import_paper(os.environ.get("BR_DATA_SOURCE") or str(ROOT.parent / "shared" / "blind-refusal"), engine=engine)
     return engine
 
 
@@ -108,20 +97,17 @@ def paper_store(backend: str, tmp: Path) -> Iterator[tuple[str, object]]:
         finally:
             engine.dispose()
         return
-    from sqlalchemy import make_url
-
     with postgres_admin() as admin:
-        name = f"br_load_{uuid.uuid4().hex[:12]}"
-        _admin_sql(admin, f"CREATE DATABASE {name}")
+        name = new_database(admin)
         engine = None
         try:
-            url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+            url = database_url(admin, name)
             engine = _imported(url)
             yield url, engine
         finally:
             if engine is not None:
                 engine.dispose()
-            _admin_sql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            drop_database(admin, name)
 
 
 def spot_check_answers(engine) -> int:

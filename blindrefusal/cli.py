@@ -309,23 +309,25 @@ def cmd_judge(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m blindrefusal", description="Blind Refusal Explorer command line")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    positive, non_negative = _int_at_least(1), _int_at_least(0)
+POSITIVE, NON_NEGATIVE = _int_at_least(1), _int_at_least(0)
 
+
+def _add_store_commands(sub) -> None:
     s = sub.add_parser("import-paper", help="import the paper's release into the store (idempotent, atomic)")
     s.add_argument("--source", help="directory, .zip or URL of the release (default: $BR_DATA_SOURCE)")
     s.set_defaults(func=cmd_import_paper)
-
     s = sub.add_parser("ensure-store", help="import the paper if the store is empty (used by make)")
     s.set_defaults(func=cmd_ensure_store)
-
     s = sub.add_parser("stats", help="headline numbers of the store")
     s.add_argument("--json", action="store_true")
     s.add_argument("--judge", help="use only this judge's labels (default: precedence human > LLM > distilled)")
     s.set_defaults(func=cmd_stats)
+    s = sub.add_parser("export-summary", help="write data/paper_summary.csv (counts only, no text)")
+    s.add_argument("--output", default=str(DATA_DIR / "paper_summary.csv"))
+    s.set_defaults(func=cmd_export_summary)
 
+
+def _add_ask(sub) -> None:
     s = sub.add_parser("ask", help="send one scenario to several models at once, judge and store the answers")
     s.add_argument("--model", action="append", required=True, help="preset key, paper slug or litellm model (repeat)")
     src = s.add_mutually_exclusive_group(required=True)
@@ -334,40 +336,42 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--judge", help="distilled, llm:<model> or a litellm model (default: BR_JUDGE_MODEL, else distilled)")
     s.add_argument("--api-base", help="OpenAI-compatible base URL for typed-in models")
     s.add_argument("--temperature", type=float, default=None)
-    s.add_argument("--max-tokens", type=positive, default=None)
+    s.add_argument("--max-tokens", type=POSITIVE, default=None)
     s.add_argument("--timeout", type=_positive_float, default=120.0, help="seconds per attempt")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
 
+
+def _add_spot_check(sub) -> None:
     s = sub.add_parser("spot-check", help="run a model on a stratified sample of the paper's cases")
     s.add_argument("--model", required=True)
     s.add_argument("--api-base")
-    s.add_argument("--n", type=positive, default=100)
-    s.add_argument("--seed", type=non_negative, default=0)
+    s.add_argument("--n", type=POSITIVE, default=100)
+    s.add_argument("--seed", type=NON_NEGATIVE, default=0)
     s.add_argument("--judge")
-    s.add_argument("--concurrency", type=positive, help="fixed cap (default: adaptive, per-provider cap)")
+    s.add_argument("--concurrency", type=POSITIVE, help="fixed cap (default: adaptive, per-provider cap)")
     s.add_argument("--allocation", choices=["equal", "proportional"], default="equal")
     s.add_argument("--exclude-dual-use", action="store_true")
     s.add_argument("--family", action="append", help="restrict to a family (repeat)")
     s.add_argument("--authority", action="append", help="restrict to an authority type (repeat)")
-    s.add_argument("--max-tokens", type=positive)
+    s.add_argument("--max-tokens", type=POSITIVE)
     s.add_argument("--timeout", type=_positive_float, default=120.0)
     s.add_argument("--fresh", action="store_true", help="new calls even for cases already answered")
     s.add_argument("--yes", action="store_true", help="confirm a run against a paid model")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_spot_check)
 
+
+def _add_judge_commands(sub) -> None:
     s = sub.add_parser("rejudge", help="judge every stored response that has no judgment yet")
     s.add_argument("--judge", help="judge name (default: the default judge)")
-    s.add_argument("--limit", type=positive, default=100_000)
+    s.add_argument("--limit", type=POSITIVE, default=100_000)
     s.set_defaults(func=cmd_rejudge)
-
     s = sub.add_parser("train-judge", help="train the distilled judge on the paper's GPT-5.4 labels (fixed seed)")
     s.add_argument("--source", help="release directory, zip or URL (default: $BR_DATA_SOURCE)")
     s.add_argument("--output-dir", default=str(DATA_DIR))
-    s.add_argument("--seed", type=non_negative, default=0)
+    s.add_argument("--seed", type=NON_NEGATIVE, default=0)
     s.set_defaults(func=cmd_train_judge)
-
     s = sub.add_parser("judge-eval", help="agreement of the shipped distilled judge with GPT-5.4 on the held-out split")
     s.add_argument("--source", help="release directory, zip or URL (default: $BR_DATA_SOURCE)")
     s.add_argument("--json", action="store_true")
@@ -375,16 +379,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--injection", action="store_true",
                    help="also measure the injection flip rate on every test-split refusal (8 variants each)")
     s.set_defaults(func=cmd_judge_eval)
-
     s = sub.add_parser("judge", help="judge a JSONL file offline")
     s.add_argument("--judge", default="distilled")
     s.add_argument("--input", required=True)
     s.add_argument("--output", required=True)
     s.set_defaults(func=cmd_judge)
 
-    s = sub.add_parser("export-summary", help="write data/paper_summary.csv (counts only, no text)")
-    s.add_argument("--output", default=str(DATA_DIR / "paper_summary.csv"))
-    s.set_defaults(func=cmd_export_summary)
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m blindrefusal", description="Blind Refusal Explorer command line")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_add_store_commands, _add_ask, _add_spot_check, _add_judge_commands):
+        add(sub)
     return p
 
 

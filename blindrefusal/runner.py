@@ -281,6 +281,13 @@ class AdaptiveLimiter:
                 self._pause_until = max(self._pause_until, time.monotonic() + min(retry_after, 60.0))
 
 
+def _backoff(failure: Failure, step: int, settings: RunSettings) -> float:
+    """Seconds before the next attempt: the provider's Retry-After, else jittered exponential back-off."""
+    if failure.retry_after is not None:
+        return failure.retry_after
+    return min(settings.backoff_max_s, settings.backoff_base_s * (2 ** step)) * (0.5 + random.random())
+
+
 async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None = None,
                      settings: RunSettings | None = None, limiter: AdaptiveLimiter | None = None,
                      extra: dict | None = None) -> CallResult:
@@ -331,9 +338,7 @@ async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None =
             failures += 1
             if failures > settings.max_retries:
                 break
-        step = failures + rate_limits - 1
-        delay = failure.retry_after if failure.retry_after is not None else min(
-            settings.backoff_max_s, settings.backoff_base_s * (2 ** step)) * (0.5 + random.random())
+        delay = _backoff(failure, failures + rate_limits - 1, settings)
         if on_event:
             on_event(spec.key, "retry", f"{failure.message} — retrying in {delay:.1f} s")
         await asyncio.sleep(delay)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from tests.support import postgres_admin  # noqa: E402
 from tests.support.release_fixture import write_fixture_release  # noqa: E402
 
 
@@ -32,34 +32,16 @@ if os.environ.get("BR_REQUIRE_POSTGRES") == "1" and not POSTGRES_ADMIN_URL:
     raise pytest.UsageError("BR_REQUIRE_POSTGRES=1 but BR_TEST_POSTGRES_URL is not set")
 
 
-def _pg_admin(sql: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        admin.dispose()
-
-
 def _pg_url(database: str) -> str:
-    from sqlalchemy import make_url
-
-    return make_url(POSTGRES_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+    return postgres_admin.database_url(POSTGRES_ADMIN_URL, database)
 
 
 def _new_pg_database(template: str | None = None) -> str:
-    name = f"br_test_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
-    return name
+    return postgres_admin.new_database(POSTGRES_ADMIN_URL, template)
 
 
 def _drop_pg_database(name: str) -> None:
-    from db.engine import dispose_all
-
-    dispose_all()
-    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    postgres_admin.drop_database(POSTGRES_ADMIN_URL, name)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import inspect, text
 
 ROOT = Path(__file__).resolve().parent.parent
-V2_DUMP = ROOT / "tests" / "support" / "store_v2.sql"
+# A schema-version-2 store (the schema before migrations) written by the project's own code at commit 947927a,
+# from a worktree of that commit: the synthetic fixture release (tests/support/release_fixture.py, no paper
+# text), 3 live runs, a spot-check with a failed answer, and 8 human labels.
+V2_STORE = ROOT / "tests" / "support" / "store_v2.sqlite"
 
 
 def _v2_store(path: Path) -> Path:
-    conn = sqlite3.connect(path)
-    conn.executescript(V2_DUMP.read_text(encoding="utf-8"))
-    conn.close()
+    shutil.copy(V2_STORE, path)
     return path
 
 
