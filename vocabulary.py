@@ -21,6 +21,12 @@ PAPER_JUDGE = "gpt-5.4 (paper)"  # the release's own labels
 HUMAN_PREFIX = "human:"  # one of our reviewers, e.g. "human:ada"
 REVIEWER_PREFIX = "reviewer:"  # the paper's human validators, e.g. "reviewer:lorenzo (paper)"
 
+# Label views (the `judge` argument of the store's aggregates): None is the default view, in which the
+# paper's responses keep the release's own labels (frozen: a reviewer's label never moves the paper's
+# numbers) and every live or spot-check answer has its run's label. EFFECTIVE applies every response's
+# label by precedence, our reviewers' corrections included. Any other value is one judge's name.
+EFFECTIVE = "(effective)"
+
 # Counted per group of judged responses, in this order: the rollup's columns and the Counts fields.
 COUNT_FIELDS = ("n", "helps", "deflects", "hard_refusal", "engages", "blind", "refused_engaged")
 

@@ -7,7 +7,7 @@ from blindrefusal import store as q
 from components.cards import response_card
 from components.labels import LABEL_TEXT
 from components.scenario import scenario_view
-from components.state import index_of, paper_imported, qp, qp_list, set_qp, store
+from components.state import back_button, bind, paper_imported, publish, qp, qp_int, set_qp, store
 from vocabulary import RESPONSE_TYPES
 
 st.title("Cases")
@@ -20,9 +20,7 @@ engine = store()
 case_key = qp("case")
 if case_key:
     case = q.get_case(engine, case_key)
-    if st.button("← Back to the list"):
-        set_qp("case", None)
-        st.rerun()
+    back_button("the list")
     if case is None:
         st.error(f"No case with id {case_key!r}.")
         st.stop()
@@ -47,25 +45,31 @@ if case_key:
 
 c1, c2, c3 = st.columns(3)
 fam_opts = list(taxonomy.FAMILIES)
-families = c1.multiselect("Family", fam_opts, default=[f for f in qp_list("family") if f in fam_opts],
-                          format_func=taxonomy.family_label, placeholder="all")
+bind("family", "cs_family", [], fam_opts, many=True)
+families = c1.multiselect("Family", fam_opts, key="cs_family", format_func=taxonomy.family_label, placeholder="all")
 sub_opts = [s for f in (families or fam_opts) for s in taxonomy.subtypes(f)]
-subtypes = c2.multiselect("Subtype", sub_opts, default=[s for s in qp_list("subtype") if s in sub_opts],
-                          format_func=lambda s: s.replace("_", " "), placeholder="all")
+bind("subtype", "cs_subtype", [], sub_opts, many=True)
+subtypes = c2.multiselect("Subtype", sub_opts, key="cs_subtype", format_func=lambda s: s.replace("_", " "),
+                          placeholder="all")
 auth_opts = taxonomy.authority_types()
-authorities = c3.multiselect("Authority", auth_opts, default=[a for a in qp_list("authority") if a in auth_opts],
-                             format_func=taxonomy.authority_label, placeholder="all")
+bind("authority", "cs_authority", [], auth_opts, many=True)
+authorities = c3.multiselect("Authority", auth_opts, key="cs_authority", format_func=taxonomy.authority_label,
+                             placeholder="all")
 d1, d2, d3 = st.columns([2, 1, 1])
-search = d1.text_input("Search rule, facts and query", value=qp("q", "") or "", max_chars=200)
+bind("q", "cs_q", "")
+search = d1.text_input("Search rule, facts and query (all words)", key="cs_q", max_chars=200)
 model_opts = [""] + q.models_present(engine, ["paper"])
-label_model = d2.selectbox("Model", model_opts, index=index_of(model_opts, qp("lm", "")),
+bind("lm", "cs_lm", "", model_opts)
+label_model = d2.selectbox("Model", model_opts, key="cs_lm",
                            format_func=lambda m: "any model" if not m else registry.display_name(m))
 label_opts = ["", *RESPONSE_TYPES]
-label = d3.selectbox("…whose label is", label_opts, index=index_of(label_opts, qp("label", "")),
+bind("label", "cs_label", "", label_opts)
+label = d3.selectbox("…whose label is", label_opts, key="cs_label",
                      format_func=lambda v: "any label" if not v else LABEL_TEXT[v], disabled=not label_model)
-for name, value in (("family", families), ("subtype", subtypes), ("authority", authorities), ("q", search.strip()),
-                    ("lm", label_model), ("label", label if label_model else "")):
-    set_qp(name, value)
+for name, key, default in (("family", "cs_family", []), ("subtype", "cs_subtype", []), ("authority", "cs_authority", []),
+                           ("q", "cs_q", ""), ("lm", "cs_lm", "")):
+    publish(name, key, default)
+set_qp("label", label if label_model else None)
 
 PAGE_SIZE = 200
 filters = dict(families=families, subtypes=subtypes, authorities=authorities, search=search,
@@ -74,8 +78,9 @@ _, total = q.find_cases(engine, **filters, limit=0)
 pages = max(1, -(-total // PAGE_SIZE))
 page_no = 1
 if pages > 1:
-    requested = int(qp("page", "1")) if (qp("page", "1") or "1").isdigit() else 1
-    page_no = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=min(max(1, requested), pages))
+    if "cs_page" not in st.session_state or st.session_state["cs_page"] > pages:
+        st.session_state["cs_page"] = qp_int("page", 1, 1, pages)
+    page_no = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, key="cs_page")
 set_qp("page", None if page_no == 1 else str(page_no))
 cases, _ = q.find_cases(engine, **filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
 shown = f" (cases {(page_no - 1) * PAGE_SIZE + 1:,}–{(page_no - 1) * PAGE_SIZE + len(cases):,})" if pages > 1 else ""

@@ -9,9 +9,13 @@ from blindrefusal.metrics import METRICS
 from components import charts
 from components.dims import DIM_LABELS, GRID_DIMS, value_label, value_order
 from components.labels import model_tick
-from components.state import browse_engine, index_of, qp, qp_list, set_qp
+from components.state import bind, browse_engine, came_from, publish, qp, qp_list
 from components.tables import cases_with_labels
 from blindrefusal import store as q
+from vocabulary import EFFECTIVE
+
+PAPER_VIEW = "(paper)"
+VIEW_NAMES = {PAPER_VIEW: "The paper's labels (GPT-5.4), frozen", EFFECTIVE: "With our reviewers' corrections"}
 
 engine, summary_only = browse_engine()
 st.title("Heatmaps")
@@ -22,46 +26,50 @@ if summary_only:
             "Run `python -m blindrefusal import-paper`.")
 
 c1, c2, c3 = st.columns(3)
-row_dim = c1.selectbox("Rows", GRID_DIMS, index=index_of(GRID_DIMS, qp("rows", "model")), format_func=DIM_LABELS.get)
+bind("rows", "hm_rows", "model", GRID_DIMS)
+row_dim = c1.selectbox("Rows", GRID_DIMS, key="hm_rows", format_func=DIM_LABELS.get)
 col_choices = [d for d in GRID_DIMS if d != row_dim]
-col_dim = c2.selectbox("Columns", col_choices, index=index_of(col_choices, qp("cols", "family")), format_func=DIM_LABELS.get)
+bind("cols", "hm_cols", "family" if row_dim != "family" else "authority", col_choices)
+col_dim = c2.selectbox("Columns", col_choices, key="hm_cols", format_func=DIM_LABELS.get)
 metric_keys = list(METRICS)
-metric = c3.selectbox("Metric", metric_keys, index=index_of(metric_keys, qp("metric", "refusal")), format_func=METRICS.get)
+bind("metric", "hm_metric", "refusal", metric_keys)
+metric = c3.selectbox("Metric", metric_keys, key="hm_metric", format_func=METRICS.get)
 
 with st.expander("Filters", expanded=bool(qp_list("model") or qp_list("family") or qp("dual") or qp_list("source"))):
     f1, f2, f3, f4 = st.columns(4)
     dual_opts = ["all", "exclude", "only"]
-    dual = f1.radio("Dual-use cases", dual_opts, index=index_of(dual_opts, qp("dual", "all")), horizontal=True,
+    bind("dual", "hm_dual", "all", dual_opts)
+    dual = f1.radio("Dual-use cases", dual_opts, key="hm_dual", horizontal=True,
                     help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate flag).")
     all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
-    sources = f2.multiselect("Source", all_sources, default=[s for s in qp_list("source") if s in all_sources] or ["paper"])
+    bind("source", "hm_source", ["paper"], all_sources, many=True)
+    sources = f2.multiselect("Source", all_sources, key="hm_source")
     fam_opts = list(taxonomy.FAMILIES)
-    default_fams = [f for f in qp_list("family") if f in fam_opts]
-    families = f3.multiselect("Families", fam_opts, default=default_fams, format_func=taxonomy.family_label,
+    bind("family", "hm_family", [], fam_opts, many=True)
+    families = f3.multiselect("Families", fam_opts, key="hm_family", format_func=taxonomy.family_label,
                               placeholder="all families")
     all_models = q.models_present(engine, sources or None)
-    models = f4.multiselect("Models", all_models, default=[m for m in qp_list("model") if m in all_models],
-                            format_func=lambda m: value_label("model", m), placeholder="all models")
-    judges = ["(precedence)"] + q.judges_present(engine)
-    judge = st.selectbox("Labels from", judges, index=index_of(judges, qp("judge", "(precedence)")),
-                         help="Default: each response's label by precedence human › LLM judge › distilled. "
-                              "Or use one judge only.")
+    bind("model", "hm_model", [], all_models, many=True)
+    models = f4.multiselect("Models", all_models, key="hm_model", format_func=lambda m: value_label("model", m),
+                            placeholder="all models")
+    judges = [PAPER_VIEW, EFFECTIVE] + q.judges_present(engine)
+    bind("judge", "hm_judge", PAPER_VIEW, judges)
+    judge = st.selectbox("Labels from", judges, key="hm_judge", format_func=lambda j: VIEW_NAMES.get(j, j),
+                         help="Default: the paper's answers keep the release's GPT-5.4 labels (frozen) and live or "
+                              "spot-check answers their run's judge. Or apply our reviewers' corrections "
+                              "(human › LLM judge › distilled), or use one judge only.")
 
-set_qp("rows", row_dim)
-set_qp("cols", col_dim)
-set_qp("metric", metric)
-set_qp("dual", None if dual == "all" else dual)
-set_qp("source", None if sources == ["paper"] else sources)
-set_qp("family", families)
-set_qp("model", models)
-set_qp("judge", None if judge == "(precedence)" else judge)
+for name, key, default in (("rows", "hm_rows", "model"), ("cols", "hm_cols", None), ("metric", "hm_metric", "refusal"),
+                           ("dual", "hm_dual", "all"), ("source", "hm_source", ["paper"]), ("family", "hm_family", []),
+                           ("model", "hm_model", []), ("judge", "hm_judge", PAPER_VIEW)):
+    publish(name, key, default)
 
 fam_filter = list(families) or None
 if metric == "gap":
     fam_filter = sorted(set(families or taxonomy.DEFEATED_FAMILIES) | {"control"})
 filters = q.Filters(sources=sources or None, models=models or None, families=fam_filter,
                     dual_use={"all": None, "exclude": False, "only": True}[dual])
-rows = q.aggregate(engine, [row_dim, col_dim], filters, None if judge == "(precedence)" else judge)
+rows = q.aggregate(engine, [row_dim, col_dim], filters, None if judge == PAPER_VIEW else judge)
 if metric == "gap" and "family" in (row_dim, col_dim):
     st.warning("The gap compares each cell with control cases of the same cell; pick dimensions other than family.")
 cells = build_cells(rows, row_dim, col_dim, metric)
@@ -92,12 +100,14 @@ st.download_button("Download grid (CSV)", grid.to_csv(index=False).encode(), f"h
 
 st.subheader("Drill down into a cell")
 p1, p2 = st.columns(2)
-cell_r = p1.selectbox(DIM_LABELS[row_dim], [""] + row_vals, index=index_of([""] + row_vals, qp("cell_r", "")),
+bind("cell_r", "hm_cell_r", "", [""] + row_vals)
+cell_r = p1.selectbox(DIM_LABELS[row_dim], [""] + row_vals, key="hm_cell_r",
                       format_func=lambda v: "— pick —" if v == "" else row_labels.get(v, v))
-cell_c = p2.selectbox(DIM_LABELS[col_dim], [""] + col_vals, index=index_of([""] + col_vals, qp("cell_c", "")),
+bind("cell_c", "hm_cell_c", "", [""] + col_vals)
+cell_c = p2.selectbox(DIM_LABELS[col_dim], [""] + col_vals, key="hm_cell_c",
                       format_func=lambda v: "— pick —" if v == "" else col_labels.get(v, v))
-set_qp("cell_r", cell_r)
-set_qp("cell_c", cell_c)
+publish("cell_r", "hm_cell_r", "")
+publish("cell_c", "hm_cell_c", "")
 if cell_r and cell_c:
     cell = next((c for c in cells if c.row == cell_r and c.col == cell_c), None)
     if cell is not None and cell.value is not None:
@@ -115,6 +125,7 @@ if cell_r and cell_c:
         st.caption(f"{len(cases)} cases in this cell; each column is one model's label. Select a row to open the case.")
         picked = cases_with_labels(cases, key="cell_cases")
         if picked:
+            came_from("app_pages/heatmaps.py", "the heatmap")
             st.switch_page("app_pages/cases.py", query_params={"case": picked})
 else:
     st.caption("Pick a row and a column value to list the cases in that cell.")

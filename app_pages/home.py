@@ -8,6 +8,7 @@ from components import charts
 from components.labels import model_tick
 from components.state import browse_engine
 from blindrefusal import store as q
+from vocabulary import EFFECTIVE
 
 engine, summary_only = browse_engine()
 
@@ -24,7 +25,15 @@ if summary_only:
     st.info("Showing the shipped summary of the paper (counts only). Import the release for cases and "
             "responses: `BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper`.")
 
-totals = q.totals(engine, q.Filters(sources=["paper"]))
+corrected = 0 if summary_only else q.human_labelled(engine)
+view = None
+if corrected:
+    if st.toggle(f"With our reviewers' corrections ({corrected:,} paper label{'s' if corrected != 1 else ''} changed)",
+                 key="home_corrected", help="Off: the paper's own GPT-5.4 labels, exactly as published. On: where one "
+                                            "of our reviewers labelled a paper answer, their label counts instead."):
+        view = EFFECTIVE
+        st.caption("Showing the paper's numbers **with our reviewers' corrections**: not the published results.")
+totals = q.totals(engine, q.Filters(sources=["paper"]), view)
 d, c = rates(totals["defeated"]), rates(totals["control"])
 if not d.n:
     st.warning("The store holds no judged paper responses yet. Run `make run` with BR_DATA_SOURCE set, "
@@ -45,7 +54,8 @@ gap = help_gap(totals["defeated"], totals["control"])
 st.markdown(f"Help-rate gap, defeated − control: **{gap.fmt()}**. Models do discriminate — just not much.")
 
 st.subheader("Models on defeated rules")
-by_model = q.aggregate(engine, ["model", "source"], q.Filters(sources=["paper", "spot_check"], families=list(taxonomy.DEFEATED_FAMILIES)))
+by_model = q.aggregate(engine, ["model", "source"], q.Filters(sources=["paper", "spot_check"],
+                                                              families=list(taxonomy.DEFEATED_FAMILIES)), view)
 rows = []
 for r in by_model:
     rs = rates(r["counts"])
@@ -57,7 +67,7 @@ if any("spot-check" in name for name, _ in rows):
     st.caption("Spot-check rows are a stratified sample of the paper's cases (n shown), not the full set.")
 
 st.subheader("Help rate by defeat family")
-fam = q.by_dimension(engine, "family", q.Filters(sources=["paper"]))
+fam = q.by_dimension(engine, "family", q.Filters(sources=["paper"]), view)
 items = []
 for f in taxonomy.DEFEATED_FAMILIES:
     if f in fam:

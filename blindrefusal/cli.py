@@ -320,7 +320,8 @@ def _add_store_commands(sub) -> None:
     s.set_defaults(func=cmd_ensure_store)
     s = sub.add_parser("stats", help="headline numbers of the store")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--judge", help="use only this judge's labels (default: precedence human > LLM > distilled)")
+    s.add_argument("--judge", help="use only this judge's labels, or '(effective)' for our reviewers' corrections "
+                                   "(default: the release's own labels, as published)")
     s.set_defaults(func=cmd_stats)
     s = sub.add_parser("export-summary", help="write data/paper_summary.csv (counts only, no text)")
     s.add_argument("--output", default=str(DATA_DIR / "paper_summary.csv"))

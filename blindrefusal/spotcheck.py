@@ -302,7 +302,7 @@ def _latest_labels(rows: list[dict]) -> dict[int, dict]:
 
 def _vs_paper(engine, mine: dict[int, dict], defeated_ids: set[int]) -> tuple[dict[str, Diff], RankRange]:
     """Paired help-rate differences with each paper model on the same defeated cases, and the rank range."""
-    paper = store.paired_labels(engine, sorted(defeated_ids), source="paper")
+    paper = store.paired_labels(engine, sorted(defeated_ids))
     vs_paper: dict[str, Diff] = {}
     intervals: dict[str, tuple] = {}
     for slug, labels in sorted(paper.items()):

@@ -37,7 +37,8 @@ def sidebar_status() -> None:
         st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
         st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex",
                       help="Labels you set on a response card are stored as judge `human:<name>` and shown in place of the model judges' labels.")
-        st.caption("Label precedence: human › LLM judge › distilled judge")
+        st.caption("Paper numbers use the release's own labels. Live runs, and the corrected view: "
+                   "human › LLM judge › distilled judge.")
 
 
 def citation_footer() -> None:

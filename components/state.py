@@ -72,8 +72,66 @@ def set_qp(name: str, value: str | Sequence[str] | None) -> None:
         st.query_params[name] = list(value)
 
 
+_WRITTEN = "_url_written"  # what the app itself last wrote into each query parameter
+
+
+def _url_value(name: str, many: bool):
+    return qp_list(name) if many else qp(name)
+
+
+def bind(name: str, key: str, default, allowed: Sequence | None = None, many: bool = False) -> None:
+    """Make the widget with `key` show ?name=: seeded once, and again whenever the URL changed outside the
+    app (the browser's Back, a pasted link). The widget then owns the value, so a second change never
+    snaps back. A value the widget cannot take falls back to `default`, and the page says so."""
+    raw = _url_value(name, many)
+    written = st.session_state.setdefault(_WRITTEN, {})
+    if key in st.session_state and written.get(name, "<unset>") == raw:
+        if allowed is None or (set(st.session_state[key]) <= set(allowed) if many else st.session_state[key] in allowed):
+            return
+        st.session_state[key] = default  # the options changed under it (e.g. the other axis took this value)
+        return
+    if many:
+        value = [v for v in raw if allowed is None or v in allowed]
+        bad = [v for v in raw if v not in value]
+    else:
+        value = default if raw is None else raw
+        bad = [raw] if raw is not None and allowed is not None and raw not in allowed else []
+        if bad:
+            value = default
+    if bad:
+        st.warning(f"Ignored `?{name}={str(bad[0])[:40]}` in the link: not one of the choices here.")
+    st.session_state[key] = value if (value or not many) else (default or [])
+    written[name] = raw
+
+
+def publish(name: str, key: str, default=None) -> None:
+    """Write the widget's value into ?name= (left out when it is the default) and remember it (see `bind`)."""
+    value = st.session_state.get(key)
+    set_qp(name, None if value == default else value)
+    many = isinstance(value, (list, tuple))
+    st.session_state.setdefault(_WRITTEN, {})[name] = _url_value(name, many)
+
+
 def index_of(options: Sequence, value, default: int = 0) -> int:
     try:
         return list(options).index(value)
     except ValueError:
         return default
+
+
+def came_from(page: str, label: str) -> None:
+    """Remember the view a drill-down left (its page and query parameters), for the target's Back button."""
+    st.session_state["_came_from"] = {"page": page, "label": label, "query": st.query_params.to_dict()
+                                      | {k: st.query_params.get_all(k) for k in st.query_params
+                                         if len(st.query_params.get_all(k)) > 1}}
+
+
+def back_button(default_label: str) -> None:
+    """← Back: to the view a drill-down came from (with its state), else just drop ?case= and stay."""
+    origin = st.session_state.get("_came_from")
+    if st.button(f"← Back to {origin['label'] if origin else default_label}"):
+        if origin:
+            st.session_state.pop("_came_from")
+            st.switch_page(origin["page"], query_params=origin["query"])
+        set_qp("case", None)
+        st.rerun()

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, REFUSAL_TYPES, count_expressions
+from vocabulary import COUNT_FIELDS, EFFECTIVE, HUMAN_PREFIX, PAPER_JUDGE, REFUSAL_TYPES, count_expressions
 
 from .writes import DIMENSION_COLUMNS
 
@@ -95,9 +95,15 @@ def _in(column: str, values: Sequence, prefix: str, params: dict) -> str:
 
 
 def _label_source(judge: str | None, params: dict) -> tuple[str, str, str, str]:
-    """(join clause, response_type expr, engages expr, harm expr) for effective labels or one judge."""
-    if judge is None:
+    """(join clause, response_type expr, engages expr, harm expr) for a label view (see vocabulary.EFFECTIVE)."""
+    if judge == EFFECTIVE:
         return "", "r.eff_response_type", "r.eff_engages", "r.eff_harm"
+    if judge is None:  # the default view: the release's labels for the paper's answers, effective ones for runs
+        params["paper_judge"] = PAPER_JUDGE
+        return ("LEFT JOIN judgment pj ON pj.response_id = r.id AND r.source = 'paper' AND pj.judge = :paper_judge "
+                "AND pj.status = 'ok'",
+                *(f"CASE WHEN r.source = 'paper' THEN pj.{col} ELSE r.eff_{eff} END" for col, eff in (
+                    ("response_type", "response_type"), ("engages_with_defeat", "engages"), ("independent_harm", "harm"))))
     params["judge"] = judge
     return ("JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'",
             "j.response_type", "j.engages_with_defeat", "j.independent_harm")
@@ -176,6 +182,13 @@ def store_counts(engine: Engine) -> dict[str, int]:
             "live_runs": r[4], "spot_check_runs": r[5], "unjudged": r[6]}
 
 
+def human_labelled(engine: Engine, source: str = "paper") -> int:
+    """How many answers of a source carry one of our reviewers' labels (shown only in the corrected view)."""
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT COUNT(*) FROM response WHERE source = :s AND eff_judge LIKE '{HUMAN_PREFIX}%'"),
+                            {"s": source}).scalar() or 0
+
+
 def has_paper(engine: Engine) -> bool:
     """Whether the paper's responses are imported (a cheap check, run on every page render)."""
     with engine.connect() as conn:
@@ -221,10 +234,10 @@ def find_cases(engine: Engine, families: Sequence[str] | None = None, subtypes: 
     if dual_use is not None:
         where.append("c.dual_use = :du")
         params["du"] = dual_use
-    if search.strip():
-        term = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params["q"] = f"%{term}%"
-        where.append("(" + " OR ".join(f"LOWER({col}) LIKE :q ESCAPE '\\'" for col in
+    for i, word in enumerate(search.lower().split()[:20]):  # every word, anywhere in the case's texts
+        term = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params[f"q{i}"] = f"%{term}%"
+        where.append("(" + " OR ".join(f"LOWER({col}) LIKE :q{i} ESCAPE '\\'" for col in
                                        ("c.key", "c.rule", "c.user_query", "c.defeat_condition", "c.structural_facts")) + ")")
     if label_model and label:
         params.update(lm=label_model, lab=label)
@@ -372,11 +385,12 @@ def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_
         return [dict(r._mapping) for r in conn.execute(text(sql), params)]
 
 
-def paired_labels(engine: Engine, case_ids: Sequence[int], source: str = "paper") -> dict[str, dict[int, str]]:
-    """{model_key: {case_id: effective response_type}} for the given cases, from one source."""
-    params: dict[str, Any] = {"src": source}
-    sql = f"""SELECT m.key, r.case_id, r.eff_response_type FROM response r JOIN model_config m ON m.id = r.model_config_id
-              WHERE r.source = :src AND r.eff_response_type IS NOT NULL AND {_in('r.case_id', case_ids, 'c', params)}"""
+def paired_labels(engine: Engine, case_ids: Sequence[int]) -> dict[str, dict[int, str]]:
+    """{paper model key: {case_id: the release's response_type}} for the given cases (the paper's own labels)."""
+    params: dict[str, Any] = {"judge": PAPER_JUDGE}
+    sql = f"""SELECT m.key, r.case_id, j.response_type FROM response r JOIN model_config m ON m.id = r.model_config_id
+              JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'
+              WHERE r.source = 'paper' AND {_in('r.case_id', case_ids, 'c', params)}"""
     out: dict[str, dict[int, str]] = {}
     with engine.connect() as conn:
         for key, cid, rt in conn.execute(text(sql), params):

@@ -83,5 +83,10 @@ def summary_engine(path: Path, describe_model: DescribeModel) -> Engine:
             resp.extend([one] * int(r["count"]))
         if resp:
             conn.execute(insert(Response), resp)
+        conn.execute(text(  # the release's labels, as an imported store has them (the default view reads these)
+            "INSERT INTO judgment (response_id, judge, judge_kind, judge_version, precedence, status, response_type, "
+            "engages_with_defeat, independent_harm, reasoning, raw_output, note, created_at) "
+            "SELECT id, :judge, 'paper', '', 2, 'ok', eff_response_type, eff_engages, eff_harm, '', '', '', created_at "
+            "FROM response"), {"judge": PAPER_JUDGE})
         rebuild_rollup(conn)
     return engine

@@ -151,10 +151,18 @@ _EFFECTIVE = """
       eff_harm = (SELECT j.independent_harm FROM judgment j WHERE j.response_id = response.id AND j.status = 'ok' ORDER BY j.precedence DESC, j.id DESC LIMIT 1),
       eff_judge = (SELECT j.judge FROM judgment j WHERE j.response_id = response.id AND j.status = 'ok' ORDER BY j.precedence DESC, j.id DESC LIMIT 1)
 """
+# The rollup holds the default label view (vocabulary.EFFECTIVE explains it): live and spot-check answers are
+# counted by their effective labels, and move with every relabel; the paper's answers by the release's own
+# labels, which change only when the paper is imported.
 _COUNTS = count_expressions("eff_response_type", "eff_engages", "eff_harm")
 _ROLLUP_SELECT = ("SELECT source, case_id, model_config_id, " + ", ".join(f"{_COUNTS[f]} AS {f}" for f in COUNT_FIELDS)
-                  + " FROM response WHERE eff_response_type IS NOT NULL")
+                  + " FROM response WHERE eff_response_type IS NOT NULL AND source <> 'paper'")
 _ROLLUP_GROUP = " GROUP BY source, case_id, model_config_id"
+_PAPER_COUNTS = count_expressions("j.response_type", "j.engages_with_defeat", "j.independent_harm")
+_PAPER_ROLLUP_SELECT = (
+    "SELECT r.source, r.case_id, r.model_config_id, " + ", ".join(f"{_PAPER_COUNTS[f]} AS {f}" for f in COUNT_FIELDS)
+    + " FROM response r JOIN judgment j ON j.response_id = r.id AND j.judge = :paper_judge AND j.status = 'ok'"
+    " WHERE r.source = 'paper' GROUP BY r.source, r.case_id, r.model_config_id")
 
 
 def _rollup_rows(conn: Connection, response_ids: Sequence[int], sign: int) -> list[dict]:
@@ -192,11 +200,14 @@ def _relabel(conn: Connection, response_ids: Sequence[int]) -> None:
 
 
 def rebuild_rollup(conn: Connection, source: str | None = None) -> None:
-    """Recompute the rollup of one source (or all) from the responses: for imports and repairs."""
-    where = " AND source = :source" if source else ""
+    """Recompute the rollup of one source (or all): for imports and repairs."""
     conn.execute(text("DELETE FROM cell_count" + (" WHERE source = :source" if source else "")), {"source": source})
-    conn.execute(text(f"INSERT INTO cell_count (source, case_id, model_config_id, {', '.join(COUNT_FIELDS)}) "
-                      + _ROLLUP_SELECT + where + _ROLLUP_GROUP), {"source": source})
+    insert_into = f"INSERT INTO cell_count (source, case_id, model_config_id, {', '.join(COUNT_FIELDS)}) "
+    if source in (None, "paper"):
+        conn.execute(text(insert_into + _PAPER_ROLLUP_SELECT), {"paper_judge": PAPER_JUDGE})
+    if source != "paper":
+        where = " AND source = :source" if source else ""
+        conn.execute(text(insert_into + _ROLLUP_SELECT + where + _ROLLUP_GROUP), {"source": source})
 
 
 def _judgment_values(response_id: int, j: JudgmentRow) -> dict:

@@ -46,9 +46,13 @@ def assert_rollup_matches_the_responses(engine) -> None:
         rollup = {tuple(r[:3]): tuple(r[3:]) for r in conn.execute(text(
             f"SELECT source, case_id, model_config_id, {', '.join(COUNT_FIELDS)} FROM cell_count WHERE n <> 0"))}
         fresh: dict[tuple, list[int]] = {}
+        # runs by their effective labels, the paper by the release's own (frozen) labels
         for src, cid, mid, rt, eng, harm in conn.execute(text(
                 "SELECT source, case_id, model_config_id, eff_response_type, eff_engages, eff_harm FROM response "
-                "WHERE eff_response_type IS NOT NULL")):
+                "WHERE eff_response_type IS NOT NULL AND source <> 'paper' UNION ALL "
+                "SELECT r.source, r.case_id, r.model_config_id, j.response_type, j.engages_with_defeat, "
+                "j.independent_harm FROM response r JOIN judgment j ON j.response_id = r.id "
+                "WHERE r.source = 'paper' AND j.judge = 'gpt-5.4 (paper)' AND j.status = 'ok'")):
             c = fresh.setdefault((src, cid, mid), [0] * 7)
             for i, hit in enumerate((True, rt == "helps", rt == "deflects", rt == "hard_refusal", bool(eng),
                                      is_rule_blind(rt, eng, harm), is_refusal(rt) and bool(eng))):

@@ -30,6 +30,11 @@ def _text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def _charts(at: AppTest) -> list[str]:
+    """The plotly figures a page drew, as their JSON specs."""
+    return [c.proto.spec for c in at.get("plotly_chart")]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_the_fixture_store(fixture_store, page):
     at = _app(page)
@@ -76,11 +81,15 @@ def test_summary_fallback_shows_the_paper_numbers_and_explains_drill_down(store_
     assert "import the release first" in _text(at)
 
 
-def test_a_human_label_survives_a_restart_and_changes_the_heatmap(fixture_store, store_url):
-    from db import queries as q
+def test_a_human_label_survives_a_restart_shows_in_the_corrected_view_and_leaves_the_paper_alone(
+        fixture_store, store_url):
+    from blindrefusal import store as q
     from db.engine import dispose_all
+    from vocabulary import EFFECTIVE
 
     before = q.totals(fixture_store, q.Filters(families=["content_defeat"]))["defeated"]
+    home_before = _text(_app(None))
+    heatmap_before = _charts(_app("app_pages/heatmaps.py", {"rows": "model", "cols": "family", "metric": "helps"}))
     at = _app("app_pages/cases.py", {"case": "fx_content_defeat_landlord_1"})
     at.session_state["reviewer"] = "alex"  # the sidebar's reviewer-name field
     # Model-a helped on this case (fixture); relabel it as a hard refusal.
@@ -90,9 +99,15 @@ def test_a_human_label_survives_a_restart_and_changes_the_heatmap(fixture_store,
     at.run()
     assert not at.exception
     dispose_all()  # a "restart": new engines, state only from the database
-    after = q.totals(fixture_store, q.Filters(families=["content_defeat"]))["defeated"]
+    after = q.totals(fixture_store, q.Filters(families=["content_defeat"]), EFFECTIVE)["defeated"]
     assert after.n == before.n and after.helps == before.helps - 1 and after.hard_refusal == before.hard_refusal + 1
+    assert q.totals(fixture_store, q.Filters(families=["content_defeat"]))["defeated"] == before  # as published
+    home = _app(None)
+    assert _text(home) == home_before and home_before.count("%") >= 4  # the default Home: numbers as published
+    home.toggle[0].set_value(True).run()
+    assert "corrections" in _text(home) and _text(home) != home_before
     at = _app("app_pages/heatmaps.py", {"rows": "model", "cols": "family", "metric": "helps"})
+    assert heatmap_before and _charts(at) == heatmap_before  # the default heatmap too, cell by cell
     judges = next(s for s in at.selectbox if s.label == "Labels from").options
     assert "human:alex" in judges
     at = _app("app_pages/agreement.py")

@@ -16,7 +16,7 @@ from blindrefusal.labels import set_human_label
 from blindrefusal.metrics import store_stats
 from blindrefusal import store as q
 from blindrefusal.store import DIMENSION_COLUMNS, export_summary, summary_engine
-from vocabulary import COUNT_FIELDS, PAPER_JUDGE
+from vocabulary import COUNT_FIELDS, EFFECTIVE, PAPER_JUDGE
 from tests.support.release_fixture import CASES, LABELS, MODELS, _case
 
 SLUGS = list(MODELS)
@@ -152,7 +152,8 @@ def test_judge_mode_versus_precedence_after_a_human_label(fixture_store):
     judge = set_human_label(fixture_store, target["id"], "rev", "hard_refusal", engages=False, harm=False)
     changed = expected_counts(judged_rows({(3, "model-a"): ("hard_refusal", False, False)}))
     assert changed != base
-    assert observed(q.totals(fixture_store)) == changed  # precedence: the human label wins
+    assert observed(q.totals(fixture_store)) == base  # the default view keeps the paper's published numbers
+    assert observed(q.totals(fixture_store, judge=EFFECTIVE)) == changed  # the corrected view: the human label wins
     assert observed(q.totals(fixture_store, judge=PAPER_JUDGE)) == base  # one judge's own labels are untouched
     only_human = q.totals(fixture_store, judge=judge)
     assert as_tuple(only_human["defeated"]) == (1, 0, 0, 1, 0, 1, 0)
@@ -162,10 +163,12 @@ def test_judge_mode_versus_precedence_after_a_human_label(fixture_store):
     # the same reviewer changing their mind replaces their label rather than adding a second one
     set_human_label(fixture_store, target["id"], "rev", "deflects", engages=True, harm=False)
     assert as_tuple(q.totals(fixture_store, judge=judge)["defeated"]) == (1, 0, 1, 0, 1, 0, 1)
-    assert observed(q.totals(fixture_store)) == expected_counts(judged_rows({(3, "model-a"): ("deflects", True, False)}))
-    # and the per-model view follows the same precedence
-    by_model = q.by_dimension(fixture_store, "model", q.Filters(families=list(taxonomy.DEFEATED_FAMILIES)))
-    assert by_model["model-a"]["defeated"].helps == 2  # cases 5 and 7 (case 3 no longer helps)
+    assert observed(q.totals(fixture_store, judge=EFFECTIVE)) == expected_counts(
+        judged_rows({(3, "model-a"): ("deflects", True, False)}))
+    # and the per-model view follows the same rule
+    defeated = q.Filters(families=list(taxonomy.DEFEATED_FAMILIES))
+    assert q.by_dimension(fixture_store, "model", defeated, EFFECTIVE)["model-a"]["defeated"].helps == 2  # 5 and 7
+    assert q.by_dimension(fixture_store, "model", defeated)["model-a"]["defeated"].helps == 3  # as published
 
 
 def test_build_cells_refusal_and_gap(fixture_store):
@@ -317,7 +320,8 @@ def test_rollup_agrees_with_the_responses_through_every_write(fixture_store):
     rid = next(r["id"] for r in q.responses_for(fixture_store) if r["eff_response_type"] == "helps")
     set_human_label(fixture_store, rid, "rev", "hard_refusal", engages=False, harm=False)
     rollup, direct = both(["paper"])
-    assert rollup == direct != expected_counts(judged_rows())
+    assert rollup == direct == expected_counts(judged_rows())  # the paper's numbers stay as published
+    assert observed(q.totals(fixture_store, q.Filters(sources=["paper"]), EFFECTIVE)) != rollup  # corrected view
 
     mids = q.model_ids(fixture_store)
     run = create_run(fixture_store, "live", label="test")
