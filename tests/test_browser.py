@@ -120,7 +120,7 @@ def test_home_shows_the_headline_numbers(page, app, browser_store):
     body = page.inner_text("body")
     if browser_store[1]:
         assert "75.4%" in body and "57.5%" in body and "4.2%" in body and "n = 19,430" in body
-    assert re.search(r"95% CI \d+\.\d–\d+\.\d, n = [\d,]+", body)
+    assert re.search(r"\d+\.\d% \(\d+\.\d–\d+\.\d\), n = [\d,]+", body)  # "24.6% (23.9–25.2), n = 19,430"
     assert "Blind Refusal" in body and "arXiv" in body
     _no_exception(page)
     _shot(page, "home")
