@@ -219,3 +219,79 @@ def test_every_page_renders(page, app):
         page.get_by_text(text).first.wait_for()
         _no_exception(page)
     _shot(page, "agreement_last")
+
+
+def test_every_second_change_holds_and_survives_a_reload(page, app, browser_store):
+    """A regression: URL-backed widgets without a key reset on every second change."""
+    _goto(page, app, "/heatmaps")
+    page.get_by_text("Drill down into a cell").wait_for()
+    for metric, key in (("Help rate", "helps"), ("Engagement rate", "engages"), ("Deflection rate", "deflects")):
+        _pick(page, "Metric", metric)
+        page.wait_for_url(re.compile(rf".*metric={key}.*"))
+        page.get_by_text(re.compile(rf"^{metric} — ")).first.wait_for()  # the chart's title follows
+    page.reload()
+    page.wait_for_selector('[data-testid="stAppViewContainer"]')
+    _idle(page)
+    page.get_by_text(re.compile(r"^Deflection rate — ")).first.wait_for()
+    assert "metric=deflects" in page.url
+
+    _goto(page, app, "/cases")
+    search = page.get_by_label("Search rule, facts and query (all words)")
+    words = ("landlord", "dog") if browser_store[1] else ("widget", "landlord")
+    for word in words:
+        search.fill(word)
+        search.press("Enter")
+        page.wait_for_url(re.compile(rf".*[?&]q={word}.*"))
+        _idle(page)
+    assert search.input_value() == words[-1]
+    page.reload()
+    page.get_by_text(re.compile(r"[\d,]+ cases match")).first.wait_for()
+    _idle(page)
+    assert page.get_by_label("Search rule, facts and query (all words)").input_value() == words[-1]
+    _no_exception(page)
+
+
+def test_back_from_a_drilled_case_restores_the_heatmap(page, app, browser_store):
+    model = "Grok 4" if browser_store[1] else "model-a"
+    _goto(page, app, "/heatmaps?rows=model&cols=authority&metric=helps")
+    page.get_by_text("Drill down into a cell").wait_for()
+    _pick(page, "Model", model)
+    _pick(page, "Authority type", "Workplace")
+    page.get_by_text("cases in this cell").wait_for()
+    heatmap_url = page.url
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 52)
+    page.wait_for_url(re.compile(r".*/cases\?case=.*"), timeout=60_000)
+    page.get_by_role("button", name="← Back to the heatmap").click()  # the page's own Back
+    page.wait_for_url(re.compile(r".*/heatmaps\?.*"))
+    page.get_by_text("cases in this cell").wait_for()  # the drilled cell is picked again
+    assert "metric=helps" in page.url and "cols=authority" in page.url and "cell_c=workplace" in page.url
+    assert "case=" not in page.url
+
+    page.goto(heatmap_url)  # and the browser's Back after drilling again
+    page.get_by_text("cases in this cell").wait_for()
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 52)
+    page.wait_for_url(re.compile(r".*/cases\?case=.*"), timeout=60_000)
+    page.go_back()
+    page.wait_for_url(re.compile(r".*/heatmaps\?.*"))
+    page.get_by_text("cases in this cell").wait_for()
+    assert "metric=helps" in page.url and "cell_c=workplace" in page.url and "case=" not in page.url
+    _shot(page, "heatmap_after_back")
+    _no_exception(page)
+
+
+def test_garbage_in_a_link_falls_back_with_a_message(page, app, browser_store):
+    for path, text in (("/spot-check?n=abc&seed=-1", "Ignored ?n=abc"), ("/spot-check?n=99999", "Ignored ?n=99999"),
+                       ("/heatmaps?metric=nonsense&rows=%3Cscript%3E", "Ignored ?rows=<script>"),
+                       ("/cases?family=nope&page=-3", "Ignored ?family=nope")):
+        if path.startswith("/spot-check") and not browser_store[1]:
+            continue  # the spot-check form needs the paper's cases
+        _goto(page, app, path)
+        page.get_by_text(text).first.wait_for()
+        _no_exception(page)
+        assert "Traceback" not in page.inner_text("body")
