@@ -9,7 +9,7 @@ from blindrefusal.metrics import METRICS
 from components import charts
 from components.dims import DIM_LABELS, GRID_DIMS, value_label, value_order
 from components.labels import model_tick
-from components.state import bind, browse_engine, came_from, publish, qp, qp_list
+from components.state import bind, browse_engine, came_from, publish, qp, qp_list, restore_view
 from components.tables import cases_with_labels
 from blindrefusal import store as q
 from vocabulary import EFFECTIVE
@@ -25,6 +25,7 @@ if summary_only:
     st.info("Showing the shipped summary (counts only): secondary dimensions and drill-down need the full release. "
             "Run `python -m blindrefusal import-paper`.")
 
+restore_view("app_pages/heatmaps.py", foreign=("case",))
 c1, c2, c3 = st.columns(3)
 bind("rows", "hm_rows", "model", GRID_DIMS)
 row_dim = c1.selectbox("Rows", GRID_DIMS, key="hm_rows", format_func=DIM_LABELS.get)
@@ -111,9 +112,7 @@ publish("cell_c", "hm_cell_c", "")
 if cell_r and cell_c:
     cell = next((c for c in cells if c.row == cell_r and c.col == cell_c), None)
     if cell is not None and cell.value is not None:
-        unit = "pp" if metric == "gap" else "%"
-        st.markdown(f"**{row_labels[cell_r]} × {col_labels[cell_c]}** — {METRICS[metric]}: "
-                    f"{cell.value * 100:.1f}{unit} (95% CI {cell.lo * 100:.1f}–{cell.hi * 100:.1f}), n = {cell.n:,}")
+        st.markdown(f"**{row_labels[cell_r]} × {col_labels[cell_c]}** — {METRICS[metric]}: {cell.fmt(metric)}")
     if summary_only:
         st.info("Drill-down needs the full release: run `python -m blindrefusal import-paper` "
                 "(set BR_DATA_SOURCE to a directory, zip or URL of the release).")

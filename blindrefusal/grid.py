@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from . import store
 from .metrics import help_gap, rates
-from .stats import wilson
+from .stats import Diff, Rate, wilson
 
 THIN_N = 10
 
@@ -24,6 +24,12 @@ class Cell:
     @property
     def thin(self) -> bool:
         return self.n < THIN_N
+
+    def fmt(self, metric: str) -> str:
+        """The cell's value as every view writes it: '24.6% (23.9–25.2), n = 119', or a gap in pp."""
+        if metric == "gap":
+            return f"{Diff(self.value, self.lo, self.hi).fmt()}, n = {self.n:,} (control n = {self.n_control:,})"
+        return Rate(0, self.n, self.value, self.lo, self.hi).fmt()
 
 
 def _sum(counts_list) -> store.Counts:

@@ -73,12 +73,8 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
                 continue
             v = cell.value * 100
             zr.append(v)
-            unit = " pp" if metric == "gap" else "%"
-            tr.append(f"{v:+.0f}" if metric == "gap" else f"{v:.0f}")
-            extra = f"<br>control n = {cell.n_control:,}" if metric == "gap" else ""
-            thin = "<br><b>thin cell (n < 10)</b>" if cell.thin else ""
-            hr.append(f"{v:.1f}{unit} (95% CI {cell.lo * 100:.1f}–{cell.hi * 100:.1f})<br>n = {cell.n:,}{extra}{thin}"
-                      if cell.lo is not None else f"{v:.1f}{unit}<br>n = {cell.n:,}{extra}{thin}")
+            tr.append((f"{v:+.0f}" if metric == "gap" else f"{v:.0f}") + ("*" if cell.thin else ""))
+            hr.append(cell.fmt(metric) + ("<br><b>thin cell (n < 10)</b>" if cell.thin else ""))
         z.append(zr)
         text.append(tr)
         hover.append(hr)
@@ -95,8 +91,9 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     thin = [(col_labels.get(c.col, c.col), row_labels.get(c.row, c.row)) for c in cells if c.thin and c.value is not None
             and c.row in rows and c.col in cols]
     if thin:
-        fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers", name="thin cell (n < 10)",
-                        marker=dict(symbol="square-open", size=18, color="rgba(255,255,255,0.9)", line=dict(width=2)),
+        fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers", name="* thin cell (n < 10)",
+                        # a dark dashed-looking frame shows on pale and dark cells alike; the value also gets a *
+                        marker=dict(symbol="square-x-open", size=20, color="rgba(60,60,60,0.55)", line=dict(width=1)),
                         hoverinfo="skip", showlegend=True)
     fig.update_layout(title=dict(text=metric_label, y=0.99, yanchor="top"), height=max(420, 28 * len(rows) + 220),
                       xaxis=dict(side="top", tickangle=-40), yaxis=dict(autorange="reversed"),

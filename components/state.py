@@ -126,6 +126,20 @@ def came_from(page: str, label: str) -> None:
                                          if len(st.query_params.get_all(k)) > 1}}
 
 
+def restore_view(page: str, foreign: Sequence[str]) -> None:
+    """The browser's Back re-runs the previous page with the query parameters of the page it leaves (e.g. a
+    stray ?case=): put back the view that a drill-down left, or at least drop the parameters not ours."""
+    if not any(k in st.query_params for k in foreign):
+        return
+    origin = st.session_state.get("_came_from")
+    if origin and origin["page"] == page:
+        st.session_state.pop("_came_from")
+        st.query_params.from_dict(origin["query"])
+    else:
+        for k in foreign:
+            st.query_params.pop(k, None)
+
+
 def back_button(default_label: str) -> None:
     """← Back: to the view a drill-down came from (with its state), else just drop ?case= and stay."""
     origin = st.session_state.get("_came_from")
