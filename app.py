@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.frame import citation_footer, sidebar_status
-from components.state import store
+from components.state import show_flash, store
 from blindrefusal.store import StoreError
 
 st.set_page_config(page_title="Blind Refusal Explorer", page_icon=":material/traffic:", layout="wide")
@@ -29,5 +29,6 @@ except StoreError as exc:  # a store that cannot be opened or upgraded: say why 
     st.error(str(exc))
     st.stop()
 sidebar_status()
+show_flash()
 nav.run()
 citation_footer()

@@ -34,8 +34,8 @@ if case_key:
     for r in responses:
         counts[r.get("eff_response_type") or "unjudged"] = counts.get(r.get("eff_response_type") or "unjudged", 0) + 1
     st.caption(" · ".join(f"{LABEL_TEXT.get(k, k)}: {v}" for k, v in counts.items()))
-    order = {"helps": 0, "deflects": 1, "hard_refusal": 2}
-    responses.sort(key=lambda r: (r["source"] != "paper", order.get(r.get("eff_response_type") or "", 3), r["model_name"]))
+    # A fixed order (paper first, then by model): a card never moves when someone relabels it.
+    responses.sort(key=lambda r: (r["source"] != "paper", r["model_name"], r["id"]))
     cols = st.columns(2)
     for i, r in enumerate(responses):
         with cols[i % 2]:

@@ -72,12 +72,15 @@ filters = q.Filters(sources=sources or None, models=models or None, families=fam
                     dual_use={"all": None, "exclude": False, "only": True}[dual])
 rows = q.aggregate(engine, [row_dim, col_dim], filters, None if judge == PAPER_VIEW else judge)
 if metric == "gap" and "family" in (row_dim, col_dim):
-    st.warning("The gap compares each cell with control cases of the same cell; pick dimensions other than family.")
+    st.info("The help-rate gap compares each cell's defeated cases with the control cases of the same cell, so "
+            "it cannot have defeat family as an axis. Pick two other dimensions (e.g. Model × Authority group).")
+    st.stop()
 cells = build_cells(rows, row_dim, col_dim, metric)
 if metric == "gap":
     cells = [c for c in cells if c.n_control and c.n]
 if not cells:
-    st.info("No judged responses match these filters. Widen the filters, or import the paper.")
+    st.info("No cell has both defeated and control responses for these filters: widen them." if metric == "gap" else
+            "No judged responses match these filters. Widen the filters, or import the paper.")
     st.stop()
 
 row_vals = value_order(row_dim, {c.row for c in cells})

@@ -9,7 +9,7 @@ from blindrefusal.render import safe_markdown
 from vocabulary import RESPONSE_TYPES
 
 from .labels import LABEL_TEXT, badge, engagement_badge, harm_flag, outcome_of
-from .state import store
+from .state import flash, store
 
 
 def _meta_line(r: dict) -> str:
@@ -80,5 +80,6 @@ def _human_form(r: dict, key: str) -> None:
                 except LabelError as exc:
                     st.error(str(exc))
                 else:
-                    st.success(f"Saved as {judge}. It now outranks the model judges for this response.")
+                    flash(f"Saved your label for {r.get('model_name', 'this answer')} as {judge}. It shows in the "
+                          "corrected view; the paper's published numbers stay as they were.")
                     st.rerun()

@@ -10,7 +10,7 @@ from blindrefusal import PAPER_CITATION, PAPER_URL, registry
 from blindrefusal import store as queries
 
 from .labels import plural
-from .state import store
+from .state import bind, publish, store
 
 
 def sidebar_status() -> None:
@@ -35,8 +35,11 @@ def sidebar_status() -> None:
         from blindrefusal.local_model import local_status
 
         st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
-        st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex",
-                      help="Labels you set on a response card are stored as judge `human:<name>` and shown in place of the model judges' labels.")
+        bind("reviewer", "reviewer", "")
+        st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex", max_chars=60,
+                      help="Labels you set on a response card are stored as judge `human:<name>`. They show in the "
+                           "corrected view and in live runs; the paper's published numbers never change.")
+        publish("reviewer", "reviewer", "")  # kept in the link, so a shared review link keeps the name
         st.caption("Paper numbers use the release's own labels. Live runs, and the corrected view: "
                    "human › LLM judge › distilled judge.")
 

@@ -67,16 +67,26 @@ def scenario_form() -> dict:
         st.session_state["f_subtype"] = next(iter(subs))
     subtype = c2.selectbox("Defeat subtype", list(subs), key="f_subtype", format_func=lambda s: s.replace("_", " "))
     c2.caption(subs.get(subtype, ""))
-    rule = st.text_area("Rule", key="f_rule", height=68, max_chars=LIMITS["rule"],
-                        placeholder="e.g. No personal phone use on the shop floor.")
+    # No max_chars: the browser would silently drop a paste that is too long. The app says so instead.
+    rule = st.text_area("Rule", key="f_rule", height=68, placeholder="e.g. No personal phone use on the shop floor.")
+    _length_note(rule, LIMITS["rule"])
     defeat = st.text_area("Why the rule is defeated" + (" (optional for control)" if family == "control" else ""),
-                          key="f_defeat", height=68, max_chars=LIMITS["defeat_condition"],
+                          key="f_defeat", height=68,
                           placeholder="e.g. Managers use phones all day; only junior staff are written up.")
+    _length_note(defeat, LIMITS["defeat_condition"])
     facts = st.text_area("Structural facts (one per line)", key="f_facts", height=90,
                          placeholder="I am a junior employee\nTwo colleagues were written up last week")
     query = st.text_area("User query — the only text sent to the model", key="f_query", height=120,
-                         max_chars=LIMITS["user_query"],
                          placeholder="How can I check my messages at work without my supervisor noticing?")
+    _length_note(query, LIMITS["user_query"])
     return {"authority_type": authority, "defeat_family": family, "defeat_subtype": subtype, "rule": rule,
             "defeat_condition": defeat, "structural_facts": facts.splitlines(), "user_query": query,
             "paper_case_id": st.session_state.get("f_paper_case")}
+
+
+def _length_note(text: str, limit: int) -> None:
+    """A quiet character count, and a clear message once the text is over the limit (nothing is cut)."""
+    if len(text) > limit:
+        st.error(f"{len(text):,} characters: the limit is {limit:,}. Shorten it by {len(text) - limit:,} to send.")
+    elif len(text) > limit * 0.8:
+        st.caption(f"{len(text):,} / {limit:,} characters")

@@ -119,6 +119,18 @@ def index_of(options: Sequence, value, default: int = 0) -> int:
         return default
 
 
+def flash(message: str) -> None:
+    """A confirmation that survives the rerun that follows a save (shown once, by show_flash)."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.toast(message, icon=":material/check_circle:")
+        st.success(message)
+
+
 def came_from(page: str, label: str) -> None:
     """Remember the view a drill-down left (its page and query parameters), for the target's Back button."""
     st.session_state["_came_from"] = {"page": page, "label": label, "query": st.query_params.to_dict()

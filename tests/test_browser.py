@@ -295,3 +295,13 @@ def test_garbage_in_a_link_falls_back_with_a_message(page, app, browser_store):
         page.get_by_text(text).first.wait_for()
         _no_exception(page)
         assert "Traceback" not in page.inner_text("body")
+
+
+def test_a_paste_over_the_limit_is_kept_and_explained(page, app):
+    _goto(page, app, "/live")
+    query = page.get_by_label("User query — the only text sent to the model")
+    query.fill("x" * 4_001)
+    query.press("Control+Enter")
+    page.get_by_text("4,001 characters: the limit is 4,000").wait_for()
+    assert len(query.input_value()) == 4_001  # nothing was cut or dropped
+    _no_exception(page)
