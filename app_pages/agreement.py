@@ -7,7 +7,7 @@ from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_ev
 from components.charts import LABEL_NAMES as NAMES
 from components.charts import confusion_matrix as confusion_fig
 from components.state import paper_imported, store
-from blindrefusal import store as q
+from components.state import reads as q
 from vocabulary import HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX
 
 engine = store()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from blindrefusal import registry, taxonomy
-from blindrefusal import store as q
+from components.state import reads as q
 from components.cards import response_card
 from components.labels import LABEL_TEXT
 from components.scenario import scenario_view

@@ -17,7 +17,7 @@ from components.live import LiveBoard
 from components.models import model_picker
 from components.scenario import load_into_form, scenario_form
 from components.state import paper_imported, qp, set_qp, store
-from blindrefusal import store as q
+from components.state import reads as q
 
 engine = store()
 st.title("Live lab")

@@ -11,7 +11,7 @@ from components.dims import DIM_LABELS, GRID_DIMS, value_label, value_order
 from components.labels import model_tick
 from components.state import bind, browse_engine, came_from, publish, qp, qp_list, restore_view
 from components.tables import cases_with_labels
-from blindrefusal import store as q
+from components.state import reads as q
 from vocabulary import EFFECTIVE
 
 PAPER_VIEW = "(paper)"

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.state import store
-from blindrefusal import store as q
+from components.state import reads as q
 
 
 engine = store()

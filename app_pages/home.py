@@ -7,7 +7,7 @@ from blindrefusal.metrics import help_gap, rates
 from components import charts
 from components.labels import model_tick
 from components.state import browse_engine
-from blindrefusal import store as q
+from components.state import reads as q
 from vocabulary import EFFECTIVE
 
 engine, summary_only = browse_engine()

@@ -13,7 +13,7 @@ from components import charts, guard
 from components.judge_picker import judge_picker
 from components.labels import model_tick
 from components.state import paper_imported, qp, qp_int, set_qp, store
-from blindrefusal import store as q
+from components.state import reads as q
 
 engine = store()
 st.title("Spot-check a model")

@@ -47,11 +47,17 @@ PAGE_TIMEOUT_S = 120
 APP_READY = '[data-testid="stAppViewContainer"]'
 EXCEPTION = '[data-testid="stException"]'
 NOT_RUNNING = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-# Each page, and what is on it once it is drawn.
-PAGES = {
+# Each page, and what is on it once it is drawn (benchmarks/pages.py times all of them; the load test two).
+ALL_PAGES = {
+    "home": ("/", ["text=Models on defeated rules", ".js-plotly-plot"]),
     "heatmaps": ("/heatmaps", ["text=Drill down into a cell", ".js-plotly-plot"]),
     "cases": ("/cases", [r"text=/[\d,]+ cases match/", '[data-testid="stDataFrame"]']),
+    "agreement": ("/agreement", ["text=Cohen"]),
+    "live": ("/live", ["text=Start from a paper case"]),
+    "spot_check": ("/spot-check", ["text=Estimate and run"]),
+    "history": ("/history", ["text=History"]),
 }
+PAGES = {name: ALL_PAGES[name] for name in ("heatmaps", "cases")}
 SPOT_MODEL = "openai/loadspot;delay=0.3"
 FIRST_ERRORS = 5
 
@@ -178,7 +184,7 @@ class PageError(Exception):
 
 async def visit(page, base_url: str, name: str) -> float:
     """Open one page and wait until it is usable; its time in seconds."""
-    path, drawn = PAGES[name]
+    path, drawn = ALL_PAGES[name]
     start = time.perf_counter()
     await page.goto(base_url + path)
     await page.wait_for_selector(APP_READY)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from db.engine import StoreError, get_engine, process_id  # noqa: F401
 from db.queries import (  # noqa: F401
-    DIMENSIONS, Counts, Filters, aggregate, answered_pairs, avg_paper_usage, by_dimension, cell_cases, export_rows,
+    DIMENSIONS, Counts, Filters, aggregate, answered_pairs, avg_paper_usage, by_dimension, cell_cases, data_version,
+    export_rows,
     find_cases, get_case, get_case_by_id, get_run, has_paper, human_labelled, judge_inputs, judgment_pairs, judges_present,
     model_ids, models_present, paired_labels, responses_for, runs, store_counts, totals,
 )

@@ -7,10 +7,11 @@ import os
 import streamlit as st
 
 from blindrefusal import PAPER_CITATION, PAPER_URL, registry
-from blindrefusal import store as queries
+
 
 from .labels import plural
 from .state import bind, publish, store
+from .state import reads as queries
 
 
 def sidebar_status() -> None:

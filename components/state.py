@@ -161,3 +161,33 @@ def back_button(default_label: str) -> None:
             st.switch_page(origin["page"], query_params=origin["query"])
         set_qp("case", None)
         st.rerun()
+
+
+# --- cached reads ------------------------------------------------------------------------------------
+
+_CACHED_READS = frozenset({"aggregate", "totals", "by_dimension", "store_counts", "models_present", "judges_present",
+                           "find_cases", "human_labelled", "cell_cases", "has_paper"})
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _read(name: str, url: str, version: tuple, call_key: str, _engine, _args: tuple, _kwargs: dict):
+    """One store read, remembered per (store, data version, arguments): a write anywhere changes the version."""
+    return getattr(queries, name)(_engine, *_args, **_kwargs)
+
+
+class _CachedStore:
+    """The store interface for pages: its read queries cached across reruns and sessions, the rest as is."""
+
+    def __getattr__(self, name: str):
+        attr = getattr(queries, name)
+        if name not in _CACHED_READS:
+            return attr
+
+        def cached(engine, *args, **kwargs):
+            version = queries.data_version(engine)
+            return _read(name, str(engine.url), version, repr((args, sorted(kwargs.items()))), engine, args, kwargs)
+
+        return cached
+
+
+reads = _CachedStore()
