@@ -111,6 +111,10 @@ if run_id and run_id.isdigit():
     if run is None:
         st.warning(f"No run {run_id}.")
         st.stop()
+    if run["kind"] != "live":
+        st.info(f"Run {run_id} is a spot-check, not a live run: its answers are on the Spot-check page.")
+        st.page_link("app_pages/spot_check.py", label=f"Open spot-check run {run_id}", query_params={"run": run_id})
+        st.stop()
     responses = q.responses_for(engine, run_id=int(run_id))
     st.subheader(f"Run {run_id} — judged by {run['params'].get('judge', '?')}")
     st.markdown(f"**{summarise([(r['status'], r.get('eff_response_type'), r.get('eff_engages')) for r in responses])}**")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from blindrefusal import registry
 from components.state import store
 from components.state import reads as q
 
@@ -28,8 +29,10 @@ for r in runs:
     with st.container(border=True):
         a, b = st.columns([4, 1])
         kind = "Spot-check" if r["kind"] == "spot_check" else "Live run"
-        models = ", ".join(r["params"].get("models", [])) or r["params"].get("model", "")
-        a.markdown(f"**{kind} {r['id']}** · {str(r['created_at'])[:16]} UTC · {r['status']}")
+        models = ", ".join(registry.display_name(m) for m in r["params"].get("models", [])) or \
+            registry.display_name(r["params"].get("model", ""))
+        a.markdown(f"**{kind} {r['id']}** · {str(r['created_at'])[:16]} UTC · {r['status']}"
+                   + (" (its process stopped: re-run the same settings to resume)" if r["status"] == "interrupted" else ""))
         a.caption(f"Models: {models} · judge: {r['params'].get('judge', '?')} · "
                   f"{r['n_judged']}/{r['n_responses']} judged, {r['n_refused']} refused")
         if r.get("user_query"):

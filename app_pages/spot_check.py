@@ -29,7 +29,13 @@ if not paper_imported():
 def show_results(run_id: int) -> None:
     res = results(engine, run_id)
     d, c = res.defeated, res.control
+    asked = results_params(run_id).get("n")
     st.subheader(f"{registry.display_name(res.model)} — run {run_id}, n = {res.n}, seed {res.seed}")
+    if res.status in ("cancelled", "interrupted") and asked:
+        st.warning(f"{res.n} of {asked} cases answered — {res.status}. Re-run the same settings to resume.")
+    if res.n < 30:
+        st.warning(f"With n = {res.n}, every interval is wide: the rank range and the differences below cannot "
+                   "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
     st.caption(f"Judge: {res.judge}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates).")
     cols = st.columns(5)
     for col, (label, key) in zip(cols, [("Helps", "helps"), ("Deflects", "deflects"), ("Hard refusal", "hard_refusal"),
@@ -56,6 +62,11 @@ def show_results(run_id: int) -> None:
                        f"spot_check_{run_id}.jsonl", "application/jsonl")
     c3.download_button("Summary (JSON)", json.dumps(res.to_json(), indent=1).encode(),
                        f"spot_check_{run_id}_summary.json", "application/json")
+
+
+def results_params(run_id: int) -> dict:
+    run = q.get_run(engine, run_id)
+    return run["params"] if run else {}
 
 
 def paper_gap():
@@ -91,6 +102,8 @@ if job is None:
                                  exclude_dual_use=exclude_dual, families=list(families), authorities=list(authorities))
         if submitted:
             st.session_state["spot_pending"] = {"params": params, "fresh": fresh}
+            set_qp("n", str(params.n))  # the form shows the same n (and seed) after the run
+            set_qp("seed", str(params.seed))
         pending = st.session_state["spot_pending"]
         params, fresh = pending["params"], pending["fresh"]
         cases = sample_cases(engine, params)
@@ -122,16 +135,21 @@ else:
     def progress_panel() -> None:
         job = jobs.get(st.session_state.get("spot_job"))
         p = job.progress
-        if p is not None and p.total:
+        if p is not None and p.waiting:
+            st.progress(0.0, text="Another process is running this same spot-check: waiting for it, then resuming…")
+        elif p is not None and p.total:
             cost = "cost unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}"
             st.progress(p.done / p.total, text=f"{p.done} / {p.total} cases · {p.errors} errors · {cost}"
                         + (f" · {p.skipped} already answered" if p.skipped else ""))
         else:
             st.progress(0.0, text="Sampling cases and starting the model…")
-        if job.running:
+        if job.running and job.cancel.is_set():
+            st.info("Cancelling… calls already sent finish first (no new ones start); then the answers so far are "
+                    "judged and kept. Re-run the same settings to resume.")
+        elif job.running:
             if st.button("Cancel", key="cancel_spot"):
                 job.cancel.set()
-                st.toast("Cancelling: answers so far are kept; re-run to resume.")
+                st.rerun(scope="fragment")
         else:
             st.session_state.pop("spot_job", None)
             if job.error:

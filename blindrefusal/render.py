@@ -26,7 +26,12 @@ _SCHEME_LINK = re.compile(r"\]\(\s*(?!https?://|#)([a-zA-Z][a-zA-Z0-9+.-]*):")
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
+_HEADING = re.compile(r"(?m)^( {0,3})#{1,6}[ \t]+(\S.*?)[ \t#]*$")
+
+
 def _escape(text: str) -> str:
+    # An answer's own headings become bold lines: they never outgrow the card's title.
+    text = _HEADING.sub(lambda m: m.group(1) + "**" + m.group(2).replace("*", "\\*") + "**", text)
     text = _SCHEME_LINK.sub(lambda m: "](blocked-" + m.group(1) + "-link ", text)
     return _DIRECTIVE.sub("&#58;", text.translate(_PROSE_ESCAPES))
 

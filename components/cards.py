@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from blindrefusal import registry
 from blindrefusal.labels import LabelError, set_human_label
 from blindrefusal.render import safe_markdown
 from vocabulary import RESPONSE_TYPES
@@ -46,8 +47,13 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320)
             st.error(f"The model call failed: {r.get('error') or 'unknown error'}")
         elif r["status"] == "blocked":
             st.warning(f"Blocked by the provider's content filter. {r.get('error') or ''}")
+        if r.get("model_key") == registry.LOCAL_KEY:
+            st.caption(":gray[SmolLM2-135M is a tiny demo model: it proves the path works; its answers, and any "
+                       "judge's labels of them, mean nothing.]")
         if r.get("text"):
-            with st.container(height=height if len(r["text"]) > 600 else "content", border=False):
+            long = len(r["text"]) > 600
+            whole = long and st.toggle(f"Show the whole answer ({len(r['text']):,} characters)", key=f"whole_{key}")
+            with st.container(height=height if long and not whole else "content", border=False):
                 st.markdown(safe_markdown(r["text"]))
         judged = [j for j in r.get("judgments", []) if j["status"] == "ok"]
         failed = [j for j in r.get("judgments", []) if j["status"] != "ok"]

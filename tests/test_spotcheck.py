@@ -128,7 +128,7 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
             f"AND r.eff_response_type IS NOT NULL AND r.case_id IN ({','.join(map(str, defeated_ids))}) GROUP BY m.key")).all()
     assert len(paper) == 18
     for slug, help_rate, n in paper:
-        assert out["vs_paper"][slug]["diff"] == pytest.approx(-help_rate), slug
+        assert out["vs_paper"][slug]["diff"] == pytest.approx(-float(help_rate)), slug
         assert out["vs_paper"][slug]["n"] == n
 
     # RESUME: the same parameters again cost no call, to the model or to the judge
@@ -362,7 +362,7 @@ def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local
     from db.engine import get_engine
 
     with get_engine(paper_store_url).connect() as conn:
-        n_resp, n_ok = conn.execute(text("SELECT COUNT(*), SUM(status = 'ok') FROM response WHERE run_id = :r"),
+        n_resp, n_ok = conn.execute(text("SELECT COUNT(*), SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END) FROM response WHERE run_id = :r"),
                                     {"r": out["run_id"]}).one()
     assert n_resp == 6 and n_ok == 6
 
