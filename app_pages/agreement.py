@@ -27,7 +27,10 @@ def agreement_block(result: dict[str, LabelAgreement], a_name: str, b_name: str,
                 st.caption(f"{NAMES[label]}: no overlapping labels")
                 continue
             st.metric(f"κ — {NAMES[label]}", f"{la.kappa:.2f}" if la.kappa is not None else "—")
-            st.caption(f"agreement {la.agreement * 100:.1f}%, n = {la.n:,}")
+            st.caption(f"{la.fmt()} · raw agreement {la.agreement * 100:.1f}%")
+            if la.too_few:
+                st.warning(f"Only {la.n} pair{'s' if la.n != 1 else ''}: too few for κ to mean much "
+                           "(one label more or less moves it by tenths).")
             st.plotly_chart(confusion_fig(la, a_name, b_name), width="stretch", key=f"{key}_{label}")
 
 

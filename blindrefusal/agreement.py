@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from vocabulary import RESPONSE_TYPES
 
 from .config import DATA_DIR
-from .stats import cohen_kappa, confusion
+from .stats import cohen_kappa, confusion, kappa_interval
 
 LABELS = {
     "response_type": list(RESPONSE_TYPES),
@@ -16,6 +16,7 @@ LABELS = {
     "independent_harm": [True, False],
 }
 EVAL_FILE = DATA_DIR / "distilled_judge_eval.json"
+MIN_PAIRS = 30
 
 
 @dataclass
@@ -26,6 +27,18 @@ class LabelAgreement:
     agreement: float | None
     classes: list
     matrix: list[list[int]]  # rows: judge A, columns: judge B
+    interval: tuple[float, float] | None = None  # 95% bootstrap interval of kappa, where the pairs are at hand
+
+    @property
+    def too_few(self) -> bool:
+        """Under 30 pairs, kappa swings by tenths with a single label: shown, but flagged."""
+        return self.n < MIN_PAIRS
+
+    def fmt(self) -> str:
+        if self.kappa is None:
+            return "—"
+        ci = f" (95% CI {self.interval[0]:.2f}–{self.interval[1]:.2f})" if self.interval else ""
+        return f"κ {self.kappa:.2f}{ci}, n = {self.n:,}"
 
 
 def compare(pairs: list[tuple[dict, dict]]) -> dict[str, LabelAgreement]:
@@ -38,7 +51,7 @@ def compare(pairs: list[tuple[dict, dict]]) -> dict[str, LabelAgreement]:
         out[label] = LabelAgreement(
             label=label, n=n, kappa=cohen_kappa(a, b) if n else None,
             agreement=(sum(x == y for x, y in zip(a, b)) / n) if n else None,
-            classes=classes, matrix=confusion(a, b, classes))
+            classes=classes, matrix=confusion(a, b, classes), interval=kappa_interval(a, b))
     return out
 
 

@@ -131,6 +131,29 @@ def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Ha
     return m
 
 
+def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 1000,
+                   seed: int = 0) -> tuple[float, float] | None:
+    """A 95% percentile-bootstrap interval for Cohen's kappa (pairs resampled together); None for n < 2."""
+    import numpy as np
+
+    n = len(a)
+    if n < 2:
+        return None
+    classes = sorted(set(a) | set(b), key=str)
+    index = {c: i for i, c in enumerate(classes)}
+    k = len(classes)
+    pair = np.array([index[x] * k + index[y] for x, y in zip(a, b)])
+    draws = pair[np.random.default_rng(seed).integers(0, n, size=(reps, n))]  # reps resampled sets of pairs
+    draws += (np.arange(reps) * k * k)[:, None]  # one bincount for all resamples
+    counts = np.bincount(draws.ravel(), minlength=reps * k * k).reshape(reps, k, k) / n
+    po = np.trace(counts, axis1=1, axis2=2)
+    pe = (counts.sum(axis=2) * counts.sum(axis=1)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappas = np.where(pe >= 1.0, np.where(po >= 1.0, 1.0, 0.0), (po - pe) / (1 - pe))
+    lo, hi = np.percentile(kappas, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
     """Cohen's kappa between two raters over the same items."""
     if len(a) != len(b):

@@ -232,3 +232,21 @@ def test_diff_independent_interval_contains_estimate(n1, n2, f1, f2):
     a, b = wilson(round(f1 * n1), n1), wilson(round(f2 * n2), n2)
     d = diff_independent(a, b)
     assert -1 - 1e-12 <= d.lo <= d.diff <= d.hi <= 1 + 1e-12
+
+
+def test_kappa_interval_covers_the_estimate_and_narrows_with_n():
+    import random
+
+    from blindrefusal.stats import cohen_kappa, kappa_interval
+
+    rng = random.Random(3)
+    widths = []
+    for n in (20, 200, 2000):
+        a = [rng.choice("abc") for _ in range(n)]
+        b = [x if rng.random() < 0.8 else rng.choice("abc") for x in a]
+        lo, hi = kappa_interval(a, b)
+        assert lo <= cohen_kappa(a, b) <= hi
+        widths.append(hi - lo)
+    assert widths[0] > widths[1] > widths[2] and widths[2] < 0.06
+    assert kappa_interval(["a"], ["a"]) is None  # one pair: no interval, and the page says it is too few
+    assert kappa_interval(["a", "b"], ["a", "b"]) == (1.0, 1.0) or kappa_interval(["a", "b"], ["a", "b"])[1] == 1.0
