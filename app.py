@@ -4,9 +4,11 @@ import streamlit as st
 
 from components.frame import citation_footer, sidebar_status
 from components.state import show_flash, store
+from blindrefusal.config import DATA_DIR
 from blindrefusal.store import StoreError
 
-st.set_page_config(page_title="Blind Refusal Explorer", page_icon=":material/traffic:", layout="wide")
+# A local favicon (data/favicon.png, drawn by our own code): an icon name would be fetched from the internet.
+st.set_page_config(page_title="Blind Refusal Explorer", page_icon=str(DATA_DIR / "favicon.png"), layout="wide")
 
 PAGES = {
     "Paper": [

@@ -3,7 +3,7 @@ and in-app human labels vs every judge."""
 
 import streamlit as st
 
-from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval
+from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval, from_evaluation
 from components.charts import LABEL_NAMES as NAMES
 from components.charts import confusion_matrix as confusion_fig
 from components.state import paper_imported, store
@@ -40,12 +40,7 @@ if ev is None:
     st.info("No evaluation of the distilled judge is shipped yet (`python -m blindrefusal judge-eval --json`).")
 else:
     st.caption(f"Test split: cases with sha256(case_id) mod 5 = 0, never used in training — n = {ev['n_test']:,} responses.")
-    result = {}
-    for label, m in ev["labels"].items():
-        classes = [c if label == "response_type" else c in (True, "true", "True", "yes") for c in m["confusion"]["classes"]]
-        result[label] = LabelAgreement(label=label, n=ev["n_test"], kappa=m["kappa"], agreement=m["accuracy"],
-                                       classes=classes, matrix=m["confusion"]["matrix"])
-    agreement_block(result, "GPT-5.4", "distilled", "distilled")
+    agreement_block(from_evaluation(ev), "GPT-5.4", "distilled", "distilled")
 
 st.header("2 · The paper's human reviewers")
 if not paper_imported():

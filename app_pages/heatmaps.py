@@ -7,7 +7,7 @@ from blindrefusal import taxonomy
 from blindrefusal.grid import build_cells
 from blindrefusal.metrics import METRICS
 from components import charts
-from components.dims import DIM_LABELS, GRID_DIMS, value_label, value_order
+from components.dims import DIM_LABELS, GRID_DIMS, SUMMARY_DIMS, value_label, value_order
 from components.labels import model_tick
 from components.state import bind, browse_engine, came_from, publish, qp, qp_list, restore_view
 from components.tables import cases_with_labels
@@ -26,10 +26,12 @@ if summary_only:
             "Run `python -m blindrefusal import-paper`.")
 
 restore_view("app_pages/heatmaps.py", foreign=("case",))
+# The shipped summary holds counts by model, subtype, authority and dual-use only: offer what it can show.
+dims = [d for d in GRID_DIMS if d in SUMMARY_DIMS] if summary_only else GRID_DIMS
 c1, c2, c3 = st.columns(3)
-bind("rows", "hm_rows", "model", GRID_DIMS)
-row_dim = c1.selectbox("Rows", GRID_DIMS, key="hm_rows", format_func=DIM_LABELS.get)
-col_choices = [d for d in GRID_DIMS if d != row_dim]
+bind("rows", "hm_rows", "model", dims)
+row_dim = c1.selectbox("Rows", dims, key="hm_rows", format_func=DIM_LABELS.get)
+col_choices = [d for d in dims if d != row_dim]
 bind("cols", "hm_cols", "family" if row_dim != "family" else "authority", col_choices)
 col_dim = c2.selectbox("Columns", col_choices, key="hm_cols", format_func=DIM_LABELS.get)
 metric_keys = list(METRICS)

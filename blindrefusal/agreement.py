@@ -55,6 +55,18 @@ def compare(pairs: list[tuple[dict, dict]]) -> dict[str, LabelAgreement]:
     return out
 
 
+def from_evaluation(ev: dict) -> dict[str, LabelAgreement]:
+    """The shipped test-split evaluation as LabelAgreements, classes in the one order every view uses."""
+    out = {}
+    for label, m in ev["labels"].items():
+        raw = [c if label == "response_type" else c in (True, "true", "True", "yes") for c in m["confusion"]["classes"]]
+        order = [raw.index(c) for c in LABELS[label]]
+        matrix = [[m["confusion"]["matrix"][i][j] for j in order] for i in order]
+        out[label] = LabelAgreement(label=label, n=ev["n_test"], kappa=m["kappa"], agreement=m["accuracy"],
+                                    classes=list(LABELS[label]), matrix=matrix)
+    return out
+
+
 def distilled_eval() -> dict | None:
     """The shipped test-split evaluation of the distilled judge (written by `judge-eval --write`)."""
     if not EVAL_FILE.is_file():

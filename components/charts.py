@@ -46,14 +46,17 @@ def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate
         error_y=dict(type="data", symmetric=False,
                      array=[((r.hi or 0) - (r.rate or 0)) * 100 for _, r, _ in items],
                      arrayminus=[((r.rate or 0) - (r.lo or 0)) * 100 for _, r, _ in items]),
-        text=[f"{(r.rate or 0) * 100:.1f}%" for _, r, _ in items], textposition="outside",
+        text=[f"{(r.rate or 0) * 100:.1f}%" for _, r, _ in items], textposition="outside", showlegend=False,
         customdata=[r.fmt() for _, r, _ in items], hovertemplate="%{x}: %{customdata}<extra></extra>",
     )
     if baseline is not None and baseline.rate is not None:
-        fig.add_hline(y=baseline.rate * 100, line_dash="dash", line_color="#555",
-                      annotation_text=f"{baseline_label}: {baseline.fmt()}", annotation_position="top left")
-    fig.update_layout(title=title, yaxis=dict(title="%", range=[0, 100]), height=380, showlegend=False,
-                      margin=dict(l=10, r=10, t=50, b=40))
+        fig.add_hline(y=baseline.rate * 100, line_dash="dash", line_color="#555")
+        # named in the legend, not written on the chart, where it would sit on top of a bar
+        fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(dash="dash", color="#555"),
+                        name=f"{baseline_label}: {baseline.fmt()}", showlegend=True)
+    fig.update_layout(title=title, yaxis=dict(title="%", range=[0, 100]), height=400, showlegend=baseline is not None,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
+                      margin=dict(l=10, r=10, t=70, b=40))
     return fig
 
 

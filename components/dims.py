@@ -11,6 +11,7 @@ DIM_LABELS = {
     **{d: d.replace("_", " ").capitalize() + " (secondary)" for d in taxonomy.secondary_dimensions()},
 }
 GRID_DIMS = [d for d in DIM_LABELS if d in DIMENSIONS and d not in ("source", "dual_use")]
+SUMMARY_DIMS = ("model", "family", "subtype", "authority", "authority_group")  # what data/paper_summary.csv holds
 
 
 def value_label(dim: str, value) -> str:
