@@ -1,4 +1,6 @@
-"""Time to usable for every page, in headless Chromium, on a warm server: the median of 3 visits each.
+"""Time to usable for every page, in headless Chromium, on a warm server: the median of 3 visits each,
+two ways: `load` opens the page's URL (a new browser session: the app's scripts load again), `navigate`
+clicks the page in the sidebar of an open session (what a reader does most).
 
 A page is usable when its main content is drawn (see ALL_PAGES in load.py) and Streamlit's "running"
 indicator is gone. Runs on a private copy of the paper store (BR_DATA_SOURCE, else ../shared/blind-refusal).
@@ -15,19 +17,33 @@ import os
 import shutil
 import statistics
 import sys
+import time
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import ALL_PAGES, ARGS, AppServer, new_page, paper_store, visit  # noqa: E402
+from benchmarks.load import ALL_PAGES, APP_READY, ARGS, NOT_RUNNING, AppServer, new_page, paper_store, visit  # noqa: E402
 
 
-async def measure(base_url: str, repeat: int) -> dict[str, list[float]]:
+
+async def navigate(page, base_url: str, name: str) -> float:
+    """Click the page in the sidebar of the open session and wait until it is usable; seconds."""
+    path, drawn = ALL_PAGES[name]
+    start = time.perf_counter()
+    await page.locator(f'[data-testid="stSidebarNav"] a[href="{base_url}{path}"]').first.click()
+    await page.wait_for_url(f"{base_url}{path}")
+    for selector in drawn:
+        await page.locator(selector).first.wait_for()
+    await page.wait_for_function(NOT_RUNNING)
+    return time.perf_counter() - start
+
+
+async def measure(base_url: str, repeat: int) -> dict[str, dict[str, list[float]]]:
     from playwright.async_api import async_playwright
 
-    times: dict[str, list[float]] = {name: [] for name in ALL_PAGES}
+    times: dict[str, dict[str, list[float]]] = {"load": {n: [] for n in ALL_PAGES}, "navigate": {n: [] for n in ALL_PAGES}}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
         try:
@@ -36,7 +52,12 @@ async def measure(base_url: str, repeat: int) -> dict[str, list[float]]:
                 await visit(page, base_url, name)
             for _ in range(repeat):
                 for name in ALL_PAGES:
-                    times[name].append(await visit(page, base_url, name))
+                    times["load"][name].append(await visit(page, base_url, name))
+            await page.goto(base_url + "/history")
+            await page.wait_for_selector(APP_READY)
+            for _ in range(repeat):
+                for name in ALL_PAGES:
+                    times["navigate"][name].append(await navigate(page, base_url, name))
             await context.close()
         finally:
             await browser.close()
@@ -51,10 +72,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="br-pages-") as d, paper_store("sqlite", Path(d)) as (url, _engine), \
             AppServer({"BR_DATABASE_URL": url}, Path(d) / "streamlit.log") as app:
         times = asyncio.run(measure(app.url, args.repeat))
-    out = {"median_s": {k: round(statistics.median(v), 3) for k, v in times.items()},
-           "all_s": {k: [round(x, 3) for x in v] for k, v in times.items()},
-           "machine": {"nproc": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()]}}
-    print(json.dumps(out) if args.json else "\n".join(f"{k:12s} {v:.3f} s" for k, v in out["median_s"].items()))
+    out = {mode: {k: round(statistics.median(v), 3) for k, v in per_page.items()} for mode, per_page in times.items()}
+    out["machine"] = {"nproc": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
+    print(json.dumps(out) if args.json else "\n".join(
+        f"{name:12s} load {out['load'][name]:.3f} s · navigate {out['navigate'][name]:.3f} s" for name in ALL_PAGES))
     return 0
 
 
