@@ -187,6 +187,7 @@ def test_compose_runs_the_local_model_and_shows_a_judged_card(page, app):
     assert "run=" in page.url and "scenario=custom-" in page.url
     body = page.inner_text("body")
     assert "SmolLM2-135M (local)" in body
+    assert "tiny demo model" in body  # its answer and its label are marked as meaningless
     assert re.search(r"(helps|deflects|hard refusal|unjudged)", body)
     _no_exception(page)
     _shot(page, "compose_judged")
@@ -213,6 +214,10 @@ def test_spot_check_small_sample(page, app, browser_store):
     assert page.get_by_label("Sample size n").input_value() == "6"
     _no_exception(page)
     _shot(page, "spot_check")
+    run_id = re.search(r"[?&]run=(\d+)", page.url).group(1)
+    _goto(page, app, f"/live?run={run_id}")  # a spot-check opened in the Live lab is not summed up as one
+    page.get_by_text(f"Run {run_id} is a spot-check, not a live run").wait_for()
+    assert "judged models refused" not in page.inner_text("body")
 
 
 def test_every_page_renders(page, app):
@@ -336,6 +341,10 @@ def test_a_saved_label_is_confirmed_stays_in_place_and_keeps_the_reviewer(page, 
     page.reload()
     page.get_by_text("the only text sent to the model").wait_for()
     expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("grace")
+    if browser_store[1]:  # the paper's headline stays as published after the label
+        _goto(page, app, "/")
+        page.get_by_text("With our reviewers' corrections").wait_for()
+        assert "n = 14,656" in page.inner_text("body") and "n = 19,430" in page.inner_text("body")
     _goto(page, app, "/agreement")
     page.get_by_text(re.compile(r"grace vs ")).first.wait_for()
     page.get_by_text(re.compile(r"Only 1 pair: too few for κ")).first.wait_for()  # no κ = 1.00 read as agreement
@@ -353,6 +362,9 @@ def test_the_app_looks_right_offline(page, app, browser_store):
     page.get_by_text(re.compile(r"control help rate: \d")).first.wait_for()  # in the legend
     _goto(page, app, "/heatmaps?rows=model&cols=family&metric=gap")
     page.get_by_text("cannot have defeat family as an axis").wait_for()
+    _goto(page, app, "/heatmaps?rows=model&cols=subtype&metric=helps")
+    page.get_by_text("* thin cell (n < 10)").first.wait_for()  # thin cells are named in the legend...
+    assert re.search(r"\b\d+\*", page.locator(".js-plotly-plot").first.inner_text())  # ...and starred in place
     _goto(page, app, "/cases")
     search = page.get_by_label("Search rule, facts and query (all words)")
     search.fill("landlord pets" if browser_store[1] else "landlord content")

@@ -75,6 +75,10 @@ def test_summary_fallback_shows_the_paper_numbers_and_explains_drill_down(store_
     assert "shipped summary" in _text(at)
     at = _app("app_pages/heatmaps.py", {"rows": "model", "cols": "family", "cell_r": "grok-4", "cell_c": "content_defeat"})
     assert "Drill-down needs the full release" in _text(at)
+    rows = next(s for s in at.selectbox if s.label == "Rows").options
+    assert "Kind of rule (secondary)" not in rows and "Model" in rows  # only what the summary holds
+    at = _app("app_pages/heatmaps.py", {"rows": "kind_of_rule"})
+    assert "Ignored ?rows=kind_of_rule" in _text(at).replace("`", "")
     at = _app("app_pages/cases.py")
     assert "Import the paper's release" in _text(at)
     at = _app("app_pages/spot_check.py")

@@ -462,3 +462,9 @@ def test_hostile_answers_through_a_real_streamlit_app(tmp_path):
     assert "![" not in values[1] and "](javascript:" not in values[1] and ":red[" not in values[1]
     assert "`<script>kept()</script>`" in values[2]  # inert inside code, shown as written
     assert "&lt;iframe" in values[2]
+
+
+def test_an_answers_headings_become_bold_lines_not_page_headings():
+    out = safe_markdown("# Step one\nDo this.\n## Step two ##\n    # code stays code\nnot # a heading")
+    assert "**Step one**" in out and "**Step two**" in out and "# Step one" not in out
+    assert "not # a heading" in out
