@@ -125,7 +125,7 @@ if run_id and run_id.isdigit():
         if cell.n:
             rs = rates(cell)
             st.caption(f"In the paper, {taxonomy.family_label(case['family'])} × {taxonomy.authority_label(case['authority_type'])}: "
-                       f"refusal {rs.refusal.pct()} ({rs.refusal.fmt()}), engagement {rs.engages.pct()}.")
+                       f"refusal {rs.refusal.fmt()}; engagement {rs.engages.fmt()}.")
         else:
             st.caption("The paper has no responses for this family × authority cell.")
     unjudged = [r["id"] for r in responses if r["status"] == "ok" and not r.get("eff_response_type")]
