@@ -255,7 +255,7 @@ def test_every_second_change_holds_and_survives_a_reload(page, app, browser_stor
     assert search.input_value() == words[-1]
     page.reload()
     page.get_by_text(re.compile(r"[\d,]+ cases match")).first.wait_for()
-    expect(page.get_by_label("Search rule, facts and query (all words)")).to_have_value(words[-1])
+    expect(page.get_by_label("Search rule, facts and query (all words)")).to_have_value(words[-1], timeout=60_000)
     _no_exception(page)
 
 
@@ -329,7 +329,7 @@ def test_a_saved_label_is_confirmed_stays_in_place_and_keeps_the_reviewer(page, 
     _goto(page, app, f"/cases?case={key}&reviewer=grace")
     page.get_by_text("the only text sent to the model").wait_for()
     reviewer = page.get_by_label("Reviewer name (for human labels)", exact=True)
-    expect(reviewer).to_have_value("grace")  # from the link
+    expect(reviewer).to_have_value("grace", timeout=60_000)  # from the link
     order_before = _card_order(page)
     page.get_by_role("button", name="Set your own label").first.click()
     page.get_by_role("radiogroup", name="Response type").last.get_by_text("hard refusal", exact=True).click()
@@ -340,7 +340,7 @@ def test_a_saved_label_is_confirmed_stays_in_place_and_keeps_the_reviewer(page, 
     assert "reviewer=grace" in page.url
     page.reload()
     page.get_by_text("the only text sent to the model").wait_for()
-    expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("grace")
+    expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("grace", timeout=60_000)
     if browser_store[1]:  # the paper's headline stays as published after the label
         _goto(page, app, "/")
         page.get_by_text("With our reviewers' corrections").wait_for()
