@@ -88,22 +88,14 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def _alembic_config(conn: Connection, script_location: Path):
+def _alembic_config(script_location: Path, conn: Connection | None = None):
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
-    cfg.attributes["connection"] = conn
+    if conn is not None:
+        cfg.attributes["connection"] = conn
     return cfg
-
-
-def _heads(script_location: Path) -> set[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(script_location))
-    return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
 def _current(conn: Connection) -> tuple[str | None, bool]:
@@ -136,8 +128,11 @@ def migrate(engine: Engine, say: Say | None = None, script_location: Path = MIGR
     SQLite file is copied aside before any change. Two processes opening one new store at once are
     serialised (SQLite's write lock, PostgreSQL's advisory lock)."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
-    heads = _heads(script_location)
+    script = ScriptDirectory.from_config(_alembic_config(script_location))  # read the revision files once
+    heads = set(script.get_heads())
+    known = {s.revision for s in script.walk_revisions()}
     try:
         with engine.connect() as probe:
             current, populated = _current(probe)
@@ -146,18 +141,19 @@ def migrate(engine: Engine, say: Say | None = None, script_location: Path = MIGR
                          f"{str(exc.orig).splitlines()[0]}") from None
     if current in heads:
         return []
-    if current is not None and current not in _all_revisions(script_location):
+    if current is not None and current not in known:
         raise StoreError(f"the store is at schema revision {current}, newer than this code knows: update the code")
     backup = _backup_sqlite(engine, current) if populated and is_sqlite(engine) else None
     with transaction(engine) as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(736172)"))
-        if _current(conn)[0] in heads:  # another process upgraded it while we waited
+        before = _current(conn)[0]
+        if before in heads:  # another process upgraded it while we waited
             return []
         _check_legacy_version(conn)
-        before = _current(conn)[0]
-        command.upgrade(_alembic_config(conn, script_location), "head")
-    ran = sorted(_all_revisions(script_location) - _revisions_up_to(script_location, before))
+        command.upgrade(_alembic_config(script_location, conn), "head")
+    done = {s.revision for s in script.iterate_revisions(before, "base")} if before else set()
+    ran = sorted(known - done)
     if populated and say:
         where = f"; the old file is kept at {backup}" if backup else ""
         say(f"store upgraded in place from schema {before or 'v1/v2 (pre-migrations)'} to {max(heads)}{where}")
@@ -170,24 +166,6 @@ def _check_legacy_version(conn: Connection) -> None:
     row = conn.execute(text("SELECT value FROM schema_info WHERE key = 'schema_version'")).first()
     if row is not None and row[0] not in ("1", "2"):
         raise StoreError(f"the store has an unknown schema version {row[0]!r}; it was not changed")
-
-
-def _all_revisions(script_location: Path) -> set[str]:
-    return _revisions_up_to(script_location, None, every=True)
-
-
-def _revisions_up_to(script_location: Path, revision: str | None, every: bool = False) -> set[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(script_location))
-    script = ScriptDirectory.from_config(cfg)
-    if every:
-        return {s.revision for s in script.walk_revisions()}
-    if revision is None:
-        return set()
-    return {s.revision for s in script.iterate_revisions(revision, "base")}
 
 
 def mark_interrupted_runs(engine: Engine) -> int:
