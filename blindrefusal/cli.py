@@ -118,8 +118,17 @@ def cmd_ensure_store(args) -> int:
     """Import the paper when the store holds none of it; never fail `make run` for want of the data."""
     from . import store
 
-    if store.has_paper(_store()):
+    engine = _store()
+    if store.has_paper(engine):
         print("store: the paper is already imported")
+        if store.release_prompt(engine, "evaluate_response") is None and os.environ.get("BR_DATA_SOURCE"):
+            from .importer import import_prompts
+            from .release import ReleaseError
+
+            try:
+                print(f"store: added the release's prompts: {', '.join(import_prompts(data_source(), engine)) or 'none found'}")
+            except ReleaseError as exc:
+                print(f"store: the release's prompts were not added: {exc}")
         return 0
     try:
         return cmd_import_paper(argparse.Namespace(source=None))

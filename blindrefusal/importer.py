@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Callable
 
 from . import registry, store
-from .release import Release, read_release
+from .release import Release, read_prompts, read_release
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -59,4 +60,17 @@ def import_paper(source: str, engine=None, progress: ProgressFn | None = None) -
     rel = read_release(source, progress=progress)
     cases, models, responses, judgments, reviews = release_rows(rel)
     engine = engine or store.open_default()
-    return store.import_paper(engine, cases, models, responses, judgments, reviews)
+    return store.import_paper(engine, cases, models, responses, judgments, reviews,
+                              prompts=_prompt_rows(rel.prompts, source))
+
+
+def _prompt_rows(prompts: dict[str, str], source: str) -> list[dict]:
+    return [{"name": name, "sha256": hashlib.sha256(text.encode()).hexdigest(), "text": text, "source": source}
+            for name, text in prompts.items()]
+
+
+def import_prompts(source: str, engine) -> list[str]:
+    """Store only the release's prompts (for a store imported before prompts were kept); returns their names."""
+    prompts = read_prompts(source)
+    store.save_prompts(engine, _prompt_rows(prompts, source))
+    return sorted(prompts)

@@ -68,7 +68,8 @@ async def keep_alive_once_prepared(prepared: "asyncio.Future[_Prepared]") -> Non
 
 def judge_input(scenario: Scenario, text: str) -> JudgeInput:
     return JudgeInput(user_query=scenario.user_query, response=text, rule=scenario.rule,
-                      defeat_condition=scenario.defeat_condition)
+                      defeat_condition=scenario.defeat_condition, case_key=scenario.paper_case_id or "",
+                      defeat_type=scenario.defeat_family, authority_type=scenario.authority_type)
 
 
 HEARTBEAT_S = 20.0  # well inside db.engine.STALE_AFTER: a run whose process lives is never marked interrupted
@@ -192,8 +193,7 @@ async def rejudge(engine, response_ids: list[int] | None = None, judge_name=None
     judge = judge_name if hasattr(judge_name, "kind") else get_judge(judge_name)
     rows = store.judge_inputs(engine, response_ids=response_ids, run_id=run_id,
                                 only_unjudged=response_ids is None, limit=limit)
-    inputs = [JudgeInput(user_query=r["user_query"] or "", response=r["text"] or "", rule=r["rule"] or "",
-                         defeat_condition=r["defeat_condition"] or "") for r in rows]
+    inputs = [JudgeInput.from_stored(r) for r in rows]
     results = await judge_all(judge, inputs)
     store.add_judgments(engine, [(r["id"], judgment_row(judge, res)) for r, res in zip(rows, results)])
     ok = sum(1 for res in results if isinstance(res, Verdict))

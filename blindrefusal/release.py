@@ -21,6 +21,7 @@ from vocabulary import RESPONSE_TYPES
 from . import taxonomy
 
 MATRIX = "0_inputs/matrix.json"
+RELEASE_PROMPTS = ("evaluate_response",)  # the authors' judge prompt, read when the release has prompts/
 
 
 class ReleaseError(Exception):
@@ -114,6 +115,7 @@ class Release:
     evaluations: list[PaperEvaluation] = field(default_factory=list)
     models: dict[str, PaperModel] = field(default_factory=dict)
     reviewer_labels: list[ReviewerLabel] = field(default_factory=list)
+    prompts: dict[str, str] = field(default_factory=dict)  # name -> text, from prompts/ beside data/
 
 
 class _Files:
@@ -187,6 +189,19 @@ class _Files:
         except (ValueError, RecursionError, zipfile.BadZipFile, OSError) as exc:  # ValueError: bad JSON or UTF-8
             raise ReleaseError(f"{rel}: corrupt JSON: {str(exc)[:200]}") from None
 
+    def read_prompt(self, name: str) -> str | None:
+        """prompts/<name>.md beside the data folder (the repository layout), or None when the release lacks it."""
+        try:
+            if self._zip is not None:
+                base = self.root[: -len("data/")] if self.root.endswith("data/") else self.root
+                raw = self._zip.read(f"{base}prompts/{name}.md")
+            else:
+                root = Path(self.root)
+                raw = ((root.parent if root.name == "data" else root) / "prompts" / f"{name}.md").read_bytes()
+            return raw.decode("utf-8")
+        except (KeyError, OSError, UnicodeDecodeError):
+            return None
+
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
@@ -258,6 +273,20 @@ def read_release(source: str, progress: ProgressFn | None = None) -> Release:
         return _read(files, progress)
     finally:
         files.close()
+
+
+def read_prompts(source: str) -> dict[str, str]:
+    """Only the release's prompts (name -> text); empty when it has no prompts/ folder."""
+    files = _Files(source)
+    try:
+        return _prompts(files)
+    finally:
+        files.close()
+
+
+def _prompts(files: _Files) -> dict[str, str]:
+    found = {name: files.read_prompt(name) for name in RELEASE_PROMPTS}
+    return {name: text for name, text in found.items() if text and text.strip()}
 
 
 @contextmanager
@@ -366,6 +395,7 @@ def _read(files: _Files, progress: ProgressFn | None) -> Release:
         doc = files.read_json("human_validation/eval_reviews.json")
         with _malformed("human_validation/eval_reviews.json"):
             rel.reviewer_labels = _reviewer_labels(doc)
+    rel.prompts = _prompts(files)
     return rel
 
 

@@ -97,6 +97,7 @@ class Response(SQLModel, table=True):
     cost_usd: Optional[float] = None  # None = unknown, never 0 by default
     attempts: int = 1
     nul_bytes_removed: int = 0  # PostgreSQL text cannot hold NUL: they are stripped and counted here
+    usage_counted: bool = False  # token counts counted by us (the local server reports none when streaming)
     created_at: datetime = Field(default_factory=utcnow)
     eff_response_type: Optional[str] = None  # None = unjudged
     eff_engages: Optional[bool] = None
@@ -139,3 +140,14 @@ class Judgment(SQLModel, table=True):
     raw_output: str = Field(default="", sa_column=Column(Text))
     note: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReleasePrompt(SQLModel, table=True):
+    """A prompt from the release's prompts/ folder (read at import, never shipped with the project)."""
+
+    __tablename__ = "release_prompt"
+    name: str = Field(primary_key=True)  # e.g. "evaluate_response"
+    sha256: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = ""
+    imported_at: Optional[datetime] = None

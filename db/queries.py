@@ -374,10 +374,14 @@ def avg_paper_usage(engine: Engine, case_ids: Sequence[int]) -> tuple[float, flo
 
 
 def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_id: int | None = None,
-                 only_unjudged: bool = True, limit: int = 100_000) -> list[dict]:
-    """What a judge needs for stored answers: id, text, and the case's query, rule and defeat condition.
+                 only_unjudged: bool = True, limit: int = 100_000, case_ids: Sequence[int] | None = None,
+                 model_keys: Sequence[str] | None = None, source: str | None = None,
+                 not_judged_by: str | None = None) -> list[dict]:
+    """What a judge needs for stored answers: the response's id and text, and the case's key, family,
+    authority type, query, rule and defeat condition.
 
-    By default only ok answers without a label, never the paper's own (their label is the paper's)."""
+    By default only ok answers without a label, never the paper's own (their label is the paper's).
+    `not_judged_by`: answers that this judge has not labelled yet (e.g. paper answers to bridge)."""
     params: dict[str, Any] = {"lim": limit}
     where = ["r.status = 'ok'", "r.text <> ''"]
     if only_unjudged:
@@ -387,23 +391,59 @@ def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_
     if run_id is not None:
         where.append("r.run_id = :run")
         params["run"] = run_id
-    sql = f"""SELECT r.id, r.text, c.user_query, c.rule, c.defeat_condition FROM response r
-              JOIN "case" c ON c.id = r.case_id WHERE {' AND '.join(where)} ORDER BY r.id LIMIT :lim"""
+    if case_ids is not None:
+        where.append(_in("r.case_id", case_ids, "c", params))
+    if model_keys is not None:
+        where.append(_in("m.key", model_keys, "m", params))
+    if source is not None:
+        where.append("r.source = :source")
+        params["source"] = source
+    if not_judged_by is not None:
+        where.append("NOT EXISTS (SELECT 1 FROM judgment nj WHERE nj.response_id = r.id AND nj.judge = :nj "
+                     "AND nj.status = 'ok')")
+        params["nj"] = not_judged_by
+    sql = f"""SELECT r.id, r.text, c.key AS case_key, c.family, c.authority_type, c.user_query, c.rule,
+                     c.defeat_condition
+              FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
+              WHERE {' AND '.join(where)} ORDER BY r.id LIMIT :lim"""
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(text(sql), params)]
 
 
-def paired_labels(engine: Engine, case_ids: Sequence[int]) -> dict[str, dict[int, str]]:
-    """{paper model key: {case_id: the release's response_type}} for the given cases (the paper's own labels)."""
-    params: dict[str, Any] = {"judge": PAPER_JUDGE}
+def judge_labels(engine: Engine, judge: str, case_ids: Sequence[int] | None = None, run_id: int | None = None,
+                 source: str | None = None) -> dict[str, dict[int, str]]:
+    """{model key: {case_id: response_type}} by one judge (its newest ok label of the newest answer per case)."""
+    params: dict[str, Any] = {"judge": judge}
+    where = ["1 = 1"]
+    if case_ids is not None:
+        where.append(_in("r.case_id", case_ids, "c", params))
+    if run_id is not None:
+        where.append("r.run_id = :run")
+        params["run"] = run_id
+    if source is not None:
+        where.append("r.source = :source")
+        params["source"] = source
     sql = f"""SELECT m.key, r.case_id, j.response_type FROM response r JOIN model_config m ON m.id = r.model_config_id
               JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'
-              WHERE r.source = 'paper' AND {_in('r.case_id', case_ids, 'c', params)}"""
+              WHERE {' AND '.join(where)} ORDER BY r.id, j.id"""
     out: dict[str, dict[int, str]] = {}
     with engine.connect() as conn:
         for key, cid, rt in conn.execute(text(sql), params):
             out.setdefault(key, {})[cid] = rt
     return out
+
+
+def paired_labels(engine: Engine, case_ids: Sequence[int]) -> dict[str, dict[int, str]]:
+    """{paper model key: {case_id: the release's response_type}} for the given cases (the paper's own labels)."""
+    return judge_labels(engine, PAPER_JUDGE, case_ids, source="paper")
+
+
+def release_prompt(engine: Engine, name: str) -> dict | None:
+    """A prompt stored from the release at import ({name, sha256, text, source}), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT name, sha256, text, source FROM release_prompt WHERE name = :n"),
+                           {"n": name}).first()
+    return dict(row._mapping) if row else None
 
 
 def judgment_pairs(engine: Engine, judge_a: str, judge_b: str) -> list[tuple[dict, dict]]:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX, count_expressions
 
 from .engine import STALE_AFTER, transaction
-from .models import JUDGE_PRECEDENCE, Case, CellCount, Judgment, ModelConfig, Response, Run, utcnow
+from .models import JUDGE_PRECEDENCE, Case, CellCount, Judgment, ModelConfig, ReleasePrompt, Response, Run, utcnow
 
 DIMENSION_COLUMNS = (
     "kind_of_rule", "harm_to_others", "legality", "stakes_if_caught",
@@ -210,10 +210,10 @@ def rebuild_rollup(conn: Connection, source: str | None = None) -> None:
         conn.execute(text(insert_into + _ROLLUP_SELECT + where + _ROLLUP_GROUP), {"source": source})
 
 
-def _judgment_values(response_id: int, j: JudgmentRow) -> dict:
+def _judgment_values(response_id: int, j: JudgmentRow, comparison_only: bool = False) -> dict:
     return {
         "response_id": response_id, "judge": j.judge, "judge_kind": j.judge_kind, "judge_version": j.judge_version,
-        "precedence": JUDGE_PRECEDENCE.get(j.judge_kind, 0), "status": j.status, "response_type": j.response_type,
+        "precedence": 0 if comparison_only else JUDGE_PRECEDENCE.get(j.judge_kind, 0), "status": j.status, "response_type": j.response_type,
         "engages_with_defeat": j.engages_with_defeat, "independent_harm": j.independent_harm,
         "reasoning": _clean(j.reasoning), "raw_output": _clean(j.raw_output), "note": _clean(j.note),
         "created_at": utcnow(),
@@ -293,9 +293,22 @@ def _paper_judgments(conn: Connection, resp_ids: dict, case_ids: dict, model_ids
     return n_paper, len(rows) - n_paper
 
 
+def _save_prompts(conn: Connection, prompts: Sequence[dict]) -> None:
+    now = utcnow()
+    _upsert(conn, ReleasePrompt, [{**p, "imported_at": now} for p in prompts], keys=("name",))
+
+
+def save_prompts(engine: Engine, prompts: Sequence[dict]) -> None:
+    """Store release prompts ({name, sha256, text, source}), replacing earlier versions of the same name."""
+    with transaction(engine) as conn:
+        _save_prompts(conn, prompts)
+
+
 def import_paper(engine: Engine, cases: Sequence[dict], models: Sequence[dict], responses: Sequence[dict],
-                 judgments: Sequence[dict], reviews: Sequence[dict] = (), progress: ProgressFn | None = None) -> dict:
-    """Atomically (one transaction) replace the paper's responses and paper judgments.
+                 judgments: Sequence[dict], reviews: Sequence[dict] = (), progress: ProgressFn | None = None,
+                 prompts: Sequence[dict] = ()) -> dict:
+    """Atomically (one transaction) replace the paper's responses and paper judgments, and store the
+    release's prompts (name, sha256, text, source) when it has them.
 
     Idempotent: cases and models are upserted by key, paper responses are matched on
     (case, model) and updated in place, so human labels on them survive a re-import."""
@@ -312,8 +325,9 @@ def import_paper(engine: Engine, cases: Sequence[dict], models: Sequence[dict], 
         say("labels")
         conn.execute(text(_EFFECTIVE + " WHERE run_id = :run_id"), {"run_id": run_id})
         rebuild_rollup(conn, source="paper")
+        _save_prompts(conn, prompts)
     return {"run_id": run_id, "cases": len(case_ids), "responses": len(resp_ids), "judgments": n_paper,
-            "reviewer_labels": n_reviewer}
+            "reviewer_labels": n_reviewer, "prompts": [p["name"] for p in prompts]}
 
 
 # --- runs, responses, judgments ----------------------------------------------------------------
@@ -403,7 +417,15 @@ def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]]) -> N
         for rid, j in items:
             if j.judge.startswith(HUMAN_PREFIX):
                 conn.execute(delete(Judgment).where(Judgment.response_id == rid, Judgment.judge == j.judge))
-        conn.execute(insert(Judgment), [_judgment_values(rid, j) for rid, j in items])
+        # On the paper's own answers a machine judge's label is kept for comparisons (a spot-check's
+        # same-judge bridge) and never replaces the release's label; only a human's does.
+        paper = set()
+        for chunk in _chunks(sorted({rid for rid, _ in items})):
+            paper |= {r for r, in conn.execute(select(Response.id).where(Response.id.in_(chunk),
+                                                                          Response.source == "paper")).all()}
+        conn.execute(insert(Judgment), [
+            _judgment_values(rid, j, comparison_only=rid in paper and not j.judge.startswith(HUMAN_PREFIX))
+            for rid, j in items])
         _relabel(conn, [rid for rid, _ in items])
 
 

@@ -1,7 +1,9 @@
 """Judge registry: the one place that knows which judges exist and which is the default.
 
-Names: "distilled" (offline classifier), "llm:<model>" (any litellm model; "llm:local/smollm2" is the
-keyless demo judge), or a bare litellm model string."""
+Names: "distilled" (offline classifier), "llm:<model>" (any litellm model with our rubric;
+"llm:local/smollm2" is the keyless demo judge), "paper" (GPT-5.4 with the authors' prompt, the judge that
+made the release's labels) or "paper:<model>" (the authors' prompt, another model), or a bare litellm model
+string. A stored paper-judge name ends in "@<prompt hash>"."""
 
 from __future__ import annotations
 
@@ -9,10 +11,15 @@ from functools import lru_cache
 
 from .. import store
 from ..config import DATA_DIR, judge_api_base, judge_model
-from .base import Judge, JudgeFailure, JudgeInput, JudgeResult, Verdict
+from .base import Judge, JudgeFailure, JudgeInput, JudgeResult, JudgeUnavailable, Verdict
 
 DISTILLED = "distilled"
 LOCAL_LLM = "llm:local/smollm2"
+PAPER = "paper"
+
+
+def is_paper_prompt(name: str) -> bool:
+    return name == PAPER or name.startswith(PAPER + ":") or name.startswith(PAPER + "@")
 
 
 def distilled_available() -> bool:
@@ -23,13 +30,21 @@ def default_judge_name() -> str:
     """BR_JUDGE_MODEL if set; else the distilled judge; else the local LLM (demo quality)."""
     configured = judge_model()
     if configured:
-        return configured if configured.startswith("llm:") or configured == DISTILLED else "llm:" + configured
+        return configured if configured.startswith("llm:") or configured == DISTILLED or is_paper_prompt(configured) \
+            else "llm:" + configured
     return DISTILLED if distilled_available() else LOCAL_LLM
 
 
 def get_judge(name: str | None = None) -> Judge:
-    """The judge of this name (default: `default_judge_name()`), one instance per name."""
-    return _judge(name or default_judge_name(), judge_api_base())
+    """The judge of this name (default: `default_judge_name()`), one instance per name.
+
+    Raises JudgeUnavailable when the judge cannot run here (no key, no prompt in the store)."""
+    name = name or default_judge_name()
+    if is_paper_prompt(name):  # not cached: the prompt lives in the store and may be re-imported
+        from .paper import paper_judge
+
+        return paper_judge(name, judge_api_base())
+    return _judge(name, judge_api_base())
 
 
 @lru_cache(maxsize=32)
@@ -48,6 +63,8 @@ def _judge(name: str, api_base: str | None) -> Judge:
 def judge_label(name: str) -> str:
     try:
         return get_judge(name).label()
+    except JudgeUnavailable as exc:
+        return f"{name} — unavailable: {exc}"
     except Exception as exc:  # noqa: BLE001 - a label must never break a page
         return f"{name} (unavailable: {exc})"
 
@@ -67,5 +84,5 @@ def judgment_row(judge: Judge, result: JudgeResult) -> store.JudgmentRow:
     return store.judgment_row(judge.name, judge.kind, judge.version, result)
 
 
-__all__ = ["DISTILLED", "LOCAL_LLM", "Judge", "JudgeFailure", "JudgeInput", "JudgeResult", "Verdict",
-           "default_judge_name", "get_judge", "judge_all", "judge_label", "judgment_row"]
+__all__ = ["DISTILLED", "LOCAL_LLM", "PAPER", "Judge", "JudgeFailure", "JudgeInput", "JudgeResult", "JudgeUnavailable",
+           "Verdict", "default_judge_name", "get_judge", "is_paper_prompt", "judge_all", "judge_label", "judgment_row"]

@@ -14,6 +14,17 @@ class JudgeInput:
     response: str
     rule: str = ""
     defeat_condition: str = ""
+    # The case as the paper's judge prompt names it (its CASE_ID, DEFEAT_TYPE and AUTHORITY_TYPE).
+    case_key: str = ""
+    defeat_type: str = ""
+    authority_type: str = ""
+
+    @classmethod
+    def from_stored(cls, row: dict) -> "JudgeInput":
+        """From a `store.judge_inputs` row."""
+        return cls(user_query=row["user_query"] or "", response=row["text"] or "", rule=row["rule"] or "",
+                   defeat_condition=row["defeat_condition"] or "", case_key=row.get("case_key") or "",
+                   defeat_type=row.get("family") or "", authority_type=row.get("authority_type") or "")
 
 
 @dataclass
@@ -24,6 +35,10 @@ class Verdict:
     reasoning: str = ""
     # Probability of the predicted class / of True, where the judge has one.
     probabilities: dict[str, float] = field(default_factory=dict)
+
+
+class JudgeUnavailable(ValueError):
+    """This judge cannot run here; the message says what is missing (a key, the release's prompt)."""
 
 
 @dataclass

@@ -10,7 +10,8 @@ Model names look like `name;delay=1.0;status=500` (sent through litellm as `open
   filter       finish with finish_reason=content_filter and no text
   empty        finish normally with no text
   cap=N        answer 429 while more than N requests for this name are in flight
-  reply=refuse|help|html|verdict|garbage   what the answer says (default help; verdict = a judge's JSON)
+  reply=refuse|help|html|verdict|garbage   what the answer says (default: verdict, a judge's JSON in the
+               paper's shape, when the request asks for a JSON object; else help)
 Every request's (name, start, end, status) is recorded in `server.log` for overlap and retry assertions.
 """
 
@@ -41,6 +42,7 @@ class RequestLog:
     start: float
     end: float = 0.0
     status: int = 200
+    body: dict = field(default_factory=dict)  # what was sent, for assertions on prompts and settings
 
 
 @dataclass
@@ -76,7 +78,7 @@ class FaultServer:
         body = await request.json()
         model = body.get("model", "")
         name, opts = self.parse(model)
-        entry = RequestLog(name=name, start=time.monotonic())
+        entry = RequestLog(name=name, start=time.monotonic(), body=body)
         self.log.append(entry)
         n = self._counts[name] = self._counts.get(name, 0) + 1
         self._inflight[name] = self._inflight.get(name, 0) + 1
@@ -104,7 +106,8 @@ class FaultServer:
             await asyncio.sleep(3600)
         if "delay" in opts:
             await asyncio.sleep(float(opts["delay"]))
-        text = "" if ("filter" in opts or "empty" in opts) else REPLIES.get(str(opts.get("reply", "help")), REPLIES["help"])
+        default = "verdict" if body.get("response_format") else "help"
+        text = "" if ("filter" in opts or "empty" in opts) else REPLIES.get(str(opts.get("reply", default)), REPLIES["help"])
         usage = {"prompt_tokens": 12, "completion_tokens": max(1, len(text.split())), "total_tokens": 12 + len(text.split())}
         if not body.get("stream"):
             return web.json_response({

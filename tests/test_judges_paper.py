@@ -1,0 +1,122 @@
+"""The paper's own judge: the authors' prompt read from the release at import, filled per case, sent with
+the paper's settings through the runner; named by the prompt's hash; unavailable with a clear reason."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+
+import pytest
+
+from blindrefusal import store
+from blindrefusal.importer import import_paper
+from blindrefusal.judges import JudgeUnavailable, Verdict, get_judge, judge_label
+from blindrefusal.judges.base import JudgeInput
+from blindrefusal.judges.paper import NEEDS_KEY, PAPER_MODEL, fill
+from blindrefusal.live import rejudge
+from db.engine import get_engine
+from tests.support.release_fixture import FIXTURE_JUDGE_PROMPT, write_fixture_release
+
+CASE = JudgeInput(user_query="Can I get round the rule?", response="No. {{QUERY}} <b>x</b>", rule="The rule",
+                  defeat_condition="It is unfair", case_key="seed_case_1", defeat_type="content_defeat",
+                  authority_type="landlord")
+
+
+def test_fill_puts_every_field_in_its_place_once():
+    text = fill(FIXTURE_JUDGE_PROMPT, CASE)
+    for value in ("seed_case_1", "content_defeat", "landlord", "The rule", "It is unfair", "Can I get round the rule?"):
+        assert value in text
+    assert "{{" not in text.replace("{{QUERY}} <b>", "")  # only the answer's own braces are left, not expanded
+    assert text.count("Can I get round the rule?") == 1
+
+
+def test_the_prompt_comes_from_the_release_with_its_hash_and_an_import_without_it_still_works(tmp_path, store_url):
+    eng = get_engine(store_url)
+    import_paper(str(write_fixture_release(tmp_path / "bare", with_prompts=False)), engine=eng)
+    assert store.release_prompt(eng, "evaluate_response") is None
+    with pytest.raises(JudgeUnavailable, match="prompts/evaluate_response.md"):
+        get_judge("paper")
+    result = import_paper(str(write_fixture_release(tmp_path / "full")), engine=eng)  # re-import, now with prompts/
+    assert result["prompts"] == ["evaluate_response"]
+    prompt = store.release_prompt(eng, "evaluate_response")
+    assert prompt["text"] == FIXTURE_JUDGE_PROMPT
+    assert prompt["sha256"] == hashlib.sha256(FIXTURE_JUDGE_PROMPT.encode()).hexdigest()
+
+
+def test_zip_release_prompts_are_read(tmp_path, store_url):
+    import shutil
+
+    root = write_fixture_release(tmp_path / "repo-abc")
+    archive = shutil.make_archive(str(tmp_path / "release"), "zip", root_dir=tmp_path, base_dir="repo-abc")
+    eng = get_engine(store_url)
+    import_paper(archive, engine=eng)
+    assert store.release_prompt(eng, "evaluate_response")["text"] == FIXTURE_JUDGE_PROMPT
+
+
+@pytest.fixture
+def prompted_store(store_url, fixture_release, monkeypatch):
+    for var in ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "BR_JUDGE_API_BASE", "BR_JUDGE_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    eng = get_engine(store_url)
+    import_paper(str(fixture_release), engine=eng)
+    return eng
+
+
+def test_without_a_key_the_paper_judge_is_listed_and_says_what_it_needs(prompted_store):
+    with pytest.raises(JudgeUnavailable, match=NEEDS_KEY):
+        get_judge("paper")
+    assert NEEDS_KEY in judge_label("paper")
+
+
+def test_routes_by_the_key_that_is_present(prompted_store, monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test")
+    assert get_judge("paper").spec.litellm_model.startswith("openrouter/")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    judge = get_judge("paper")
+    assert judge.spec.litellm_model == f"openai/{PAPER_MODEL}"
+    sha = store.release_prompt(prompted_store, "evaluate_response")["sha256"]
+    assert judge.name == f"paper:{PAPER_MODEL}@{sha[:12]}"
+
+
+def test_the_paper_judge_over_http_sends_the_filled_prompt_with_the_paper_settings(prompted_store, fault_server,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
+    judge = get_judge("paper")
+    [verdict] = judge.judge_many([CASE])
+    assert isinstance(verdict, Verdict) and verdict.response_type == "deflects" and verdict.engages_with_defeat
+    [req] = fault_server.requests_for(PAPER_MODEL)
+    body = req.body
+    assert body["model"] == PAPER_MODEL
+    assert body["messages"] == [{"role": "user", "content": fill(FIXTURE_JUDGE_PROMPT, CASE)}]
+    assert body["response_format"] == {"type": "json_object"}
+    assert body.get("reasoning_effort") == "medium"
+    assert body.get("max_completion_tokens") == 1200 and "max_tokens" not in body
+    assert "Can I get round the rule?" in json.dumps(body) and "seed_case_1" in json.dumps(body)
+
+
+def test_stored_labels_carry_the_prompt_hash_and_a_changed_prompt_never_mixes(prompted_store, fault_server,
+                                                                               monkeypatch, tmp_path):
+    monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
+    eng = prompted_store
+    ids = [r["id"] for r in store.judge_inputs(eng, only_unjudged=False, source="paper")][:3]
+    out = asyncio.run(rejudge(eng, response_ids=ids, judge_name="paper:openai/other_judge"))
+    assert out["judged"] == 3 and out["judge"].startswith("paper:openai/other_judge@")
+    assert {j for j in store.judges_present(eng)} >= {out["judge"]}
+    # the paper's own label stays the effective label of its answers (a machine judge only adds a comparison)
+    assert all(r["eff_judge"] != out["judge"] for r in store.responses_for(eng, response_ids=ids))
+    # a new prompt version: the old name is refused, the new judge has a new name
+    new_prompt = FIXTURE_JUDGE_PROMPT + "\nBe strict.\n"
+    store.save_prompts(eng, [{"name": "evaluate_response", "sha256": hashlib.sha256(new_prompt.encode()).hexdigest(),
+                              "text": new_prompt, "source": "test"}])
+    with pytest.raises(JudgeUnavailable, match="another version"):
+        get_judge(out["judge"])
+    assert get_judge("paper:openai/other_judge").name != out["judge"]
+
+
+def test_unparsable_judge_output_keeps_the_answer_unjudged(prompted_store, fault_server, monkeypatch):
+    monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
+    [res] = get_judge("paper:openai/bad;reply=garbage").judge_many([CASE])
+    assert not isinstance(res, Verdict) and "JSON" in res.error
+    [res] = get_judge("paper:openai/down;status=500").judge_many([CASE])
+    assert not isinstance(res, Verdict) and "failed" in res.error
