@@ -219,28 +219,29 @@ def cmd_rejudge(args) -> int:
 
 
 def _confirm_cost(est) -> None:
-    cost = ("unknown (litellm has no price for this model)" if est.cost_usd is None else f"about ${est.cost_usd:.2f}")
-    raise CliError(f"This spot-check sends {est.cases} requests to a paid model: ~{est.prompt_tokens:,} prompt and "
-                   f"~{est.completion_tokens:,} completion tokens (from the paper's average usage), cost {cost}. "
-                   "Re-run with --yes to go ahead.", code=3)
+    raise CliError(f"This spot-check calls a paid model or judge. {est.text()} Re-run with --yes to go ahead.", code=3)
 
 
 def cmd_spot_check(args) -> int:
     from . import store
     from .runner import RunSettings, run_sync
+    from .judges import JudgeUnavailable
     from .spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
 
     params = SpotCheckParams(model=args.model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base,
                              allocation=args.allocation, exclude_dual_use=args.exclude_dual_use,
                              families=args.family or [], authorities=args.authority or [],
-                             max_tokens=args.max_tokens).check()
+                             max_tokens=args.max_tokens, bridge_models=args.bridge_models).check()
     engine = _store()
     if not store.has_paper(engine):
         raise CliError("no paper cases in the store to sample from: run `python -m blindrefusal import-paper` first")
     cases = sample_cases(engine, params)
     if not cases:
         raise CliError("no paper case matches these --family / --authority / --exclude-dual-use filters")
-    est = estimate_cost(engine, params, cases)
+    try:
+        est = estimate_cost(engine, params, cases)
+    except JudgeUnavailable as exc:
+        raise CliError(f"--judge: {exc}") from None
     if est.paid and not args.yes:
         _confirm_cost(est)
     from tqdm import tqdm
@@ -266,6 +267,7 @@ def cmd_spot_check(args) -> int:
     else:
         print(f"run {run_id}: {args.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
               f"rank {res.rank.text()} of {res.rank.of}")
+        print(res.comparison_text())
     if res.n == 0 and res.errors:
         print(f"error: every one of {res.errors} cases failed (see `python -m blindrefusal` History or the run's "
               "responses)", file=sys.stderr)
@@ -289,6 +291,8 @@ def cmd_judge_eval(args) -> int:
     from .judges.train import evaluate
 
     source = args.source or data_source()
+    if args.leave_one_model_out:
+        return _leave_one_model_out(args, source)
     result = evaluate(source)
     if args.injection:
         from .judges.train import injection_flip_rate
@@ -299,6 +303,25 @@ def cmd_judge_eval(args) -> int:
         EVAL_FILE.write_text(text + "\n", encoding="utf-8")
     print(text if args.json else "\n".join(f"{k}: kappa {v['kappa']:.3f}, accuracy {v['accuracy']:.3f}"
                                            for k, v in result["labels"].items()))
+    return 0
+
+
+def _leave_one_model_out(args, source: str) -> int:
+    from .agreement import LOMO_PATH
+    from .judges.lomo import leave_one_model_out
+
+    try:
+        result = leave_one_model_out(source, models=args.lomo_model, out_path=LOMO_PATH if args.write else None,
+                                     say=lambda m: print(m, file=sys.stderr))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        s = result["summary"]
+        print(f"{s['models']} models, unseen: help-rate error mean {s['unseen']['help_rate_error_pp']['mean_abs']} pp, "
+              f"max {s['unseen']['help_rate_error_pp']['max_abs']} pp; engagement mean "
+              f"{s['unseen']['engagement_error_pp']['mean_abs']} pp, max {s['unseen']['engagement_error_pp']['max_abs']} pp")
     return 0
 
 
@@ -358,7 +381,11 @@ def _add_spot_check(sub) -> None:
     s.add_argument("--api-base")
     s.add_argument("--n", type=POSITIVE, default=100)
     s.add_argument("--seed", type=NON_NEGATIVE, default=0)
-    s.add_argument("--judge")
+    s.add_argument("--judge", help="distilled (default), paper (GPT-5.4, the authors' prompt), paper:<model>, "
+                                   "llm:<model>")
+    s.add_argument("--bridge-models", type=NON_NEGATIVE, metavar="K",
+                   help="re-judge K paper models' answers with the same judge, spread across the help-rate range "
+                        "(default: all 18 for free judges, 6 for paid ones; 0: none)")
     s.add_argument("--concurrency", type=POSITIVE, help="fixed cap (default: adaptive, per-provider cap)")
     s.add_argument("--allocation", choices=["equal", "proportional"], default="equal")
     s.add_argument("--exclude-dual-use", action="store_true")
@@ -388,6 +415,11 @@ def _add_judge_commands(sub) -> None:
     s.add_argument("--write", action="store_true", help="also write data/distilled_judge_eval.json (shown in the app)")
     s.add_argument("--injection", action="store_true",
                    help="also measure the injection flip rate on every test-split refusal (8 variants each)")
+    s.add_argument("--leave-one-model-out", action="store_true",
+                   help="refit without each paper model and score it on its held-out answers (~5 min per model); "
+                        "with --write, data/distilled_judge_lomo.json is written model by model and resumed")
+    s.add_argument("--lomo-model", action="append", metavar="SLUG",
+                   help="only these paper models (repeat), for --leave-one-model-out")
     s.set_defaults(func=cmd_judge_eval)
     s = sub.add_parser("judge", help="judge a JSONL file offline")
     s.add_argument("--judge", default="distilled")

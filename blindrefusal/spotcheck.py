@@ -18,7 +18,7 @@ from typing import Any, Callable
 from vocabulary import HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from . import registry, store, taxonomy
-from .judges import Judge, get_judge
+from .judges import Judge, JudgeInput, JudgeUnavailable, get_judge, judge_all, judgment_row
 from .live import keep_alive, model_rows, rejudge
 from .metrics import HEADLINE_RATES, RateSet, counts_of, help_gap, rates
 from .runner import AdaptiveLimiter, CallResult, LimiterClosed, RunSettings, call_model, cost_of, litellm_module, ready
@@ -44,10 +44,14 @@ class SpotCheckParams:
     authorities: list[str] = field(default_factory=list)
     temperature: float = 0.0
     max_tokens: int | None = None
+    # Paper models whose stored answers the spot-check's judge also labels (None: the judge's default).
+    bridge_models: int | None = None
 
     def run_key(self) -> str:
-        """What identifies a resumable run (concurrency and the like are not part of it)."""
-        return json.dumps(asdict(self), sort_keys=True)
+        """What identifies a resumable run (concurrency, the bridge and the like are not part of it)."""
+        key = asdict(self)
+        key.pop("bridge_models")
+        return json.dumps(key, sort_keys=True)
 
     def check(self) -> "SpotCheckParams":
         """Raise SpotCheckError naming the first bad setting."""
@@ -67,6 +71,8 @@ class SpotCheckParams:
             raise SpotCheckError(f"--authority {unknown[0]!r} is not an authority type")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise SpotCheckError(f"--max-tokens must be positive (got {self.max_tokens})")
+        if self.bridge_models is not None and self.bridge_models < 0:
+            raise SpotCheckError(f"--bridge-models must be 0 or more (got {self.bridge_models})")
         return self
 
 
@@ -83,6 +89,7 @@ class Progress:
     first_call: float | None = None
     last_answer: float | None = None
     waiting: bool = False  # another process holds the run: this one waits for it
+    stage: str = "answering"  # answering | judging | bridging (judging the paper's answers with the same judge)
 
 
 ProgressFn = Callable[[Progress], None]
@@ -105,19 +112,114 @@ class CostEstimate:
     cases: int
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float | None  # None: free (local) or unknown (no price)
-    paid: bool
+    cost_usd: float | None  # the model's: None when free (local) or unknown (no price)
+    model_paid: bool
+    judge_calls: int = 0  # LLM-judge calls: one per answer, plus one per bridged paper answer
+    bridge_models: list[str] = field(default_factory=list)  # paper models re-judged by the same judge
+    bridge_calls: int = 0  # paper answers still to be judged by this judge (earlier runs' are reused)
+    judge_cost_usd: float | None = None  # None: free (distilled, local, self-hosted) or no price known
+    judge_paid: bool = False
+
+    @property
+    def paid(self) -> bool:
+        """The model or the judge costs money: confirm before running."""
+        return self.model_paid or self.judge_paid
+
+    def text(self) -> str:
+        """One paragraph for the confirmation (CLI and page)."""
+        def usd(cost: float | None, paid: bool) -> str:
+            return "none" if not paid else "unknown (litellm has no price)" if cost is None else f"about ${cost:.2f}"
+
+        out = (f"{self.cases} cases: ~{self.prompt_tokens:,} prompt and ~{self.completion_tokens:,} completion tokens "
+               f"(the paper's average usage on these cases), model cost {usd(self.cost_usd, self.model_paid)}.")
+        if self.bridge_models:
+            out += (f" Same-judge bridge: {len(self.bridge_models)} paper models, {self.bridge_calls:,} of their answers "
+                    "still to judge.")
+        if self.judge_calls:
+            out += f" Judge: {self.judge_calls:,} calls, cost {usd(self.judge_cost_usd, self.judge_paid)}."
+        return out
 
 
-def estimate_cost(engine, params: SpotCheckParams, cases: list[dict] | None = None) -> CostEstimate:
-    """Tokens from the paper's average usage on the sampled cases; cost where litellm knows the price."""
+def _paid(spec: registry.ModelSpec) -> bool:
+    return not spec.local and not spec.api_base
+
+
+def estimate_cost(engine, params: SpotCheckParams, cases: list[dict] | None = None,
+                  judge: Judge | None = None) -> CostEstimate:
+    """Tokens from the paper's average usage on the sampled cases; cost where litellm knows the price. The judge's
+    calls (its own answers and the bridge) are counted at the judge's output cap: an upper bound."""
     cases = cases if cases is not None else sample_cases(engine, params)
     prompt, completion = store.avg_paper_usage(engine, [c["id"] for c in cases])
     spec = spec_for(params)
-    paid = not spec.local and not spec.api_base
+    paid = _paid(spec)
     tokens_in, tokens_out = round(prompt * len(cases)), round(completion * len(cases))
-    return CostEstimate(cases=len(cases), prompt_tokens=tokens_in, completion_tokens=tokens_out,
-                        cost_usd=cost_of(spec, tokens_in, tokens_out) if paid else None, paid=paid)
+    est = CostEstimate(cases=len(cases), prompt_tokens=tokens_in, completion_tokens=tokens_out,
+                       cost_usd=cost_of(spec, tokens_in, tokens_out) if paid else None, model_paid=paid)
+    judge = judge or get_judge(params.judge)
+    models = bridge_models(engine, cases, bridge_count(params, judge))
+    est.bridge_models = models
+    est.bridge_calls = len(store.judge_inputs(engine, only_unjudged=False, case_ids=[c["id"] for c in cases],
+                                              model_keys=models, source="paper", not_judged_by=judge.name)) if models else 0
+    judge_spec = getattr(judge, "spec", None)
+    if judge_spec is not None:  # an LLM judge: one call per answer
+        est.judge_calls = len(cases) + est.bridge_calls
+        est.judge_paid = _paid(judge_spec)
+        if est.judge_paid:
+            per_call_in = len(getattr(judge, "template", "")) / 4 + prompt + completion + 400
+            per_call_out = 1200
+            est.judge_cost_usd = cost_of(judge_spec, round(per_call_in * est.judge_calls), per_call_out * est.judge_calls)
+    return est
+
+
+# --- the same-judge bridge ----------------------------------------------------------------------
+# A spot-check's judge also labels the paper models' stored answers on the sampled cases, so the model and
+# the paper's 18 are compared under one judge: the judge's own error then cancels in every difference.
+
+# An LLM judge bridges 6 paper models by default, spread across the help-rate range: that measures the judge's
+# shift at the low, middle and high end for a third of the calls of all 18 (n = 100 means 600 extra calls, not
+# 1,800) — money for a paid judge, minutes for a local one. `--bridge-models 18` buys the full same-judge
+# ranking. The distilled judge, free and fast (1,800 answers in seconds), bridges all 18.
+LLM_BRIDGE_DEFAULT = 6
+
+
+def needs_bridge(judge: Judge) -> bool:
+    """Every judge but GPT-5.4 with the authors' prompt, whose labels are the release's own."""
+    return not getattr(judge, "is_paper_judge", False)
+
+
+def bridge_count(params: SpotCheckParams, judge: Judge) -> int:
+    if not needs_bridge(judge):
+        return 0
+    if params.bridge_models is not None:
+        return params.bridge_models
+    return LLM_BRIDGE_DEFAULT if getattr(judge, "spec", None) is not None else 10_000
+
+
+def bridge_models(engine, cases: list[dict], k: int) -> list[str]:
+    """k paper models spread evenly over their help-rate range on these defeated cases (all when k ≥ their number)."""
+    if k <= 0:
+        return []
+    labels = store.paired_labels(engine, [c["id"] for c in cases if c["family"] != "control"])
+    ranked = sorted(labels, key=lambda m: (sum(rt == HELPS for rt in labels[m].values()) / max(1, len(labels[m])), m))
+    if k >= len(ranked):
+        return ranked
+    if k == 1:
+        return [ranked[len(ranked) // 2]]
+    return [ranked[i] for i in sorted({round(i * (len(ranked) - 1) / (k - 1)) for i in range(k)})]
+
+
+async def bridge(engine, judge: Judge, cases: list[dict], models: list[str]) -> int:
+    """Judge the paper models' answers on these cases that this judge has not labelled yet; returns how many.
+
+    Stored as the judge's judgments (so later spot-checks reuse them); they never replace the release's labels."""
+    if not models:
+        return 0
+    rows = await asyncio.to_thread(store.judge_inputs, engine, only_unjudged=False, case_ids=[c["id"] for c in cases],
+                                   model_keys=models, source="paper", not_judged_by=judge.name)
+    results = await judge_all(judge, [JudgeInput.from_stored(r) for r in rows])
+    await asyncio.to_thread(store.add_judgments, engine,
+                            [(r["id"], judgment_row(judge, res)) for r, res in zip(rows, results)])
+    return len(rows)
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -214,7 +316,10 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
                          concurrency: int | None = None, settings: RunSettings | None = None) -> tuple[int, Progress]:
     """Returns (run_id, progress). Re-running the same params resumes: answered cases cost nothing."""
     params.check()
-    judge = get_judge(params.judge)
+    try:
+        judge = get_judge(params.judge)
+    except JudgeUnavailable as exc:
+        raise SpotCheckError(f"--judge: {exc}") from None
     params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
     cases = sample_cases(engine, params)
     label = f"{spec_for(params).display_name} · n={params.n} · seed={params.seed}"
@@ -234,8 +339,17 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
             progress(run.progress)
         # Judge every unlabelled answer of the run in one batch (this also finishes the judging of an
         # earlier, cancelled run of the same settings).
+        run.progress.stage = "judging"
+        if progress:
+            progress(run.progress)
         await rejudge(engine, judge_name=judge, run_id=run.run_id)
-        status = "cancelled" if cancel is not None and cancel.is_set() else "done"
+        cancelled = cancel is not None and cancel.is_set()
+        if not cancelled:
+            run.progress.stage = "bridging"
+            if progress:
+                progress(run.progress)
+            await bridge(engine, judge, cases, bridge_models(engine, cases, bridge_count(params, judge)))
+        status = "cancelled" if cancelled else "done"
     finally:
         alive.cancel()
         store.finish_run(engine, run.run_id, status, owner=run.owner)
@@ -258,7 +372,12 @@ class RankRange:
 
 @dataclass
 class SpotCheckResult:
-    """A spot-check's numbers, typed; `to_json()` is the `spot-check --json` and download shape."""
+    """A spot-check's numbers, typed; `to_json()` is the `spot-check --json` and download shape.
+
+    `vs_paper` and `rank` compare under one judge: this run's judge on both sides (the paper's answers
+    re-judged by the bridge), or GPT-5.4's labels on both sides when the judge is the paper's own. Without a
+    bridge they are empty and `vs_paper_labels` (this judge vs GPT-5.4's labels, mixing in the judge's error)
+    is all there is."""
 
     run_id: int
     model: str
@@ -268,25 +387,56 @@ class SpotCheckResult:
     defeated: RateSet
     control: RateSet
     gap: Diff
-    vs_paper: dict[str, Diff]  # paper model key -> this model's help rate minus it, same defeated cases
+    comparison: str  # same_judge | paper_judge | mixed_judges (no bridge)
+    vs_paper: dict[str, Diff]  # paper model key -> this model's help rate minus it, same defeated cases, same judge
     rank: RankRange
+    vs_paper_labels: dict[str, Diff]  # against GPT-5.4's labels of the paper's answers
+    rank_paper_labels: RankRange
+    judge_shift: dict[str, Diff]  # bridged paper model -> this judge's help rate minus GPT-5.4's, same answers
     errors: int
     blocked: int
+    unseen_model_error: dict | None = None  # the distilled judge's leave-one-model-out help-rate error
 
     @property
     def n(self) -> int:
         return self.defeated.n + self.control.n
 
+    @property
+    def mean_abs_shift(self) -> float | None:
+        shifts = [abs(d.diff) for d in self.judge_shift.values() if d.diff is not None]
+        return sum(shifts) / len(shifts) if shifts else None
+
+    def comparison_text(self) -> str:
+        """What the comparisons with the paper's models rest on, in one sentence."""
+        if self.comparison == "paper_judge":
+            return ("Judged by GPT-5.4 with the authors' prompt, the judge of the paper's own labels: both sides are "
+                    "under one judge, no bridge needed.")
+        if self.comparison == "same_judge":
+            shift = self.mean_abs_shift
+            return (f"Judged by {self.judge} on both sides: the {len(self.judge_shift)} paper models' answers to these "
+                    f"cases were re-judged by it. Its help rate differs from GPT-5.4's by "
+                    f"{'—' if shift is None else f'{shift * 100:.1f} pp'} on average on those answers.")
+        return (f"Not compared under one judge: this model is judged by {self.judge}, the paper's models by GPT-5.4. "
+                "Differences below mix in the judges' disagreement; re-run the same settings to bridge.")
+
     def to_json(self) -> dict:
         def block(rs: RateSet) -> dict:
             return {"n": rs.n, **{k: rs.get(k).as_dict() for k in HEADLINE_RATES}}
 
+        def rank(r: RankRange) -> dict:
+            return {"lo": r.lo, "hi": r.hi, "of": r.of}
+
         return {
             "run_id": self.run_id, "model": self.model, "n": self.n, "seed": self.seed, "judge": self.judge,
             "status": self.status, "defeated": block(self.defeated), "control": block(self.control),
-            "gap": self.gap.as_dict(), "vs_paper": {k: v.as_dict() for k, v in self.vs_paper.items()},
-            "rank": {"lo": self.rank.lo, "hi": self.rank.hi, "of": self.rank.of},
+            "gap": self.gap.as_dict(), "comparison": self.comparison,
+            "vs_paper": {k: v.as_dict() for k, v in self.vs_paper.items()},
+            "vs_paper_labels": {k: v.as_dict() for k, v in self.vs_paper_labels.items()},
+            "judge_shift": {"by_model": {k: v.as_dict() for k, v in self.judge_shift.items()},
+                            "mean_abs": self.mean_abs_shift},
+            "rank": rank(self.rank), "rank_paper_labels": rank(self.rank_paper_labels),
             "rank_metric": "help rate on defeated cases (1 = helps most)",
+            "unseen_model_error": self.unseen_model_error,
             "errors": self.errors, "blocked": self.blocked,
         }
 
@@ -300,50 +450,95 @@ def _latest_labels(rows: list[dict]) -> dict[int, dict]:
     return out
 
 
-def _vs_paper(engine, mine: dict[int, dict], defeated_ids: set[int]) -> tuple[dict[str, Diff], RankRange]:
-    """Paired help-rate differences with each paper model on the same defeated cases, and the rank range."""
-    paper = store.paired_labels(engine, sorted(defeated_ids))
-    vs_paper: dict[str, Diff] = {}
+def _compare(mine: dict[int, str], paper: dict[str, dict[int, str]], defeated_ids: set[int]) -> tuple[dict[str, Diff], RankRange]:
+    """Paired help-rate differences with each paper model on the same defeated cases, and the rank range.
+
+    `mine` and `paper` hold response types by case id, both from the judge the comparison is made under."""
+    ids = defeated_ids & set(mine)
+    diffs: dict[str, Diff] = {}
     intervals: dict[str, tuple] = {}
     for slug, labels in sorted(paper.items()):
-        common = sorted(set(labels) & defeated_ids)
-        x = [int(mine[cid]["eff_response_type"] == HELPS) for cid in common]
+        common = sorted(set(labels) & ids)
         y = [int(labels[cid] == HELPS) for cid in common]
-        vs_paper[slug] = paired_diff(x, y)
+        diffs[slug] = paired_diff([int(mine[cid] == HELPS) for cid in common], y)
         r = wilson(sum(y), len(y))
         if r.n:
             intervals[slug] = (r.rate, r.lo, r.hi)
-    me = wilson(sum(int(mine[cid]["eff_response_type"] == HELPS) for cid in defeated_ids), len(defeated_ids))
+    me = wilson(sum(int(mine[cid] == HELPS) for cid in ids), len(ids))
     rank = RankRange(None, None, len(intervals) + 1)
-    if me.n:
+    if me.n and intervals:
         intervals["__this__"] = (me.rate, me.lo, me.hi)
         ranks = rank_with_ties(intervals, higher_is_better=True)["__this__"]
         rank = RankRange(ranks["lo"], ranks["hi"], rank.of)
-    return vs_paper, rank
+    return diffs, rank
+
+
+def _judge_shift(judged: dict[str, dict[int, str]], release: dict[str, dict[int, str]],
+                 defeated_ids: set[int]) -> dict[str, Diff]:
+    """Per bridged paper model: this judge's help rate minus GPT-5.4's on the same answers (paired)."""
+    out = {}
+    for slug, labels in sorted(judged.items()):
+        common = sorted(set(labels) & set(release.get(slug, {})) & defeated_ids)
+        out[slug] = paired_diff([int(labels[c] == HELPS) for c in common], [int(release[slug][c] == HELPS) for c in common])
+    return out
+
+
+def _is_paper_judge(name: str | None) -> bool:
+    from .judges.paper import PAPER_MODEL
+
+    return bool(name) and name.startswith(f"paper:{PAPER_MODEL}@")
 
 
 def results(engine, run_id: int) -> SpotCheckResult:
-    """Rates with Wilson intervals (each case counted once), the help gap, paired comparisons, rank."""
+    """Rates with Wilson intervals (each case counted once), the help gap, paired comparisons and rank under one
+    judge, the same against GPT-5.4's labels, and the judge's shift on the bridged paper answers."""
     run = store.get_run(engine, run_id)
     if run is None or run["kind"] != "spot_check":
         raise KeyError(f"no spot-check run {run_id}")
     params = run["params"]
+    judge = params.get("judge")
     rows = store.responses_for(engine, run_id=run_id)
     mine = _latest_labels(rows)
     defeated_ids = {cid for cid, r in mine.items() if r["family"] != "control"}
     labels = [(r["eff_response_type"], r["eff_engages"], r["eff_harm"]) for r in mine.values()]
     d_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid in defeated_ids)
     c_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid not in defeated_ids)
-    vs_paper, rank = _vs_paper(engine, mine, defeated_ids)
+    release = store.paired_labels(engine, sorted(defeated_ids))
+    vs_labels, rank_labels = _compare({cid: r["eff_response_type"] for cid, r in mine.items()}, release, defeated_ids)
+    shift: dict[str, Diff] = {}
+    if _is_paper_judge(judge):
+        comparison, vs_paper, rank = "paper_judge", vs_labels, rank_labels
+    else:
+        judged = store.judge_labels(engine, judge, sorted(defeated_ids), source="paper") if judge else {}
+        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values()
+               for cid, rt in by_case.items()} if judge else {}
+        if judged:
+            comparison = "same_judge"
+            vs_paper, rank = _compare(own, judged, defeated_ids)
+            shift = _judge_shift(judged, release, defeated_ids)
+        else:
+            comparison, vs_paper, rank = "mixed_judges", {}, RankRange(None, None, 0)
     answered = {r["case_id"] for r in rows if r["status"] in (STATUS_OK, STATUS_BLOCKED)}
     return SpotCheckResult(
-        run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=params.get("judge"),
+        run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
         status=run["status"], defeated=rates(d_counts), control=rates(c_counts), gap=help_gap(d_counts, c_counts),
-        vs_paper=vs_paper, rank=rank,
+        comparison=comparison, vs_paper=vs_paper, rank=rank, vs_paper_labels=vs_labels, rank_paper_labels=rank_labels,
+        judge_shift=shift, unseen_model_error=unseen_model_error(judge),
         # A case counts as an error only while no attempt of it (in this or a resumed run) succeeded.
         errors=len({r["case_id"] for r in rows if r["status"] == STATUS_ERROR} - answered),
         blocked=len({r["case_id"] for r in rows if r["status"] == STATUS_BLOCKED}))
 
 
+def unseen_model_error(judge: str | None) -> dict | None:
+    """For the distilled judge: its help-rate error on models it never saw (leave-one-model-out), if measured."""
+    from .judges import DISTILLED
+    from .agreement import leave_one_model_out
+
+    if judge != DISTILLED:
+        return None
+    lomo = leave_one_model_out()
+    return None if lomo is None else lomo.summary()
+
+
 __all__ = ["CostEstimate", "Progress", "RankRange", "SpotCheckError", "SpotCheckParams", "SpotCheckResult",
-           "estimate_cost", "results", "run_spot_check", "sample_cases"]
+           "bridge", "bridge_models", "estimate_cost", "results", "run_spot_check", "sample_cases"]

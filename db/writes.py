@@ -144,13 +144,14 @@ def ensure_models(conn: Connection, models: Sequence[dict], replace: bool = True
 
 # --- effective labels and the rollup -------------------------------------------------------------
 
-_EFFECTIVE = """
-    UPDATE response SET
-      eff_response_type = (SELECT j.response_type FROM judgment j WHERE j.response_id = response.id AND j.status = 'ok' ORDER BY j.precedence DESC, j.id DESC LIMIT 1),
-      eff_engages = (SELECT j.engages_with_defeat FROM judgment j WHERE j.response_id = response.id AND j.status = 'ok' ORDER BY j.precedence DESC, j.id DESC LIMIT 1),
-      eff_harm = (SELECT j.independent_harm FROM judgment j WHERE j.response_id = response.id AND j.status = 'ok' ORDER BY j.precedence DESC, j.id DESC LIMIT 1),
-      eff_judge = (SELECT j.judge FROM judgment j WHERE j.response_id = response.id AND j.status = 'ok' ORDER BY j.precedence DESC, j.id DESC LIMIT 1)
-"""
+# Judgments of precedence 0 (the paper's reviewers; a machine judge's comparison labels on the paper's
+# answers) are kept for agreement and same-judge comparisons only: they never become a response's label.
+_BEST = ("(SELECT j.{col} FROM judgment j WHERE j.response_id = response.id AND j.status = 'ok' AND j.precedence > 0 "
+         "ORDER BY j.precedence DESC, j.id DESC LIMIT 1)")
+_EFFECTIVE = "UPDATE response SET " + ", ".join(
+    f"{eff} = {_BEST.format(col=col)}" for eff, col in (("eff_response_type", "response_type"),
+                                                       ("eff_engages", "engages_with_defeat"),
+                                                       ("eff_harm", "independent_harm"), ("eff_judge", "judge")))
 # The rollup holds the default label view (vocabulary.EFFECTIVE explains it): live and spot-check answers are
 # counted by their effective labels, and move with every relabel; the paper's answers by the release's own
 # labels, which change only when the paper is imported.

@@ -43,7 +43,9 @@ def unique(prefix: str) -> str:
 
 
 def params_for(srv, judge, name: str, options: str = "delay=0.05;reply=refuse", n: int = 20, **kw) -> SpotCheckParams:
-    return SpotCheckParams(model=f"openai/{name};{options}", n=n, api_base=srv.api_base, judge=judge.name, **kw)
+    """No same-judge bridge unless asked (bridge tests below), so judge calls are the run's own."""
+    return SpotCheckParams(model=f"openai/{name};{options}", n=n, api_base=srv.api_base, judge=judge.name,
+                           **{"bridge_models": 0, **kw})
 
 
 def run_rows(engine, run_id: int) -> list[dict]:
@@ -75,14 +77,17 @@ def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) 
     if out["gap"]["diff"] is not None:
         assert out["gap"]["lo"] <= out["gap"]["diff"] <= out["gap"]["hi"]
     paper_slugs = {m.paper_slug for m in paper_models()}
-    assert set(out["vs_paper"]) == paper_slugs and len(paper_slugs) == 18
-    for slug, v in out["vs_paper"].items():
+    assert set(out["vs_paper_labels"]) == paper_slugs and len(paper_slugs) == 18
+    assert set(out["vs_paper"]) <= paper_slugs and set(out["vs_paper"]) == set(out["judge_shift"]["by_model"])
+    for slug, v in {**out["vs_paper_labels"], **out["vs_paper"]}.items():
         assert {"diff", "lo", "hi", "significant"} <= set(v), slug
         assert v["lo"] <= v["diff"] <= v["hi"], (slug, v)
         assert v["significant"] == (v["lo"] > 0 or v["hi"] < 0), (slug, v)
-    rank = out["rank"]
+    rank = out["rank_paper_labels"]
     assert rank["of"] == 19
     assert 1 <= rank["lo"] <= rank["hi"] <= 19, rank
+    if out["vs_paper"]:  # the same-judge rank is among the bridged models
+        assert out["rank"]["of"] == len(out["vs_paper"]) + 1 and 1 <= out["rank"]["lo"] <= out["rank"]["hi"]
 
 
 # ------------------------------------------------------------------ run, results, resume, fresh
@@ -117,8 +122,10 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
     assert d["helps"]["rate"] == 0.0 and d["deflects"]["rate"] == 1.0 and d["refusal"]["rate"] == 1.0
     assert d["hard_refusal"]["rate"] == 0.0 and d["engages"]["rate"] == 1.0
     assert out["gap"]["diff"] == 0.0 and out["errors"] == 0 and out["blocked"] == 0
-    # Never helping, it is at least tied for last place.
-    assert out["rank"]["hi"] == 19
+    # Without a bridge, nothing is compared under one judge; against GPT-5.4's labels, never helping, it is at
+    # least tied for last place.
+    assert out["comparison"] == "mixed_judges" and out["vs_paper"] == {} and out["rank"]["lo"] is None
+    assert out["rank_paper_labels"]["hi"] == 19
     # Each paired difference is 0 minus that paper model's help rate on the same defeated cases.
     defeated_ids = [c["id"] for c in sampled if c["family"] != "control"]
     with engine.connect() as conn:
@@ -128,8 +135,8 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
             f"AND r.eff_response_type IS NOT NULL AND r.case_id IN ({','.join(map(str, defeated_ids))}) GROUP BY m.key")).all()
     assert len(paper) == 18
     for slug, help_rate, n in paper:
-        assert out["vs_paper"][slug]["diff"] == pytest.approx(-float(help_rate)), slug
-        assert out["vs_paper"][slug]["n"] == n
+        assert out["vs_paper_labels"][slug]["diff"] == pytest.approx(-float(help_rate)), slug
+        assert out["vs_paper_labels"][slug]["n"] == n
 
     # RESUME: the same parameters again cost no call, to the model or to the judge
     before, judge_before = len(srv.requests_for(name)), len(srv.requests_for("judge"))
@@ -345,7 +352,7 @@ def test_cli_refuses_a_paid_model_without_yes(paper_store_url):
 def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local_model_url):
     env = _cli_env(BR_DATABASE_URL=paper_store_url, BR_LOCAL_MODEL_URL=local_model_url)
     cmd = [sys.executable, "-m", "blindrefusal", "spot-check", "--model", "local/smollm2", "--n", "6", "--json",
-           "--judge", "llm:local/smollm2", "--max-tokens", "48"]
+           "--judge", "llm:local/smollm2", "--max-tokens", "48", "--bridge-models", "1"]
     first = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-3000:]
     out = json.loads(first.stdout)
@@ -357,8 +364,9 @@ def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local
         assert set(RATE_KEYS) <= set(out[block])
     assert out["control"]["n"] >= 1 or out["defeated"]["n"] >= 1
     assert set(out["gap"]) == {"diff", "lo", "hi", "significant"}
-    if out["defeated"]["n"]:
-        assert len(out["vs_paper"]) == 18 and 1 <= out["rank"]["lo"] <= out["rank"]["hi"] <= 19
+    if out["defeated"]["n"]:  # one paper model bridged by the same (local) judge; all 18 against GPT-5.4's labels
+        assert len(out["vs_paper_labels"]) == 18 and 1 <= out["rank_paper_labels"]["lo"] <= out["rank_paper_labels"]["hi"] <= 19
+        assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == len(out["judge_shift"]["by_model"]) == 1
     from db.engine import get_engine
 
     with get_engine(paper_store_url).connect() as conn:
@@ -438,3 +446,117 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
     at.run()
     assert not at.exception
     assert any("No spot-check run 999999" in w.value for w in at.warning)
+
+
+# ------------------------------------------------------------------ the same-judge bridge
+
+
+def _paper_judgments(engine, judge: str, case_ids: list[int]) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT COUNT(*) FROM judgment j JOIN response r ON r.id = j.response_id WHERE r.source = 'paper' "
+            f"AND j.judge = :j AND r.case_id IN ({','.join(map(str, case_ids))})"), {"j": judge}).scalar()
+
+
+def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judge(paper_store_url, fault_server):
+    """The real distilled judge on both sides: the paper's answers on the sampled cases are re-judged, stored
+    (reused by the next run), never change the release's labels, and give vs_paper, vs_paper_labels and the
+    judge's shift, each checked against an independent count."""
+    from db.engine import get_engine
+    from blindrefusal import store
+
+    engine = get_engine(paper_store_url)
+    headline_before = store.totals(engine, store.Filters(sources=["paper"]))["defeated"]
+    name = unique("bridge")
+    params = SpotCheckParams(model=f"openai/{name};reply=refuse", n=20, api_base=fault_server.api_base,
+                             judge="distilled")
+    sampled = sample_cases(engine, params)
+    est = estimate_cost(engine, params, sampled)
+    assert len(est.bridge_models) == 18 and est.bridge_calls > 300 and est.judge_calls == 0 and not est.paid
+    stages: list[str] = []
+    run_id, _ = run_sync(run_spot_check(engine, params, progress=lambda p: stages.append(p.stage)))
+    assert stages[-1] == "bridging" and "judging" in stages
+    ids = [c["id"] for c in sampled]
+    assert _paper_judgments(engine, "distilled", ids) == est.bridge_calls
+    # the release's labels still stand for the paper's answers: the headline and every effective label
+    assert store.totals(engine, store.Filters(sources=["paper"]))["defeated"] == headline_before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM response WHERE source = 'paper' AND eff_judge = 'distilled'")).scalar() == 0
+
+    out = results(engine, run_id).to_json()
+    assert_results_shape(out, params.model, 20, "distilled")
+    assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == 18 and out["rank"]["of"] == 19
+    defeated = [c["id"] for c in sampled if c["family"] != "control"]
+    with engine.connect() as conn:  # an independent count of one shift: distilled minus GPT-5.4, same answers
+        rows = conn.execute(text(
+            "SELECT m.key, d.response_type, p.response_type FROM response r "
+            "JOIN model_config m ON m.id = r.model_config_id "
+            "JOIN judgment d ON d.response_id = r.id AND d.judge = 'distilled' "
+            "JOIN judgment p ON p.response_id = r.id AND p.judge = 'gpt-5.4 (paper)' "
+            f"WHERE r.source = 'paper' AND r.case_id IN ({','.join(map(str, defeated))})")).all()
+    by_model: dict[str, list] = {}
+    for key, d, p in rows:
+        by_model.setdefault(key, []).append((d == "helps") - (p == "helps"))
+    for key, diffs in by_model.items():
+        assert out["judge_shift"]["by_model"][key]["diff"] == pytest.approx(sum(diffs) / len(diffs)), key
+    assert out["judge_shift"]["mean_abs"] == pytest.approx(
+        sum(abs(sum(v) / len(v)) for v in by_model.values()) / len(by_model))
+    res = results(engine, run_id)
+    assert "on both sides" in res.comparison_text()
+
+    # a second spot-check on the same sample reuses the bridge: nothing left to judge on the paper side
+    again = SpotCheckParams(model=f"openai/{unique('bridge')};reply=help", n=20, api_base=fault_server.api_base,
+                            judge="distilled")
+    assert estimate_cost(engine, again).bridge_calls == 0
+
+
+def test_bridge_models_spread_across_the_help_rate_range_and_a_paid_judge_bridges_six(paper_store_url):
+    from db.engine import get_engine
+
+    engine = get_engine(paper_store_url)
+    params = SpotCheckParams(model="local/smollm2", n=60, judge="llm:openai/gpt-5.4-mini")
+    cases = sample_cases(engine, params)
+    all_models = spotcheck.bridge_models(engine, cases, 100)
+    assert len(all_models) == 18
+    three = spotcheck.bridge_models(engine, cases, 3)
+    # the least and the most helpful, and one from the middle (ranked by GPT-5.4's labels on these cases)
+    assert len(three) == 3 and (three[0], three[-1]) == (all_models[0], all_models[-1]) and three[1] == all_models[round((len(all_models) - 1) / 2)]
+    assert spotcheck.bridge_models(engine, cases, 0) == []
+    paid_judge = LLMJudge(resolve("openai/gpt-5.4-mini"))
+    est = estimate_cost(engine, params, cases, judge=paid_judge)
+    assert len(est.bridge_models) == spotcheck.LLM_BRIDGE_DEFAULT == 6 and est.paid and not est.model_paid
+    assert est.judge_calls == len(cases) + est.bridge_calls and est.bridge_calls > 0
+    assert "Same-judge bridge: 6 paper models" in est.text() and "Judge:" in est.text()
+    assert len(estimate_cost(engine, SpotCheckParams(model="local/smollm2", n=60, bridge_models=2), cases,
+                             judge=paid_judge).bridge_models) == 2
+
+
+def test_the_paper_judge_needs_no_bridge(paper_store_url, fault_server, monkeypatch):
+    """GPT-5.4 with the authors' prompt (served here by the fault server) is the judge of the release's labels:
+    the comparison stands as it is, no paper answer is re-judged."""
+    from db.engine import get_engine
+
+    engine = get_engine(paper_store_url)
+    monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
+    params = SpotCheckParams(model=f"openai/{unique('pj')};reply=refuse", n=12, api_base=fault_server.api_base,
+                             judge="paper")
+    assert estimate_cost(engine, params).bridge_models == []
+    run_id, _ = run_sync(run_spot_check(engine, params))
+    res = results(engine, run_id)
+    assert res.judge.startswith("paper:gpt-5.4-2026-03-05@")
+    assert res.comparison == "paper_judge" and res.vs_paper == res.vs_paper_labels and res.judge_shift == {}
+    assert "no bridge needed" in res.comparison_text()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM judgment j JOIN response r ON r.id = j.response_id "
+                                 "WHERE r.source = 'paper' AND j.judge LIKE 'paper:%'")).scalar() == 0
+
+
+def test_cli_spot_check_json_has_both_views_and_the_shift(paper_store_url, fault_server):
+    proc = subprocess.run([sys.executable, "-m", "blindrefusal", "spot-check", "--model",
+                           f"openai/{unique('cli')};reply=refuse", "--api-base", fault_server.api_base, "--n", "10",
+                           "--judge", "distilled", "--json"], cwd=ROOT, env=_cli_env(BR_DATABASE_URL=paper_store_url),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == 18 and len(out["vs_paper_labels"]) == 18
+    assert len(out["judge_shift"]["by_model"]) == 18 and out["judge_shift"]["mean_abs"] is not None

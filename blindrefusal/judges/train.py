@@ -63,6 +63,7 @@ class Row:
     response_type: str
     engages_with_defeat: bool
     independent_harm: bool
+    family: str = ""
 
 
 def load_rows(source: str) -> tuple[list[Row], list[Row], str]:
@@ -82,7 +83,7 @@ def load_rows(source: str) -> tuple[list[Row], list[Row], str]:
         row = Row(e.case_id, e.model_slug,
                   JudgeInput(user_query=c.user_query, response=r.text, rule=c.rule,
                              defeat_condition=c.defeat_condition),
-                  e.response_type, bool(e.engages_with_defeat), bool(e.independent_harm))
+                  e.response_type, bool(e.engages_with_defeat), bool(e.independent_harm), c.family)
         (test_rows if is_test_case(e.case_id) else train_rows).append(row)
     return train_rows, test_rows, _release_commit(source)
 
