@@ -82,6 +82,15 @@ async def keep_alive(engine, run_id: int, owner: str) -> None:
         await asyncio.to_thread(store.heartbeat, engine, run_id, owner)
 
 
+def response_row(call: CallResult, case_id: int, model_id: int, judgment=None) -> store.ResponseRow:
+    """How the store records one model call's outcome."""
+    return store.ResponseRow(
+        case_id=case_id, model_config_id=model_id, text=call.text, status=call.status, error=call.error,
+        latency_ms=call.latency_ms, ttft_ms=call.ttft_ms, prompt_tokens=call.prompt_tokens,
+        completion_tokens=call.completion_tokens, cost_usd=call.cost_usd, attempts=call.attempts, judgment=judgment,
+        usage_counted=call.usage_counted)
+
+
 def model_rows(specs: list[ModelSpec]) -> list[dict]:
     """How the store records the models a run uses."""
     return [{"key": s.key, "display_name": s.display_name, "litellm_model": s.litellm_model,
@@ -159,11 +168,8 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
     finally:
         alive.cancel()
     answers = [LiveAnswer(r, verdicts.get(r.model_key)) for r in results]
-    rows = [store.ResponseRow(
-        case_id=p.case_id, model_config_id=p.model_ids[a.call.model_key], text=a.call.text, status=a.call.status,
-        error=a.call.error, latency_ms=a.call.latency_ms, ttft_ms=a.call.ttft_ms, prompt_tokens=a.call.prompt_tokens,
-        completion_tokens=a.call.completion_tokens, cost_usd=a.call.cost_usd, attempts=a.call.attempts,
-        judgment=judgment_row(p.judge, a.verdict) if a.verdict is not None else None) for a in answers]
+    rows = [response_row(a.call, p.case_id, p.model_ids[a.call.model_key],
+                         judgment_row(p.judge, a.verdict) if a.verdict is not None else None) for a in answers]
     for a, rid in zip(answers, store.save_responses(p.engine, p.run_id, "live", rows)):
         a.response_id = rid
     store.finish_run(p.engine, p.run_id, "done")
@@ -176,7 +182,8 @@ def answer_json(a: LiveAnswer, judge_name: str) -> dict[str, Any]:
     return {
         "model": a.call.model_key, "status": a.call.status, "text": a.call.text, "error": a.call.error,
         "latency_ms": a.call.latency_ms, "ttft_ms": a.call.ttft_ms, "prompt_tokens": a.call.prompt_tokens,
-        "completion_tokens": a.call.completion_tokens, "cost_usd": a.call.cost_usd, "attempts": a.call.attempts,
+        "completion_tokens": a.call.completion_tokens, "usage_counted": a.call.usage_counted,
+        "cost_usd": a.call.cost_usd, "attempts": a.call.attempts,
         "judgment": ({"judge": judge_name, "response_type": v.response_type, "engages_with_defeat": v.engages_with_defeat,
                       "independent_harm": v.independent_harm, "reasoning": v.reasoning}
                      if isinstance(v, Verdict) else

@@ -58,6 +58,7 @@ class CallResult:
     started: float = 0.0  # time.monotonic() of the first attempt
     ended: float = 0.0
     retry_statuses: list[str] = field(default_factory=list)
+    usage_counted: bool = False  # token counts asked of the local server's tokenizer (it reports none when streaming)
 
 
 @dataclass
@@ -288,6 +289,26 @@ def _backoff(failure: Failure, step: int, settings: RunSettings) -> float:
     return min(settings.backoff_max_s, settings.backoff_base_s * (2 ** step)) * (0.5 + random.random())
 
 
+async def _count_local_usage(spec: ModelSpec, messages: list[dict], result: CallResult) -> None:
+    """Token counts from the local llama.cpp server's own tokenizer, marked as counted by us. The prompt count
+    covers the messages' text, not the chat template's few extra tokens. Leaves them unknown on any failure."""
+    import httpx
+
+    root = (spec.api_base or "").rstrip("/").removesuffix("/v1")
+    prompt_text = "\n".join(str(m.get("content") or "") for m in messages)
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            counts = []
+            for text in (prompt_text, result.text):
+                r = await client.post(f"{root}/extras/tokenize/count", json={"input": text})
+                r.raise_for_status()
+                counts.append(int(r.json()["count"]))
+    except (httpx.HTTPError, KeyError, ValueError, TypeError):
+        return
+    result.prompt_tokens, result.completion_tokens = counts
+    result.usage_counted = True
+
+
 async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None = None,
                      settings: RunSettings | None = None, limiter: AdaptiveLimiter | None = None,
                      extra: dict | None = None) -> CallResult:
@@ -344,6 +365,8 @@ async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None =
         await asyncio.sleep(delay)
     result.ended = time.monotonic()
     result.latency_ms = (result.ended - t0) * 1000
+    if spec.local and result.status == "ok" and result.completion_tokens is None:
+        await _count_local_usage(spec, kwargs["messages"], result)
     result.cost_usd = cost_of(spec, result.prompt_tokens, result.completion_tokens)
     if on_event:
         on_event(spec.key, "done", result)

@@ -19,7 +19,7 @@ from vocabulary import HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from . import registry, store, taxonomy
 from .judges import Judge, JudgeInput, JudgeUnavailable, get_judge, judge_all, judgment_row
-from .live import keep_alive, model_rows, rejudge
+from .live import keep_alive, model_rows, rejudge, response_row
 from .metrics import HEADLINE_RATES, RateSet, counts_of, help_gap, rates
 from .runner import AdaptiveLimiter, CallResult, LimiterClosed, RunSettings, call_model, cost_of, litellm_module, ready
 from .sampler import stratified_sample
@@ -287,10 +287,7 @@ async def _answer(run: _Run, settings: RunSettings, limiter: AdaptiveLimiter, pr
         if prog.first_call is None or res.started < prog.first_call:
             prog.first_call = res.started
         prog.last_answer = max(prog.last_answer or 0, res.ended)
-        buffer.append(store.ResponseRow(
-            case_id=case["id"], model_config_id=run.model_id, text=res.text, status=res.status, error=res.error,
-            latency_ms=res.latency_ms, ttft_ms=res.ttft_ms, prompt_tokens=res.prompt_tokens,
-            completion_tokens=res.completion_tokens, cost_usd=res.cost_usd, attempts=res.attempts))
+        buffer.append(response_row(res, case["id"], run.model_id))
         prog.done += 1
         prog.calls += res.attempts
         prog.errors += res.status == STATUS_ERROR

@@ -20,7 +20,8 @@ def _meta_line(r: dict) -> str:
     if r.get("ttft_ms") is not None:
         bits.append(f"first token {r['ttft_ms'] / 1000:.2f} s")
     if r.get("completion_tokens") is not None:
-        bits.append(f"{r.get('prompt_tokens') or 0:,} → {r['completion_tokens']:,} tokens")
+        bits.append(f"{r.get('prompt_tokens') or 0:,} → {r['completion_tokens']:,} tokens"
+                    + (" (counted by us)" if r.get("usage_counted") else ""))
     if r.get("latency_ms") is not None or r.get("cost_usd") is not None:
         bits.append("cost unknown" if r.get("cost_usd") is None else f"${r['cost_usd']:.4f}")
     if (r.get("attempts") or 1) > 1:

@@ -464,7 +464,7 @@ def export_rows(engine: Engine, filters: Filters | None = None, limit: int = 100
     params: dict[str, Any] = {"lim": limit}
     where = ["1 = 1", *f.response_clauses(params), *f.case_model_clauses(params)]
     sql = f"""SELECT r.id AS response_id, r.run_id, r.source, c.key AS case_id, c.family, c.subtype, c.authority_type,
-                     m.key AS model, r.status, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, r.completion_tokens,
+                     m.key AS model, r.status, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, r.completion_tokens, r.usage_counted,
                      r.cost_usd, r.eff_response_type AS response_type, r.eff_engages AS engages_with_defeat,
                      r.eff_harm AS independent_harm, r.eff_judge AS judge,
                      CASE WHEN r.eff_judge LIKE '{HUMAN_PREFIX}%' THEN 1 ELSE 0 END AS human_label, r.text

@@ -69,6 +69,7 @@ class ResponseRow:
     cost_usd: float | None = None
     attempts: int = 1
     judgment: JudgmentRow | None = None
+    usage_counted: bool = False  # the token counts were counted by us, not reported by the provider
 
 
 def _clean(value: str | None) -> str | None:
@@ -400,7 +401,7 @@ def save_responses(engine: Engine, run_id: int, source: str, rows: Sequence[Resp
                 text=_clean(r.text), nul_bytes_removed=(r.text or "").count("\x00"), status=r.status,
                 error=_clean(r.error), latency_ms=r.latency_ms, ttft_ms=r.ttft_ms, prompt_tokens=r.prompt_tokens,
                 completion_tokens=r.completion_tokens, cost_usd=r.cost_usd, attempts=r.attempts,
-                created_at=utcnow())).inserted_primary_key[0])
+                usage_counted=r.usage_counted, created_at=utcnow())).inserted_primary_key[0])
         judged = [_judgment_values(rid, r.judgment) for rid, r in zip(ids, rows) if r.judgment is not None]
         if judged:
             conn.execute(insert(Judgment), judged)

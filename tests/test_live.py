@@ -141,7 +141,15 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
                            "cost_usd", "judgment"}
     assert answer["model"] == "local/smollm2" and answer["status"] == "ok" and answer["text"]
     assert answer["cost_usd"] is None  # a local model has no price: unknown, never 0
-    assert answer["completion_tokens"] is None  # llama.cpp's server reports no streamed usage: unknown, not 0
+    # llama.cpp's server reports no streamed usage: the counts come from its own tokenizer, marked as ours
+    assert answer["usage_counted"] is True and answer["completion_tokens"] >= 1 and answer["prompt_tokens"] >= 1
+    from db.engine import get_engine
+    from sqlalchemy import text as sql
+
+    with get_engine(paper_store_url).connect() as conn:
+        stored = conn.execute(sql("SELECT prompt_tokens, completion_tokens, usage_counted FROM response "
+                                  "WHERE source = 'live' ORDER BY id DESC LIMIT 1")).one()
+    assert (stored[0], stored[1], bool(stored[2])) == (answer["prompt_tokens"], answer["completion_tokens"], True)
     assert answer["judgment"]["judge"] == "llm:local/smollm2"
     # --case-id with a paper case goes through the same path.
     proc = subprocess.run([sys.executable, "-m", "blindrefusal", "ask", "--model", "local/smollm2", "--case-id",

@@ -23,6 +23,7 @@ def test_fan_out_overlaps_calls(fault_server):
     assert max(r.start for r in served) < min(r.end for r in served)
     assert max(r.started for r in results) < min(r.ended for r in results)
     assert all(r.prompt_tokens == 12 and r.completion_tokens and r.ttft_ms is not None for r in results)
+    assert not any(r.usage_counted for r in results)  # a provider's own usage is kept as reported
     assert all(r.cost_usd is None for r in results)  # unknown price: unknown, not zero
 
 
