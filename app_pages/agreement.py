@@ -3,8 +3,11 @@ and in-app human labels vs every judge."""
 
 import streamlit as st
 
-from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval, from_evaluation
+import pandas as pd
+
+from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval, from_evaluation, leave_one_model_out
 from components.charts import LABEL_NAMES as NAMES
+from components.charts import unseen_model_errors
 from components.charts import confusion_matrix as confusion_fig
 from components.state import paper_imported, store
 from components.state import reads as q
@@ -42,6 +45,40 @@ else:
     st.caption(f"Test split: cases with sha256(case_id) mod 5 = 0, never used in training — n = {ev['n_test']:,} responses.")
     agreement_block(from_evaluation(ev), "GPT-5.4", "distilled", "distilled")
 
+st.subheader("On models it never saw (leave one model out)")
+lomo = leave_one_model_out()
+if lomo is None:
+    st.info("Not measured yet: `python -m blindrefusal judge-eval --leave-one-model-out --write` refits the judge "
+            "without each paper model in turn (~5 min per model) and writes data/distilled_judge_lomo.json.")
+else:
+    u = lomo.summary()
+    st.markdown(
+        "A spot-checked model is always new to the distilled judge, and κ on the mixed split does not say how it "
+        "fares on a model whose style it never saw. So the judge was refitted without each paper model's answers "
+        "and scored on that model's held-out answers (defeated cases). **" + lomo.text().capitalize() + ".** "
+        "The targets are a mean under 2.0 pp and a maximum under 4.0 pp.")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Help-rate error, unseen (mean |·|)", f"{u['help_rate_mean_abs_pp']:.1f} pp",
+              help="Distilled judge minus GPT-5.4, absolute, averaged over the models measured")
+    c1.caption(f"max {u['help_rate_max_abs_pp']:.1f} pp over {u['models']} models")
+    c2.metric("Engagement error, unseen (mean |·|)", f"{u['engagement_mean_abs_pp']:.1f} pp")
+    c2.caption(f"max {u['engagement_max_abs_pp']:.1f} pp")
+    seen = lomo.summary_stats["seen"]["help_rate_error_pp"]
+    c3.metric("Help-rate error, same models seen (mean |·|)", f"{seen['mean_abs']:.1f} pp",
+              help="The shipped judge, which saw each model in training, on the same held-out answers")
+    c3.caption(f"max {seen['max_abs']:.1f} pp")
+    st.plotly_chart(unseen_model_errors(lomo.per_model), width="stretch")
+    table = pd.DataFrame([{"model": slug, "n (held-out answers)": m["n"],
+                           "GPT-5.4 help rate": f"{m['unseen']['gpt54_help_rate'] * 100:.1f}%",
+                           "help-rate error, unseen (pp)": m["unseen"]["help_rate_error_pp"],
+                           "help-rate error, seen (pp)": m["seen"]["help_rate_error_pp"],
+                           "engagement error, unseen (pp)": m["unseen"]["engagement_error_pp"],
+                           "κ response type, unseen": m["unseen"]["kappa_response_type"]}
+                          for slug, m in lomo.per_model.items()])
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button("Leave-one-model-out results (CSV)", table.to_csv(index=False).encode(),
+                       "distilled_judge_leave_one_model_out.csv", "text/csv")
+
 st.header("2 · The paper's human reviewers")
 if not paper_imported():
     st.info("Import the release to compare the paper's reviewers with its judge "
@@ -67,7 +104,24 @@ else:
         "*engagement* and *independent harm* it agrees with GPT-5.4 more than the humans do. It has learned "
         "GPT-5.4's habits, its generous reading of engagement included, not a better ground truth.")
 
-st.header("3 · Your labels vs the judges")
+st.header("3 · Other judges on the paper's answers vs GPT-5.4")
+if paper_imported():
+    bridged = [j for j in q.judges_present(engine)
+               if not j.startswith((HUMAN_PREFIX, REVIEWER_PREFIX)) and j != PAPER_JUDGE]
+    shown = 0
+    for j in bridged:
+        pairs = q.judgment_pairs(engine, j, PAPER_JUDGE)
+        if pairs:
+            shown += 1
+            st.subheader(f"{j} vs GPT-5.4")
+            st.caption("On the paper's answers this judge labelled for spot-checks (the same-judge bridge) — the "
+                       "sampled cases only, not a random sample of the release.")
+            agreement_block(compare(pairs), j, "GPT-5.4", f"bridge_{j}")
+    if not shown:
+        st.info("No other judge has labelled the paper's answers yet. A spot-check does, for the paper models it "
+                "compares under its own judge.")
+
+st.header("4 · Your labels vs the judges")
 humans = [j for j in q.judges_present(engine) if j.startswith(HUMAN_PREFIX)]
 if not humans:
     st.info("No in-app human labels yet. Enter a reviewer name in the sidebar, open a response card (Cases or "

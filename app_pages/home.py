@@ -4,8 +4,9 @@ import streamlit as st
 
 from blindrefusal import PAPER_CITATION, PAPER_URL, taxonomy
 from blindrefusal.metrics import help_gap, rates
+from blindrefusal.spotcheck import results as spot_check_results
 from components import charts
-from components.labels import model_tick
+from components.labels import model_name, model_tick
 from components.state import browse_engine
 from components.state import reads as q
 from vocabulary import EFFECTIVE
@@ -64,7 +65,19 @@ for r in by_model:
 rows.sort(key=lambda x: -(x[1].helps.rate or 0))
 st.plotly_chart(charts.stacked_label_bars(rows, "Sorted by help rate; hover for n and 95% intervals"), width="stretch")
 if any("spot-check" in name for name, _ in rows):
-    st.caption("Spot-check rows are a stratified sample of the paper's cases (n shown), not the full set.")
+    st.caption("Spot-check rows are a stratified sample of the paper's cases (n shown), not the full set, labelled by "
+               "their own judge while the paper's rows carry GPT-5.4's labels. Placed under one judge:")
+    placed = []
+    for run in q.runs(engine, kinds=("spot_check",), limit=5):
+        res = spot_check_results(engine, run["id"])
+        same = res.rank.lo is not None
+        placed.append({"run": run["id"], "model": model_name(res.model), "judge": res.judge,
+                       "help rate (defeated)": res.defeated.helps.fmt(),
+                       "rank, one judge": f"{res.rank.text()} of {res.rank.of}" if same else "— (not bridged)",
+                       "rank vs GPT-5.4's labels": f"{res.rank_paper_labels.text()} of {res.rank_paper_labels.of}",
+                       "judge's shift vs GPT-5.4 (mean |pp|)": "—" if res.mean_abs_shift is None
+                       else f"{res.mean_abs_shift * 100:.1f}"})
+    st.dataframe(placed, hide_index=True, width="stretch")
 
 st.subheader("Help rate by defeat family")
 fam = q.by_dimension(engine, "family", q.Filters(sources=["paper"]), view)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from blindrefusal import jobs, registry, taxonomy
+from blindrefusal.judges import JudgeUnavailable
 from blindrefusal.runner import run_sync
 from blindrefusal.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
 from blindrefusal.metrics import help_gap
@@ -47,13 +48,11 @@ def show_results(run_id: int) -> None:
     a.caption(c.helps.fmt())
     b.metric("Help-rate gap (defeated − control)", "—" if res.gap.diff is None else f"{res.gap.diff * 100:+.1f} pp")
     b.caption(f"{res.gap.fmt()} · the paper's 18 models: {paper_gap().fmt()}")
-    r.metric(f"Rank among {res.rank.of}", res.rank.text())
-    r.caption("By help rate on defeated cases (1 = helps most). A range means the intervals overlap: a tie.")
-    if res.vs_paper:
-        st.plotly_chart(charts.paired_differences(
-            [(model_tick(k), v) for k, v in res.vs_paper.items()],
-            "Help rate of this model minus each paper model, same defeated cases (exact McNemar 95% CI)"),
-            width="stretch")
+    rank, ranked_by = (res.rank, "same judge") if res.rank.lo is not None else (res.rank_paper_labels, "mixed judges")
+    r.metric(f"Rank among {rank.of} ({ranked_by})", rank.text())
+    r.caption("By help rate on defeated cases (1 = helps most). A range means the intervals overlap: a tie."
+              + ("" if res.rank.lo is not None else " Not under one judge: read it with the judge's error in mind."))
+    comparison_panel(res)
     rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
     c1, c2, c3 = st.columns(3)
     c1.download_button("Responses (CSV)", pd.DataFrame(rows).to_csv(index=False).encode(), f"spot_check_{run_id}.csv",
@@ -62,6 +61,37 @@ def show_results(run_id: int) -> None:
                        f"spot_check_{run_id}.jsonl", "application/jsonl")
     c3.download_button("Summary (JSON)", json.dumps(res.to_json(), indent=1).encode(),
                        f"spot_check_{run_id}_summary.json", "application/json")
+
+
+def comparison_panel(res) -> None:
+    """The model against the paper's, under one judge where the paper side was bridged, and as against GPT-5.4."""
+    (st.info if res.comparison != "mixed_judges" else st.warning)(res.comparison_text())
+    if res.unseen_model_error:
+        u = res.unseen_model_error
+        st.caption(f"On models it never saw, this judge's help rate is off by {u['help_rate_mean_abs_pp']:.1f} pp on "
+                   f"average (max {u['help_rate_max_abs_pp']:.1f}), leave-one-model-out over {u['models']} paper "
+                   "models: differences smaller than that may be the judge, not the model.")
+    views = []
+    if res.comparison == "same_judge":
+        views.append((f"Same judge ({res.judge} on both sides)", res.vs_paper))
+    views.append(("Against GPT-5.4's labels" + (" (the same judge)" if res.comparison == "paper_judge" else ""),
+                  res.vs_paper_labels))
+    tabs = st.tabs([name for name, _ in views] + (["Judge shift"] if res.judge_shift else []))
+    for tab, (name, diffs) in zip(tabs, views):
+        with tab:
+            st.plotly_chart(charts.paired_differences(
+                [(model_tick(k), v) for k, v in diffs.items()],
+                f"Help rate of this model minus each paper model, same defeated cases — {name.lower()} "
+                "(exact McNemar 95% CI)"), width="stretch")
+    if res.judge_shift:
+        with tabs[-1]:
+            st.plotly_chart(charts.paired_differences(
+                [(model_tick(k), v) for k, v in res.judge_shift.items()],
+                f"{res.judge}'s help rate minus GPT-5.4's, on the same paper answers (exact McNemar 95% CI)"),
+                width="stretch")
+            st.caption("How far this judge's labels move each paper model's help rate on the sampled cases. "
+                       "The same-judge comparison cancels this shift out; the comparison against GPT-5.4's labels "
+                       "does not.")
 
 
 def results_params(run_id: int) -> dict:
@@ -94,12 +124,18 @@ if job is None:
                                      format_func=taxonomy.authority_label, placeholder="all")
         exclude_dual = st.checkbox("Exclude dual-use cases")
         fresh = st.checkbox("Fresh run (ignore answers already stored for these settings)")
+        bridge_k = st.number_input(
+            "Paper models to re-judge with the same judge (blank: all 18 for the distilled judge, 6 for LLM judges)",
+            min_value=0, max_value=18, value=None, step=1,
+            help="So that this model and the paper's are compared under one judge. Earlier runs' re-judged answers "
+                 "are reused. Not needed for the paper judge (GPT-5.4 with the authors' prompt).")
         submitted = st.form_submit_button("Estimate and run", type="primary")
     judge_name = judge_picker("spot_judge")
     if submitted or st.session_state.get("spot_pending"):
         params = SpotCheckParams(model=typed.strip() or model, n=int(n), seed=int(seed), judge=judge_name,
                                  api_base=api_base.strip() or None, allocation=allocation,
-                                 exclude_dual_use=exclude_dual, families=list(families), authorities=list(authorities))
+                                 exclude_dual_use=exclude_dual, families=list(families), authorities=list(authorities),
+                                 bridge_models=None if bridge_k is None else int(bridge_k))
         if submitted:
             st.session_state["spot_pending"] = {"params": params, "fresh": fresh}
             set_qp("n", str(params.n))  # the form shows the same n (and seed) after the run
@@ -107,12 +143,14 @@ if job is None:
         pending = st.session_state["spot_pending"]
         params, fresh = pending["params"], pending["fresh"]
         cases = sample_cases(engine, params)
-        est = estimate_cost(engine, params, cases)
+        try:
+            est = estimate_cost(engine, params, cases)
+        except JudgeUnavailable as exc:
+            st.session_state.pop("spot_pending", None)
+            st.error(f"This judge cannot run here: {exc}")
+            st.stop()
         spec = registry.resolve(params.model, api_base=params.api_base)
-        st.info(f"{len(cases)} cases sampled. Expected ~{est.prompt_tokens:,} prompt and ~{est.completion_tokens:,} "
-                "completion tokens (the paper's average usage on these cases). Cost: " +
-                ("none (local model)" if not est.paid else "unknown — litellm has no price for this model"
-                 if est.cost_usd is None else f"about ${est.cost_usd:.2f}"))
+        st.info(est.text())
         guard.password_box([spec])
         confirm = st.checkbox("I understand the cost; run it") if est.paid else True
         blocked = guard.check([spec] * len(cases)) if est.paid else None
@@ -137,6 +175,10 @@ else:
         p = job.progress
         if p is not None and p.waiting:
             st.progress(0.0, text="Another process is running this same spot-check: waiting for it, then resuming…")
+        elif p is not None and p.stage == "bridging":
+            st.progress(1.0, text="Judging the paper models' answers on these cases with the same judge (the bridge)…")
+        elif p is not None and p.stage == "judging":
+            st.progress(1.0, text="Judging the answers…")
         elif p is not None and p.total:
             cost = "cost unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}"
             st.progress(p.done / p.total, text=f"{p.done} / {p.total} cases · {p.errors} errors · {cost}"

@@ -13,7 +13,7 @@ from blindrefusal.grid import Cell
 from blindrefusal.metrics import RateSet
 from blindrefusal.stats import Diff, Rate
 
-from .labels import LABEL_COLORS, LABEL_TEXT
+from .labels import LABEL_COLORS, LABEL_TEXT, model_tick
 
 
 def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> go.Figure:
@@ -133,4 +133,24 @@ def paired_differences(rows: Sequence[tuple[str, Diff]], title: str) -> go.Figur
     fig.add_vline(x=0, line_dash="dash", line_color="#555")
     fig.update_layout(title=title, xaxis_title="percentage points (red diamond: interval excludes 0)",
                       height=max(360, 24 * len(rows) + 120), margin=dict(l=10, r=10, t=60, b=40))
+    return fig
+
+
+def unseen_model_errors(per_model: dict[str, dict]) -> go.Figure:
+    """Leave-one-model-out: each paper model's help-rate error when the judge never saw it, and when it did."""
+    slugs = sorted(per_model, key=lambda k: per_model[k]["unseen"]["help_rate_error_pp"])
+    fig = go.Figure()
+    for which, name, color, symbol in (("seen", "judge saw the model (shipped)", "#9AA5B1", "circle-open"),
+                                       ("unseen", "judge never saw the model", "#C0392B", "circle")):
+        fig.add_trace(go.Scatter(
+            x=[per_model[k][which]["help_rate_error_pp"] for k in slugs], y=[model_tick(k) for k in slugs],
+            mode="markers", name=name, marker={"color": color, "size": 10, "symbol": symbol},
+            customdata=[per_model[k]["n"] for k in slugs],
+            hovertemplate="%{y}: %{x:+.2f} pp (n = %{customdata})<extra>" + name + "</extra>"))
+    for x in (-2, 2):
+        fig.add_vline(x=x, line_dash="dot", line_color="#888")
+    fig.add_vline(x=0, line_color="#444")
+    fig.update_layout(title="Help rate by the distilled judge minus GPT-5.4's, per paper model (dotted: ±2 pp target)",
+                      xaxis_title="percentage points", height=max(320, 26 * len(slugs) + 140),
+                      legend={"orientation": "h", "y": -0.15}, margin={"l": 10, "r": 10, "t": 50, "b": 40})
     return fig

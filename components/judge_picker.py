@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from blindrefusal.config import judge_model
-from blindrefusal.judges import DISTILLED, LOCAL_LLM, default_judge_name, distilled_available, judge_label
+from blindrefusal.judges import DISTILLED, LOCAL_LLM, PAPER, default_judge_name, distilled_available, judge_label
 
 
 def judge_picker(key: str) -> str:
     options = [default_judge_name()]
-    for name in ([DISTILLED] if distilled_available() else []) + [LOCAL_LLM] + (
+    for name in ([DISTILLED] if distilled_available() else []) + [PAPER, LOCAL_LLM] + (
             ["llm:" + judge_model()] if judge_model() and not judge_model().startswith("llm:") else []):
         if name not in options:
             options.append(name)
@@ -19,7 +19,8 @@ def judge_picker(key: str) -> str:
                           format_func=lambda n: "Another LLM judge (litellm model)…" if n == "custom" else
                           judge_label(n) + (" — default" if n == options[0] else ""),
                           help="Set BR_JUDGE_MODEL to change the default. The judge sees the rule, the defeat "
-                               "condition, the query and the answer — never which model answered.")
+                               "condition, the query and the answer — never which model answered. The paper judge "
+                               "is GPT-5.4 with the authors' own prompt, read from the release.")
     if choice == "custom":
         typed = st.text_input("Judge model (litellm string)", key=f"{key}_typed", placeholder="openrouter/openai/gpt-5.4")
         return "llm:" + typed.strip() if typed.strip() else options[0]

@@ -185,9 +185,7 @@ def _relabel(conn: Connection, response_ids: Sequence[int]) -> None:
     ids = sorted(set(response_ids))
     if not ids:
         return
-    if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already excludes other writers
-        for chunk in _chunks(ids):
-            conn.execute(select(Response.id).where(Response.id.in_(chunk)).order_by(Response.id).with_for_update())
+    _lock_responses(conn, ids)
     delta = {(r["source"], r["case_id"], r["model_config_id"]): r for r in _rollup_rows(conn, ids, -1)}
     for chunk in _chunks(ids):
         conn.execute(text(_EFFECTIVE + " WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": chunk})
@@ -411,24 +409,40 @@ def save_responses(engine: Engine, run_id: int, source: str, rows: Sequence[Resp
     return ids
 
 
+def _lock_responses(conn: Connection, ids: Sequence[int]) -> None:
+    """PostgreSQL: lock these responses' rows in id order (SQLite's BEGIN IMMEDIATE already excludes writers)."""
+    if conn.dialect.name == "postgresql":
+        for chunk in _chunks(sorted(set(ids))):
+            conn.execute(select(Response.id).where(Response.id.in_(chunk)).order_by(Response.id).with_for_update())
+
+
 def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]]) -> None:
-    """Attach judgments to stored responses. A human label replaces the same human's earlier one."""
+    """Attach judgments to stored responses.
+
+    A human label replaces the same human's earlier one. On the paper's own answers a machine judge's label
+    is kept for comparisons only (a spot-check's same-judge bridge): it never replaces the release's label,
+    and it replaces the same judge's earlier label there, so two spot-checks bridging at once never count
+    an answer twice."""
     if not items:
         return
+    ids = sorted({rid for rid, _ in items})
     with transaction(engine) as conn:
-        for rid, j in items:
-            if j.judge.startswith(HUMAN_PREFIX):
-                conn.execute(delete(Judgment).where(Judgment.response_id == rid, Judgment.judge == j.judge))
-        # On the paper's own answers a machine judge's label is kept for comparisons (a spot-check's
-        # same-judge bridge) and never replaces the release's label; only a human's does.
-        paper = set()
-        for chunk in _chunks(sorted({rid for rid, _ in items})):
+        _lock_responses(conn, ids)
+        paper: set[int] = set()
+        for chunk in _chunks(ids):
             paper |= {r for r, in conn.execute(select(Response.id).where(Response.id.in_(chunk),
                                                                           Response.source == "paper")).all()}
+        replaced: dict[str, list[int]] = {}
+        for rid, j in items:
+            if j.judge.startswith(HUMAN_PREFIX) or rid in paper:
+                replaced.setdefault(j.judge, []).append(rid)
+        for judge, rids in replaced.items():
+            for chunk in _chunks(sorted(set(rids))):
+                conn.execute(delete(Judgment).where(Judgment.judge == judge, Judgment.response_id.in_(chunk)))
         conn.execute(insert(Judgment), [
             _judgment_values(rid, j, comparison_only=rid in paper and not j.judge.startswith(HUMAN_PREFIX))
             for rid, j in items])
-        _relabel(conn, [rid for rid, _ in items])
+        _relabel(conn, ids)
 
 
 def delete_runs(engine: Engine, run_ids: Sequence[int]) -> None:

@@ -288,3 +288,41 @@ def test_an_import_killed_inside_its_transaction_leaves_the_store_unchanged(tmp_
     eng.dispose()
     assert _counts(store) == before
     assert _integrity(store) == "ok"
+
+
+def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once(fixture_store):
+    """Two spot-checks with one judge on one sample bridge the paper side at the same moment: every paper answer
+    ends with exactly one label by that judge, and the release's labels stay the effective ones."""
+    from blindrefusal import store
+    from blindrefusal.judges import get_judge
+    from blindrefusal.runner import run_sync
+    from blindrefusal.spotcheck import bridge
+
+    engine = fixture_store
+    cases, _ = store.find_cases(engine, source="paper", limit=1000)
+    models = sorted(store.paired_labels(engine, [c["id"] for c in cases]))
+    judge = get_judge("distilled")
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def one() -> None:
+        try:
+            barrier.wait()
+            run_sync(bridge(engine, judge, cases, models))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with engine.connect() as conn:
+        per_answer = conn.execute(text(
+            "SELECT r.id, COUNT(j.id) FROM response r LEFT JOIN judgment j ON j.response_id = r.id "
+            "AND j.judge = 'distilled' WHERE r.source = 'paper' AND r.status = 'ok' AND r.text <> '' "
+            "GROUP BY r.id")).all()
+        eff = conn.execute(text("SELECT COUNT(*) FROM response WHERE source = 'paper' AND eff_judge = 'distilled'")).scalar()
+    assert per_answer and {n for _, n in per_answer} == {1}
+    assert eff == 0
