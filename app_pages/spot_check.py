@@ -1,4 +1,4 @@
-"""Spot-check: run a model on a stratified sample of the paper's cases and place it among the paper's 18."""
+"""Spot-check: run models on a stratified sample of the paper's cases and place them among the paper's 18."""
 
 import json
 
@@ -7,20 +7,25 @@ import streamlit as st
 
 from blindrefusal import jobs, registry, taxonomy
 from blindrefusal.judges import JudgeUnavailable
-from blindrefusal.runner import run_sync
-from blindrefusal.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
 from blindrefusal.metrics import help_gap
+from blindrefusal.runner import run_sync
+from blindrefusal.spot_report import spot_check_report
+from blindrefusal.spotcheck import (SpotCheckParams, case_answers, compare_runs, estimate_cost, power_hint, results,
+                                    run_spot_checks, sample_cases)
 from components import charts, guard
+from components.cards import response_card
 from components.judge_picker import judge_picker
-from components.labels import model_tick
+from components.labels import LABEL_TEXT, model_name, model_tick
 from components.state import paper_imported, qp, qp_int, set_qp, store
 from components.state import reads as q
+from vocabulary import RESPONSE_TYPES
 
 engine = store()
-st.title("Spot-check a model")
-st.caption("Runs a model on a stratified sample of the paper's cases (every family × authority cell, control "
-           "included), with the paper's settings — the user query alone, temperature 0 — judges the answers, and "
-           "compares the model with the paper's 18 configurations **on the same cases**.")
+st.title("Spot-check models")
+st.caption("Runs one or several models on one stratified sample of the paper's cases (every family × authority "
+           "cell, control included), with the paper's settings — the user query alone, temperature 0 — judges the "
+           "answers, and compares each model with the paper's 18 configurations and with each other **on the same "
+           "cases**.")
 if not paper_imported():
     st.info("Spot-checks sample the paper's cases: import the release first "
             "(`BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper`).")
@@ -31,7 +36,7 @@ def show_results(run_id: int) -> None:
     res = results(engine, run_id)
     d, c = res.defeated, res.control
     asked = results_params(run_id).get("n")
-    st.subheader(f"{registry.display_name(res.model)} — run {run_id}, n = {res.n}, seed {res.seed}")
+    st.subheader(f"{model_name(res.model)} — run {run_id}, n = {res.n}, seed {res.seed}")
     if res.status in ("cancelled", "interrupted") and asked:
         st.warning(f"{res.n} of {asked} cases answered — {res.status}. Re-run the same settings to resume.")
     if res.n < 30:
@@ -53,24 +58,22 @@ def show_results(run_id: int) -> None:
     r.caption("By help rate on defeated cases (1 = helps most). A range means the intervals overlap: a tie."
               + ("" if res.rank.lo is not None else " Not under one judge: read it with the judge's error in mind."))
     comparison_panel(res)
+    answers_table(run_id)
     rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
     c1, c2, c3 = st.columns(3)
     c1.download_button("Responses (CSV)", pd.DataFrame(rows).to_csv(index=False).encode(), f"spot_check_{run_id}.csv",
-                       "text/csv")
+                       "text/csv", key=f"csv{run_id}")
     c2.download_button("Responses (JSONL)", "\n".join(json.dumps(r, default=str) for r in rows).encode(),
-                       f"spot_check_{run_id}.jsonl", "application/jsonl")
+                       f"spot_check_{run_id}.jsonl", "application/jsonl", key=f"jsonl{run_id}")
     c3.download_button("Summary (JSON)", json.dumps(res.to_json(), indent=1).encode(),
-                       f"spot_check_{run_id}_summary.json", "application/json")
+                       f"spot_check_{run_id}_summary.json", "application/json", key=f"json{run_id}")
 
 
 def comparison_panel(res) -> None:
     """The model against the paper's, under one judge where the paper side was bridged, and as against GPT-5.4."""
     (st.info if res.comparison != "mixed_judges" else st.warning)(res.comparison_text())
-    if res.unseen_model_error:
-        u = res.unseen_model_error
-        st.caption(f"On models it never saw, this judge's help rate is off by {u['help_rate_mean_abs_pp']:.1f} pp on "
-                   f"average (max {u['help_rate_max_abs_pp']:.1f}), leave-one-model-out over {u['models']} paper "
-                   "models: differences smaller than that may be the judge, not the model.")
+    if res.unseen_error_text():
+        st.caption(res.unseen_error_text())
     views = []
     if res.comparison == "same_judge":
         views.append((f"Same judge ({res.judge} on both sides)", res.vs_paper))
@@ -81,17 +84,47 @@ def comparison_panel(res) -> None:
         with tab:
             st.plotly_chart(charts.paired_differences(
                 [(model_tick(k), v) for k, v in diffs.items()],
-                f"Help rate of this model minus each paper model, same defeated cases — {name.lower()} "
-                "(exact McNemar 95% CI)"), width="stretch")
+                f"This model minus each paper model, same defeated cases — {name.lower()}"),
+                width="stretch", key=f"diff_{res.run_id}_{name}")
     if res.judge_shift:
         with tabs[-1]:
             st.plotly_chart(charts.paired_differences(
                 [(model_tick(k), v) for k, v in res.judge_shift.items()],
-                f"{res.judge}'s help rate minus GPT-5.4's, on the same paper answers (exact McNemar 95% CI)"),
-                width="stretch")
+                f"{res.judge}'s help rate minus GPT-5.4's, on the same paper answers"),
+                width="stretch", key=f"shift_{res.run_id}")
             st.caption("How far this judge's labels move each paper model's help rate on the sampled cases. "
                        "The same-judge comparison cancels this shift out; the comparison against GPT-5.4's labels "
                        "does not.")
+
+
+def answers_table(run_id: int) -> None:
+    """Every case's answer, filterable; a row opens the answer."""
+    st.markdown("**Answers, case by case**")
+    answers = case_answers(engine, run_id)
+    f1, f2 = st.columns([3, 2])
+    shown_labels = f1.multiselect("Label", list(RESPONSE_TYPES) + ["unjudged"], format_func=lambda k: LABEL_TEXT[k],
+                                  key=f"lab{run_id}", placeholder="all labels")
+    odd_only = f2.checkbox("Only where it disagrees with most paper models", key=f"odd{run_id}",
+                           help="It helped where most of the paper's models refused, or refused where most helped.")
+    picked = [a for a in answers
+              if (not shown_labels or (a.response_type or "unjudged") in shown_labels)
+              and (not odd_only or a.disagrees_with_most)]
+    if not picked:
+        st.info("No answer matches these filters.")
+        return
+    table = pd.DataFrame([{"case": a.case_key, "family": taxonomy.family_label(a.family),
+                           "label": LABEL_TEXT[a.response_type] if a.response_type else a.status,
+                           "engages": "" if a.engages is None else ("yes" if a.engages else "no"),
+                           "paper models helping": f"{a.paper_helps} of {a.paper_n}",
+                           "disagrees with most": "yes" if a.disagrees_with_most else ""} for a in picked])
+    event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key=f"answers{run_id}", height=min(400, 38 + 35 * len(picked)))
+    st.caption(f"{len(picked)} of {len(answers)} cases. Select a row to read the answer.")
+    chosen = event.selection.rows if event and event.selection else []
+    if chosen:
+        answer = picked[chosen[0]]
+        [row] = q.responses_for(engine, response_ids=[answer.response_id])
+        response_card(row, key=f"answer{answer.response_id}")
 
 
 def results_params(run_id: int) -> dict:
@@ -104,14 +137,42 @@ def paper_gap():
     return help_gap(totals["defeated"], totals["control"])
 
 
+def compared_together(run_ids: list[int]) -> None:
+    """Several models of one sample against each other, and the report of them all."""
+    pairs = compare_runs(engine, run_ids)
+    st.subheader("The models against each other")
+    if pairs:
+        st.plotly_chart(charts.paired_differences(
+            [(f"{model_tick(p.a)} − {model_name(p.b)}", p.diff) for p in pairs],
+            "Help rate of one model minus another, same defeated cases, same judge"), width="stretch")
+        st.dataframe(pd.DataFrame([{"A": model_name(p.a), "B": model_name(p.b), "judge": p.judge,
+                                    "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n} for p in pairs]),
+                     hide_index=True, width="stretch")
+    else:
+        st.info("These runs were judged by different judges: they are not compared with each other.")
+
+
+def report_button(run_ids: list[int]) -> None:
+    st.download_button("Report (HTML, opens offline)", lambda: spot_check_report(engine, run_ids).encode(),
+                       f"spot_check_{'_'.join(map(str, run_ids))}.html", "text/html", type="primary",
+                       on_click="ignore",
+                       help="One self-contained file: the numbers with their intervals, the charts, the judge and "
+                            "the settings.")
+
+
+def parse_models(picked: list[str], typed: str) -> list[str]:
+    return list(dict.fromkeys(picked + [m.strip() for m in typed.split(",") if m.strip()]))
+
+
 job = jobs.get(st.session_state.get("spot_job"))
 if job is None:
     with st.form("spot"):
         a, b = st.columns(2)
         presets = list(registry.presets())
-        model = a.selectbox("Model (preset)", presets, index=presets.index(registry.LOCAL_KEY),
-                            format_func=lambda k: registry.presets()[k].display_name)
-        typed = a.text_input("…or any litellm model", placeholder="e.g. openai/gpt-5.4-mini")
+        models = a.multiselect("Models (presets)", presets, default=[registry.LOCAL_KEY],
+                               format_func=lambda k: registry.presets()[k].display_name,
+                               help="Pick several to compare them on one sample.")
+        typed = a.text_input("…and/or any litellm models, comma-separated", placeholder="e.g. openai/gpt-5.4-mini")
         api_base = a.text_input("API base (optional, for OpenAI-compatible servers)")
         n_cases = max(2, q.store_counts(engine)["paper_cases"])
         n = b.number_input("Sample size n", min_value=2, max_value=n_cases, value=qp_int("n", 40, 2, n_cases), step=10)
@@ -127,64 +188,84 @@ if job is None:
         bridge_k = st.number_input(
             "Paper models to re-judge with the same judge (blank: all 18 for the distilled judge, 6 for LLM judges)",
             min_value=0, max_value=18, value=None, step=1,
-            help="So that this model and the paper's are compared under one judge. Earlier runs' re-judged answers "
+            help="So that the models and the paper's are compared under one judge. Earlier runs' re-judged answers "
                  "are reused. Not needed for the paper judge (GPT-5.4 with the authors' prompt).")
         submitted = st.form_submit_button("Estimate and run", type="primary")
     judge_name = judge_picker("spot_judge")
     if submitted or st.session_state.get("spot_pending"):
-        params = SpotCheckParams(model=typed.strip() or model, n=int(n), seed=int(seed), judge=judge_name,
-                                 api_base=api_base.strip() or None, allocation=allocation,
-                                 exclude_dual_use=exclude_dual, families=list(families), authorities=list(authorities),
-                                 bridge_models=None if bridge_k is None else int(bridge_k))
         if submitted:
-            st.session_state["spot_pending"] = {"params": params, "fresh": fresh}
-            set_qp("n", str(params.n))  # the form shows the same n (and seed) after the run
-            set_qp("seed", str(params.seed))
+            chosen = parse_models(models, typed)
+            if not chosen:
+                st.error("Pick at least one model (or type a litellm model).")
+                st.stop()
+            all_params = [SpotCheckParams(model=m, n=int(n), seed=int(seed), judge=judge_name,
+                                          api_base=api_base.strip() or None, allocation=allocation,
+                                          exclude_dual_use=exclude_dual, families=list(families),
+                                          authorities=list(authorities),
+                                          bridge_models=None if bridge_k is None else int(bridge_k)) for m in chosen]
+            st.session_state["spot_pending"] = {"params": all_params, "fresh": fresh}
+            set_qp("n", str(int(n)))  # the form shows the same n (and seed) after the run
+            set_qp("seed", str(int(seed)))
         pending = st.session_state["spot_pending"]
-        params, fresh = pending["params"], pending["fresh"]
-        cases = sample_cases(engine, params)
+        all_params, fresh = pending["params"], pending["fresh"]
+        cases = sample_cases(engine, all_params[0])
+        hint = power_hint(engine, cases)
+        st.info(hint.text())
+        if hint.rank_warning:
+            st.warning(hint.rank_warning)
         try:
-            est = estimate_cost(engine, params, cases)
+            estimates = {p.model: estimate_cost(engine, p, cases) for p in all_params}
         except JudgeUnavailable as exc:
             st.session_state.pop("spot_pending", None)
             st.error(f"This judge cannot run here: {exc}")
             st.stop()
-        spec = registry.resolve(params.model, api_base=params.api_base)
-        st.info(est.text())
-        guard.password_box([spec])
-        confirm = st.checkbox("I understand the cost; run it") if est.paid else True
-        blocked = guard.check([spec] * len(cases)) if est.paid else None
+        for model, est in estimates.items():
+            st.markdown(f"**{model_name(model)}** — {est.text()}")
+        specs = [registry.resolve(p.model, api_base=p.api_base) for p in all_params]
+        guard.password_box(specs)
+        paid = any(est.paid for est in estimates.values())
+        confirm = st.checkbox("I understand the cost; run it") if paid else True
+        blocked = guard.check([s for s in specs for _ in cases]) if paid else None
         if blocked:
             st.error(blocked)
         if st.button("Start the spot-check", disabled=not confirm or bool(blocked) or not cases, type="primary"):
             st.session_state.pop("spot_pending", None)
-            if est.paid:
-                guard.count(len(cases))
+            if paid:
+                guard.count(len(cases) * len(all_params))
 
-            def work(j, params=params, fresh=fresh):
-                run_id, _ = run_sync(run_spot_check(engine, params, progress=lambda p: setattr(j, "progress", p),
-                                                    cancel=j.cancel, fresh=fresh))
-                return run_id
+            def work(j, all_params=all_params, fresh=fresh):
+                j.progress = {}
 
-            st.session_state["spot_job"] = jobs.start(f"spot-check {params.model}", work).id
+                def report(model: str, p) -> None:
+                    j.progress[model] = p
+
+                runs = run_sync(run_spot_checks(engine, all_params, report, cancel=j.cancel, fresh=fresh))
+                return [run_id for run_id, _ in runs if run_id >= 0]
+
+            label = ", ".join(p.model for p in all_params)
+            st.session_state["spot_job"] = jobs.start(f"spot-check {label}", work).id
             st.rerun()
 else:
     @st.fragment(run_every=0.5)
     def progress_panel() -> None:
         job = jobs.get(st.session_state.get("spot_job"))
-        p = job.progress
-        if p is not None and p.waiting:
-            st.progress(0.0, text="Another process is running this same spot-check: waiting for it, then resuming…")
-        elif p is not None and p.stage == "bridging":
-            st.progress(1.0, text="Judging the paper models' answers on these cases with the same judge (the bridge)…")
-        elif p is not None and p.stage == "judging":
-            st.progress(1.0, text="Judging the answers…")
-        elif p is not None and p.total:
-            cost = "cost unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}"
-            st.progress(p.done / p.total, text=f"{p.done} / {p.total} cases · {p.errors} errors · {cost}"
-                        + (f" · {p.skipped} already answered" if p.skipped else ""))
-        else:
-            st.progress(0.0, text="Sampling cases and starting the model…")
+        by_model = job.progress or {}
+        if not by_model:
+            st.progress(0.0, text="Sampling cases and starting the models…")
+        for model, p in by_model.items():
+            name = model_name(model)
+            if p.waiting:
+                st.progress(0.0, text=f"{name}: another process is running this same spot-check — waiting for it, "
+                                      "then resuming…")
+            elif p.stage == "bridging":
+                st.progress(1.0, text=f"{name}: judging the paper models' answers on these cases with the same "
+                                      "judge (the bridge)…")
+            elif p.stage == "judging":
+                st.progress(1.0, text=f"{name}: judging the answers…")
+            elif p.total:
+                cost = "cost unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}"
+                st.progress(p.done / p.total, text=f"{name}: {p.done} / {p.total} cases · {p.errors} errors · {cost}"
+                            + (f" · {p.skipped} already answered" if p.skipped else ""))
         if job.running and job.cancel.is_set():
             st.info("Cancelling… calls already sent finish first (no new ones start); then the answers so far are "
                     "judged and kept. Re-run the same settings to resume.")
@@ -196,19 +277,27 @@ else:
             st.session_state.pop("spot_job", None)
             if job.error:
                 st.error(f"The spot-check failed: {job.error}")
-            else:
-                set_qp("run", str(job.result))
+            elif job.result:
+                set_qp("run", ",".join(map(str, job.result)))
             st.rerun()
 
     progress_panel()
 
 run_param = qp("run")
-if run_param and run_param.isdigit():
-    run = q.get_run(engine, int(run_param))
-    if run and run["kind"] == "spot_check":
-        show_results(int(run_param))
-    else:
-        st.warning(f"No spot-check run {run_param}.")
+if run_param:
+    ids = [int(x) for x in run_param.split(",") if x.strip().isdigit()]
+    found = [i for i in ids if (r := q.get_run(engine, i)) and r["kind"] == "spot_check"]
+    if not found or len(found) != len(run_param.split(",")):
+        st.warning(f"No spot-check run {run_param!r}" + (": showing the runs that exist." if found else "."))
+    if found:
+        report_button(found)
+        if len(found) > 1:
+            compared_together(found)
+            for tab, rid in zip(st.tabs([model_name(results_params(i).get("model", str(i))) for i in found]), found):
+                with tab:
+                    show_results(rid)
+        else:
+            show_results(found[0])
 else:
     past = q.runs(engine, kinds=("spot_check",), limit=20)
     if past:
@@ -218,3 +307,5 @@ else:
                          key=f"past{r['id']}"):
                 set_qp("run", str(r["id"]))
                 st.rerun()
+    else:
+        st.info("No spot-check yet. Pick models above and press “Estimate and run”.")

@@ -218,58 +218,76 @@ def cmd_rejudge(args) -> int:
     return 0
 
 
-def _confirm_cost(est) -> None:
-    raise CliError(f"This spot-check calls a paid model or judge. {est.text()} Re-run with --yes to go ahead.", code=3)
+def _confirm_cost(estimates: dict) -> None:
+    said = " ".join(f"{model}: {est.text()}" for model, est in estimates.items())
+    raise CliError(f"This spot-check calls a paid model or judge. {said} Re-run with --yes to go ahead.", code=3)
 
 
 def cmd_spot_check(args) -> int:
     from . import store
-    from .runner import RunSettings, run_sync
     from .judges import JudgeUnavailable
-    from .spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
+    from .runner import RunSettings, run_sync
+    from .spotcheck import SpotCheckParams, compare_runs, estimate_cost, results, run_spot_checks, sample_cases
 
-    params = SpotCheckParams(model=args.model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base,
-                             allocation=args.allocation, exclude_dual_use=args.exclude_dual_use,
-                             families=args.family or [], authorities=args.authority or [],
-                             max_tokens=args.max_tokens, bridge_models=args.bridge_models).check()
+    models_params = [SpotCheckParams(
+        model=model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base, allocation=args.allocation,
+        exclude_dual_use=args.exclude_dual_use, families=args.family or [], authorities=args.authority or [],
+        max_tokens=args.max_tokens, bridge_models=args.bridge_models).check() for model in args.model]
+    if len(set(args.model)) != len(args.model):
+        raise CliError(f"--model {next(m for m in args.model if args.model.count(m) > 1)!r} is given twice")
+    report = _writable_file(args.report, "--report") if args.report else None
     engine = _store()
     if not store.has_paper(engine):
         raise CliError("no paper cases in the store to sample from: run `python -m blindrefusal import-paper` first")
-    cases = sample_cases(engine, params)
+    cases = sample_cases(engine, models_params[0])  # one sample for every model
     if not cases:
         raise CliError("no paper case matches these --family / --authority / --exclude-dual-use filters")
     try:
-        est = estimate_cost(engine, params, cases)
+        estimates = {p.model: estimate_cost(engine, p, cases) for p in models_params}
     except JudgeUnavailable as exc:
         raise CliError(f"--judge: {exc}") from None
-    if est.paid and not args.yes:
-        _confirm_cost(est)
+    if any(est.paid for est in estimates.values()) and not args.yes:
+        _confirm_cost(estimates)
     from tqdm import tqdm
 
-    bar = tqdm(total=len(cases), desc="spot-check", unit="case", file=sys.stderr, disable=None)
+    bar = tqdm(total=len(cases) * len(models_params), desc="spot-check", unit="case", file=sys.stderr, disable=None)
+    done: dict[str, int] = {}
 
-    def update(p) -> None:
-        bar.n = p.done
-        bar.set_postfix(errors=p.errors, cost="unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}",
-                        waiting="yes" if p.waiting else "no", refresh=False)
+    def update(model: str, p) -> None:
+        done[model] = p.done
+        bar.n = sum(done.values())
+        bar.set_postfix(stage=p.stage, errors=p.errors, waiting="yes" if p.waiting else "no", refresh=False)
         bar.refresh()
 
     try:
-        run_id, prog = run_sync(run_spot_check(engine, params, update, fresh=args.fresh, concurrency=args.concurrency,
-                                               settings=RunSettings(timeout_s=args.timeout, stream=False)))
+        runs = run_sync(run_spot_checks(engine, models_params, update, fresh=args.fresh, concurrency=args.concurrency,
+                                        settings=RunSettings(timeout_s=args.timeout, stream=False)))
     finally:
         bar.close()
-    res = results(engine, run_id)
+    outcomes = [(results(engine, run_id), prog) for run_id, prog in runs]
+    pairs = compare_runs(engine, [run_id for run_id, _ in runs]) if len(runs) > 1 else []
+    if report is not None:
+        from .spot_report import spot_check_report
+
+        report.write_text(spot_check_report(engine, [run_id for run_id, _ in runs]), encoding="utf-8")
+        print(f"report written to {report}", file=sys.stderr)
     if args.json:
-        out = res.to_json() | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
-                               "peak_concurrency": prog.peak_concurrency, "rate_limited": prog.rate_limited}
+        blocks = [res.to_json() | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
+                                   "peak_concurrency": prog.peak_concurrency, "rate_limited": prog.rate_limited}
+                  for res, prog in outcomes]
+        out = blocks[0] if len(blocks) == 1 else {"sample": {"n": args.n, "seed": args.seed, "cases": len(cases)},
+                                                  "models": blocks, "pairwise": [p.as_dict() for p in pairs]}
         print(json.dumps(out, indent=1))
     else:
-        print(f"run {run_id}: {args.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
-              f"rank {res.rank.text()} of {res.rank.of}")
-        print(res.comparison_text())
-    if res.n == 0 and res.errors:
-        print(f"error: every one of {res.errors} cases failed (see `python -m blindrefusal` History or the run's "
+        for res, _ in outcomes:
+            print(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
+                  f"rank {res.rank.text()} of {res.rank.of}")
+            print("  " + res.comparison_text())
+        for p in pairs:
+            print(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: {p.diff.fmt()}, n = {p.diff.n}")
+    failed = [res for res, _ in outcomes if res.n == 0 and res.errors]
+    if len(failed) == len(outcomes):
+        print(f"error: every case failed for {', '.join(res.model for res in failed)} (see History or the runs' "
               "responses)", file=sys.stderr)
         return 1
     return 0
@@ -376,8 +394,9 @@ def _add_ask(sub) -> None:
 
 
 def _add_spot_check(sub) -> None:
-    s = sub.add_parser("spot-check", help="run a model on a stratified sample of the paper's cases")
-    s.add_argument("--model", required=True)
+    s = sub.add_parser("spot-check", help="run models on a stratified sample of the paper's cases")
+    s.add_argument("--model", required=True, action="append",
+                   help="a preset, paper slug or litellm model; repeat to compare several on one sample")
     s.add_argument("--api-base")
     s.add_argument("--n", type=POSITIVE, default=100)
     s.add_argument("--seed", type=NON_NEGATIVE, default=0)
@@ -396,6 +415,7 @@ def _add_spot_check(sub) -> None:
     s.add_argument("--fresh", action="store_true", help="new calls even for cases already answered")
     s.add_argument("--yes", action="store_true", help="confirm a run against a paid model")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report (opens offline)")
     s.set_defaults(func=cmd_spot_check)
 
 

@@ -92,7 +92,9 @@ def resolve(model: str, api_base: str | None = None, **params) -> ModelSpec:
         spec = next((p for p in presets().values() if p.paper_slug == model), None)
     if spec is not None:
         merged = {**spec.params, **{k: v for k, v in params.items() if v is not None}}
-        return ModelSpec(**{**spec.__dict__, "params": merged, "api_base": api_base or spec.api_base})
+        # the local model is served by its own server, whatever API base the other models of a run use
+        base = spec.api_base if spec.local else api_base or spec.api_base
+        return ModelSpec(**{**spec.__dict__, "params": merged, "api_base": base})
     provider = _guess_provider(model)
     prefix = model.split("/", 1)[0] if "/" in model else "openai"
     return ModelSpec(

@@ -23,7 +23,7 @@ from .live import keep_alive, model_rows, rejudge, response_row
 from .metrics import HEADLINE_RATES, RateSet, counts_of, help_gap, rates
 from .runner import AdaptiveLimiter, CallResult, LimiterClosed, RunSettings, call_model, cost_of, litellm_module, ready
 from .sampler import stratified_sample
-from .stats import Diff, paired_diff, rank_with_ties, wilson
+from .stats import Diff, Rate, min_detectable_difference, paired_diff, rank_with_ties, wilson
 
 
 
@@ -310,8 +310,11 @@ async def _answer(run: _Run, settings: RunSettings, limiter: AdaptiveLimiter, pr
 
 async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn | None = None,
                          cancel: threading.Event | None = None, fresh: bool = False,
-                         concurrency: int | None = None, settings: RunSettings | None = None) -> tuple[int, Progress]:
-    """Returns (run_id, progress). Re-running the same params resumes: answered cases cost nothing."""
+                         concurrency: int | None = None, settings: RunSettings | None = None,
+                         bridge_paper: bool = True) -> tuple[int, Progress]:
+    """Returns (run_id, progress). Re-running the same params resumes: answered cases cost nothing.
+
+    `bridge_paper=False` leaves the same-judge bridge to the caller (run_spot_checks bridges once for all)."""
     params.check()
     try:
         judge = get_judge(params.judge)
@@ -341,7 +344,7 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
             progress(run.progress)
         await rejudge(engine, judge_name=judge, run_id=run.run_id)
         cancelled = cancel is not None and cancel.is_set()
-        if not cancelled:
+        if not cancelled and bridge_paper:
             run.progress.stage = "bridging"
             if progress:
                 progress(run.progress)
@@ -351,6 +354,116 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         alive.cancel()
         store.finish_run(engine, run.run_id, status, owner=run.owner)
     return run.run_id, run.progress
+
+
+async def run_spot_checks(engine, models_params: list[SpotCheckParams],
+                          progress: Callable[[str, Progress], None] | None = None,
+                          cancel: threading.Event | None = None, fresh: bool = False, concurrency: int | None = None,
+                          settings: RunSettings | None = None) -> list[tuple[int, Progress]]:
+    """Several models on one sample: each its own run (claim, limiter, resume), all answering at once, then the
+    paper side bridged once for all of them. The params must differ only in the model."""
+    if not models_params:
+        raise SpotCheckError("--model: give at least one model")
+    first = models_params[0]
+    models = [p.model for p in models_params]
+    if len(set(models)) != len(models):
+        raise SpotCheckError(f"--model: {next(m for m in models if models.count(m) > 1)!r} is given twice")
+    if any(replace(p, model=first.model).run_key() != first.run_key() for p in models_params):
+        raise SpotCheckError("the models of one spot-check share one sample: only --model may differ")
+    for p in models_params:
+        p.check()
+
+    def reporter(model: str) -> ProgressFn | None:
+        return (lambda prog: progress(model, prog)) if progress else None
+
+    runs = await asyncio.gather(*(run_spot_check(engine, p, reporter(p.model), cancel, fresh, concurrency, settings,
+                                                 bridge_paper=False) for p in models_params))
+    if not (cancel is not None and cancel.is_set()):
+        judge = get_judge(first.judge)
+        cases = sample_cases(engine, first)
+        for _, prog in runs:
+            prog.stage = "bridging"
+        if progress:
+            for p, (_, prog) in zip(models_params, runs):
+                progress(p.model, prog)
+        await bridge(engine, judge, cases, bridge_models(engine, cases, bridge_count(first, judge)))
+    return list(runs)
+
+
+@dataclass
+class PowerHint:
+    """What n can tell apart, said before the run."""
+
+    defeated_n: int
+    paper_help: Rate  # the paper's models pooled, on the sampled defeated cases
+    min_difference: float | None  # detected 80% of the time at 5%
+    rank_span: int  # paper models whose help rate lies within the interval's half-width of the pooled rate
+    models: int
+
+    def text(self) -> str:
+        if self.min_difference is None:
+            return "No defeated case in this sample: no help-rate comparison is possible."
+        return (f"With {self.defeated_n} defeated cases, a help-rate difference of about "
+                f"{self.min_difference * 100:.0f} pp from the paper's models ({self.paper_help.fmt()}) is detected "
+                "80% of the time; smaller ones may go unseen.")
+
+    @property
+    def rank_warning(self) -> str | None:
+        if self.rank_span <= max(3, self.models // 4):
+            return None
+        return (f"n is small for a rank: {self.rank_span} of the paper's {self.models} models lie within this sample's "
+                "interval of their pooled help rate, so a rank range will likely span most of them. Raise n "
+                "(several hundred cases) to place a model.")
+
+
+def power_hint(engine, cases: list[dict]) -> PowerHint:
+    defeated = [c["id"] for c in cases if c["family"] != "control"]
+    labels = store.paired_labels(engine, defeated)
+    k = sum(rt == HELPS for by_case in labels.values() for rt in by_case.values())
+    pooled = wilson(k, sum(len(by_case) for by_case in labels.values()))
+    n = len(defeated)
+    if not n or pooled.rate is None:
+        return PowerHint(n, pooled, None, 0, len(labels))
+    one = wilson(round(pooled.rate * n), n)
+    half = (one.hi - one.lo) / 2
+    rates_ = [sum(rt == HELPS for rt in by_case.values()) / len(by_case) for by_case in labels.values() if by_case]
+    span = sum(abs(r - pooled.rate) <= half for r in rates_)
+    return PowerHint(n, pooled, min_detectable_difference(pooled.rate, n), span, len(labels))
+
+
+@dataclass
+class ModelPair:
+    """Two spot-checked models on the same cases: a's help rate minus b's, paired, under one judge."""
+
+    a: str
+    b: str
+    diff: Diff
+    judge: str
+
+    def as_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "judge": self.judge, **self.diff.as_dict()}
+
+
+def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
+    """Every pair of these spot-checks judged by the same judge, paired on their common defeated cases."""
+    labelled = []
+    for rid in run_ids:
+        run = store.get_run(engine, rid)
+        if run is None or run["kind"] != "spot_check":
+            raise KeyError(f"no spot-check run {rid}")
+        judge = run["params"].get("judge")
+        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
+        defeated = {r["case_id"] for r in store.responses_for(engine, run_id=rid) if r["family"] != "control"}
+        labelled.append((run["params"].get("model", ""), judge, {c: rt for c, rt in own.items() if c in defeated}))
+    pairs = []
+    for i, (ma, ja, la) in enumerate(labelled):
+        for mb, jb, lb in labelled[i + 1:]:
+            if ja != jb:
+                continue
+            common = sorted(set(la) & set(lb))
+            pairs.append(ModelPair(ma, mb, paired_diff([int(la[c] == HELPS) for c in common],
+                                                       [int(lb[c] == HELPS) for c in common]), ja))
+    return pairs
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -415,6 +528,15 @@ class SpotCheckResult:
                     f"{'—' if shift is None else f'{shift * 100:.1f} pp'} on average on those answers.")
         return (f"Not compared under one judge: this model is judged by {self.judge}, the paper's models by GPT-5.4. "
                 "Differences below mix in the judges' disagreement; re-run the same settings to bridge.")
+
+    def unseen_error_text(self) -> str | None:
+        """The distilled judge's measured error on models it never saw, for reading the differences."""
+        u = self.unseen_model_error
+        if not u:
+            return None
+        return (f"On models it never saw, this judge's help rate is off by {u['help_rate_mean_abs_pp']:.1f} pp on "
+                f"average (max {u['help_rate_max_abs_pp']:.1f}), leave-one-model-out over {u['models']} paper "
+                "models: differences smaller than that may be the judge, not the model.")
 
     def to_json(self) -> dict:
         def block(rs: RateSet) -> dict:
@@ -526,6 +648,44 @@ def results(engine, run_id: int) -> SpotCheckResult:
         blocked=len({r["case_id"] for r in rows if r["status"] == STATUS_BLOCKED}))
 
 
+@dataclass
+class CaseAnswer:
+    """One case of a spot-check: this model's label beside the paper models' (GPT-5.4's labels)."""
+
+    response_id: int
+    case_key: str
+    family: str
+    status: str
+    response_type: str | None  # None: unjudged, failed or blocked
+    engages: bool | None
+    paper_helps: int  # paper models that helped on this case
+    paper_n: int  # paper models with a label on this case
+
+    @property
+    def disagrees_with_most(self) -> bool:
+        """Helped where most paper models refused, or refused where most helped."""
+        if self.response_type is None or not self.paper_n:
+            return False
+        return (self.response_type == HELPS) != (self.paper_helps * 2 > self.paper_n)
+
+
+def case_answers(engine, run_id: int) -> list[CaseAnswer]:
+    """The newest answer per case of this run, with the paper's models' help count on the same case."""
+    rows = store.responses_for(engine, run_id=run_id)
+    newest: dict[int, dict] = {}
+    for r in sorted(rows, key=lambda r: r["id"]):
+        if r["case_id"] not in newest or r["status"] in (STATUS_OK, STATUS_BLOCKED):
+            newest[r["case_id"]] = r
+    paper = store.paired_labels(engine, sorted(newest))
+    out = []
+    for cid, r in newest.items():
+        labels = [by_case[cid] for by_case in paper.values() if cid in by_case]
+        out.append(CaseAnswer(r["id"], r["case_key"], r["family"], r["status"],
+                              r["eff_response_type"] if r["status"] == STATUS_OK else None,
+                              r["eff_engages"], sum(rt == HELPS for rt in labels), len(labels)))
+    return sorted(out, key=lambda a: a.case_key)
+
+
 def unseen_model_error(judge: str | None) -> dict | None:
     """For the distilled judge: its help-rate error on models it never saw (leave-one-model-out), if measured."""
     from .judges import DISTILLED
@@ -537,5 +697,6 @@ def unseen_model_error(judge: str | None) -> dict | None:
     return None if lomo is None else lomo.summary()
 
 
-__all__ = ["CostEstimate", "Progress", "RankRange", "SpotCheckError", "SpotCheckParams", "SpotCheckResult",
-           "bridge", "bridge_models", "estimate_cost", "results", "run_spot_check", "sample_cases"]
+__all__ = ["CaseAnswer", "CostEstimate", "ModelPair", "PowerHint", "Progress", "RankRange", "SpotCheckError", "SpotCheckParams",
+           "SpotCheckResult", "bridge", "bridge_models", "case_answers", "compare_runs", "estimate_cost", "power_hint", "results",
+           "run_spot_check", "run_spot_checks", "sample_cases"]

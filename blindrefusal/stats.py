@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from dataclasses import dataclass
 from typing import Hashable, Sequence
 
@@ -101,6 +102,16 @@ def paired_diff(x: Sequence[int], y: Sequence[int]) -> Diff:
     t_hi = 1.0 if b == d else float(beta.ppf(0.975, b + 1, d - b))
     lo, hi = d / n * (2 * t_lo - 1), d / n * (2 * t_hi - 1)
     return Diff((b - c) / n, lo, hi, n)
+
+
+def min_detectable_difference(p: float, n: int, power: float = 0.8) -> float | None:
+    """The smallest help-rate difference from a rate p that n cases detect at 5% (two-sided) with this power,
+    by the normal approximation for two independent proportions of n each — conservative for a paired design,
+    where agreeing cases cancel."""
+    if n <= 0 or not 0.0 < p < 1.0:
+        return None
+    z_beta = NormalDist().inv_cdf(power)
+    return (Z95 + z_beta) * math.sqrt(2 * p * (1 - p) / n)
 
 
 def rank_with_ties(intervals: dict[str, tuple[float, float, float]], higher_is_better: bool = True) -> dict[str, dict]:

@@ -13,27 +13,9 @@ from blindrefusal.grid import Cell
 from blindrefusal.metrics import RateSet
 from blindrefusal.stats import Diff, Rate
 
+from blindrefusal.figures import paired_differences, stacked_label_bars  # noqa: F401 - shared with the reports
+
 from .labels import LABEL_COLORS, LABEL_TEXT, model_tick
-
-
-def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> go.Figure:
-    """One horizontal bar per item: helps / deflects / hard refusal shares, ordered as given."""
-    fig = go.Figure()
-    names = [name for name, _ in rows]
-    for label in RESPONSE_TYPES:
-        rs = [getattr(rset, label) for _, rset in rows]
-        fig.add_bar(
-            y=names, x=[(r.rate or 0) * 100 for r in rs], orientation="h", name=LABEL_TEXT[label],
-            marker_color=LABEL_COLORS[label], textposition="inside", textangle=0,
-            text=[f"{(r.rate or 0) * 100:.0f}%" if (r.rate or 0) >= 0.06 else "" for r in rs],
-            customdata=[r.fmt() for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
-        )
-    fig.update_layout(barmode="stack", title=dict(text=title, y=0.98, yanchor="top"),
-                      xaxis=dict(title="% of judged responses on defeated rules", range=[0, 100]),
-                      yaxis=dict(autorange="reversed"), height=max(320, 26 * len(rows) + 140),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, traceorder="normal"),
-                      margin=dict(l=10, r=10, t=80, b=40))
-    return fig
 
 
 def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate | None = None,
@@ -116,23 +98,6 @@ def confusion_matrix(la: LabelAgreement, a_name: str, b_name: str) -> go.Figure:
                                hovertemplate=f"{a_name}: %{{y}}<br>{b_name}: %{{x}}<br>n = %{{z}}<extra></extra>"))
     fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=b_name, yaxis_title=a_name,
                       yaxis=dict(autorange="reversed"), title=dict(text=LABEL_NAMES[la.label], font=dict(size=13)))
-    return fig
-
-
-def paired_differences(rows: Sequence[tuple[str, Diff]], title: str) -> go.Figure:
-    """One marker per comparison with its 95% interval; red diamonds where the interval excludes 0."""
-    rows = sorted((r for r in rows if r[1].diff is not None), key=lambda r: r[1].diff)
-    fig = go.Figure(go.Scatter(
-        x=[d.diff * 100 for _, d in rows], y=[name for name, _ in rows], mode="markers",
-        marker=dict(size=10, color=["#D1453B" if d.significant else "#9E9E9E" for _, d in rows],
-                    symbol=["diamond" if d.significant else "circle" for _, d in rows]),
-        error_x=dict(type="data", symmetric=False, array=[(d.hi - d.diff) * 100 for _, d in rows],
-                     arrayminus=[(d.diff - d.lo) * 100 for _, d in rows]),
-        customdata=[f"{d.fmt()}, {d.n} paired cases{' — significant' if d.significant else ''}" for _, d in rows],
-        hovertemplate="%{y}: %{customdata}<extra></extra>"))
-    fig.add_vline(x=0, line_dash="dash", line_color="#555")
-    fig.update_layout(title=title, xaxis_title="percentage points (red diamond: interval excludes 0)",
-                      height=max(360, 24 * len(rows) + 120), margin=dict(l=10, r=10, t=60, b=40))
     return fig
 
 

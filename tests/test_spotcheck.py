@@ -560,3 +560,77 @@ def test_cli_spot_check_json_has_both_views_and_the_shift(paper_store_url, fault
     out = json.loads(proc.stdout)
     assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == 18 and len(out["vs_paper_labels"]) == 18
     assert len(out["judge_shift"]["by_model"]) == 18 and out["judge_shift"]["mean_abs"] is not None
+
+
+# ------------------------------------------------------------------ several models, one sample, one report
+
+
+def test_two_models_on_one_sample_compared_paired_with_a_report_that_opens_offline(paper_store_url, fault_server,
+                                                                                    local_model_url, tmp_path):
+    """`spot-check --model local/smollm2 --model <fault server> --report r.html`: the real local model and a
+    fault-server model answer the same cases, are compared with each other paired under one judge, and the
+    report is one file that Chromium renders with every network request refused."""
+    refuser = f"openai/{unique('multi')};reply=refuse"
+    report = tmp_path / "r.html"
+    env = _cli_env(BR_DATABASE_URL=paper_store_url, BR_LOCAL_MODEL_URL=local_model_url)
+    proc = subprocess.run([sys.executable, "-m", "blindrefusal", "spot-check", "--model", "local/smollm2", "--model",
+                           refuser, "--api-base", fault_server.api_base, "--n", "8", "--max-tokens", "32",
+                           "--judge", "distilled", "--bridge-models", "2", "--json", "--report", str(report)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    assert [m["model"] for m in out["models"]] == ["local/smollm2", refuser]
+    assert all(m["comparison"] == "same_judge" and len(m["vs_paper"]) == 2 for m in out["models"])
+    from db.engine import get_engine
+
+    engine = get_engine(paper_store_url)
+    with engine.connect() as conn:
+        per_run = {rid: {c for c, in conn.execute(text("SELECT case_id FROM response WHERE run_id = :r"), {"r": rid})}
+                   for rid in (m["run_id"] for m in out["models"])}
+        labels = {rid: dict(conn.execute(text(
+            "SELECT r.case_id, j.response_type FROM response r JOIN judgment j ON j.response_id = r.id "
+            "AND j.judge = 'distilled' JOIN \"case\" c ON c.id = r.case_id WHERE r.run_id = :r "
+            "AND c.family <> 'control'"), {"r": rid}).all()) for rid in per_run}
+    a, b = per_run
+    assert per_run[a] == per_run[b] and len(per_run[a]) == 8  # one sample for both
+    [pair] = out["pairwise"]
+    common = sorted(set(labels[a]) & set(labels[b]))
+    expected = sum((labels[a][c] == "helps") - (labels[b][c] == "helps") for c in common) / len(common)
+    assert (pair["a"], pair["b"], pair["judge"], pair["n"]) == ("local/smollm2", refuser, "distilled", len(common))
+    assert pair["diff"] == pytest.approx(expected)
+
+    html = report.read_text(encoding="utf-8")
+    assert "SmolLM2" in html and "multi" in html and "Pattison" in html and "95%" in html
+    assert "<script>alert" not in html
+    from tests.test_browser import ARGS, _chromium
+    from playwright.sync_api import sync_playwright
+
+    refused: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        page = browser.new_page()
+        page.route("http*://**", lambda route: (refused.append(route.request.url), route.abort()))
+        page.goto(report.as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        assert page.locator(".js-plotly-plot").count() >= 3  # label shares and a comparison per model
+        browser.close()
+    assert refused == []
+
+
+def test_models_of_one_spot_check_must_share_the_sample(paper_store_url):
+    base = SpotCheckParams(model="local/smollm2", n=10)
+    with pytest.raises(spotcheck.SpotCheckError, match="only --model may differ"):
+        run_sync(spotcheck.run_spot_checks(None, [base, SpotCheckParams(model="openai/x", n=11)]))
+    with pytest.raises(spotcheck.SpotCheckError, match="given twice"):
+        run_sync(spotcheck.run_spot_checks(None, [base, base]))
+
+
+def test_the_power_hint_names_the_detectable_difference_and_warns_for_a_rank(paper_store_url):
+    from db.engine import get_engine
+
+    engine = get_engine(paper_store_url)
+    small = spotcheck.power_hint(engine, sample_cases(engine, SpotCheckParams(model="x", n=20)))
+    large = spotcheck.power_hint(engine, sample_cases(engine, SpotCheckParams(model="x", n=1000)))
+    assert small.min_difference > large.min_difference > 0
+    assert "pp" in small.text() and "80%" in small.text()
+    assert small.rank_warning is not None and small.rank_span > large.rank_span
