@@ -79,12 +79,19 @@ def _url_value(name: str, many: bool):
     return qp_list(name) if many else qp(name)
 
 
-def bind(name: str, key: str, default, allowed: Sequence | None = None, many: bool = False) -> None:
+def bind(name: str, key: str, default, allowed: Sequence | None = None, many: bool = False,
+         sticky: bool = False) -> None:
     """Make the widget with `key` show ?name=: seeded once, and again whenever the URL changed outside the
     app (the browser's Back, a pasted link). The widget then owns the value, so a second change never
-    snaps back. A value the widget cannot take falls back to `default`, and the page says so."""
-    raw = _url_value(name, many)
+    snaps back. A value the widget cannot take falls back to `default`, and the page says so.
+
+    `sticky`: a link without ?name= (e.g. another page of the sidebar) keeps the session's value, and the
+    value is put back into the link."""
     written = st.session_state.setdefault(_WRITTEN, {})
+    if sticky and name not in st.query_params and st.session_state.get(key):
+        set_qp(name, st.session_state[key])
+        written[name] = _url_value(name, many)
+    raw = _url_value(name, many)
     if key in st.session_state and written.get(name, "<unset>") == raw:
         if allowed is None or (set(st.session_state[key]) <= set(allowed) if many else st.session_state[key] in allowed):
             return
@@ -166,7 +173,7 @@ def back_button(default_label: str) -> None:
 # --- cached reads ------------------------------------------------------------------------------------
 
 _CACHED_READS = frozenset({"aggregate", "totals", "by_dimension", "store_counts", "models_present", "judges_present",
-                           "find_cases", "human_labelled", "cell_cases", "has_paper"})
+                           "find_cases", "human_labelled", "cell_cases", "has_paper", "label_queue"})
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
