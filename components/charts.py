@@ -82,12 +82,11 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     index = {(c.row, c.col): c for c in cells}
     pts = [(r, c, index[(r, c)]) for r in rows for c in cols
            if (r, c) in index and index[(r, c)].value is not None]
-    pitch = max(24, min(56, 1000 // max(1, len(cols))))
-    if len(rows) * pitch > 1400:
-        pitch = max(24, 1400 // len(rows))
     left = min(340, _label_px(row_labels.get(r, r) for r in rows) + 24)
     top = min(260, int(_label_px(col_labels.get(c, c) for c in cols) * 0.65) + 70)
     bottom, right = 50, 110
+    # one pitch for rows and columns (square cells), fitting a page about 1,000 px wide and 1,400 px tall
+    pitch = max(20, min(56, (1000 - left - right) // max(1, len(cols)), 1400 // max(1, len(rows))))
     width, height = left + right + pitch * len(cols), top + bottom + pitch * len(rows)
     if metric == "gap":
         scale = dict(colorscale="RdBu", cmid=0, cmin=-60, cmax=60)
@@ -104,7 +103,7 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     # the value's text in black on pale cells and white on dark ones, as plotly's heatmap did
     dark = [abs(v) > 35 if metric == "gap" else (v - lo) / (hi - lo) > 0.55 for v in values]
     fig = go.Figure(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=text, textfont=dict(color=["white" if d else "#222" for d in dark], size=11),
+        x=xs, y=ys, mode="markers+text", text=text, textfont=dict(color=["white" if d else "#222" for d in dark], size=11 if pitch >= 28 else 9),
         customdata=[[h, r, c] for h, (r, c, _) in zip(hover, pts)], name="",
         hovertemplate="%{y} × %{x}<br>%{customdata[0]}<extra></extra>", showlegend=False,
         marker=dict(symbol="square", size=pitch - 2, color=values, line=dict(width=0), **scale,
