@@ -92,8 +92,7 @@ if disagreements:
                  help="The paper's answers whose stored labels (GPT-5.4, the paper's reviewers, other judges or "
                       "reviewers) disagree on the response type, one at a time."):
         came_from("app_pages/cases.py", "the list of cases")
-        st.switch_page("app_pages/cases.py", query_params={"queue": "disagree", **({"reviewer": st.session_state[
-            "reviewer"]} if st.session_state.get("reviewer") else {})})
+        st.switch_page("app_pages/cases.py", query_params={"queue": "disagree"})
 
 PAGE_SIZE = 200
 filters = dict(families=families, subtypes=subtypes, authorities=authorities, search=search,

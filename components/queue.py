@@ -31,8 +31,7 @@ def cell_queue_params(row_dim: str, row: str, col_dim: str, col: str, filters) -
             params[name] = list(values)
     if filters.dual_use is not None:
         params["qdual"] = "only" if filters.dual_use else "exclude"
-    reviewer = st.session_state.get("reviewer")
-    return {**params, **({"reviewer": reviewer} if reviewer else {})}
+    return params  # the reviewer's name follows on its own (remembered for the session)
 
 
 def leave_queue() -> None:
