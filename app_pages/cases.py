@@ -4,10 +4,13 @@ import streamlit as st
 
 from blindrefusal import registry, taxonomy
 from components.state import reads as q
+from components.exports import export_case
 from components.cards import response_card
 from components.labels import LABEL_TEXT
+from components.queue import label_queue_view
 from components.scenario import scenario_view
-from components.state import back_button, bind, paper_imported, publish, qp, qp_int, set_qp, store
+from blindrefusal.labels import LabelError, reviewer_judge_name
+from components.state import back_button, bind, came_from, paper_imported, publish, qp, qp_int, set_qp, store
 from vocabulary import RESPONSE_TYPES
 
 st.title("Cases")
@@ -16,6 +19,12 @@ if not paper_imported():
             "`BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper` (or `make run` with BR_DATA_SOURCE set).")
     st.stop()
 engine = store()
+
+if qp("queue") is not None:  # a label queue (from a heatmap cell, or the judges' disagreements)
+    if st.session_state.get("_came_from"):
+        back_button("the list")
+    label_queue_view(engine)
+    st.stop()
 
 case_key = qp("case")
 if case_key:
@@ -36,6 +45,7 @@ if case_key:
     st.caption(" · ".join(f"{LABEL_TEXT.get(k, k)}: {v}" for k, v in counts.items()))
     # A fixed order (paper first, then by model): a card never moves when someone relabels it.
     responses.sort(key=lambda r: (r["source"] != "paper", r["model_name"], r["id"]))
+    export_case(case, responses, engine)
     cols = st.columns(2)
     for i, r in enumerate(responses):
         with cols[i % 2]:
@@ -70,6 +80,19 @@ for name, key, default in (("family", "cs_family", []), ("subtype", "cs_subtype"
                            ("q", "cs_q", ""), ("lm", "cs_lm", "")):
     publish(name, key, default)
 set_qp("label", label if label_model else None)
+
+try:
+    me = reviewer_judge_name(st.session_state.get("reviewer", ""))
+except LabelError:
+    me = None
+disagreements = q.label_queue(engine, me, disagree=True)
+if disagreements:
+    left = sum(not i["labelled"] for i in disagreements)
+    if st.button(f"Label queue: {len(disagreements):,} responses where the judges disagree ({left:,} unlabelled) →",
+                 help="The paper's answers whose stored labels (GPT-5.4, the paper's reviewers, other judges or "
+                      "reviewers) disagree on the response type, one at a time."):
+        came_from("app_pages/cases.py", "the list of cases")
+        st.switch_page("app_pages/cases.py", query_params={"queue": "disagree"})
 
 PAGE_SIZE = 200
 filters = dict(families=families, subtypes=subtypes, authorities=authorities, search=search,

@@ -12,6 +12,9 @@ from components.labels import model_tick
 from components.state import bind, browse_engine, came_from, publish, qp, qp_list, restore_view
 from components.tables import cases_with_labels
 from components.state import reads as q
+from components.exports import export_view
+from components.queue import cell_queue_params
+from blindrefusal.report import Table
 from vocabulary import EFFECTIVE
 
 PAPER_VIEW = "(paper)"
@@ -94,15 +97,40 @@ row_labels = {v: value_label(row_dim, v) for v in row_vals}
 col_labels = {v: value_label(col_dim, v) for v in col_vals}
 chart_rows = {v: model_tick(v) for v in row_vals} if row_dim == "model" else row_labels
 chart_cols = {v: model_tick(v) for v in col_vals} if col_dim == "model" else col_labels
-st.plotly_chart(charts.heatmap(cells, row_vals, col_vals, chart_rows, chart_cols, metric,
-                               f"{METRICS[metric]} — {DIM_LABELS[row_dim]} × {DIM_LABELS[col_dim]}"), width="stretch")
+
+# A click on a cell (the chart's selection, read before the chart is drawn so the frame follows it) picks the
+# cell for the drill-down below, as the two pickers do; a new click moves it, the pickers still work.
+clicked = next((p.get("customdata") for p in ((st.session_state.get("hm_chart") or {}).get("selection") or {})
+                .get("points", []) if len(p.get("customdata") or []) == 3), None)
+if clicked is None:
+    st.session_state.pop("_hm_clicked", None)
+elif tuple(clicked[1:]) != st.session_state.get("_hm_clicked") and clicked[1] in row_vals and clicked[2] in col_vals:
+    st.session_state["_hm_clicked"] = tuple(clicked[1:])
+    st.session_state["hm_cell_r"], st.session_state["hm_cell_c"] = clicked[1], clicked[2]
+picked = (st.session_state.get("hm_cell_r"), st.session_state.get("hm_cell_c"))
+title = f"{METRICS[metric]} — {DIM_LABELS[row_dim]} × {DIM_LABELS[col_dim]}"
+fig = charts.heatmap(cells, row_vals, col_vals, chart_rows, chart_cols, metric, title, picked=picked)
+st.caption("Click a cell to list its cases below.")
+st.plotly_chart(fig, key="hm_chart", on_select="rerun", selection_mode="points", width="content",
+                config={"displaylogo": False})
 
 grid = pd.DataFrame([{DIM_LABELS[row_dim]: row_labels.get(c.row, c.row), DIM_LABELS[col_dim]: col_labels.get(c.col, c.col),
                       row_dim + "_key": c.row, col_dim + "_key": c.col, "metric": metric, "value": c.value,
                       "ci_low": c.lo, "ci_high": c.hi, "n": c.n, **({"n_control": c.n_control} if metric == "gap" else {})}
                      for c in cells])
-st.download_button("Download grid (CSV)", grid.to_csv(index=False).encode(), f"heatmap_{row_dim}_x_{col_dim}_{metric}.csv",
-                   "text/csv")
+whole = build_cells([{**r, "_all": ""} for r in rows], "_all", "_all", metric)
+settings = {"Rows": DIM_LABELS[row_dim], "Columns": DIM_LABELS[col_dim], "Metric": METRICS[metric],
+            "Labels from": VIEW_NAMES.get(judge, judge), "Dual-use cases": dual, "Source": sources or ["paper"],
+            "Families": [taxonomy.family_label(f) for f in families] or "all",
+            "Models": [value_label("model", m) for m in models] or "all",
+            "Whole grid": whole[0].fmt(metric) if whole and whole[0].value is not None else "—"}
+stem = f"heatmap_{row_dim}_x_{col_dim}_{metric}"
+e1, e2, e3, _ = st.columns([1, 1, 1, 2])
+e1.download_button("Download grid (CSV)", grid.to_csv(index=False).encode(), f"{stem}.csv", "text/csv")
+export_view(e2, e3, stem, f"Blind Refusal Explorer — {title}", fig, settings, [
+    Table(pd.DataFrame([{DIM_LABELS[row_dim]: row_labels.get(c.row, c.row), DIM_LABELS[col_dim]: col_labels.get(c.col, c.col),
+                         METRICS[metric] + " (95% Wilson interval), n": c.fmt(metric), "thin (n < 10)": "yes" if c.thin else ""}
+                        for c in cells]), caption="Every cell with its n and 95% Wilson interval.")], engine)
 
 st.subheader("Drill down into a cell")
 p1, p2 = st.columns(2)
@@ -127,9 +155,14 @@ if cell_r and cell_c:
                                   families=list(families) or None)
         cases = q.cell_cases(engine, conds, drill_filters)
         st.caption(f"{len(cases)} cases in this cell; each column is one model's label. Select a row to open the case.")
+        if st.button("Label this cell's responses one by one →", help="Opens a label queue on the Cases page: every "
+                     "judged response in this cell, the next unlabelled one first, with your progress."):
+            came_from("app_pages/heatmaps.py", "the heatmap")
+            st.switch_page("app_pages/cases.py", query_params=cell_queue_params(
+                row_dim, cell_r, col_dim, cell_c, drill_filters))
         picked = cases_with_labels(cases, key="cell_cases")
         if picked:
             came_from("app_pages/heatmaps.py", "the heatmap")
             st.switch_page("app_pages/cases.py", query_params={"case": picked})
 else:
-    st.caption("Pick a row and a column value to list the cases in that cell.")
+    st.caption("Click a cell in the heatmap, or pick a row and a column value, to list the cases in that cell.")

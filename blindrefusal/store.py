@@ -14,7 +14,8 @@ from db.queries import (  # noqa: F401
     DIMENSIONS, Counts, Filters, aggregate, answered_pairs, avg_paper_usage, by_dimension, cell_cases, data_version,
     export_rows,
     find_cases, get_case, get_case_by_id, get_run, has_paper, human_labelled, judge_inputs, judgment_pairs, judges_present,
-    judge_labels, model_ids, models_present, paired_labels, release_prompt, responses_for, runs, store_counts, totals,
+    judge_labels, label_queue, model_ids, models_present, paired_labels, release_prompt, responses_for, runs,
+    store_counts, totals,
 )
 from db.summary import export_summary  # noqa: F401
 from db.summary import summary_engine as _summary_engine

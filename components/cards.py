@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import streamlit as st
 
 from blindrefusal import registry
@@ -36,8 +38,10 @@ def label_line(status: str, response_type: str | None, engages: bool | None, har
     return " ".join(p for p in parts if p)
 
 
-def response_card(r: dict, key: str, human_form: bool = True, height: int = 320) -> None:
-    """`r` is a row from db.queries.responses_for (with its judgments)."""
+def response_card(r: dict, key: str, human_form: bool = True, height: int = 320, inline_form: bool = False,
+                  on_saved: Callable[[dict], None] | None = None) -> None:
+    """`r` is a row from db.queries.responses_for (with its judgments). `inline_form` shows the label form
+    open (a label queue) instead of behind a button; `on_saved(r)` runs after a label is saved."""
     with st.container(border=True):
         st.markdown(f"**{r['model_name']}** " + label_line(r["status"], r.get("eff_response_type"),
                                                           r.get("eff_engages"), r.get("eff_harm")))
@@ -69,11 +73,11 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320)
         elif failed and r["status"] == "ok":
             st.warning(f"Unjudged: the judge's output could not be parsed ({failed[0]['judge']}). Use re-judge.")
         if human_form and r["status"] == "ok":
-            _human_form(r, key)
+            _human_form(r, key, inline_form, on_saved)
 
 
-def _human_form(r: dict, key: str) -> None:
-    with st.popover("Set your own label"):
+def _human_form(r: dict, key: str, inline: bool = False, on_saved: Callable[[dict], None] | None = None) -> None:
+    with st.container(border=True) if inline else st.popover("Set your own label"):
         with st.form(f"human_{key}"):
             current = r.get("eff_response_type") or "deflects"
             rt = st.radio("Response type", RESPONSE_TYPES, index=list(RESPONSE_TYPES).index(current),
@@ -89,4 +93,6 @@ def _human_form(r: dict, key: str) -> None:
                 else:
                     flash(f"Saved your label for {r.get('model_name', 'this answer')} as {judge}. It shows in the "
                           "corrected view; the paper's published numbers stay as they were.")
+                    if on_saved:
+                        on_saved(r)
                     st.rerun()

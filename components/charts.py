@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+import textwrap
 from typing import Sequence
 
 import plotly.graph_objects as go
@@ -15,7 +18,7 @@ from blindrefusal.stats import Diff, Rate
 
 from blindrefusal.figures import paired_differences, stacked_label_bars  # noqa: F401 - shared with the reports
 
-from .labels import LABEL_COLORS, LABEL_TEXT, model_tick
+from .labels import LABEL_COLORS, LABEL_TEXT, model_tick, outcome_of
 
 
 def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate | None = None,
@@ -42,47 +45,72 @@ def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate
     return fig
 
 
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _label_px(labels) -> int:
+    """Rough width in pixels of the longest axis label (markup such as a model's colour dot not counted)."""
+    return max((len(_TAGS.sub("", str(v))) for v in labels), default=0) * 7
+
+
 def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row_labels: dict, col_labels: dict,
-            metric: str, metric_label: str) -> go.Figure:
-    """A 0–100% sequential scale (diverging for gaps); hover shows n and the interval; thin cells are faded and marked."""
+            metric: str, metric_label: str, picked: tuple[str, str] | None = None) -> go.Figure:
+    """The grid as a scatter of square markers (so a click selects a cell in Streamlit; a plotly heatmap
+    trace returns an empty selection): a 0–100% sequential scale (diverging for gaps), the value in each
+    cell, hover with the rate, its 95% interval and n; thin cells starred and framed; `picked` framed.
+
+    Each point's customdata is [hover text, row key, column key]. The figure has a fixed size, one square
+    pitch for rows and columns, so the markers fill their cells."""
     index = {(c.row, c.col): c for c in cells}
-    z, text, hover = [], [], []
-    for r in rows:
-        zr, tr, hr = [], [], []
-        for c in cols:
-            cell = index.get((r, c))
-            if cell is None or cell.value is None:
-                zr.append(None)
-                tr.append("")
-                hr.append("no judged responses")
-                continue
-            v = cell.value * 100
-            zr.append(v)
-            tr.append((f"{v:+.0f}" if metric == "gap" else f"{v:.0f}") + ("*" if cell.thin else ""))
-            hr.append(cell.fmt(metric) + ("<br><b>thin cell (n < 10)</b>" if cell.thin else ""))
-        z.append(zr)
-        text.append(tr)
-        hover.append(hr)
-    xs = [col_labels.get(c, c) for c in cols]
-    ys = [row_labels.get(r, r) for r in rows]
+    pts = [(r, c, index[(r, c)]) for r in rows for c in cols
+           if (r, c) in index and index[(r, c)].value is not None]
+    left = min(340, _label_px(row_labels.get(r, r) for r in rows) + 24)
+    top = min(260, int(_label_px(col_labels.get(c, c) for c in cols) * 0.65) + 70)
+    bottom, right = 50, 110
+    # one pitch for rows and columns (square cells), fitting a page about 1,000 px wide and 1,400 px tall
+    pitch = max(20, min(56, (1000 - left - right) // max(1, len(cols)), 1400 // max(1, len(rows))))
+    width, height = left + right + pitch * len(cols), top + bottom + pitch * len(rows)
     if metric == "gap":
-        scale = dict(colorscale="RdBu", zmid=0, zmin=-60, zmax=60)
+        scale = dict(colorscale="RdBu", cmid=0, cmin=-60, cmax=60)
     else:
         scale = dict(colorscale="YlOrRd" if metric in ("refusal", "hard_refusal", "blind", "deflects") else "Greens",
-                     zmin=0, zmax=100)
-    fig = go.Figure(go.Heatmap(z=z, x=xs, y=ys, text=text, texttemplate="%{text}", customdata=hover,
-                               hovertemplate="%{y} × %{x}<br>%{customdata}<extra></extra>", xgap=2, ygap=2,
-                               colorbar=dict(title=("pp" if metric == "gap" else "%")), **scale))
-    thin = [(col_labels.get(c.col, c.col), row_labels.get(c.row, c.row)) for c in cells if c.thin and c.value is not None
-            and c.row in rows and c.col in cols]
+                     cmin=0, cmax=100)
+    xs = [col_labels.get(c, c) for _, c, _ in pts]
+    ys = [row_labels.get(r, r) for r, _, _ in pts]
+    values = [cell.value * 100 for _, _, cell in pts]
+    text = [(f"{v:+.0f}" if metric == "gap" else f"{v:.0f}") + ("*" if cell.thin else "") for v, (_, _, cell) in
+            zip(values, pts)]
+    hover = [cell.fmt(metric) + ("<br><b>thin cell (n < 10)</b>" if cell.thin else "") for _, _, cell in pts]
+    lo, hi = scale["cmin"], scale["cmax"]
+    # the value's text in black on pale cells and white on dark ones, as plotly's heatmap did
+    dark = [abs(v) > 35 if metric == "gap" else (v - lo) / (hi - lo) > 0.55 for v in values]
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=text, textfont=dict(color=["white" if d else "#222" for d in dark], size=11 if pitch >= 28 else 9),
+        customdata=[[h, r, c] for h, (r, c, _) in zip(hover, pts)], name="",
+        hovertemplate="%{y} × %{x}<br>%{customdata[0]}<extra></extra>", showlegend=False,
+        marker=dict(symbol="square", size=pitch - 2, color=values, line=dict(width=0), **scale,
+                    colorbar=dict(title=("pp" if metric == "gap" else "%"), len=min(1.0, 420 / max(1, height - top)),
+                                  y=1, yanchor="top")),
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
+    thin = [(col_labels.get(c, c), row_labels.get(r, r)) for r, c, cell in pts if cell.thin]
     if thin:
         fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers", name="* thin cell (n < 10)",
                         # a dark dashed-looking frame shows on pale and dark cells alike; the value also gets a *
-                        marker=dict(symbol="square-x-open", size=20, color="rgba(60,60,60,0.55)", line=dict(width=1)),
-                        hoverinfo="skip", showlegend=True)
-    fig.update_layout(title=dict(text=metric_label, y=0.99, yanchor="top"), height=max(420, 28 * len(rows) + 220),
-                      xaxis=dict(side="top", tickangle=-40), yaxis=dict(autorange="reversed"),
-                      margin=dict(l=10, r=10, t=190, b=10), legend=dict(orientation="h", y=-0.05))
+                        marker=dict(symbol="square-x-open", size=min(20, pitch - 6), color="rgba(60,60,60,0.55)",
+                                    line=dict(width=1)), hoverinfo="skip", showlegend=True)
+    if picked and picked in index:
+        fig.add_scatter(x=[col_labels.get(picked[1], picked[1])], y=[row_labels.get(picked[0], picked[0])],
+                        mode="markers", name="picked cell", hoverinfo="skip", showlegend=False,
+                        marker=dict(symbol="square-open", size=pitch, color="#1f2328", line=dict(width=3)))
+    axis = dict(showgrid=False, zeroline=False, fixedrange=True, type="category")
+    fig.update_layout(title=dict(text=metric_label, x=0, xref="paper", y=1, yref="container", yanchor="top", pad=dict(t=10)),
+                      width=width, height=height, plot_bgcolor="white", dragmode=False, clickmode="event+select",
+                      xaxis=dict(side="top", tickangle=-40, range=[-0.5, len(cols) - 0.5],
+                                 categoryorder="array", categoryarray=[col_labels.get(c, c) for c in cols], **axis),
+                      yaxis=dict(range=[len(rows) - 0.5, -0.5], categoryorder="array",
+                                 categoryarray=[row_labels.get(r, r) for r in rows], **axis),
+                      margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False),
+                      legend=dict(orientation="h", y=0, yref="container", yanchor="bottom", x=0))
     return fig
 
 
@@ -118,4 +146,52 @@ def unseen_model_errors(per_model: dict[str, dict]) -> go.Figure:
     fig.update_layout(title="Help rate by the distilled judge minus GPT-5.4's, per paper model (dotted: ±2 pp target)",
                       xaxis_title="percentage points", height=max(320, 26 * len(slugs) + 140),
                       legend={"orientation": "h", "y": -0.15}, margin={"l": 10, "r": 10, "t": 50, "b": 40})
+    return fig
+
+
+def captioned(fig: go.Figure, lines: Sequence[str], line_px: int = 18) -> go.Figure:
+    """A copy of `fig` with `lines` written underneath (for a PNG, which has no hover): e.g. its filters."""
+    out = go.Figure(fig)
+    margin = out.layout.margin
+    old_bottom, old_right, left = margin.b or 0, margin.r or 0, margin.l or 0
+    old_width = out.layout.width or 900
+    width = max(old_width, 900)
+    lines = [part for line in lines for part in textwrap.wrap(line, max(40, (width - 20) // 7))]
+    extra = line_px * len(lines) + 20
+    height = (out.layout.height or 500) + extra
+    # the plot area keeps its size (so square cells stay square); the caption takes the added room
+    out.update_layout(width=width, height=height, margin=dict(b=old_bottom + extra, r=old_right + width - old_width),
+                      legend=dict(y=(extra + 5) / height))
+    out.add_annotation(text="<br>".join(html.escape(line) for line in lines), xref="paper", yref="paper", x=0,
+                       y=0, xshift=10 - left, yshift=-old_bottom, xanchor="left", yanchor="top", showarrow=False,
+                       align="left", font=dict(size=12, color="#333"))
+    return out
+
+
+def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
+    """One row per response of a case: its label (in the label colours), engagement and independent harm."""
+    cols = ["response type", "engages with the defeat", "independent harm"]
+    names = [r["model_name"] for r in responses]
+    xs, ys, colors, texts = [], [], [], []
+    for name, r in zip(names, responses):
+        outcome = outcome_of(r["status"], r.get("eff_response_type"))
+        judged = bool(r.get("eff_response_type"))
+        cells = [(LABEL_COLORS.get(outcome, LABEL_COLORS["unjudged"]), LABEL_TEXT.get(outcome, outcome)),
+                 ("#3B75AF" if r.get("eff_engages") else "#D0D7DE", ("engages" if r.get("eff_engages") else "no") if judged else ""),
+                 ("#D1453B" if r.get("eff_harm") else "#D0D7DE", ("yes" if r.get("eff_harm") else "no") if judged else "")]
+        for col, (color, text) in zip(cols, cells):
+            xs.append(col)
+            ys.append(name)
+            colors.append(color)
+            texts.append(text)
+    left = min(300, _label_px(names) + 24)
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="markers+text", text=texts, hoverinfo="skip", showlegend=False,
+                               textposition="middle right", textfont=dict(color="#222", size=12),
+                               marker=dict(symbol="square", size=18, color=colors, line=dict(width=0))))
+    axis = dict(showgrid=False, zeroline=False, fixedrange=True, type="category")
+    fig.update_layout(title=dict(text=html.escape(title), x=0, xref="paper"), width=left + 3 * 150 + 30,
+                      height=110 + 30 * len(names), plot_bgcolor="white", dragmode=False,
+                      xaxis=dict(side="top", range=[-0.2, 2.8], categoryorder="array", categoryarray=cols, **axis),
+                      yaxis=dict(range=[len(names) - 0.5, -0.5], categoryorder="array", categoryarray=names, **axis),
+                      margin=dict(l=left, r=30, t=80, b=20, autoexpand=False))
     return fig

@@ -36,7 +36,7 @@ def sidebar_status() -> None:
         from blindrefusal.local_model import local_status
 
         st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
-        bind("reviewer", "reviewer", "")
+        bind("reviewer", "reviewer", "", sticky=True)  # remembered for the browser session
         st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex", max_chars=60,
                       help="Labels you set on a response card are stored as judge `human:<name>`. They show in the "
                            "corrected view and in live runs; the paper's published numbers never change.")

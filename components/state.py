@@ -79,12 +79,29 @@ def _url_value(name: str, many: bool):
     return qp_list(name) if many else qp(name)
 
 
-def bind(name: str, key: str, default, allowed: Sequence | None = None, many: bool = False) -> None:
+def bind(name: str, key: str, default, allowed: Sequence | None = None, many: bool = False,
+         sticky: bool = False) -> None:
     """Make the widget with `key` show ?name=: seeded once, and again whenever the URL changed outside the
     app (the browser's Back, a pasted link). The widget then owns the value, so a second change never
-    snaps back. A value the widget cannot take falls back to `default`, and the page says so."""
-    raw = _url_value(name, many)
+    snaps back. A value the widget cannot take falls back to `default`, and the page says so.
+
+    `sticky`: a link without ?name= (another page, st.switch_page) keeps the session's value, and the value
+    is put back into the link. (Streamlit drops a widget's state on a page switch, so a copy is kept.)"""
+    if not sticky:
+        return _bind(name, key, default, allowed, many)
+    kept = f"_kept_{key}"
+    if key in st.session_state:
+        st.session_state[kept] = st.session_state[key]
+    if name not in st.query_params and st.session_state.get(kept):
+        set_qp(name, st.session_state[kept])
+        st.session_state.setdefault(_WRITTEN, {})[name] = _url_value(name, many)
+    _bind(name, key, default, allowed, many)
+    st.session_state[kept] = st.session_state[key]
+
+
+def _bind(name: str, key: str, default, allowed: Sequence | None, many: bool) -> None:
     written = st.session_state.setdefault(_WRITTEN, {})
+    raw = _url_value(name, many)
     if key in st.session_state and written.get(name, "<unset>") == raw:
         if allowed is None or (set(st.session_state[key]) <= set(allowed) if many else st.session_state[key] in allowed):
             return
@@ -166,7 +183,7 @@ def back_button(default_label: str) -> None:
 # --- cached reads ------------------------------------------------------------------------------------
 
 _CACHED_READS = frozenset({"aggregate", "totals", "by_dimension", "store_counts", "models_present", "judges_present",
-                           "find_cases", "human_labelled", "cell_cases", "has_paper"})
+                           "find_cases", "human_labelled", "cell_cases", "has_paper", "label_queue"})
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)

@@ -301,14 +301,20 @@ def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None
     return rows
 
 
-def cell_cases(engine: Engine, conditions: dict[str, Any], filters: Filters | None = None, limit: int = 500) -> list[dict]:
-    """Cases in one heatmap cell with every model's label: [{case..., labels: {model_key: label}}]."""
+def _cell_where(conditions: dict[str, Any], filters: Filters | None, params: dict) -> list[str]:
+    """WHERE clauses (aliases r, c, m) for the judged responses of one heatmap cell."""
     f = filters or Filters()
-    params: dict[str, Any] = {}
     where = ["r.eff_response_type IS NOT NULL", *f.response_clauses(params), *f.case_model_clauses(params)]
     for i, (dim, value) in enumerate(conditions.items()):
         where.append(f"{DIMENSIONS[dim].replace('a.source', 'r.source')} = :c{i}")
         params[f"c{i}"] = value
+    return where
+
+
+def cell_cases(engine: Engine, conditions: dict[str, Any], filters: Filters | None = None, limit: int = 500) -> list[dict]:
+    """Cases in one heatmap cell with every model's label: [{case..., labels: {model_key: label}}]."""
+    params: dict[str, Any] = {}
+    where = _cell_where(conditions, filters, params)
     sql = f"""SELECT c.id, c.key, c.family, c.subtype, c.authority_type, c.rule, m.key AS model_key, r.eff_response_type
               FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
               WHERE {' AND '.join(where)} ORDER BY c.key"""
@@ -321,6 +327,31 @@ def cell_cases(engine: Engine, conditions: dict[str, Any], filters: Filters | No
             if len(cases) > limit:
                 break
     return list(cases.values())[:limit]
+
+
+def label_queue(engine: Engine, judge: str | None, conditions: dict[str, Any] | None = None,
+                filters: Filters | None = None, disagree: bool = False, limit: int = 5000) -> list[dict]:
+    """Responses for a reviewer to work through, in a fixed order (case, model, id), each with `labelled`:
+    whether `judge` (e.g. "human:ada"; None: any of our reviewers) has labelled it.
+
+    Either one heatmap cell (`conditions` and `filters`, as cell_cases) or, with `disagree`, the paper's
+    answers whose stored judgments (other than `judge`'s own) disagree on the response type."""
+    params: dict[str, Any] = {"me": judge or "", "lim": limit}
+    if disagree:
+        where = ["r.source = 'paper'", "r.status = 'ok'",
+                 """r.id IN (SELECT dj.response_id FROM judgment dj WHERE dj.status = 'ok' AND dj.judge <> :me
+                             GROUP BY dj.response_id HAVING COUNT(DISTINCT dj.response_type) > 1)"""]
+    else:
+        where = _cell_where(conditions or {}, filters, params)
+    mine = "lj.judge = :me" if judge else f"lj.judge LIKE '{HUMAN_PREFIX}%'"
+    sql = f"""SELECT r.id AS response_id, c.key AS case_key, m.key AS model_key,
+                     CASE WHEN EXISTS (SELECT 1 FROM judgment lj WHERE lj.response_id = r.id AND lj.status = 'ok'
+                                       AND {mine}) THEN 1 ELSE 0 END AS labelled
+              FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
+              WHERE {' AND '.join(where)} ORDER BY c.key, m.key, r.id LIMIT :lim"""
+    with engine.connect() as conn:
+        return [{"response_id": row.response_id, "case_key": row.case_key, "model_key": row.model_key,
+                 "labelled": bool(row.labelled)} for row in conn.execute(text(sql), params)]
 
 
 def runs(engine: Engine, kinds: Sequence[str] = ("live", "spot_check"), limit: int = 100) -> list[dict]:

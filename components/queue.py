@@ -1,0 +1,148 @@
+"""The label queue: a reviewer works through a set of responses one at a time, the next unlabelled first.
+
+A queue is named in the link (so it can be shared): `?queue=cell&qr=<dim>:<value>&qc=<dim>:<value>` (one
+heatmap cell, with the heatmap's filters in `qsrc`, `qmod`, `qfam`, `qdual`) or `?queue=disagree` (the
+paper's responses whose stored judgments disagree on the response type); `?qat=<response id>` is the
+response on screen."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from blindrefusal import taxonomy
+from blindrefusal.labels import LabelError, reviewer_judge_name
+
+from .cards import response_card
+from .labels import badge
+from .dims import DIM_LABELS, GRID_DIMS, value_label
+from .scenario import scenario_view
+from .state import qp, qp_list, set_qp
+from .state import reads as q
+
+QUEUE_PARAMS = ("queue", "qr", "qc", "qsrc", "qmod", "qfam", "qdual", "qat")
+_DUAL = {"only": True, "exclude": False}
+
+
+def cell_queue_params(row_dim: str, row: str, col_dim: str, col: str, filters) -> dict:
+    """The Cases link for the label queue of one heatmap cell (drawn with `filters`, a store Filters)."""
+    params = {"queue": "cell", "qr": f"{row_dim}:{row}", "qc": f"{col_dim}:{col}"}
+    for name, values in (("qsrc", filters.sources), ("qmod", filters.models), ("qfam", filters.families)):
+        if values:
+            params[name] = list(values)
+    if filters.dual_use is not None:
+        params["qdual"] = "only" if filters.dual_use else "exclude"
+    return params  # the reviewer's name follows on its own (remembered for the session)
+
+
+def leave_queue() -> None:
+    for name in QUEUE_PARAMS:
+        set_qp(name, None)
+
+
+def _bad(message: str) -> None:
+    st.warning(message)
+    if st.button("Back to the list of cases"):
+        leave_queue()
+        st.rerun()
+
+
+def _cell(raw: str | None) -> tuple[str, str] | None:
+    dim, _, value = (raw or "").partition(":")
+    return (dim, value) if dim in GRID_DIMS and value else None
+
+
+def _next_unlabelled(items: list[dict], after: int | None) -> int | None:
+    """The next unlabelled response after `after` in the queue's order (wrapping round), else None."""
+    order = [i["response_id"] for i in items]
+    start = order.index(after) + 1 if after in order else 0
+    for item in items[start:] + items[:start]:
+        if not item["labelled"] and item["response_id"] != after:
+            return item["response_id"]
+    return None
+
+
+def _remember_saved(r: dict) -> None:
+    st.session_state["_queue_saved"] = r["id"]
+
+
+def label_queue_view(engine) -> None:
+    """Draw the queue named in the link: its progress, then the current response with the label form open."""
+    kind = qp("queue")
+    try:
+        judge = reviewer_judge_name(st.session_state.get("reviewer", ""))
+    except LabelError:
+        judge = None
+    if kind == "disagree":
+        title = "responses where the judges disagree on the response type"
+        items = q.label_queue(engine, judge, disagree=True)
+    elif kind == "cell":
+        row, col = _cell(qp("qr")), _cell(qp("qc"))
+        if row is None or col is None or row[0] == col[0]:
+            return _bad(f"Ignored the label queue in the link (`?qr={str(qp('qr'))[:40]}&qc={str(qp('qc'))[:40]}`): "
+                        "expected two different dimensions as `dimension:value`.")
+        dual = qp("qdual")
+        filters = q.Filters(sources=qp_list("qsrc") or None, models=qp_list("qmod") or None,
+                            families=qp_list("qfam") or None, dual_use=_DUAL.get(dual or ""))
+        title = (f"the cell {DIM_LABELS[row[0]]} = {value_label(row[0], row[1])} × "
+                 f"{DIM_LABELS[col[0]]} = {value_label(col[0], col[1])}")
+        if filters.families:
+            title += " (families: " + ", ".join(taxonomy.family_label(f) for f in filters.families) + ")"
+        items = q.label_queue(engine, judge, dict([row, col]), filters)
+    else:
+        return _bad(f"Ignored `?queue={str(kind)[:40]}` in the link: expected `cell` or `disagree`.")
+
+    st.subheader("Label queue")
+    st.markdown(f"Working through {title}.")
+    top = st.columns([3, 1])
+    if top[1].button("Leave the queue"):
+        leave_queue()
+        st.rerun()
+    if not items:
+        st.info("No judged responses in this queue. Widen the heatmap's filters, or pick another cell.")
+        return
+    done = sum(i["labelled"] for i in items)
+    who = f"by you ({judge})" if judge else "by any of our reviewers"
+    top[0].progress(done / len(items), text=f"{done:,} of {len(items):,} labelled {who}")
+    if judge is None:
+        st.info("Enter your reviewer name in the sidebar to label; until then the progress counts every reviewer.")
+
+    order = [i["response_id"] for i in items]
+    saved = st.session_state.pop("_queue_saved", None)
+    raw = qp("qat")
+    current = None
+    if saved in order:  # after a save: on to the next unlabelled one, never back to the one just labelled
+        current = _next_unlabelled(items, saved)
+    elif raw is not None:
+        current = int(raw) if raw.isdigit() and int(raw) in order else None
+        if current is None:
+            st.warning(f"Ignored `?qat={raw[:40]}` in the link: not a response in this queue. "
+                       "Showing the next unlabelled one.")
+    if current is None:
+        current = _next_unlabelled(items, None)
+    if current is None:
+        st.success(f"All {len(items):,} responses in this queue are labelled {who}.")
+        set_qp("qat", None)
+        return
+    set_qp("qat", str(current))
+    item = items[order.index(current)]
+    nav = st.columns([3, 1])
+    nav[0].caption(f"Response {order.index(current) + 1:,} of {len(items):,} in the queue"
+                   + (" — already labelled" if item["labelled"] else ""))
+    if nav[1].button("Skip →", help="The next unlabelled response; this one stays in the queue."):
+        following = _next_unlabelled(items, current)
+        set_qp("qat", str(following) if following else None)
+        st.rerun()
+    case = q.get_case(engine, item["case_key"])
+    responses = q.responses_for(engine, response_ids=[current])
+    if case is None or not responses:
+        st.error("This response is no longer in the store.")
+        return
+    judged = [j for j in responses[0].get("judgments", []) if j["status"] == "ok"]
+    st.markdown("**Labels so far:** " + " · ".join(
+        f"{j['judge']}: {badge(j['response_type'])}" for j in judged) if judged else "**Labels so far:** none")
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Case {case['key']}**")
+        scenario_view(case, show_dimensions=False)
+    with right:
+        response_card(responses[0], key=f"queue{current}", inline_form=True, on_saved=_remember_saved)
