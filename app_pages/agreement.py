@@ -7,7 +7,9 @@ import pandas as pd
 
 from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval, from_evaluation, leave_one_model_out
 from components.charts import LABEL_NAMES as NAMES
+from blindrefusal.stats import wilson
 from components.charts import unseen_model_errors
+from components.labels import model_name, plural
 from components.charts import confusion_matrix as confusion_fig
 from components.state import paper_imported, store
 from components.state import reads as q
@@ -60,7 +62,7 @@ else:
     c1, c2, c3 = st.columns(3)
     c1.metric("Help-rate error, unseen (mean |·|)", f"{u['help_rate_mean_abs_pp']:.1f} pp",
               help="Distilled judge minus GPT-5.4, absolute, averaged over the models measured")
-    c1.caption(f"max {u['help_rate_max_abs_pp']:.1f} pp over {u['models']} models")
+    c1.caption(f"max {u['help_rate_max_abs_pp']:.1f} pp over {plural(u['models'], 'model')}")
     c2.metric("Engagement error, unseen (mean |·|)", f"{u['engagement_mean_abs_pp']:.1f} pp")
     c2.caption(f"max {u['engagement_max_abs_pp']:.1f} pp")
     seen = lomo.summary_stats["seen"]["help_rate_error_pp"]
@@ -68,12 +70,16 @@ else:
               help="The shipped judge, which saw each model in training, on the same held-out answers")
     c3.caption(f"max {seen['max_abs']:.1f} pp")
     st.plotly_chart(unseen_model_errors(lomo.per_model), width="stretch")
-    table = pd.DataFrame([{"model": slug, "n (held-out answers)": m["n"],
-                           "GPT-5.4 help rate": f"{m['unseen']['gpt54_help_rate'] * 100:.1f}%",
-                           "help-rate error, unseen (pp)": m["unseen"]["help_rate_error_pp"],
-                           "help-rate error, seen (pp)": m["seen"]["help_rate_error_pp"],
-                           "engagement error, unseen (pp)": m["unseen"]["engagement_error_pp"],
-                           "κ response type, unseen": m["unseen"]["kappa_response_type"]}
+    def error(d: dict, key: str) -> str:
+        ci = d.get(f"{key}_ci_pp")
+        return f"{d[key]:+.1f}" + (f" ({ci[0]:+.1f} to {ci[1]:+.1f})" if ci else "")
+
+    table = pd.DataFrame([{"model": model_name(slug), "n (held-out answers)": m["n"],
+                           "GPT-5.4 help rate": wilson(round(m["unseen"]["gpt54_help_rate"] * m["n"]), m["n"]).fmt(),
+                           "help-rate error, unseen (pp, 95% CI)": error(m["unseen"], "help_rate_error_pp"),
+                           "help-rate error, seen (pp, 95% CI)": error(m["seen"], "help_rate_error_pp"),
+                           "engagement error, unseen (pp, 95% CI)": error(m["unseen"], "engagement_error_pp"),
+                           "κ response type, unseen": round(m["unseen"]["kappa_response_type"], 3)}
                           for slug, m in lomo.per_model.items()])
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Leave-one-model-out results (CSV)", table.to_csv(index=False).encode(),

@@ -95,7 +95,7 @@ class UnseenModelError:
         return (f"on models it never saw, this judge's help rate is off by {s['help_rate_mean_abs_pp']:.1f} pp on "
                 f"average (max {s['help_rate_max_abs_pp']:.1f}), its engagement rate by "
                 f"{s['engagement_mean_abs_pp']:.1f} pp (max {s['engagement_max_abs_pp']:.1f}) — "
-                f"leave-one-model-out over {s['models']} paper models")
+                f"leave-one-model-out over {s['models']} paper model{'' if s['models'] == 1 else 's'}")
 
 
 def leave_one_model_out() -> UnseenModelError | None:

@@ -328,9 +328,11 @@ def _leave_one_model_out(args, source: str) -> int:
     from .agreement import LOMO_PATH
     from .judges.lomo import leave_one_model_out
 
+    if args.write and args.lomo_train_sample:
+        raise CliError("--lomo-train-sample is a quick check and is never written: drop --write")
     try:
         result = leave_one_model_out(source, models=args.lomo_model, out_path=LOMO_PATH if args.write else None,
-                                     say=lambda m: print(m, file=sys.stderr))
+                                     say=lambda m: print(m, file=sys.stderr), train_sample=args.lomo_train_sample)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -440,6 +442,8 @@ def _add_judge_commands(sub) -> None:
                         "with --write, data/distilled_judge_lomo.json is written model by model and resumed")
     s.add_argument("--lomo-model", action="append", metavar="SLUG",
                    help="only these paper models (repeat), for --leave-one-model-out")
+    s.add_argument("--lomo-train-sample", type=POSITIVE, metavar="N",
+                   help="fit on N random training answers: a quick, weaker check (never --write)")
     s.set_defaults(func=cmd_judge_eval)
     s = sub.add_parser("judge", help="judge a JSONL file offline")
     s.add_argument("--judge", default="distilled")

@@ -536,7 +536,7 @@ class SpotCheckResult:
             return None
         return (f"On models it never saw, this judge's help rate is off by {u['help_rate_mean_abs_pp']:.1f} pp on "
                 f"average (max {u['help_rate_max_abs_pp']:.1f}), leave-one-model-out over {u['models']} paper "
-                "models: differences smaller than that may be the judge, not the model.")
+                f"model{'' if u['models'] == 1 else 's'}: differences smaller than that may be the judge, not the model.")
 
     def to_json(self) -> dict:
         def block(rs: RateSet) -> dict:

@@ -10,13 +10,14 @@ Results are appended to the output file model by model, so a long run can be sto
 from __future__ import annotations
 
 import json
+import random
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 from vocabulary import HELPS
 
-from ..stats import cohen_kappa
+from ..stats import cohen_kappa, paired_diff
 from .distilled import DistilledJudge, DistilledModel, load_distilled_judge
 from .train import Row, fit, load_rows
 
@@ -24,13 +25,16 @@ LOMO_FILE = "distilled_judge_lomo.json"
 
 
 def _rates(rows: Sequence[Row], verdicts) -> dict:
+    """The judge's help and engagement rates minus GPT-5.4's on the same answers, with paired 95% intervals."""
     n = len(rows)
     gold_help = sum(r.response_type == HELPS for r in rows) / n
     gold_eng = sum(r.engages_with_defeat for r in rows) / n
-    pred_help = sum(v.response_type == HELPS for v in verdicts) / n
-    pred_eng = sum(v.engages_with_defeat for v in verdicts) / n
-    return {"help_rate_error_pp": round((pred_help - gold_help) * 100, 2),
-            "engagement_error_pp": round((pred_eng - gold_eng) * 100, 2),
+    help_diff = paired_diff([int(v.response_type == HELPS) for v in verdicts], [int(r.response_type == HELPS) for r in rows])
+    eng_diff = paired_diff([int(v.engages_with_defeat) for v in verdicts], [int(r.engages_with_defeat) for r in rows])
+    return {"help_rate_error_pp": round(help_diff.diff * 100, 2),
+            "help_rate_error_ci_pp": [round(help_diff.lo * 100, 2), round(help_diff.hi * 100, 2)],
+            "engagement_error_pp": round(eng_diff.diff * 100, 2),
+            "engagement_error_ci_pp": [round(eng_diff.lo * 100, 2), round(eng_diff.hi * 100, 2)],
             "kappa_response_type": round(cohen_kappa([r.response_type for r in rows],
                                                      [v.response_type for v in verdicts]), 4),
             "gpt54_help_rate": round(gold_help, 4), "gpt54_engagement": round(gold_eng, 4)}
@@ -57,12 +61,18 @@ def summarise(per_model: dict[str, dict]) -> dict:
 
 
 def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: int = 0,
-                        out_path: Path | None = None, say: Callable[[str], None] | None = None) -> dict:
+                        out_path: Path | None = None, say: Callable[[str], None] | None = None,
+                        train_sample: int | None = None) -> dict:
     """Refit without each model in turn (all paper models, or `models`); returns per-model errors and the summary.
 
-    With `out_path`, models already in that file are reused and each new one is written as it finishes."""
+    With `out_path`, models already in that file are reused and each new one is written as it finishes.
+    `train_sample` fits on a random subset of the training rows: a quick, weaker check (the test suite's),
+    never written over the full measurement."""
     say = say or (lambda _m: None)
     train_rows, test_rows, commit = load_rows(source)
+    if train_sample is not None and train_sample < len(train_rows):
+        train_rows = random.Random(seed).sample(train_rows, train_sample)
+        out_path = None
     known = sorted({r.model_slug for r in train_rows})
     unknown = [m for m in (models or []) if m not in known]
     if unknown:
