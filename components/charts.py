@@ -135,8 +135,13 @@ def unseen_model_errors(per_model: dict[str, dict]) -> go.Figure:
     fig = go.Figure()
     for which, name, color, symbol in (("seen", "judge saw the model (shipped)", "#9AA5B1", "circle-open"),
                                        ("unseen", "judge never saw the model", "#C0392B", "circle")):
+        points = [per_model[k][which] for k in slugs]
+        cis = [p.get("help_rate_error_ci_pp") or [p["help_rate_error_pp"]] * 2 for p in points]
         fig.add_trace(go.Scatter(
-            x=[per_model[k][which]["help_rate_error_pp"] for k in slugs], y=[model_tick(k) for k in slugs],
+            x=[p["help_rate_error_pp"] for p in points], y=[model_tick(k) for k in slugs],
+            error_x={"type": "data", "symmetric": False, "thickness": 1,
+                     "array": [hi - p["help_rate_error_pp"] for p, (_, hi) in zip(points, cis)],
+                     "arrayminus": [p["help_rate_error_pp"] - lo for p, (lo, _) in zip(points, cis)]},
             mode="markers", name=name, marker={"color": color, "size": 10, "symbol": symbol},
             customdata=[per_model[k]["n"] for k in slugs],
             hovertemplate="%{y}: %{x:+.2f} pp (n = %{customdata})<extra>" + name + "</extra>"))
