@@ -275,13 +275,7 @@ def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None
                   response_ids: Sequence[int] | None = None) -> list[dict]:
     """Responses with model info, effective label and all judgments."""
     params: dict[str, Any] = {}
-    where = []
-    if case_id is not None:
-        where.append("r.case_id = :cid")
-        params["cid"] = case_id
-    if run_id is not None:
-        where.append("r.run_id = :rid")
-        params["rid"] = run_id
+    where = _answer_clauses(params, None if case_id is None else [case_id], run_id, None)
     if response_ids is not None:
         where.append(_in("r.id", response_ids, "i", params))
     sql = f"""SELECT r.*, m.key AS model_key, m.display_name AS model_name, m.provider AS provider,
@@ -404,6 +398,20 @@ def avg_paper_usage(engine: Engine, case_ids: Sequence[int]) -> tuple[float, flo
     return float(row[0] or 0), float(row[1] or 0)
 
 
+def _answer_clauses(params: dict, case_ids: Sequence[int] | None, run_id: int | None, source: str | None) -> list[str]:
+    """WHERE clauses on responses `r` by case, run and source (each only when given)."""
+    where = []
+    if case_ids is not None:
+        where.append(_in("r.case_id", case_ids, "c", params))
+    if run_id is not None:
+        where.append("r.run_id = :run")
+        params["run"] = run_id
+    if source is not None:
+        where.append("r.source = :source")
+        params["source"] = source
+    return where
+
+
 def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_id: int | None = None,
                  only_unjudged: bool = True, limit: int = 100_000, case_ids: Sequence[int] | None = None,
                  model_keys: Sequence[str] | None = None, source: str | None = None,
@@ -419,16 +427,9 @@ def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_
         where += ["r.eff_response_type IS NULL", "r.source <> 'paper'"]
     if response_ids is not None:
         where.append(_in("r.id", response_ids, "i", params))
-    if run_id is not None:
-        where.append("r.run_id = :run")
-        params["run"] = run_id
-    if case_ids is not None:
-        where.append(_in("r.case_id", case_ids, "c", params))
+    where += _answer_clauses(params, case_ids, run_id, source)
     if model_keys is not None:
         where.append(_in("m.key", model_keys, "m", params))
-    if source is not None:
-        where.append("r.source = :source")
-        params["source"] = source
     if not_judged_by is not None:
         where.append("NOT EXISTS (SELECT 1 FROM judgment nj WHERE nj.response_id = r.id AND nj.judge = :nj "
                      "AND nj.status = 'ok')")
@@ -445,15 +446,7 @@ def judge_labels(engine: Engine, judge: str, case_ids: Sequence[int] | None = No
                  source: str | None = None) -> dict[str, dict[int, str]]:
     """{model key: {case_id: response_type}} by one judge (its newest ok label of the newest answer per case)."""
     params: dict[str, Any] = {"judge": judge}
-    where = ["1 = 1"]
-    if case_ids is not None:
-        where.append(_in("r.case_id", case_ids, "c", params))
-    if run_id is not None:
-        where.append("r.run_id = :run")
-        params["run"] = run_id
-    if source is not None:
-        where.append("r.source = :source")
-        params["source"] = source
+    where = ["1 = 1", *_answer_clauses(params, case_ids, run_id, source)]
     sql = f"""SELECT m.key, r.case_id, j.response_type FROM response r JOIN model_config m ON m.id = r.model_config_id
               JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'
               WHERE {' AND '.join(where)} ORDER BY r.id, j.id"""

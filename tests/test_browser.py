@@ -204,7 +204,7 @@ def test_spot_check_small_sample(page, app, browser_store):
     n.fill("6")
     n.press("Tab")
     page.get_by_role("button", name="Estimate and run").click()
-    page.get_by_text("6 cases sampled").wait_for()
+    page.get_by_text(re.compile(r"6 cases: ~")).wait_for()
     page.get_by_role("button", name="Start the spot-check").click()
     page.get_by_text(re.compile(r"Rank among \d+")).wait_for(timeout=300_000)
     body = page.inner_text("body")
@@ -218,6 +218,42 @@ def test_spot_check_small_sample(page, app, browser_store):
     _goto(page, app, f"/live?run={run_id}")  # a spot-check opened in the Live lab is not summed up as one
     page.get_by_text(f"Run {run_id} is a spot-check, not a live run").wait_for()
     assert "judged models refused" not in page.inner_text("body")
+
+
+def test_two_models_on_one_sample_compared_with_a_report(page, app, browser_store, fault_server):
+    """The local model and a fault-server model on one sample: a power hint before, per-model tabs, the models
+    against each other, the answers table opening an answer, and the report downloaded and offline."""
+    if not browser_store[1]:
+        pytest.skip("the spot-check samples paper cases; needs BR_DATA_SOURCE")
+    _goto(page, app, "/spot-check")
+    page.get_by_label("Sample size n").fill("8")
+    page.get_by_label("…and/or any litellm models, comma-separated").fill("openai/browser_refuser;reply=refuse")
+    page.get_by_label("API base (optional, for OpenAI-compatible servers)").fill(fault_server.api_base)
+    page.get_by_label("Sample size n").press("Tab")
+    page.get_by_role("button", name="Estimate and run").click()
+    page.get_by_text(re.compile(r"is detected 80% of the time")).wait_for()
+    page.get_by_text(re.compile(r"n is small for a rank")).wait_for()
+    page.get_by_role("button", name="Start the spot-check").click()
+    page.get_by_text("The models against each other").wait_for(timeout=600_000)
+    assert re.search(r"[?&]run=\d+(%2C|,)\d+", page.url), page.url
+    _idle(page)
+    tabs = page.get_by_role("tab")
+    assert tabs.filter(has_text="SmolLM2").count() >= 1 and tabs.filter(has_text="browser_refuser").count() >= 1
+    body = page.inner_text("body")
+    assert "on both sides" in body and "Answers, case by case" in body
+    _no_exception(page)
+    _shot(page, "spot_check_two_models")
+    # a row of the answers table opens that answer (the grid is a canvas: click the first row's selector);
+    # the first table on the page is the models' pairwise one, the second the first tab's answers
+    grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+    grid.scroll_into_view_if_needed()
+    grid.click(position={"x": 18, "y": 35 + 17})
+    page.get_by_text(re.compile(r"Set your own label|Your label")).first.wait_for(timeout=60_000)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Report (HTML, opens offline)").click()
+    html = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "browser_refuser" in html and "SmolLM2" in html and "The models against each other" in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)
 
 
 def test_every_page_renders(page, app):
