@@ -123,7 +123,9 @@ settings = {"Rows": DIM_LABELS[row_dim], "Columns": DIM_LABELS[col_dim], "Metric
             "Labels from": VIEW_NAMES.get(judge, judge), "Dual-use cases": dual, "Source": sources or ["paper"],
             "Families": [taxonomy.family_label(f) for f in families] or "all",
             "Models": [value_label("model", m) for m in models] or "all",
-            "Whole grid": whole[0].fmt(metric) if whole and whole[0].value is not None else "—"}
+            "Whole grid": whole[0].fmt(metric) if whole and whole[0].value is not None else "—",
+            "Cells": f"{len(cells):,}, n from {min(c.n for c in cells):,} to {max(c.n for c in cells):,} per cell "
+                     f"({sum(c.thin for c in cells):,} thin, starred); each cell's 95% interval: in the HTML and CSV"}
 stem = f"heatmap_{row_dim}_x_{col_dim}_{metric}"
 e1, e2, e3, _ = st.columns([1, 1, 1, 2])
 e1.download_button("Download grid (CSV)", grid.to_csv(index=False).encode(), f"{stem}.csv", "text/csv")
