@@ -16,7 +16,7 @@ from .cards import response_card
 from .labels import badge
 from .dims import DIM_LABELS, GRID_DIMS, value_label
 from .scenario import scenario_view
-from .state import qp, qp_list, set_qp
+from .state import came_from, qp, qp_list, set_qp
 from .state import reads as q
 
 QUEUE_PARAMS = ("queue", "qr", "qc", "qsrc", "qmod", "qfam", "qdual", "qat")
@@ -32,6 +32,27 @@ def cell_queue_params(row_dim: str, row: str, col_dim: str, col: str, filters) -
     if filters.dual_use is not None:
         params["qdual"] = "only" if filters.dual_use else "exclude"
     return params  # the reviewer's name follows on its own (remembered for the session)
+
+
+def reviewer_judge() -> str | None:
+    """This session's reviewer as a judge name (`human:<name>`), or None before a name is entered."""
+    try:
+        return reviewer_judge_name(st.session_state.get("reviewer", ""))
+    except LabelError:
+        return None
+
+
+def disagreement_queue_button(engine) -> None:
+    """On the list of cases: open the queue of the paper's answers whose judges disagree (when there are any)."""
+    items = q.label_queue(engine, reviewer_judge(), disagree=True)
+    if not items:
+        return
+    left = sum(not i["labelled"] for i in items)
+    if st.button(f"Label queue: {len(items):,} responses where the judges disagree ({left:,} unlabelled) →",
+                 help="The paper's answers whose stored labels (GPT-5.4, the paper's reviewers, other judges or "
+                      "reviewers) disagree on the response type, one at a time."):
+        came_from("app_pages/cases.py", "the list of cases")
+        st.switch_page("app_pages/cases.py", query_params={"queue": "disagree"})
 
 
 def leave_queue() -> None:
@@ -68,10 +89,7 @@ def _remember_saved(r: dict) -> None:
 def label_queue_view(engine) -> None:
     """Draw the queue named in the link: its progress, then the current response with the label form open."""
     kind = qp("queue")
-    try:
-        judge = reviewer_judge_name(st.session_state.get("reviewer", ""))
-    except LabelError:
-        judge = None
+    judge = reviewer_judge()
     if kind == "disagree":
         title = "responses where the judges disagree on the response type"
         items = q.label_queue(engine, judge, disagree=True)
