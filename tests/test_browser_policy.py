@@ -56,6 +56,10 @@ def test_a_click_on_a_heatmap_cell_drills_in_a_second_click_moves_it_and_back_re
     _pick(page, "Defeat family", "Content defeat")  # the pickers still work after a click
     page.wait_for_url(re.compile(r".*cell_c=content_defeat.*"))
     assert f"cell_r={second[0]}" in page.url
+    _click_cell(page, *second)  # and a click on the cell clicked before the pickers moved away counts again
+    page.wait_for_url(re.compile(rf".*cell_c={second[1]}.*"))
+    _pick(page, "Defeat family", "Content defeat")
+    page.wait_for_url(re.compile(r".*cell_c=content_defeat.*"))
     heatmap_url = page.url
 
     grid = page.locator('[data-testid="stDataFrame"]').last
