@@ -72,6 +72,15 @@ def _cell(raw: str | None) -> tuple[str, str] | None:
     return (dim, value) if dim in GRID_DIMS and value else None
 
 
+def _valid(name: str, allowed) -> list[str] | None:
+    """The values of ?name= that are among `allowed` (None: no filter); the first bad one is named."""
+    values = qp_list(name)
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        st.warning(f"Ignored `?{name}={bad[0][:40]}` in the link: not one of the choices here.")
+    return [v for v in values if v in allowed] or None
+
+
 def _next_unlabelled(items: list[dict], after: int | None) -> int | None:
     """The next unlabelled response after `after` in the queue's order (wrapping round), else None."""
     order = [i["response_id"] for i in items]
@@ -99,8 +108,11 @@ def label_queue_view(engine) -> None:
             return _bad(f"Ignored the label queue in the link (`?qr={str(qp('qr'))[:40]}&qc={str(qp('qc'))[:40]}`): "
                         "expected two different dimensions as `dimension:value`.")
         dual = qp("qdual")
-        filters = q.Filters(sources=qp_list("qsrc") or None, models=qp_list("qmod") or None,
-                            families=qp_list("qfam") or None, dual_use=_DUAL.get(dual or ""))
+        if dual is not None and dual not in _DUAL:
+            st.warning(f"Ignored `?qdual={dual[:40]}` in the link: expected `only` or `exclude`.")
+        sources = {r["source"] for r in q.aggregate(engine, ["source"])}
+        filters = q.Filters(sources=_valid("qsrc", sources), models=_valid("qmod", q.models_present(engine)),
+                            families=_valid("qfam", taxonomy.FAMILIES), dual_use=_DUAL.get(dual or ""))
         title = (f"the cell {DIM_LABELS[row[0]]} = {value_label(row[0], row[1])} × "
                  f"{DIM_LABELS[col[0]]} = {value_label(col[0], col[1])}")
         if filters.families:

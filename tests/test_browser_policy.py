@@ -222,7 +222,9 @@ def test_a_label_queue_moves_to_the_next_unlabelled_response_and_remembers_the_r
 def test_garbage_in_a_queue_link_falls_back_with_a_message(page, app):
     for path, text in (("/cases?queue=nonsense", "Ignored ?queue=nonsense"),
                        ("/cases?queue=cell&qr=%3Cscript%3E&qc=family:x", "Ignored the label queue in the link"),
-                       ("/cases?queue=disagree&qat=abc", "Ignored ?qat=abc")):
+                       ("/cases?queue=disagree&qat=abc", "Ignored ?qat=abc"),
+                       ("/cases?queue=cell&qr=model:x&qc=family:content_defeat&qdual=maybe&qfam=nope",
+                        "Ignored ?qdual=maybe")):
         _goto(page, app, path)
         page.get_by_text(text).first.wait_for()
         _no_exception(page)
