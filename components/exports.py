@@ -39,7 +39,7 @@ def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, sett
                               help="One self-contained file: opens offline, with the filters, every n and interval.")
     problem = report.png_export_problem()
     if problem:
-        png_slot.caption(problem)
+        st.caption(problem)  # one line under the buttons, across the page
         return
     png_fig = charts.captioned(fig, _lines(settings) + [note, "Data: " + report.citation()])
     png_slot.download_button("Download view (PNG)", lambda: report.figure_png(png_fig), f"{stem}.png", "image/png",
