@@ -7,10 +7,9 @@ from components.state import reads as q
 from components.exports import export_case
 from components.cards import response_card
 from components.labels import LABEL_TEXT
-from components.queue import label_queue_view
+from components.queue import disagreement_queue_button, label_queue_view
 from components.scenario import scenario_view
-from blindrefusal.labels import LabelError, reviewer_judge_name
-from components.state import back_button, bind, came_from, paper_imported, publish, qp, qp_int, set_qp, store
+from components.state import back_button, bind, paper_imported, publish, qp, qp_int, set_qp, store
 from vocabulary import RESPONSE_TYPES
 
 st.title("Cases")
@@ -81,18 +80,7 @@ for name, key, default in (("family", "cs_family", []), ("subtype", "cs_subtype"
     publish(name, key, default)
 set_qp("label", label if label_model else None)
 
-try:
-    me = reviewer_judge_name(st.session_state.get("reviewer", ""))
-except LabelError:
-    me = None
-disagreements = q.label_queue(engine, me, disagree=True)
-if disagreements:
-    left = sum(not i["labelled"] for i in disagreements)
-    if st.button(f"Label queue: {len(disagreements):,} responses where the judges disagree ({left:,} unlabelled) →",
-                 help="The paper's answers whose stored labels (GPT-5.4, the paper's reviewers, other judges or "
-                      "reviewers) disagree on the response type, one at a time."):
-        came_from("app_pages/cases.py", "the list of cases")
-        st.switch_page("app_pages/cases.py", query_params={"queue": "disagree"})
+disagreement_queue_button(engine)
 
 PAGE_SIZE = 200
 filters = dict(families=families, subtypes=subtypes, authorities=authorities, search=search,

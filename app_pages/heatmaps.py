@@ -107,9 +107,9 @@ if clicked is None:
 elif tuple(clicked[1:]) != st.session_state.get("_hm_clicked") and clicked[1] in row_vals and clicked[2] in col_vals:
     st.session_state["_hm_clicked"] = tuple(clicked[1:])
     st.session_state["hm_cell_r"], st.session_state["hm_cell_c"] = clicked[1], clicked[2]
-picked = (st.session_state.get("hm_cell_r"), st.session_state.get("hm_cell_c"))
+framed = (st.session_state.get("hm_cell_r"), st.session_state.get("hm_cell_c"))
 title = f"{METRICS[metric]} — {DIM_LABELS[row_dim]} × {DIM_LABELS[col_dim]}"
-fig = charts.heatmap(cells, row_vals, col_vals, chart_rows, chart_cols, metric, title, picked=picked)
+fig = charts.heatmap(cells, row_vals, col_vals, chart_rows, chart_cols, metric, title, picked=framed)
 st.caption("Click a cell to list its cases below.")
 st.plotly_chart(fig, key="hm_chart", on_select="rerun", selection_mode="points", width="content",
                 config={"displaylogo": False})
@@ -123,14 +123,17 @@ settings = {"Rows": DIM_LABELS[row_dim], "Columns": DIM_LABELS[col_dim], "Metric
             "Labels from": VIEW_NAMES.get(judge, judge), "Dual-use cases": dual, "Source": sources or ["paper"],
             "Families": [taxonomy.family_label(f) for f in families] or "all",
             "Models": [value_label("model", m) for m in models] or "all",
-            "Whole grid": whole[0].fmt(metric) if whole and whole[0].value is not None else "—"}
+            "Whole grid": whole[0].fmt(metric) if whole and whole[0].value is not None else "—",
+            "Cells": f"{len(cells):,}, n from {min(c.n for c in cells):,} to {max(c.n for c in cells):,} per cell "
+                     f"({sum(c.thin for c in cells):,} thin, starred); each cell's 95% interval: in the HTML and CSV"}
 stem = f"heatmap_{row_dim}_x_{col_dim}_{metric}"
 e1, e2, e3, _ = st.columns([1, 1, 1, 2])
 e1.download_button("Download grid (CSV)", grid.to_csv(index=False).encode(), f"{stem}.csv", "text/csv")
-export_view(e2, e3, stem, f"Blind Refusal Explorer — {title}", fig, settings, [
-    Table(pd.DataFrame([{DIM_LABELS[row_dim]: row_labels.get(c.row, c.row), DIM_LABELS[col_dim]: col_labels.get(c.col, c.col),
-                         METRICS[metric] + " (95% Wilson interval), n": c.fmt(metric), "thin (n < 10)": "yes" if c.thin else ""}
-                        for c in cells]), caption="Every cell with its n and 95% Wilson interval.")], engine)
+table = grid[[DIM_LABELS[row_dim], DIM_LABELS[col_dim]]].assign(**{
+    f"{METRICS[metric]} (95% Wilson interval), n": [c.fmt(metric) for c in cells],
+    "thin (n < 10)": ["yes" if c.thin else "" for c in cells]})
+export_view(e2, e3, stem, f"Blind Refusal Explorer — {title}", fig, settings,
+            [Table(table, caption="Every cell with its n and 95% Wilson interval.")], engine)
 
 st.subheader("Drill down into a cell")
 p1, p2 = st.columns(2)

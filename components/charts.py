@@ -167,7 +167,7 @@ def captioned(fig: go.Figure, lines: Sequence[str], line_px: int = 18) -> go.Fig
     # the plot area keeps its size (so square cells stay square); the caption takes the added room
     out.update_layout(width=width, height=height, margin=dict(b=old_bottom + extra, r=old_right + width - old_width),
                       legend=dict(y=(extra + 5) / height))
-    out.add_annotation(text="<br>".join(html.escape(line) for line in lines), xref="paper", yref="paper", x=0,
+    out.add_annotation(text="<br>".join(html.escape(line, quote=False) for line in lines), xref="paper", yref="paper", x=0,
                        y=0, xshift=10 - left, yshift=-old_bottom, xanchor="left", yanchor="top", showarrow=False,
                        align="left", font=dict(size=12, color="#333"))
     return out
@@ -194,7 +194,7 @@ def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
                                textposition="middle right", textfont=dict(color="#222", size=12),
                                marker=dict(symbol="square", size=18, color=colors, line=dict(width=0))))
     axis = dict(showgrid=False, zeroline=False, fixedrange=True, type="category")
-    fig.update_layout(title=dict(text=html.escape(title), x=0, xref="paper"), width=left + 3 * 150 + 30,
+    fig.update_layout(title=dict(text=html.escape(title, quote=False), x=0, xref="paper"), width=max(720, left + 3 * 150 + 30),
                       height=110 + 30 * len(names), plot_bgcolor="white", dragmode=False,
                       xaxis=dict(side="top", range=[-0.2, 2.8], categoryorder="array", categoryarray=cols, **axis),
                       yaxis=dict(range=[len(names) - 0.5, -0.5], categoryorder="array", categoryarray=names, **axis),

@@ -29,17 +29,17 @@ def _lines(settings: dict) -> list[str]:
 
 
 def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, settings: dict,
-                extra: Sequence[report.Block], engine) -> None:
+                extra: Sequence[report.Block], engine, settings_title: str = "Filters and settings") -> None:
     """Two download buttons in the given columns. Both files are made only when clicked (the HTML inlines
     plotly.js, the PNG starts the local browser); the page's own state does not change."""
     note = data_note(engine)
-    blocks = [report.Settings(settings, title="Filters and settings"), report.Figure(fig), *extra]
+    blocks = [report.Settings(settings, title=settings_title), report.Figure(fig), *extra]
     html_slot.download_button("Download view (HTML)", lambda: report.html_document(title, blocks, data_note=note),
                               f"{stem}.html", "text/html", on_click="ignore", key=f"export_html_{stem}",
                               help="One self-contained file: opens offline, with the filters, every n and interval.")
     problem = report.png_export_problem()
     if problem:
-        png_slot.caption(problem)
+        st.caption(problem)  # one line under the buttons, across the page
         return
     png_fig = charts.captioned(fig, _lines(settings) + [note, "Data: " + report.citation()])
     png_slot.download_button("Download view (PNG)", lambda: report.figure_png(png_fig), f"{stem}.png", "image/png",
@@ -50,7 +50,7 @@ def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, sett
 def export_case(case: dict, responses: list[dict], engine) -> None:
     """The case, its responses (in the order given) and their labels: a self-contained HTML file and a PNG of the labels."""
     order = responses  # in the page's order
-    fig = charts.case_labels(order, f"Case {case['key']}: labels of {len(order)} responses")
+    fig = charts.case_labels(order, f"Labels of the {len(order)} responses")
     settings = {"Case": case["key"], "Authority": taxonomy.authority_label(case["authority_type"]),
                 "Defeat": f"{taxonomy.family_label(case['family'])} › {case['subtype'].replace('_', ' ')}",
                 "Dual-use": "yes" if case.get("dual_use") else "no",
@@ -58,7 +58,8 @@ def export_case(case: dict, responses: list[dict], engine) -> None:
     blocks = [Heading("Scenario"), Paragraph("Rule: " + (case.get("rule") or "—")),
               Paragraph("Why the rule is defeated: " + (case.get("defeat_condition") or "—")),
               *[Paragraph("Fact: " + f) for f in case.get("structural_facts") or []],
-              Preformatted(case.get("user_query") or "—", caption="User query (the only text sent to the model)")]
+              Preformatted(case.get("user_query") or "—", caption="User query (the only text sent to the model)"),
+              Heading(f"Responses ({len(order)})")]
     for r in order:
         judged = [j for j in r.get("judgments", []) if j["status"] == "ok"]
         blocks += [Heading(r["model_name"], level=3), Settings({
@@ -71,4 +72,4 @@ def export_case(case: dict, responses: list[dict], engine) -> None:
             blocks.append(Preformatted(judged[0]["reasoning"], caption=f"Reasoning of {judged[0]['judge']}"))
     c1, c2, _ = st.columns([1, 1, 3])
     export_view(c1, c2, f"case_{case['key']}", f"Blind Refusal Explorer — case {case['key']}", fig, settings,
-                blocks, engine)
+                blocks, engine, settings_title="The case")

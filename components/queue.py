@@ -16,7 +16,7 @@ from .cards import response_card
 from .labels import badge
 from .dims import DIM_LABELS, GRID_DIMS, value_label
 from .scenario import scenario_view
-from .state import qp, qp_list, set_qp
+from .state import came_from, qp, qp_list, set_qp
 from .state import reads as q
 
 QUEUE_PARAMS = ("queue", "qr", "qc", "qsrc", "qmod", "qfam", "qdual", "qat")
@@ -32,6 +32,27 @@ def cell_queue_params(row_dim: str, row: str, col_dim: str, col: str, filters) -
     if filters.dual_use is not None:
         params["qdual"] = "only" if filters.dual_use else "exclude"
     return params  # the reviewer's name follows on its own (remembered for the session)
+
+
+def reviewer_judge() -> str | None:
+    """This session's reviewer as a judge name (`human:<name>`), or None before a name is entered."""
+    try:
+        return reviewer_judge_name(st.session_state.get("reviewer", ""))
+    except LabelError:
+        return None
+
+
+def disagreement_queue_button(engine) -> None:
+    """On the list of cases: open the queue of the paper's answers whose judges disagree (when there are any)."""
+    items = q.label_queue(engine, reviewer_judge(), disagree=True)
+    if not items:
+        return
+    left = sum(not i["labelled"] for i in items)
+    if st.button(f"Label queue: {len(items):,} responses where the judges disagree ({left:,} unlabelled) →",
+                 help="The paper's answers whose stored labels (GPT-5.4, the paper's reviewers, other judges or "
+                      "reviewers) disagree on the response type, one at a time."):
+        came_from("app_pages/cases.py", "the list of cases")
+        st.switch_page("app_pages/cases.py", query_params={"queue": "disagree"})
 
 
 def leave_queue() -> None:
@@ -51,6 +72,15 @@ def _cell(raw: str | None) -> tuple[str, str] | None:
     return (dim, value) if dim in GRID_DIMS and value else None
 
 
+def _valid(name: str, allowed) -> list[str] | None:
+    """The values of ?name= that are among `allowed` (None: no filter); the first bad one is named."""
+    values = qp_list(name)
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        st.warning(f"Ignored `?{name}={bad[0][:40]}` in the link: not one of the choices here.")
+    return [v for v in values if v in allowed] or None
+
+
 def _next_unlabelled(items: list[dict], after: int | None) -> int | None:
     """The next unlabelled response after `after` in the queue's order (wrapping round), else None."""
     order = [i["response_id"] for i in items]
@@ -68,10 +98,7 @@ def _remember_saved(r: dict) -> None:
 def label_queue_view(engine) -> None:
     """Draw the queue named in the link: its progress, then the current response with the label form open."""
     kind = qp("queue")
-    try:
-        judge = reviewer_judge_name(st.session_state.get("reviewer", ""))
-    except LabelError:
-        judge = None
+    judge = reviewer_judge()
     if kind == "disagree":
         title = "responses where the judges disagree on the response type"
         items = q.label_queue(engine, judge, disagree=True)
@@ -81,8 +108,11 @@ def label_queue_view(engine) -> None:
             return _bad(f"Ignored the label queue in the link (`?qr={str(qp('qr'))[:40]}&qc={str(qp('qc'))[:40]}`): "
                         "expected two different dimensions as `dimension:value`.")
         dual = qp("qdual")
-        filters = q.Filters(sources=qp_list("qsrc") or None, models=qp_list("qmod") or None,
-                            families=qp_list("qfam") or None, dual_use=_DUAL.get(dual or ""))
+        if dual is not None and dual not in _DUAL:
+            st.warning(f"Ignored `?qdual={dual[:40]}` in the link: expected `only` or `exclude`.")
+        sources = {r["source"] for r in q.aggregate(engine, ["source"])}
+        filters = q.Filters(sources=_valid("qsrc", sources), models=_valid("qmod", q.models_present(engine)),
+                            families=_valid("qfam", taxonomy.FAMILIES), dual_use=_DUAL.get(dual or ""))
         title = (f"the cell {DIM_LABELS[row[0]]} = {value_label(row[0], row[1])} × "
                  f"{DIM_LABELS[col[0]]} = {value_label(col[0], col[1])}")
         if filters.families:
