@@ -73,6 +73,8 @@ class SpotCheckParams:
             raise SpotCheckError(f"--max-tokens must be positive (got {self.max_tokens})")
         if self.bridge_models is not None and self.bridge_models < 0:
             raise SpotCheckError(f"--bridge-models must be 0 or more (got {self.bridge_models})")
+        if self.api_base and registry.resolve(self.model).local:
+            self.api_base = None  # the local model has its own server: the API base of the others is not its
         return self
 
 
