@@ -129,7 +129,10 @@ def composer() -> None:
     if st.session_state["contrast_on"]:
         st.subheader("Control twin")
         control_raw = control_twin_picker(raw)
-    set_qp("control", st.session_state.get("c_paper_case") if control_raw is not None else None)
+    if control_raw is None:
+        set_qp("control", None)
+    elif st.session_state.get("c_paper_case"):  # a paper control case; a written one gets its key when it runs
+        set_qp("control", st.session_state["c_paper_case"])
     st.subheader("Models and judge")
     specs = model_picker("live")
     judge_name = judge_picker("live_judge")
@@ -184,7 +187,7 @@ if pending is not None:
     st.session_state.pop("_pending")
     specs, judge_name, scenario, control = pending["specs"], pending["judge"], pending["scenario"], pending["control"]
     st.subheader("Running…", anchor="results")
-    scroll_to("results")
+    scroll_to("results", nonce=f"pending{id(pending)}")
     specs = start_local(specs)
     if control is None:
         board = LiveBoard(specs, columns=4, judge=judge_name)
@@ -247,8 +250,6 @@ run = live_run(run_id)
 if run is None:
     st.stop()
 control_run = live_run(control_run_id) if control_run_id is not None else None
-if st.session_state.pop("_scroll", False):
-    scroll_to("results")
 
 if control_run is None:
     st.subheader(f"Run {run_id} — judged by {run['params'].get('judge', '?')}", anchor="results")
@@ -284,3 +285,5 @@ else:
 
 st.markdown("**Share this view**")
 share_link()
+if st.session_state.pop("_scroll", False):  # last, so that everything above is drawn when it runs
+    scroll_to("results", nonce=f"run{run_id}")

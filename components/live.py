@@ -3,6 +3,7 @@ blocks of a finished run (its summary, the paper's answers beside it, the share 
 
 from __future__ import annotations
 
+import html
 import json
 
 import streamlit as st
@@ -111,24 +112,43 @@ def paper_answers_block(engine, case: dict | None, key: str, columns: int = 3) -
 
 
 def share_link() -> None:
-    """The full address of this view, shown and copied by a button (a link for the room to open)."""
+    """The full address of this view, shown (with the code block's own copy icon) and copied by a button."""
     url = current_url()
     c1, c2 = st.columns([5, 1], vertical_alignment="center")
     with c1:
         st.code(url, language=None, wrap_lines=True)
     with c2:
-        st.html(f"""<button id="br-copy-link" data-url="{_attr(url)}" style="padding:.45rem .9rem;border-radius:.5rem;
-                    border:1px solid rgba(49,51,63,.2);background:white;cursor:pointer;font:inherit"
-                    onclick="const b=this;navigator.clipboard.writeText(b.dataset.url).then(
-                      ()=>{{b.textContent='Copied ✓'}},()=>{{b.textContent='Select the link to copy'}})">Copy link</button>""",
-                unsafe_allow_javascript=True)
+        # st.html keeps <script> but strips on* attributes, so the script wires the button. The clipboard API
+        # needs a secure context (https or loopback); elsewhere a selected textarea and execCommand copy it.
+        st.html(f"""<button class="br-copy-link" data-url="{html.escape(url, quote=True)}"
+            style="padding:.45rem .9rem;border-radius:.5rem;border:1px solid rgba(49,51,63,.2);background:white;
+                   cursor:pointer;font:inherit">Copy link</button>
+            <script>
+            document.querySelectorAll("button.br-copy-link").forEach(b => b.onclick = async () => {{
+              const url = b.dataset.url;
+              try {{ await navigator.clipboard.writeText(url); }}
+              catch (e) {{
+                const t = document.createElement("textarea"); t.value = url; document.body.appendChild(t);
+                t.select(); document.execCommand("copy"); t.remove();
+              }}
+              b.textContent = "Copied ✓";
+            }});
+            </script>""", unsafe_allow_javascript=True)
 
 
-def _attr(text: str) -> str:
-    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;"))
-
-
-def scroll_to(anchor: str) -> None:
-    """Bring the element with this id to the top of the window (once, after a run)."""
-    st.html(f"<script>setTimeout(() => document.getElementById({json.dumps(anchor)})?.scrollIntoView("
-            "{block: 'start'}), 300)</script>", unsafe_allow_javascript=True)
+def scroll_to(anchor: str, nonce: str) -> None:
+    """Bring the element with this id to the top of the window (`nonce` makes each call run). The page keeps
+    changing for a moment after a rerun (new blocks arrive, the previous run's go away), so it scrolls again
+    whenever the layout changes, for five seconds or until the user scrolls, clicks or types."""
+    st.html(f"""<script>/* {html.escape(nonce)} */
+        (() => {{
+          const main = document.querySelector('[data-testid="stMain"]') || document.body;
+          const go = () => document.getElementById({json.dumps(anchor)})?.scrollIntoView({{block: "start"}});
+          const watch = new ResizeObserver(go);
+          const stop = () => watch.disconnect();
+          Array.from(main.children).forEach(c => watch.observe(c));
+          ["wheel", "touchmove", "keydown", "mousedown"].forEach(e => window.addEventListener(e, stop, {{once: true}}));
+          setTimeout(stop, 5000);
+          go();
+        }})();
+        </script>""", unsafe_allow_javascript=True)
