@@ -29,7 +29,8 @@ st.title("Live lab")
 bind_flag("contrast", "contrast_on")
 run_id, control_run_id = qp_id("run"), qp_id("control_run")
 pending = st.session_state.get("_pending")
-presenting = pending is not None or run_id is not None
+shown = q.get_run(engine, run_id) if run_id is not None else None
+presenting = pending is not None or (shown is not None and shown["kind"] == "live")  # else the composer stays open
 
 
 def load_scenario(raw: dict) -> None:
