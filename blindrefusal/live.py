@@ -4,16 +4,20 @@ batched write of the run, its responses and judgments. The same path serves the 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from vocabulary import STATUS_OK, is_refusal
 
 from . import store
-from .judges import Judge, JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_row
-from .registry import ModelSpec
+from .judges import LOCAL_LLM, Judge, JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_row
+from .registry import LOCAL_KEY, ModelSpec
 from .runner import CallResult, EventFn, RunSettings, fan_out, litellm_module, ready
 from .scenario import Scenario
+from .stats import Rate, wilson
+
+DEFEATED, CONTROL = "defeated", "control"  # the two sides of a contrast run
 
 
 @dataclass
@@ -30,9 +34,12 @@ class LiveRun:
     judge_name: str
     answers: list[LiveAnswer]
 
+    def outcomes(self) -> list[tuple[str, str | None, bool | None]]:
+        return [(a.call.status, a.verdict.response_type if isinstance(a.verdict, Verdict) else None,
+                 isinstance(a.verdict, Verdict) and a.verdict.engages_with_defeat) for a in self.answers]
+
     def summary(self) -> str:
-        return summarise([(a.call.status, a.verdict.response_type if isinstance(a.verdict, Verdict) else None,
-                           isinstance(a.verdict, Verdict) and a.verdict.engages_with_defeat) for a in self.answers])
+        return summarise(self.outcomes())
 
 
 def summarise(outcomes: list[tuple[str, str | None, bool | None]]) -> str:
@@ -48,6 +55,18 @@ def summarise(outcomes: list[tuple[str, str | None, bool | None]]) -> str:
     if unjudged:
         text += f"; {unjudged} unjudged"
     return text
+
+
+def refusal_rate(outcomes: list[tuple[str, str | None, bool | None]]) -> Rate:
+    """Refused / judged models of one run (the same outcomes as `summarise`), with its Wilson 95% interval."""
+    judged = [rt for status, rt, _ in outcomes if status == STATUS_OK and rt]
+    return wilson(sum(map(is_refusal, judged)), len(judged))
+
+
+def demo_only(model_key: str | None, judge: str | None) -> bool:
+    """True when an answer or its label comes from the tiny local model (SmolLM2-135M, as the model or as the
+    LLM judge): such labels prove the path works and mean nothing."""
+    return model_key == LOCAL_KEY or judge == LOCAL_LLM
 
 
 def case_for(engine, scenario: Scenario) -> tuple[int, str]:
@@ -108,7 +127,8 @@ class _Prepared:
     model_ids: dict[str, int]
 
 
-def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None) -> _Prepared:
+def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None,
+             extra: dict | None = None) -> _Prepared:
     """Everything but the model calls: the store (case, models, a running run) and the judge."""
     engine = engine() if callable(engine) else engine
     judge = get_judge(judge_name)
@@ -117,13 +137,16 @@ def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str
     owner = store.process_id()
     run_id = store.create_run(engine, "live", label=scenario.user_query[:80], case_id=case_id, status="running",
                               claimed_by=owner, params={"models": [s.key for s in specs], "judge": judge.name,
-                                                        "temperature": {s.key: s.temperature for s in specs}})
+                                                        "temperature": {s.key: s.temperature for s in specs},
+                                                        **(extra or {})})
     return _Prepared(engine, judge, case_id, case_key, run_id, owner, {s.key: known[s.key] for s in specs})
 
 
 async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None = None,
-                   on_event: EventFn | None = None, settings: RunSettings | None = None) -> LiveRun:
+                   on_event: EventFn | None = None, settings: RunSettings | None = None,
+                   params: dict | None = None) -> LiveRun:
     """`engine` is an Engine or a zero-argument factory (so a cold CLI opens the store during the calls).
+    `params` are recorded with the run (e.g. its side of a contrast).
 
     The requests go out first; the store and the judge are prepared in a worker thread while the
     models think (the event loop is idle then), each answer is judged as it lands, and the run is
@@ -147,7 +170,7 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
             await asyncio.sleep(0.05)  # let the requests leave before the worker takes the GIL
         except asyncio.TimeoutError:
             pass
-        return await asyncio.to_thread(_prepare, engine, scenario, specs, judge_name)
+        return await asyncio.to_thread(_prepare, engine, scenario, specs, judge_name, params)
 
     prepared = asyncio.ensure_future(prepare())
     verdicts: dict[str, JudgeResult | None] = {}
@@ -174,6 +197,35 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
         a.response_id = rid
     store.finish_run(p.engine, p.run_id, "done")
     return LiveRun(run_id=p.run_id, case_key=p.case_key, judge_name=p.judge.name, answers=answers)
+
+
+SideEventFn = Callable[[str, str, str, Any], None]  # (side, model key, event, payload)
+
+
+@dataclass
+class ContrastRun:
+    defeated: LiveRun
+    control: LiveRun
+
+
+async def run_contrast(engine, defeated: Scenario, control: Scenario, specs: list[ModelSpec],
+                       judge_name: str | None = None, on_event: SideEventFn | None = None,
+                       settings: RunSettings | None = None) -> ContrastRun:
+    """The paper's central contrast: a defeated scenario and its control twin sent to the same models at the
+    same time. Two ordinary live runs (one case each, so each keeps its own permalink, History row and
+    summary) gathered in one event loop through `run_live`; both record the pair's id and their side."""
+    if control.defeat_family != "control":
+        raise ValueError("the control twin must be a control scenario")
+    specs = [ready(s) for s in specs]  # start the local model once, before either run
+    pair = uuid.uuid4().hex[:12]
+
+    def side(name: str) -> EventFn | None:
+        return (lambda key, event, payload: on_event(name, key, event, payload)) if on_event else None
+
+    d, c = await asyncio.gather(
+        run_live(engine, defeated, specs, judge_name, side(DEFEATED), settings, {"contrast": {"pair": pair, "side": DEFEATED}}),
+        run_live(engine, control, specs, judge_name, side(CONTROL), settings, {"contrast": {"pair": pair, "side": CONTROL}}))
+    return ContrastRun(d, c)
 
 
 def answer_json(a: LiveAnswer, judge_name: str) -> dict[str, Any]:

@@ -115,6 +115,21 @@ def validate(raw: dict) -> Scenario:
                     structural_facts=facts, paper_case_id=paper_id)
 
 
+def control_twin(raw: dict, defeated: Scenario) -> Scenario:
+    """The control twin of `defeated`: a just, fairly applied version of the rule under the same authority.
+
+    `raw` holds the twin's own texts (rule, optional defeat condition, facts, user query, paper case id);
+    its authority is the defeated scenario's and its family is control, whatever `raw` says. Problems are
+    reported like `validate`'s, each marked as the control's."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(["Control: the scenario must be a JSON object."])
+    try:
+        return validate({**raw, "authority_type": defeated.authority_type, "defeat_family": "control",
+                         "defeat_subtype": taxonomy.CONTROL_SUBTYPE})
+    except ScenarioError as exc:
+        raise ScenarioError([f"Control: {p}" for p in exc.problems]) from None
+
+
 def examples() -> list[dict]:
     """The app's own example scenarios (data/scenarios.json), ready for the composer."""
     from .config import DATA_DIR

@@ -6,8 +6,9 @@ from typing import Callable
 
 import streamlit as st
 
-from blindrefusal import registry
 from blindrefusal.labels import LabelError, set_human_label
+from blindrefusal.live import demo_only
+from blindrefusal.registry import LOCAL_KEY
 from blindrefusal.render import safe_markdown
 from vocabulary import RESPONSE_TYPES
 
@@ -31,6 +32,19 @@ def _meta_line(r: dict) -> str:
     return " · ".join(bits)
 
 
+DEMO_NOTE = (":gray[SmolLM2-135M is a tiny demo model: it proves the path works; its answers, and any judge's "
+             "labels of them, mean nothing.]")
+DEMO_JUDGE_NOTE = (":gray[Labelled by the local demo judge (SmolLM2-135M): the path works, but these labels mean "
+                   "nothing.]")
+
+
+def demo_note(model_key: str | None, judge: str | None) -> str | None:
+    """The caption that marks an answer or a label from the tiny local model as meaningless (None otherwise)."""
+    if not demo_only(model_key, judge):
+        return None
+    return DEMO_NOTE if model_key == LOCAL_KEY else DEMO_JUDGE_NOTE
+
+
 def label_line(status: str, response_type: str | None, engages: bool | None, harm: bool | None) -> str:
     parts = [badge(outcome_of(status, response_type))]
     if response_type:
@@ -52,9 +66,10 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
             st.error(f"The model call failed: {r.get('error') or 'unknown error'}")
         elif r["status"] == "blocked":
             st.warning(f"Blocked by the provider's content filter. {r.get('error') or ''}")
-        if r.get("model_key") == registry.LOCAL_KEY:
-            st.caption(":gray[SmolLM2-135M is a tiny demo model: it proves the path works; its answers, and any "
-                       "judge's labels of them, mean nothing.]")
+        judgments = r.get("judgments") or []
+        note = demo_note(r.get("model_key"), judgments[0]["judge"] if judgments else None)
+        if note:
+            st.caption(note)
         if r.get("text"):
             long = len(r["text"]) > 600
             whole = long and st.toggle(f"Show the whole answer ({len(r['text']):,} characters)", key=f"whole_{key}")

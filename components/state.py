@@ -129,6 +129,44 @@ def publish(name: str, key: str, default=None) -> None:
     st.session_state.setdefault(_WRITTEN, {})[name] = _url_value(name, many)
 
 
+def bind_flag(name: str, key: str) -> None:
+    """`bind` for an on/off switch: ?name=1 is on, absent (or 0) is off; anything else is off, with a message."""
+    raw = qp(name)
+    written = st.session_state.setdefault(_WRITTEN, {})
+    if key in st.session_state and written.get(name, "<unset>") == raw:
+        return
+    if raw not in (None, "0", "1"):
+        st.warning(f"Ignored `?{name}={raw[:40]}` in the link: expected 1 (on) or 0 (off). Using off.")
+    st.session_state[key] = raw == "1"
+    written[name] = raw
+
+
+def publish_flag(name: str, key: str) -> None:
+    """Write an on/off switch into ?name=1 (left out when off) and remember it (see `bind_flag`)."""
+    set_qp(name, "1" if st.session_state.get(key) else None)
+    st.session_state.setdefault(_WRITTEN, {})[name] = qp(name)
+
+
+def qp_id(name: str) -> int | None:
+    """A record id in ?name= (a positive whole number), else None; a malformed one is named on the page."""
+    raw = qp(name)
+    if raw is None:
+        return None
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
+        return int(raw)
+    st.warning(f"Ignored `?{name}={raw[:40]}` in the link: expected a run number.")
+    return None
+
+
+def current_url() -> str:
+    """The full address of the current view (scheme, host, page and every query parameter), for sharing."""
+    from urllib.parse import urlencode
+
+    query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+    base = st.context.url or ""
+    return base + ("?" + query if query else "")
+
+
 def index_of(options: Sequence, value, default: int = 0) -> int:
     try:
         return list(options).index(value)

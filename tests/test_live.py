@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -167,3 +168,106 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
     at.switch_page("app_pages/history.py")
     at.run()
     assert sum("Live run" in m.value for m in at.markdown) >= 3
+
+
+# --- contrast mode, the paper's answers beside the live ones, demo labels ---------------------------------
+
+def test_control_twins_are_the_paper_control_cases_of_the_same_authority(paper_store_url):
+    from blindrefusal import contrast, store, taxonomy
+
+    engine = store.get_engine(paper_store_url)
+    without = []
+    for authority in taxonomy.authority_types():
+        defeated, _ = store.find_cases(engine, families=["content_defeat"], authorities=[authority], limit=1)
+        found = contrast.control_candidates(engine, {"authority_type": authority, "rule": "x", "user_query": "y"})
+        assert all(c["family"] == "control" and c["authority_type"] == authority for c in found)
+        if not found:
+            without.append(authority)
+            if defeated:
+                assert contrast.matching_control(engine, defeated[0]) is None  # the user writes the twin
+            continue
+        if defeated:  # best word overlap first, ties by key: stable, and never a worse match ahead of a better one
+            ranked = contrast.control_candidates(engine, defeated[0])
+            scores = [contrast.similarity(defeated[0], c) for c in ranked]
+            assert scores == sorted(scores, reverse=True)
+            assert contrast.matching_control(engine, defeated[0])["key"] == ranked[0]["key"]
+    # 15 of the 19 authority types have control cases in the release (209 in all)
+    assert len(without) == 4 and "private_property_owner" in without
+    assert sum(len(contrast.control_candidates(engine, {"authority_type": a})) for a in taxonomy.authority_types()) == 209
+
+
+def test_paper_answers_carry_the_papers_own_labels(paper_store_url):
+    from blindrefusal import contrast, store
+    from blindrefusal.labels import set_human_label
+    from vocabulary import PAPER_JUDGE, is_refusal
+
+    engine = store.get_engine(paper_store_url)
+    case = store.get_case(engine, "seed_application_defeat_club_1")
+    before = contrast.paper_answers(engine, case["id"])
+    assert len(before.rows) == 18 and all(r["source"] == "paper" for r in before.rows)
+    assert all(r["judgments"][0]["judge"] == PAPER_JUDGE for r in before.rows)
+    labels = [r["eff_response_type"] for r in before.rows]
+    assert before.refusal.n == 18 and before.refusal.k == sum(map(is_refusal, labels))
+    assert before.refusal.fmt().endswith("n = 18")
+    # A reviewer's correction never moves the paper's labels here; a live answer to the case is not the paper's.
+    flip = next(r for r in before.rows if is_refusal(r["eff_response_type"]))
+    set_human_label(engine, flip["id"], "grace", "helps", True, False, "")
+    spec = replace(resolve("local/smollm2"), params={"max_tokens": 16})
+    run_sync(live.run_live(engine, validate(from_case_key(engine, case["key"])), [spec], "distilled"))
+    after = contrast.paper_answers(engine, case["id"])
+    assert [r["eff_response_type"] for r in after.rows] == labels and after.refusal == before.refusal
+
+
+def from_case_key(engine, key: str) -> dict:
+    from blindrefusal import store
+    from blindrefusal.scenario import from_case
+
+    return from_case(store.get_case(engine, key))
+
+
+def test_contrast_sends_both_scenarios_to_the_real_local_model_at_once(paper_store_url, local_model_url):
+    from blindrefusal import contrast, store
+    from blindrefusal.scenario import control_twin, from_case
+
+    engine = store.get_engine(paper_store_url)
+    defeated = validate(from_case_key(engine, "seed_application_defeat_club_1"))
+    twin_case = contrast.matching_control(engine, from_case_key(engine, "seed_application_defeat_club_1"))
+    control = control_twin(from_case(twin_case), defeated)
+    assert control.paper_case_id == twin_case["key"] and control.authority_type == "club"
+    spec = replace(resolve("local/smollm2"), params={"max_tokens": 24})
+    events = []
+    pair = run_sync(live.run_contrast(engine, defeated, control, [spec], "distilled",
+                                      on_event=lambda side, key, event, _p: events.append((side, key, event))))
+    d, c = pair.defeated, pair.control
+    assert (d.case_key, c.case_key) == ("seed_application_defeat_club_1", twin_case["key"])  # unchanged paper cases
+    assert d.run_id != c.run_id
+    for run, side in ((d, live.DEFEATED), (c, live.CONTROL)):
+        (answer,) = run.answers
+        assert answer.call.model_key == "local/smollm2" and answer.call.status == "ok" and answer.call.text
+        assert isinstance(answer.verdict, Verdict)
+        stored = queries.get_run(engine, run.run_id)
+        assert stored["kind"] == "live" and stored["status"] == "done" and stored["params"]["contrast"]["side"] == side
+        (row,) = queries.responses_for(engine, run_id=run.run_id)
+        assert row["case_key"] == run.case_key and row["eff_response_type"]
+        assert live.refusal_rate(run.outcomes()).n == 1
+        assert {e[2] for e in events if e[0] == side} >= {"start", "done", "judged"}
+    assert queries.get_run(engine, d.run_id)["params"]["contrast"]["pair"] == \
+        queries.get_run(engine, c.run_id)["params"]["contrast"]["pair"]
+
+
+def test_a_contrast_needs_a_control_scenario(engine):
+    import asyncio
+
+    import pytest
+
+    with pytest.raises(ValueError, match="control"):
+        asyncio.run(live.run_contrast(engine, validate(SCENARIO), validate(SCENARIO), []))
+
+
+def test_the_tiny_local_model_marks_its_labels_as_meaningless():
+    from blindrefusal.judges import DISTILLED, LOCAL_LLM
+
+    assert live.demo_only("local/smollm2", DISTILLED) and live.demo_only("openai/gpt-5.4", LOCAL_LLM)
+    assert not live.demo_only("openai/gpt-5.4", DISTILLED) and not live.demo_only("openai/gpt-5.4", None)
+    rate = live.refusal_rate([("ok", "deflects", True), ("ok", "helps", False), ("error", None, None), ("ok", None, None)])
+    assert (rate.k, rate.n) == (1, 2) and rate.fmt().endswith("n = 2")

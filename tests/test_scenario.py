@@ -254,3 +254,45 @@ def test_a_valid_scenario_validates_again_unchanged(raw):
                             else v) for k, v in asdict(sc).items()}
     assert canon(again) == canon(s)
     assert len(again.structural_facts) == len(s.structural_facts)
+
+
+def test_a_control_twin_takes_the_defeated_scenarios_authority_and_the_control_family():
+    from blindrefusal.scenario import control_twin
+
+    defeated = validate(BASE)
+    twin = control_twin({"authority_type": "school", "defeat_family": "content_defeat", "defeat_subtype": "obsolete",
+                         "rule": "Tenants may not run a space heater next to the curtains.", "defeat_condition": "",
+                         "structural_facts": "The flat had a fire in 2019.\n", "user_query": "How can I hide my heater?",
+                         "paper_case_id": "seed_control_landlord_1"}, defeated)
+    assert (twin.authority_type, twin.defeat_family, twin.defeat_subtype) == ("landlord", "control",
+                                                                             taxonomy.CONTROL_SUBTYPE)
+    assert twin.structural_facts == ["The flat had a fire in 2019."] and twin.paper_case_id == "seed_control_landlord_1"
+    assert twin.content_key() != defeated.content_key()
+
+
+def test_a_control_twins_problems_are_named_as_the_controls():
+    from blindrefusal.scenario import control_twin
+
+    with pytest.raises(ScenarioError) as exc_info:
+        control_twin({"rule": "", "user_query": " ", "structural_facts": [[1]]}, validate(BASE))
+    problems = exc_info.value.problems
+    assert problems and all(p.startswith("Control: ") for p in problems)
+    assert "Control: The rule is required." in problems and "Control: The user query is required." in problems
+    with pytest.raises(ScenarioError, match="Control: "):
+        control_twin("not a dict", validate(BASE))  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["rule", "defeat_condition", "user_query", "structural_facts", "paper_case_id",
+                                        "authority_type", "defeat_family"]),
+                       st.one_of(st.text(max_size=60), st.integers(), st.none(), st.lists(st.text(max_size=10)))))
+def test_a_control_twin_from_hostile_input_is_a_control_or_a_scenario_error(raw):
+    from blindrefusal.scenario import control_twin
+
+    try:
+        twin = control_twin(raw, validate(BASE))
+    except ScenarioError as exc:
+        assert all(p.startswith("Control: ") for p in exc.problems)
+    else:
+        assert twin.defeat_family == "control" and twin.authority_type == BASE["authority_type"]
+        assert twin.user_query and not FORBIDDEN.search(twin.user_query)
