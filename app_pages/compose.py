@@ -9,6 +9,7 @@ import streamlit as st
 
 from blindrefusal import taxonomy
 from blindrefusal.contrast import control_candidates, matching_control
+from blindrefusal.judges import JudgeUnavailable, get_judge
 from blindrefusal.live import CONTROL, DEFEATED, run_contrast, run_live
 from blindrefusal.runner import run_sync
 from blindrefusal.scenario import ScenarioError, control_twin, examples, from_case, validate
@@ -187,6 +188,11 @@ def start_local(specs: list) -> list:
 if pending is not None:
     st.session_state.pop("_pending")
     specs, judge_name, scenario, control = pending["specs"], pending["judge"], pending["scenario"], pending["control"]
+    try:
+        get_judge(judge_name)  # a judge that cannot run here is said before any model is called
+    except JudgeUnavailable as exc:
+        st.error(f"This judge cannot run here: {exc}. Pick another judge and run again.")
+        st.stop()
     st.subheader("Running…", anchor="results")
     scroll_to("results", nonce=f"pending{id(pending)}")
     specs = start_local(specs)

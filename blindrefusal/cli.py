@@ -183,6 +183,7 @@ def _scenario_from_args(args, engine) -> dict:
 
 
 def cmd_ask(args) -> int:
+    from .judges import JudgeUnavailable, get_judge
     from .live import answer_json, run_live
     from .registry import resolve
     from .runner import RunSettings, run_sync
@@ -195,6 +196,10 @@ def cmd_ask(args) -> int:
         raise CliError("invalid scenario: " + " ".join(exc.problems)) from None
     specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)
              for m in args.model]
+    try:
+        get_judge(args.judge)  # said before any model is called
+    except JudgeUnavailable as exc:
+        raise CliError(f"--judge: {exc}") from None
     run = run_sync(run_live(engine, scenario, specs, args.judge, settings=RunSettings(timeout_s=args.timeout)))
     if args.json:
         print(json.dumps([answer_json(a, run.judge_name) for a in run.answers], indent=1))

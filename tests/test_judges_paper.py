@@ -120,3 +120,20 @@ def test_unparsable_judge_output_keeps_the_answer_unjudged(prompted_store, fault
     assert not isinstance(res, Verdict) and "JSON" in res.error
     [res] = get_judge("paper:openai/down;status=500").judge_many([CASE])
     assert not isinstance(res, Verdict) and "failed" in res.error
+
+
+def test_ask_with_the_paper_judge_and_no_key_says_so_in_one_line_before_any_call(prompted_store, store_url):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update(BR_DATABASE_URL=store_url)
+    env.pop("BR_JUDGE_API_BASE", None)
+    case = store.find_cases(prompted_store, source="paper", limit=1)[0][0]["key"]
+    proc = subprocess.run([sys.executable, "-m", "blindrefusal", "ask", "--model", "local/smollm2", "--case-id", case,
+                           "--judge", "paper"], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and NEEDS_KEY in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert store.store_counts(prompted_store)["live_runs"] == 0
