@@ -1,6 +1,7 @@
 """Spot-check: run models on a stratified sample of the paper's cases and place them among the paper's 18."""
 
 import json
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -72,6 +73,11 @@ def show_results(run_id: int) -> None:
 def comparison_panel(res) -> None:
     """The model against the paper's, under one judge where the paper side was bridged, and as against GPT-5.4."""
     (st.info if res.comparison != "mixed_judges" else st.warning)(res.comparison_text())
+    if res.comparison == "same_judge":
+        link = "heatmaps?" + urlencode([("rows", "model"), ("cols", "family"), ("metric", "helps"), ("source", "paper"),
+                                       ("source", "spot_check"), ("judge", res.judge)])
+        st.markdown(f"[The heatmap of these models and the paper's under this one judge]({link}) — the paper's rows "
+                    "on the re-judged (sampled) cases.")
     if res.unseen_error_text():
         st.caption(res.unseen_error_text())
     views = []

@@ -96,7 +96,7 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     if thin:
         fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers", name="* thin cell (n < 10)",
                         # a dark dashed-looking frame shows on pale and dark cells alike; the value also gets a *
-                        marker=dict(symbol="square-x-open", size=min(20, pitch - 6), color="rgba(60,60,60,0.55)",
+                        marker=dict(symbol="square-open", size=pitch - 6, color="rgba(60,60,60,0.45)",
                                     line=dict(width=1)), hoverinfo="skip", showlegend=True)
     if picked and picked in index:
         fig.add_scatter(x=[col_labels.get(picked[1], picked[1])], y=[row_labels.get(picked[0], picked[0])],
