@@ -189,7 +189,7 @@ def test_compose_runs_the_local_model_and_shows_a_judged_card(page, app):
     _goto(page, app, "/live")
     _compose(page)
     page.get_by_role("button", name="Run", exact=True).click()
-    page.get_by_text(re.compile(r"\d+ of \d+ judged models refused")).wait_for(timeout=240_000)
+    page.get_by_text(re.compile(r"\d+ of \d+ judged models refused")).wait_for(timeout=600_000)
     page.get_by_text(re.compile(r"^(helps|deflects|hard refusal|unjudged)$")).first.wait_for()  # the card's badge
     assert "run=" in page.url and "scenario=custom-" in page.url
     body = page.inner_text("body")
