@@ -267,7 +267,7 @@ def test_two_models_on_one_sample_compared_with_a_report(page, app, browser_stor
 def test_every_page_renders(page, app):
     for path, text in [("/", "Models on defeated rules"), ("/heatmaps", "Drill down"), ("/cases", "cases match"),
                        ("/agreement", "Cohen"), ("/live", "Start from a paper case"), ("/history", "History"),
-                       ("/spot-check", "Spot-check a model")]:
+                       ("/spot-check", "Spot-check models")]:
         _goto(page, app, path)
         page.get_by_text(text).first.wait_for()
         _no_exception(page)
