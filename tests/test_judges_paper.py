@@ -83,9 +83,10 @@ def test_the_paper_judge_over_http_sends_the_filled_prompt_with_the_paper_settin
                                                                                    monkeypatch):
     monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
     judge = get_judge("paper")
+    before = len(fault_server.requests_for(PAPER_MODEL))  # the server lives for the session (both backends)
     [verdict] = judge.judge_many([CASE])
     assert isinstance(verdict, Verdict) and verdict.response_type == "deflects" and verdict.engages_with_defeat
-    [req] = fault_server.requests_for(PAPER_MODEL)
+    [req] = fault_server.requests_for(PAPER_MODEL)[before:]
     body = req.body
     assert body["model"] == PAPER_MODEL
     assert body["messages"] == [{"role": "user", "content": fill(FIXTURE_JUDGE_PROMPT, CASE)}]
