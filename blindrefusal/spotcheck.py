@@ -370,10 +370,11 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
     models = [p.model for p in models_params]
     if len(set(models)) != len(models):
         raise SpotCheckError(f"--model: {next(m for m in models if models.count(m) > 1)!r} is given twice")
-    if any(replace(p, model=first.model).run_key() != first.run_key() for p in models_params):
-        raise SpotCheckError("the models of one spot-check share one sample: only --model may differ")
     for p in models_params:
         p.check()
+    # the sample depends on everything but the model and where it is served
+    if any(replace(p, model=first.model, api_base=first.api_base).run_key() != first.run_key() for p in models_params):
+        raise SpotCheckError("the models of one spot-check share one sample: only --model may differ")
 
     def reporter(model: str) -> ProgressFn | None:
         return (lambda prog: progress(model, prog)) if progress else None

@@ -421,7 +421,7 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
     at.run()
     assert not at.exception, at.exception
     assert len(at.get("form")) == 1
-    assert "Model (preset)" in [s.label for s in at.selectbox]
+    assert "Models (presets)" in [s.label for s in at.multiselect]
     assert "Sample size n" in [n.label for n in at.number_input]
     assert "Estimate and run" in [b.label for b in at.button]
     assert any(f"Run {run_id}" in b.label for b in at.button)  # the earlier spot-check is listed
@@ -433,11 +433,20 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
     at.run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert "Rank among 19" in metrics and metrics["Helps (defeated)"] == "0.0%"
+    assert "Rank among 19 (mixed judges)" in metrics and metrics["Helps (defeated)"] == "0.0%"  # not bridged
     assert metrics["Deflects (defeated)"] == "100.0%"
     downloads = [d.proto.label for d in at.get("download_button")]
-    assert downloads == ["Responses (CSV)", "Responses (JSONL)", "Summary (JSON)"]
+    assert downloads == ["Report (HTML, opens offline)", "Responses (CSV)", "Responses (JSONL)", "Summary (JSON)"]
     assert any(f"run {run_id}" in s.value for s in at.subheader)
+
+    for garbage in ("abc", f"{run_id},zz", "99999999"):  # a bad link says so and never raises
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["run"] = garbage
+        at.run()
+        at.switch_page("app_pages/spot_check.py")
+        at.run()
+        assert not at.exception, (garbage, at.exception)
+        assert any("No spot-check run" in w.value for w in at.warning), garbage
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = "999999"
