@@ -294,7 +294,7 @@ if run_param:
     ids = [int(x) for x in run_param.split(",") if x.strip().isdigit()]
     found = [i for i in ids if (r := q.get_run(engine, i)) and r["kind"] == "spot_check"]
     if not found or len(found) != len(run_param.split(",")):
-        st.warning(f"No spot-check run {run_param!r}" + (": showing the runs that exist." if found else "."))
+        st.warning(f"No spot-check run {run_param}" + (": showing the runs that exist." if found else "."))
     if found:
         report_button(found)
         if len(found) > 1:
