@@ -188,6 +188,7 @@ def _compose(page, rule: str = "Members may not bring guests to the pool on week
 def test_compose_runs_the_local_model_and_shows_a_judged_card(page, app):
     _goto(page, app, "/live")
     _compose(page)
+    _idle(page)  # the last field's value reaches the server before Run (a race: Run could see an empty form)
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text(re.compile(r"\d+ of \d+ judged models refused")).wait_for(timeout=600_000)
     page.get_by_text(re.compile(r"^(helps|deflects|hard refusal|unjudged)$")).first.wait_for()  # the card's badge
