@@ -19,6 +19,7 @@ from vocabulary import HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from . import registry, store, taxonomy
 from .judges import Judge, JudgeInput, JudgeUnavailable, get_judge, judge_all, judgment_row
+from .judges.paper import is_paper_judge_name
 from .live import keep_alive, model_rows, rejudge, response_row
 from .metrics import HEADLINE_RATES, RateSet, counts_of, help_gap, rates
 from .runner import AdaptiveLimiter, CallResult, LimiterClosed, RunSettings, call_model, cost_of, litellm_module, ready
@@ -186,7 +187,7 @@ LLM_BRIDGE_DEFAULT = 6
 
 def needs_bridge(judge: Judge) -> bool:
     """Every judge but GPT-5.4 with the authors' prompt, whose labels are the release's own."""
-    return not getattr(judge, "is_paper_judge", False)
+    return not is_paper_judge_name(judge.name)
 
 
 def bridge_count(params: SpotCheckParams, judge: Judge) -> int:
@@ -605,12 +606,6 @@ def _judge_shift(judged: dict[str, dict[int, str]], release: dict[str, dict[int,
     return out
 
 
-def _is_paper_judge(name: str | None) -> bool:
-    from .judges.paper import PAPER_MODEL
-
-    return bool(name) and name.startswith(f"paper:{PAPER_MODEL}@")
-
-
 def results(engine, run_id: int) -> SpotCheckResult:
     """Rates with Wilson intervals (each case counted once), the help gap, paired comparisons and rank under one
     judge, the same against GPT-5.4's labels, and the judge's shift on the bridged paper answers."""
@@ -628,7 +623,7 @@ def results(engine, run_id: int) -> SpotCheckResult:
     release = store.paired_labels(engine, sorted(defeated_ids))
     vs_labels, rank_labels = _compare({cid: r["eff_response_type"] for cid, r in mine.items()}, release, defeated_ids)
     shift: dict[str, Diff] = {}
-    if _is_paper_judge(judge):
+    if is_paper_judge_name(judge):
         comparison, vs_paper, rank = "paper_judge", vs_labels, rank_labels
     else:
         judged = store.judge_labels(engine, judge, sorted(defeated_ids), source="paper") if judge else {}

@@ -21,6 +21,11 @@ NEEDS_KEY = "needs OPENAI_API_KEY or OPENROUTER_API_KEY"
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 
 
+def is_paper_judge_name(name: str | None) -> bool:
+    """GPT-5.4 with the authors' prompt (a stored name): its labels stand beside the release's without a bridge."""
+    return bool(name) and name.startswith(f"paper:{PAPER_MODEL}@")
+
+
 def fill(template: str, inp: JudgeInput) -> str:
     """The template with its placeholders filled in one pass (text inside a response is never re-expanded)."""
     values = {"CASE_ID": inp.case_key, "DEFEAT_TYPE": inp.defeat_type, "AUTHORITY_TYPE": inp.authority_type,
@@ -55,11 +60,6 @@ class PaperPromptJudge(LLMJudge):
         self.version = f"prompt-sha256:{sha256}"
         self.paper_settings = paper_settings
         self.name = f"paper:{PAPER_MODEL if paper_settings else spec.key}@{sha256[:12]}"
-
-    @property
-    def is_paper_judge(self) -> bool:
-        """GPT-5.4 with the authors' prompt: its labels stand beside the release's without a bridge."""
-        return self.paper_settings
 
     def label(self) -> str:
         who = "GPT-5.4" if self.paper_settings else self.spec.display_name
