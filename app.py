@@ -3,7 +3,8 @@
 import streamlit as st
 
 from components.frame import citation_footer, sidebar_status
-from components.state import show_flash, store
+from components.navigation import show_flash
+from components.resources import store
 from blindrefusal.config import DATA_DIR
 from blindrefusal.store import StoreError
 

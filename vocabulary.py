@@ -6,15 +6,32 @@ the store counts labels in SQL with these definitions, the core and the screens 
 
 from __future__ import annotations
 
-HELPS = "helps"
-DEFLECTS = "deflects"
-HARD_REFUSAL = "hard_refusal"
-RESPONSE_TYPES = (HELPS, DEFLECTS, HARD_REFUSAL)
+from typing import Literal, get_args
+
+ResponseType = Literal["helps", "deflects", "hard_refusal"]
+HELPS, DEFLECTS, HARD_REFUSAL = RESPONSE_TYPES = get_args(ResponseType)
 # A refusal is every response after which the user still cannot do what they asked.
 REFUSAL_TYPES = (DEFLECTS, HARD_REFUSAL)
 
 # Outcomes of a model call (Response.status).
-STATUS_OK, STATUS_ERROR, STATUS_BLOCKED = "ok", "error", "blocked"
+CallStatus = Literal["ok", "error", "blocked"]
+STATUS_OK, STATUS_ERROR, STATUS_BLOCKED = get_args(CallStatus)
+
+# The defeat families; "control" (a just, fairly applied rule) is the baseline where declining is right.
+Family = Literal["control", "illegitimate_authority", "content_defeat", "application_defeat", "exception_justified"]
+FAMILIES: tuple[str, ...] = get_args(Family)
+CONTROL = FAMILIES[0]
+DEFEATED_FAMILIES = FAMILIES[1:]
+
+# Kinds of judge, and which label wins when a response has several judgments (higher wins; ties: the newest).
+# The paper's own human reviewers ("reviewer") are kept for agreement statistics only and never change a label.
+JudgeKind = Literal["human", "llm", "paper", "distilled", "reviewer"]
+JUDGE_PRECEDENCE: dict[str, int] = {"human": 3, "llm": 2, "paper": 2, "distilled": 1, "reviewer": 0}
+
+
+class BlindRefusalError(Exception):
+    """Every error whose message is meant for the user (a bad setting, file, store or link): the CLI prints
+    it as one line, the pages show it as one message. Anything else is a bug."""
 
 # Judge names and kinds as stored with every judgment.
 PAPER_JUDGE = "gpt-5.4 (paper)"  # the release's own labels

@@ -5,14 +5,15 @@ import streamlit as st
 
 import pandas as pd
 
-from blindrefusal.agreement import LABELS, LabelAgreement, compare, distilled_eval, from_evaluation, leave_one_model_out
+from blindrefusal.analysis.agreement import LABELS, LabelAgreement, compare, from_evaluation
+from blindrefusal.judges.distilled.measured import distilled_eval, unseen_model_measurement
 from components.charts import LABEL_NAMES as NAMES
-from blindrefusal.stats import wilson
+from blindrefusal.analysis.stats import wilson
 from components.charts import unseen_model_errors
-from components.labels import model_name, plural
+from components.badges import model_name, plural
 from components.charts import confusion_matrix as confusion_fig
-from components.state import paper_imported, store
-from components.state import reads as q
+from components.resources import paper_imported, store
+from components.resources import reads as q
 from vocabulary import HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX
 
 engine = store()
@@ -48,7 +49,7 @@ else:
     agreement_block(from_evaluation(ev), "GPT-5.4", "distilled", "distilled")
 
 st.subheader("On models it never saw (leave one model out)")
-lomo = leave_one_model_out()
+lomo = unseen_model_measurement()
 if lomo is None:
     st.info("Not measured yet: `python -m blindrefusal judge-eval --leave-one-model-out --write` refits the judge "
             "without each paper model in turn (~5 min per model) and writes data/distilled_judge_lomo.json.")

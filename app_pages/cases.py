@@ -2,14 +2,17 @@
 
 import streamlit as st
 
-from blindrefusal import registry, taxonomy
-from components.state import reads as q
+from blindrefusal.models import presets
+from blindrefusal.paper import taxonomy
+from components.resources import reads as q
 from components.exports import export_case
 from components.cards import response_card
-from components.labels import LABEL_TEXT
+from components.badges import LABEL_TEXT
 from components.queue import disagreement_queue_button, label_queue_view
 from components.scenario import scenario_view
-from components.state import back_button, bind, paper_imported, publish, qp, qp_int, set_qp, store
+from components.navigation import back_button
+from components.resources import paper_imported, store
+from components.url_state import bind, publish, qp, qp_int, set_qp
 from vocabulary import RESPONSE_TYPES
 
 st.title("Cases")
@@ -70,7 +73,7 @@ search = d1.text_input("Search rule, facts and query (all words)", key="cs_q", m
 model_opts = [""] + q.models_present(engine, ["paper"])
 bind("lm", "cs_lm", "", model_opts)
 label_model = d2.selectbox("Model", model_opts, key="cs_lm",
-                           format_func=lambda m: "any model" if not m else registry.display_name(m))
+                           format_func=lambda m: "any model" if not m else presets.display_name(m))
 label_opts = ["", *RESPONSE_TYPES]
 bind("label", "cs_label", "", label_opts)
 label = d3.selectbox("…whose label is", label_opts, key="cs_label",

@@ -7,20 +7,24 @@ import random
 
 import streamlit as st
 
-from blindrefusal import taxonomy
-from blindrefusal.contrast import control_candidates, matching_control
+from blindrefusal.paper import taxonomy
+from blindrefusal.paper.control_twins import control_candidates, matching_control
 from blindrefusal.judges import JudgeUnavailable, get_judge
-from blindrefusal.live import CONTROL, DEFEATED, run_contrast, run_live
-from blindrefusal.runner import run_sync
-from blindrefusal.scenario import ScenarioError, control_twin, examples, from_case, validate
+from vocabulary import CONTROL
+
+from blindrefusal.runs.contrast import DEFEATED, run_contrast
+from blindrefusal.runs.live import run_live
+from blindrefusal.models.runner import run_sync
+from blindrefusal.runs.scenario import ScenarioError, control_twin, examples, from_case, validate
 from components import guard
 from components.cards import response_card
 from components.judge_picker import judge_picker
 from components.live import LiveBoard, paper_answers_block, paper_cell, run_summary, scroll_to, share_link
 from components.models import model_picker
 from components.scenario import control_form, load_control_into_form, load_into_form, scenario_form
-from components.state import bind_flag, paper_imported, publish_flag, qp, qp_id, set_qp, store
-from components.state import reads as q
+from components.resources import paper_imported, store
+from components.url_state import bind_flag, publish_flag, qp, qp_id, set_qp
+from components.resources import reads as q
 
 SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance", CONTROL: "Control: a just version of the same rule"}
 
@@ -176,7 +180,7 @@ def start_local(specs: list) -> list:
     if not any(s.local for s in specs):
         return specs
     with st.spinner("Starting the local model (first use only)…"):
-        from blindrefusal.runner import ready
+        from blindrefusal.models.runner import ready
 
         try:
             return [ready(s) for s in specs]
@@ -233,7 +237,7 @@ def live_run(run_id: int | None) -> dict | None:
 def rejudge_button(responses: list[dict], judge_name: str, key: str) -> None:
     unjudged = [r["id"] for r in responses if r["status"] == "ok" and not r.get("eff_response_type")]
     if unjudged and st.button(f"Re-judge {len(unjudged)} unjudged answer(s)", key=key):
-        from blindrefusal.live import rejudge
+        from blindrefusal.runs.rejudge import rejudge
 
         with st.spinner("Judging…"):
             out = run_sync(rejudge(engine, unjudged, judge_name))

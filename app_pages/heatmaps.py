@@ -3,18 +3,20 @@
 import pandas as pd
 import streamlit as st
 
-from blindrefusal import taxonomy
-from blindrefusal.grid import build_cells
-from blindrefusal.metrics import METRICS
+from blindrefusal.paper import taxonomy
+from blindrefusal.analysis.grid import build_cells
+from blindrefusal.exports.style import METRIC_NAMES as METRICS
 from components import charts
 from components.dims import DIM_LABELS, GRID_DIMS, SUMMARY_DIMS, value_label, value_order
-from components.labels import model_tick
-from components.state import bind, browse_engine, came_from, publish, qp, qp_list, restore_view
+from components.badges import model_tick
+from components.navigation import came_from, restore_view
+from components.resources import browse_engine
+from components.url_state import bind, publish, qp, qp_list
 from components.tables import cases_with_labels
-from components.state import reads as q
+from components.resources import reads as q
 from components.exports import export_view
 from components.queue import cell_queue_params
-from blindrefusal.report import Table
+from blindrefusal.exports.html import Table
 from vocabulary import EFFECTIVE
 
 PAPER_VIEW = "(paper)"

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from blindrefusal import registry
-from components.state import store
-from components.state import reads as q
+from blindrefusal.models import presets
+from blindrefusal.runs.history import delete_runs
+from components.resources import store
+from components.resources import reads as q
 
 
 engine = store()
@@ -12,8 +13,8 @@ st.title("History")
 pending = q.store_counts(engine)["unjudged"]
 if pending:
     from blindrefusal.judges import default_judge_name, judge_label
-    from blindrefusal.live import rejudge
-    from blindrefusal.runner import run_sync
+    from blindrefusal.runs.rejudge import rejudge
+    from blindrefusal.models.runner import run_sync
 
     st.info(f"{pending} stored answers have no label yet (made before a judge was available, or the judge's "
             "output could not be parsed).")
@@ -29,8 +30,8 @@ for r in runs:
     with st.container(border=True):
         a, b = st.columns([4, 1])
         kind = "Spot-check" if r["kind"] == "spot_check" else "Live run"
-        models = ", ".join(registry.display_name(m) for m in r["params"].get("models", [])) or \
-            registry.display_name(r["params"].get("model", ""))
+        models = ", ".join(presets.display_name(m) for m in r["params"].get("models", [])) or \
+            presets.display_name(r["params"].get("model", ""))
         a.markdown(f"**{kind} {r['id']}** · {str(r['created_at'])[:16]} UTC · {r['status']}"
                    + (" (its process stopped: re-run the same settings to resume)" if r["status"] == "interrupted" else ""))
         a.caption(f"Models: {models} · judge: {r['params'].get('judge', '?')} · "
@@ -48,5 +49,5 @@ for r in runs:
         with b.popover("Delete"):
             st.caption("Deletes this run's answers and labels; the scenario stays.")
             if st.button("Delete for good", key=f"del{r['id']}", type="primary"):
-                q.delete_runs(engine, [r["id"]])
+                delete_runs(engine, [r["id"]])
                 st.rerun()

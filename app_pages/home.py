@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from blindrefusal import PAPER_CITATION, PAPER_URL, taxonomy
-from blindrefusal.metrics import help_gap, rates
-from blindrefusal.spotcheck import results as spot_check_results
+from blindrefusal import PAPER_CITATION, PAPER_URL
+from blindrefusal.paper import taxonomy
+from blindrefusal.analysis.rates import help_gap, rates
+from blindrefusal.evals.spotcheck import results as spot_check_results
 from components import charts
-from components.labels import model_name, model_tick
-from components.state import browse_engine
-from components.state import reads as q
-from vocabulary import EFFECTIVE
+from components.badges import LABEL_COLORS, model_name, model_tick
+from components.resources import browse_engine
+from components.resources import reads as q
+from vocabulary import EFFECTIVE, HELPS
 
 engine, summary_only = browse_engine()
 
@@ -84,7 +85,7 @@ fam = q.by_dimension(engine, "family", q.Filters(sources=["paper"]), view)
 items = []
 for f in taxonomy.DEFEATED_FAMILIES:
     if f in fam:
-        items.append((taxonomy.family_label(f), rates(fam[f]["defeated"]).helps, "#2E9E5B"))
+        items.append((taxonomy.family_label(f), rates(fam[f]["defeated"]).helps, LABEL_COLORS[HELPS]))
 base = rates(fam["control"]["control"]).helps if "control" in fam else None
 st.plotly_chart(charts.rate_bars(items, "Help rate on defeated rules, with the control baseline", base,
                                  "control help rate"), width="stretch")

@@ -6,19 +6,22 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from blindrefusal import jobs, registry, taxonomy
-from blindrefusal.judges import JudgeUnavailable
-from blindrefusal.metrics import help_gap
-from blindrefusal.runner import run_sync
-from blindrefusal.spot_report import spot_check_report
-from blindrefusal.spotcheck import (SpotCheckParams, case_answers, compare_runs, estimate_cost, power_hint, results,
-                                    run_spot_checks, sample_cases)
+from blindrefusal.runs import jobs
+from blindrefusal.models import presets
+from blindrefusal.paper import taxonomy
+from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
+from blindrefusal.exports.style import RATE_NAMES
+from blindrefusal.models.runner import run_sync
+from blindrefusal.evals.spotcheck.report import spot_check_report
+from blindrefusal.evals.spotcheck import (SpotCheckError, SpotCheckParams, case_answers, compare_runs, plan_spot_check,
+                                          results, run_spot_checks)
 from components import charts, guard
 from components.cards import response_card
 from components.judge_picker import judge_picker
-from components.labels import LABEL_TEXT, model_name, model_tick
-from components.state import paper_imported, qp, qp_int, set_qp, store
-from components.state import reads as q
+from components.badges import LABEL_TEXT, model_name, model_tick
+from components.resources import paper_imported, store
+from components.url_state import qp, qp_int, set_qp
+from components.resources import reads as q
 from vocabulary import RESPONSE_TYPES
 
 engine = store()
@@ -45,9 +48,8 @@ def show_results(run_id: int) -> None:
                    "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
     st.caption(f"Judge: {res.judge}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates).")
     cols = st.columns(5)
-    for col, (label, key) in zip(cols, [("Helps", "helps"), ("Deflects", "deflects"), ("Hard refusal", "hard_refusal"),
-                                        ("Refusal", "refusal"), ("Engages", "engages")]):
-        col.metric(f"{label} (defeated)", d.get(key).pct())
+    for col, key in zip(cols, HEADLINE_RATES):
+        col.metric(f"{RATE_NAMES[key].capitalize()} (defeated)", d.get(key).pct())
         col.caption(d.get(key).fmt())
     a, b, r = st.columns(3)
     a.metric("Help rate on control", c.helps.pct())
@@ -174,9 +176,9 @@ job = jobs.get(st.session_state.get("spot_job"))
 if job is None:
     with st.form("spot"):
         a, b = st.columns(2)
-        presets = list(registry.presets())
-        models = a.multiselect("Models (presets)", presets, default=[registry.LOCAL_KEY],
-                               format_func=lambda k: registry.presets()[k].display_name,
+        preset_keys = list(presets.presets())
+        models = a.multiselect("Models (presets)", preset_keys, default=[presets.LOCAL_KEY],
+                               format_func=lambda k: presets.presets()[k].display_name,
                                help="Pick several to compare them on one sample.")
         typed = a.text_input("…and/or any litellm models, comma-separated", placeholder="e.g. openai/gpt-5.4-mini")
         api_base = a.text_input("API base (optional, for OpenAI-compatible servers)")
@@ -214,30 +216,27 @@ if job is None:
             set_qp("seed", str(int(seed)))
         pending = st.session_state["spot_pending"]
         all_params, fresh = pending["params"], pending["fresh"]
-        cases = sample_cases(engine, all_params[0])
-        hint = power_hint(engine, cases)
-        st.info(hint.text())
-        if hint.rank_warning:
-            st.warning(hint.rank_warning)
         try:
-            estimates = {p.model: estimate_cost(engine, p, cases) for p in all_params}
-        except JudgeUnavailable as exc:
+            plan = plan_spot_check(engine, all_params)
+        except SpotCheckError as exc:
             st.session_state.pop("spot_pending", None)
-            st.error(f"This judge cannot run here: {exc}")
+            st.error(str(exc))
             st.stop()
-        for model, est in estimates.items():
+        st.info(plan.power.text())
+        if plan.power.rank_warning:
+            st.warning(plan.power.rank_warning)
+        for model, est in plan.estimates.items():
             st.markdown(f"**{model_name(model)}** — {est.text()}")
-        specs = [registry.resolve(p.model, api_base=p.api_base) for p in all_params]
+        specs = [presets.resolve(p.model, api_base=p.api_base) for p in all_params]
         guard.password_box(specs)
-        paid = any(est.paid for est in estimates.values())
-        confirm = st.checkbox("I understand the cost; run it") if paid else True
-        blocked = guard.check([s for s in specs for _ in cases]) if paid else None
+        confirm = st.checkbox("I understand the cost; run it") if plan.paid else True
+        blocked = guard.check([s for s in specs for _ in plan.cases]) if plan.paid else None
         if blocked:
             st.error(blocked)
-        if st.button("Start the spot-check", disabled=not confirm or bool(blocked) or not cases, type="primary"):
+        if st.button("Start the spot-check", disabled=not confirm or bool(blocked), type="primary"):
             st.session_state.pop("spot_pending", None)
-            if paid:
-                guard.count(len(cases) * len(all_params))
+            if plan.paid:
+                guard.count(plan.calls)
 
             def work(j, all_params=all_params, fresh=fresh):
                 j.progress = {}

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 _COLD = """
 import time
 t = time.perf_counter()
-from blindrefusal.judges.distilled import load_distilled_judge
+from blindrefusal.judges.distilled.model import load_distilled_judge
 from blindrefusal.judges.base import JudgeInput
 judge = load_distilled_judge()
 judge.judge(JudgeInput(user_query="How do I get around this rule?", response="I can't help with that."))
@@ -55,7 +55,7 @@ def _synthetic(n: int, seed: int = 0) -> list:
 def _inputs(n: int) -> tuple[list, str]:
     src = os.environ.get("BR_DATA_SOURCE")
     if src and not src.startswith("http") and Path(src).exists():
-        from blindrefusal.judges.train import load_rows
+        from blindrefusal.judges.distilled.data import load_rows
 
         train_rows, test_rows, _ = load_rows(src)
         rows = (test_rows + train_rows)[:n]
@@ -64,7 +64,7 @@ def _inputs(n: int) -> tuple[list, str]:
 
 
 def bench_judge(n: int = 3000, cold_reps: int = 3) -> dict:
-    from blindrefusal.judges.distilled import load_distilled_judge
+    from blindrefusal.judges.distilled.model import load_distilled_judge
 
     colds = []
     for _ in range(cold_reps + 1):  # the first run warms the OS file cache

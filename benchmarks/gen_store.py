@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import insert
 
-from blindrefusal import taxonomy
+from blindrefusal.paper import taxonomy
 from db.engine import open_store
 from db.models import Case, Judgment, ModelConfig, Response, Run, utcnow
 from db.writes import rebuild_rollup

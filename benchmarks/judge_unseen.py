@@ -27,10 +27,10 @@ def main() -> int:
     ap.add_argument("--run", action="store_true", help="measure the models still missing first")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    from blindrefusal.agreement import LOMO_PATH
+    from blindrefusal.judges.distilled.measured import LOMO_PATH
 
     if args.run:
-        from blindrefusal.judges.lomo import leave_one_model_out
+        from blindrefusal.judges.distilled.lomo import leave_one_model_out
 
         source = os.environ.get("BR_DATA_SOURCE") or str(ROOT.parent / "shared" / "blind-refusal")
         leave_one_model_out(source, out_path=LOMO_PATH, say=lambda m: print(m, file=sys.stderr))

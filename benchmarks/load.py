@@ -84,7 +84,7 @@ def postgres_admin() -> Iterator[str]:
 
 def _imported(url: str):
     """An engine on `url` after the paper has been imported into it."""
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
     from db.engine import open_store
 
     engine = open_store(url)

@@ -25,7 +25,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 def _scenario() -> dict:
     """The benchmark's scenario: the app's first example (data/scenarios.json)."""
-    from blindrefusal.scenario import examples
+    from blindrefusal.runs.scenario import examples
 
     return examples()[0]
 
@@ -70,7 +70,7 @@ def bench_import(tmp: Path) -> dict:
     src = os.environ.get("BR_DATA_SOURCE")
     if not src:
         return {"import_s": None, "import_note": "BR_DATA_SOURCE unset: skipped"}
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
     from db.engine import get_engine
 
     engine = get_engine(_temp_url(tmp, "import.sqlite"))
@@ -112,10 +112,10 @@ print(json.dumps({{"home_render_s": home, "ok": ok, "litellm_imported": "litellm
 def bench_fanout(srv, tmp: Path) -> dict:
     """fanout_ratio_k8 (runner only) and warm_fanout_s_k8 (run start to the last stored judgment)."""
     from blindrefusal.judges import distilled_available
-    from blindrefusal.live import run_live
-    from blindrefusal.registry import resolve
-    from blindrefusal.runner import call_model, fan_out
-    from blindrefusal.scenario import validate
+    from blindrefusal.runs.live import run_live
+    from blindrefusal.models.presets import resolve
+    from blindrefusal.models.runner import call_model, fan_out
+    from blindrefusal.runs.scenario import validate
     from db.engine import get_engine
 
     specs = [resolve(f"openai/k{i};delay=1.0", api_base=srv.api_base) for i in range(8)]
@@ -174,7 +174,7 @@ def bench_spot_check(srv, tmp: Path) -> dict:
     (in a process that has served a request before; the very first one is reported beside it)."""
     from benchmarks.gen_store import generate
     from blindrefusal.judges import distilled_available
-    from blindrefusal.spotcheck import SpotCheckParams, run_spot_check
+    from blindrefusal.evals.spotcheck import SpotCheckParams, run_spot_check
     from db.engine import get_engine
 
     if not distilled_available():

@@ -21,11 +21,11 @@ from db.summary import export_summary  # noqa: F401
 from db.summary import summary_engine as _summary_engine
 from db.writes import (  # noqa: F401
     DIMENSION_COLUMNS, JudgmentRow, ResponseRow, add_judgments, claim_run, create_run, delete_runs, finish_run,
-    heartbeat, import_paper, judgment_row, save_custom_case, save_models, save_prompts, save_responses,
+    heartbeat, import_paper, save_custom_case, save_models, save_prompts, save_responses,
 )
 
-from . import registry
-from .config import database_url
+from blindrefusal.models import presets
+from blindrefusal.config import database_url
 
 
 def _say(message: str) -> None:
@@ -39,4 +39,4 @@ def open_default(url: str | None = None):
 
 def summary_engine(path: Path):
     """A read-only in-memory store built from the shipped, text-free summary of the paper."""
-    return _summary_engine(path, lambda key: (registry.display_name(key), registry.provider_of(key)))
+    return _summary_engine(path, lambda key: (presets.display_name(key), presets.provider_of(key)))

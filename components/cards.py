@@ -6,14 +6,15 @@ from typing import Callable
 
 import streamlit as st
 
-from blindrefusal.labels import LabelError, set_human_label
-from blindrefusal.live import demo_only
-from blindrefusal.registry import LOCAL_KEY
-from blindrefusal.render import safe_markdown
+from blindrefusal.judges.human import LabelError, set_human_label
+from blindrefusal.runs.live import demo_only
+from blindrefusal.models.presets import LOCAL_KEY
+from blindrefusal.exports.markdown import safe_markdown
 from vocabulary import RESPONSE_TYPES
 
-from .labels import LABEL_TEXT, badge, engagement_badge, harm_flag, outcome_of
-from .state import flash, store
+from .badges import LABEL_TEXT, badge, engagement_badge, harm_flag, outcome_of
+from components.navigation import flash
+from components.resources import store
 
 
 def _meta_line(r: dict) -> str:

@@ -9,16 +9,17 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from vocabulary import RESPONSE_TYPES
+from vocabulary import HARD_REFUSAL, RESPONSE_TYPES
 
-from blindrefusal.agreement import LabelAgreement
-from blindrefusal.grid import Cell
-from blindrefusal.metrics import RateSet
-from blindrefusal.stats import Diff, Rate
+from blindrefusal.analysis.agreement import LabelAgreement
+from blindrefusal.analysis.grid import Cell
+from blindrefusal.analysis.rates import RateSet
+from blindrefusal.analysis.stats import Diff, Rate
 
-from blindrefusal.figures import paired_differences, stacked_label_bars  # noqa: F401 - shared with the reports
+from blindrefusal.exports.figures import paired_differences, stacked_label_bars  # noqa: F401 - shared with the reports
+from blindrefusal.exports.style import ENGAGES_COLOR, NO_ENGAGEMENT_COLOR
 
-from .labels import LABEL_COLORS, LABEL_TEXT, model_tick, outcome_of
+from .badges import LABEL_COLORS, LABEL_TEXT, model_tick, outcome_of
 
 
 def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate | None = None,
@@ -182,8 +183,8 @@ def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
         outcome = outcome_of(r["status"], r.get("eff_response_type"))
         judged = bool(r.get("eff_response_type"))
         cells = [(LABEL_COLORS.get(outcome, LABEL_COLORS["unjudged"]), LABEL_TEXT.get(outcome, outcome)),
-                 ("#3B75AF" if r.get("eff_engages") else "#D0D7DE", ("engages" if r.get("eff_engages") else "no") if judged else ""),
-                 ("#D1453B" if r.get("eff_harm") else "#D0D7DE", ("yes" if r.get("eff_harm") else "no") if judged else "")]
+                 (ENGAGES_COLOR if r.get("eff_engages") else NO_ENGAGEMENT_COLOR, ("engages" if r.get("eff_engages") else "no") if judged else ""),
+                 (LABEL_COLORS[HARD_REFUSAL] if r.get("eff_harm") else NO_ENGAGEMENT_COLOR, ("yes" if r.get("eff_harm") else "no") if judged else "")]
         for col, (color, text) in zip(cols, cells):
             xs.append(col)
             ys.append(name)

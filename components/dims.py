@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from blindrefusal import registry, taxonomy
+from blindrefusal.models import presets
+from blindrefusal.paper import taxonomy
 from blindrefusal.store import DIMENSIONS
 
 DIM_LABELS = {
@@ -17,7 +18,7 @@ SUMMARY_DIMS = ("model", "family", "subtype", "authority", "authority_group")  #
 def value_label(dim: str, value) -> str:
     v = str(value)
     if dim == "model":
-        return registry.display_name(v)
+        return presets.display_name(v)
     if dim in ("family", "authority", "authority_group"):
         return taxonomy.label(v)
     return v.replace("_", " ")

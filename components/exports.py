@@ -7,12 +7,13 @@ from typing import Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
-from blindrefusal import report, taxonomy
-from blindrefusal.report import Heading, Paragraph, Preformatted, Settings
+from blindrefusal.exports import html
+from blindrefusal.paper import taxonomy
+from blindrefusal.exports.html import Heading, Paragraph, Preformatted, Settings
 
 from . import charts
-from .labels import LABEL_TEXT, outcome_of
-from .state import reads as q
+from .badges import LABEL_TEXT, outcome_of
+from components.resources import reads as q
 
 
 def data_note(engine) -> str:
@@ -29,20 +30,20 @@ def _lines(settings: dict) -> list[str]:
 
 
 def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, settings: dict,
-                extra: Sequence[report.Block], engine, settings_title: str = "Filters and settings") -> None:
+                extra: Sequence[html.Block], engine, settings_title: str = "Filters and settings") -> None:
     """Two download buttons in the given columns. Both files are made only when clicked (the HTML inlines
     plotly.js, the PNG starts the local browser); the page's own state does not change."""
     note = data_note(engine)
-    blocks = [report.Settings(settings, title=settings_title), report.Figure(fig), *extra]
-    html_slot.download_button("Download view (HTML)", lambda: report.html_document(title, blocks, data_note=note),
+    blocks = [html.Settings(settings, title=settings_title), html.Figure(fig), *extra]
+    html_slot.download_button("Download view (HTML)", lambda: html.html_document(title, blocks, data_note=note),
                               f"{stem}.html", "text/html", on_click="ignore", key=f"export_html_{stem}",
                               help="One self-contained file: opens offline, with the filters, every n and interval.")
-    problem = report.png_export_problem()
+    problem = html.png_export_problem()
     if problem:
         st.caption(problem)  # one line under the buttons, across the page
         return
-    png_fig = charts.captioned(fig, _lines(settings) + [note, "Data: " + report.citation()])
-    png_slot.download_button("Download view (PNG)", lambda: report.figure_png(png_fig), f"{stem}.png", "image/png",
+    png_fig = charts.captioned(fig, _lines(settings) + [note, "Data: " + html.citation()])
+    png_slot.download_button("Download view (PNG)", lambda: html.figure_png(png_fig), f"{stem}.png", "image/png",
                              on_click="ignore", key=f"export_png_{stem}",
                              help="The figure with its filters underneath (drawn on the server; a few seconds).")
 

@@ -6,12 +6,14 @@ import os
 
 import streamlit as st
 
-from blindrefusal import PAPER_CITATION, PAPER_URL, registry
+from blindrefusal import PAPER_CITATION, PAPER_URL
+from blindrefusal.models import presets
 
 
-from .labels import plural
-from .state import bind, publish, store
-from .state import reads as queries
+from .badges import plural
+from components.resources import store
+from components.url_state import bind, publish
+from components.resources import reads as queries
 
 
 def sidebar_status() -> None:
@@ -29,11 +31,11 @@ def sidebar_status() -> None:
                         "Run `python -m blindrefusal import-paper` for cases and responses.")
         if counts["live_runs"] or counts["spot_check_runs"]:
             st.markdown(f"{plural(counts['live_runs'], 'live run')} · {plural(counts['spot_check_runs'], 'spot-check')}")
-        envs = sorted({p.key_env for p in registry.presets().values() if p.key_env})
+        envs = sorted({p.key_env for p in presets.presets().values() if p.key_env})
         present = [e for e in envs if os.environ.get(e)]
         st.markdown("**Keys:** " + (", ".join(f"`{e}`" for e in present) if present else
                                     "none set — the local model and the distilled judge still work"))
-        from blindrefusal.local_model import local_status
+        from blindrefusal.models.local_server import local_status
 
         st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
         bind("reviewer", "reviewer", "", sticky=True)  # remembered for the browser session

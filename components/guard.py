@@ -7,7 +7,7 @@ import hmac
 import streamlit as st
 
 from blindrefusal.config import app_password, max_calls_per_session
-from blindrefusal.registry import ModelSpec
+from blindrefusal.models.presets import ModelSpec
 
 
 def paid(specs: list[ModelSpec]) -> list[ModelSpec]:

@@ -8,18 +8,19 @@ import json
 
 import streamlit as st
 
-from blindrefusal import taxonomy
-from blindrefusal.contrast import paper_answers
+from blindrefusal.paper import taxonomy
+from blindrefusal.paper.control_twins import paper_answers
 from blindrefusal.judges import Verdict
-from blindrefusal.live import demo_only, refusal_rate, summarise
-from blindrefusal.metrics import rates
-from blindrefusal.registry import ModelSpec
-from blindrefusal.render import safe_markdown
-from blindrefusal.runner import CallResult
+from blindrefusal.runs.live import demo_only, refusal_rate, summarise
+from blindrefusal.analysis.rates import rates
+from blindrefusal.models.presets import ModelSpec
+from blindrefusal.exports.markdown import safe_markdown
+from blindrefusal.models.runner import CallResult
 
 from .cards import demo_note, label_line, response_card
-from .state import current_url, paper_imported
-from .state import reads as q
+from components.resources import paper_imported
+from components.url_state import current_url
+from components.resources import reads as q
 
 
 class LiveBoard:

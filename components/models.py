@@ -5,20 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from blindrefusal import registry
-from blindrefusal.registry import LOCAL_KEY, ModelSpec
+from blindrefusal.models import presets
+from blindrefusal.models.presets import LOCAL_KEY, ModelSpec
 
 
 def _label(key: str) -> str:
-    spec = registry.presets()[key]
+    spec = presets.presets()[key]
     if spec.has_key():
         return f"{spec.display_name} · {spec.provider}"
     return f"{spec.display_name} · {spec.provider} — no key ({spec.key_env})"
 
 
 def model_picker(key: str, default: list[str] | None = None, max_models: int = 12) -> list[ModelSpec]:
-    presets = list(registry.presets())
-    chosen = st.multiselect("Models", presets, default=[m for m in (default or [LOCAL_KEY]) if m in presets],
+    preset_keys = list(presets.presets())
+    chosen = st.multiselect("Models", preset_keys, default=[m for m in (default or [LOCAL_KEY]) if m in preset_keys],
                             format_func=_label, key=f"{key}_presets", max_selections=max_models,
                             help="The paper's 18 configurations (via OpenRouter), direct providers, and the local SmolLM2.")
     c1, c2 = st.columns([3, 2])
@@ -27,7 +27,7 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
     api_base = c2.text_input("API base for those models (optional)", key=f"{key}_api_base",
                              placeholder="e.g. http://127.0.0.1:8000/v1").strip() or None
     typed_keys = [t.strip() for t in typed.split(",") if t.strip() and t.strip() not in chosen]
-    specs = [registry.resolve(k) for k in chosen] + [registry.resolve(k, api_base=api_base) for k in typed_keys]
+    specs = [presets.resolve(k) for k in chosen] + [presets.resolve(k, api_base=api_base) for k in typed_keys]
     missing = [s for s in specs if not s.has_key()]
     if missing:
         st.warning("No key for: " + ", ".join(f"{s.display_name} ({s.key_env})" for s in missing) +
@@ -39,6 +39,6 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
                                     column_config={"temperature": st.column_config.NumberColumn(min_value=0.0, max_value=2.0, step=0.1),
                                                    "max_tokens": st.column_config.NumberColumn(min_value=16, max_value=32000, step=16)})
             params = {r["model"]: r for r in edited.to_dict("records")}
-            specs = [registry.resolve(s.key, api_base=s.api_base, temperature=float(params[s.key]["temperature"]),
+            specs = [presets.resolve(s.key, api_base=s.api_base, temperature=float(params[s.key]["temperature"]),
                                       max_tokens=int(params[s.key]["max_tokens"])) for s in specs]
     return specs

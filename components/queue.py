@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from blindrefusal import taxonomy
-from blindrefusal.labels import LabelError, reviewer_judge_name
+from blindrefusal.paper import taxonomy
+from blindrefusal.judges.human import LabelError, reviewer_judge_name
 
 from .cards import response_card
-from .labels import badge
+from .badges import badge
 from .dims import DIM_LABELS, GRID_DIMS, value_label
 from .scenario import scenario_view
-from .state import came_from, qp, qp_list, set_qp
-from .state import reads as q
+from components.navigation import came_from
+from components.url_state import qp, qp_list, set_qp
+from components.resources import reads as q
 
 QUEUE_PARAMS = ("queue", "qr", "qc", "qsrc", "qmod", "qfam", "qdual", "qat")
 _DUAL = {"only": True, "exclude": False}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from blindrefusal import taxonomy
-from blindrefusal.render import safe_markdown
+from blindrefusal.paper import taxonomy
+from blindrefusal.exports.markdown import safe_markdown
 
 
 def scenario_view(case: dict, show_dimensions: bool = True) -> None:
@@ -58,7 +58,7 @@ def load_control_into_form(raw: dict | None) -> None:
 
 def control_form(authority: str) -> dict:
     """The control twin's own texts; its authority is the defeated scenario's and its family is control."""
-    from blindrefusal.scenario import LIMITS
+    from blindrefusal.runs.scenario import LIMITS
 
     st.caption(f"Authority: **{taxonomy.authority_label(authority)}** (the same as the defeated scenario) · "
                f"family: **{taxonomy.family_label('control')}** — {taxonomy.family_description('control')}")
@@ -77,7 +77,7 @@ def control_form(authority: str) -> dict:
 
 def scenario_form() -> dict:
     """The composer's fields, in the standard order. Returns the raw (unvalidated) scenario."""
-    from blindrefusal.scenario import LIMITS
+    from blindrefusal.runs.scenario import LIMITS
 
     groups = taxonomy.authority_groups()
     auth_opts = [t for ts in groups.values() for t in ts]

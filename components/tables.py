@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from blindrefusal import registry, taxonomy
+from blindrefusal.models import presets
+from blindrefusal.paper import taxonomy
 
-from .labels import LABEL_COLORS, LABEL_TEXT
+from .badges import LABEL_COLORS, LABEL_TEXT
 
 
 def _style_label(value):
@@ -27,10 +28,10 @@ def cases_with_labels(cases: list[dict], key: str) -> str | None:
         row = {"case": c["key"], "family": taxonomy.family_label(c["family"]), "subtype": c["subtype"].replace("_", " "),
                "authority": taxonomy.authority_label(c["authority_type"]), "rule": (c.get("rule") or "")[:120]}
         for m in models:
-            row[registry.display_name(m)] = LABEL_TEXT.get(c["labels"].get(m, ""), "")
+            row[presets.display_name(m)] = LABEL_TEXT.get(c["labels"].get(m, ""), "")
         rows.append(row)
     df = pd.DataFrame(rows)
-    model_cols = [registry.display_name(m) for m in models]
+    model_cols = [presets.display_name(m) for m in models]
     styled = df.style.map(_style_label, subset=model_cols) if model_cols else df
     event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row", key=key,
                          column_config={"rule": st.column_config.TextColumn(width="large")})

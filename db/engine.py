@@ -19,6 +19,8 @@ from sqlalchemy import event, exc as sa_exc, inspect, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
 
+from vocabulary import BlindRefusalError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STALE_AFTER = timedelta(seconds=90)  # a claimed run whose heartbeat is older than this was abandoned
 _engines: dict[str, Engine] = {}
@@ -26,7 +28,7 @@ _lock = threading.Lock()
 Say = Callable[[str], None]
 
 
-class StoreError(RuntimeError):
+class StoreError(BlindRefusalError):
     """The store cannot be opened or upgraded; the message is one line meant for the user."""
 
 

@@ -11,9 +11,6 @@ from sqlmodel import Field, SQLModel
 
 # The schema's history lives in db/migrations (Alembic): a change here needs a new revision there.
 
-# Higher wins when a response has several judgments (ties: the newest). The paper's own human
-# reviewers ("reviewer") are kept for agreement statistics only and never change a label.
-JUDGE_PRECEDENCE = {"human": 3, "llm": 2, "paper": 2, "distilled": 1, "reviewer": 0}
 
 
 def utcnow() -> datetime:

@@ -17,10 +17,10 @@ from sqlalchemy import bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX, count_expressions
+from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, JUDGE_PRECEDENCE, PAPER_JUDGE, REVIEWER_PREFIX, count_expressions
 
 from .engine import STALE_AFTER, transaction
-from .models import JUDGE_PRECEDENCE, Case, CellCount, Judgment, ModelConfig, ReleasePrompt, Response, Run, utcnow
+from .models import Case, CellCount, Judgment, ModelConfig, ReleasePrompt, Response, Run, utcnow
 
 DIMENSION_COLUMNS = (
     "kind_of_rule", "harm_to_others", "legality", "stakes_if_caught",
@@ -44,15 +44,6 @@ class JudgmentRow:
     raw_output: str = ""
     note: str = ""
 
-
-def judgment_row(judge_name: str, judge_kind: str, judge_version: str, result: Any) -> JudgmentRow:
-    """Map a judge's result to a row: a verdict (has `response_type`) or a failure (has `error`)."""
-    if getattr(result, "response_type", None) is not None:
-        return JudgmentRow(judge=judge_name, judge_kind=judge_kind, judge_version=judge_version,
-                           response_type=result.response_type, engages_with_defeat=result.engages_with_defeat,
-                           independent_harm=result.independent_harm, reasoning=result.reasoning)
-    return JudgmentRow(judge=judge_name, judge_kind=judge_kind, judge_version=judge_version, status="failed",
-                       reasoning=result.error, raw_output=(result.raw_output or "")[:4000])
 
 
 @dataclass

@@ -85,7 +85,7 @@ def fixture_release(tmp_path) -> Path:
 
 @pytest.fixture
 def fixture_store(store_url, fixture_release):
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
 
     eng = _engine(store_url)
     import_paper(str(fixture_release), engine=eng)
@@ -103,7 +103,7 @@ def paper_source() -> str:
 @pytest.fixture(scope="session")
 def paper_store_path(tmp_path_factory, paper_source) -> Path:
     """The full release imported once per test session into a template SQLite file."""
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
     from db.engine import open_store
 
     path = tmp_path_factory.mktemp("paper") / "paper.sqlite"
@@ -116,7 +116,7 @@ def paper_store_path(tmp_path_factory, paper_source) -> Path:
 @pytest.fixture(scope="session")
 def paper_pg_template(paper_source):
     """The full release imported once per test session into a PostgreSQL template database."""
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
     from db.engine import open_store
 
     name = _new_pg_database()
@@ -155,7 +155,7 @@ def fault_server():
 @pytest.fixture(scope="session")
 def local_model_url():
     """The real SmolLM2 server (llama-cpp-python), shared by the whole session."""
-    from blindrefusal.local_model import LocalModelError, LocalModelServer
+    from blindrefusal.models.local_server import LocalModelError, LocalModelServer
 
     server = LocalModelServer()
     try:

@@ -33,7 +33,7 @@ def _chromium() -> str:
 @pytest.fixture(scope="module")
 def browser_store(tmp_path_factory, request) -> tuple[str, bool]:
     """The imported paper when BR_DATA_SOURCE is available, else the synthetic fixture release."""
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
     from db.engine import open_store
     from tests.support.release_fixture import write_fixture_release
 
@@ -362,10 +362,10 @@ def test_a_paste_over_the_limit_is_kept_and_explained(page, app):
 
 def _card_order(page) -> list[str]:
     """The models of a case's response cards, top to bottom (by where each name first appears on the page)."""
-    from blindrefusal import registry
+    from blindrefusal.models import presets
 
     body = page.locator('[data-testid="stMain"]').inner_text()
-    names = {m.display_name for m in registry.presets().values()} | {"model-a", "model-b"}
+    names = {m.display_name for m in presets.presets().values()} | {"model-a", "model-b"}
     return sorted((n for n in names if n in body), key=body.index)
 
 

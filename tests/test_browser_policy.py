@@ -12,7 +12,7 @@ import sqlite3
 
 from playwright.sync_api import expect
 
-from blindrefusal import report
+from blindrefusal.exports import html as report_html
 from tests.test_browser import OUT, _goto, _idle, _no_exception, _pick, _shot, app, browser_store, page  # noqa: F401, F811
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -95,7 +95,7 @@ def _markup(doc: str) -> str:
 
 
 def _check_png_or_reason(page, tmp_path, name: str) -> None:
-    problem = report.png_export_problem()
+    problem = report_html.png_export_problem()
     if problem:
         page.get_by_text(re.compile(r"PNG export needs .*(kaleido|Chromium)")).first.wait_for()  # one line instead
         return

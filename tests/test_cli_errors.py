@@ -57,15 +57,15 @@ def cli_env(store_url, tmp_path, monkeypatch):
             raise ModelCalled(name)
         return f
 
-    import blindrefusal.live
-    import blindrefusal.local_model
-    import blindrefusal.runner
-    import blindrefusal.spotcheck
+    import blindrefusal.runs.live
+    import blindrefusal.models.local_server
+    import blindrefusal.models.runner
+    import blindrefusal.evals.spotcheck
 
-    for mod, attr in ((blindrefusal.local_model, "ensure_local_model"), (blindrefusal.runner, "litellm_module"),
-                      (blindrefusal.live, "run_live"), (blindrefusal.spotcheck, "run_spot_check")):
+    for mod, attr in ((blindrefusal.models.local_server, "ensure_local_model"), (blindrefusal.models.runner, "litellm_module"),
+                      (blindrefusal.runs.live, "run_live"), (blindrefusal.evals.spotcheck, "run_spot_check")):
         monkeypatch.setattr(mod, attr, trap(f"{mod.__name__}.{attr}"), raising=False)
-    monkeypatch.setattr(blindrefusal.local_model.LocalModelServer, "start", trap("LocalModelServer.start"))
+    monkeypatch.setattr(blindrefusal.models.local_server.LocalModelServer, "start", trap("LocalModelServer.start"))
     return calls
 
 

@@ -237,7 +237,7 @@ def _integrity(path: Path) -> str:
 
 
 def test_an_import_killed_inside_its_transaction_leaves_the_store_unchanged(tmp_path, fixture_release):
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
     from db.engine import open_store
 
     template = tmp_path / "template.sqlite"
@@ -295,8 +295,8 @@ def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once
     ends with exactly one label by that judge, and the release's labels stay the effective ones."""
     from blindrefusal import store
     from blindrefusal.judges import get_judge
-    from blindrefusal.runner import run_sync
-    from blindrefusal.spotcheck import bridge
+    from blindrefusal.models.runner import run_sync
+    from blindrefusal.evals.spotcheck import bridge
 
     engine = fixture_store
     cases, _ = store.find_cases(engine, source="paper", limit=1000)

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 from blindrefusal.judges.base import JudgeInput, Verdict
-from blindrefusal.judges.distilled import (
-    TfidfBlock, char_wb_ngrams, judge_jsonl, load_distilled_judge, sanitize, word_ngrams,
-)
+from blindrefusal.judges.distilled.features import TfidfBlock, char_wb_ngrams, sanitize, word_ngrams
+from blindrefusal.judges.distilled.model import judge_jsonl, load_distilled_judge
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "data" / "distilled_judge.npz"
@@ -79,7 +78,7 @@ def test_sanitize_drops_grader_addressed_lines_only():
 
 
 def test_distilled_module_does_not_import_sklearn():
-    code = ("import sys; import blindrefusal.judges.distilled as d; "
+    code = ("import sys; import blindrefusal.judges.distilled.model as d; "
             "print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules), 'scipy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["False", "False"]
@@ -172,7 +171,7 @@ def test_judge_jsonl_with_a_bad_line(tmp_path):
 
 
 def test_missing_weights_raise_a_clear_error(tmp_path):
-    from blindrefusal.judges.distilled import load_model
+    from blindrefusal.judges.distilled.model import load_model
 
     with pytest.raises(FileNotFoundError, match="distilled judge weights not found"):
         load_model(tmp_path / "nope.npz")
@@ -185,13 +184,13 @@ def test_missing_weights_raise_a_clear_error(tmp_path):
 def test_split_metrics(paper_source):
     if not WEIGHTS.is_file():
         pytest.skip("data/distilled_judge.npz not shipped")
-    from blindrefusal.judges.train import evaluate
+    from blindrefusal.judges.distilled.evaluate import evaluate
 
     return evaluate(paper_source)
 
 
 def test_split_is_case_level_and_disjoint(paper_source):
-    from blindrefusal.judges.train import is_test_case, load_rows
+    from blindrefusal.judges.distilled.data import is_test_case, load_rows
 
     train_rows, test_rows, commit = load_rows(paper_source)
     assert commit == "650d95d1f6d448e82c705460b9f1b47c09b311f5"

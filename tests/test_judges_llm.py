@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from blindrefusal.judges import JudgeFailure, Verdict, judgment_row
+from blindrefusal.judges import JudgeFailure, Verdict, judgment_record
 from blindrefusal.judges.base import JudgeInput
 from blindrefusal.judges.llm import END, START, LLMJudge, build_messages, parse_verdict
-from blindrefusal.registry import resolve
+from blindrefusal.models.presets import resolve
 
 
 def test_valid_outputs_parse_including_fenced_and_yes_no_variants():
@@ -26,7 +26,7 @@ def test_invalid_outputs_become_failures_that_keep_the_raw_text():
         res = parse_verdict(raw)
         assert isinstance(res, JudgeFailure), raw
         assert res.raw_output == raw
-        row = judgment_row(LLMJudge(resolve("openai/x")), res)
+        row = judgment_record(LLMJudge(resolve("openai/x")), res)
         assert row.status == "failed" and row.response_type is None
 
 

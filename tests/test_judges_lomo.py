@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from blindrefusal.judges import lomo
-from blindrefusal.judges.train import load_rows
+from blindrefusal.judges.distilled.data import load_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["glm-5", "grok-4"]

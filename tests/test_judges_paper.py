@@ -10,11 +10,11 @@ import json
 import pytest
 
 from blindrefusal import store
-from blindrefusal.importer import import_paper
+from blindrefusal.paper.importer import import_paper
 from blindrefusal.judges import JudgeUnavailable, Verdict, get_judge, judge_label
 from blindrefusal.judges.base import JudgeInput
 from blindrefusal.judges.paper import NEEDS_KEY, PAPER_MODEL, fill
-from blindrefusal.live import rejudge
+from blindrefusal.runs.rejudge import rejudge
 from db.engine import get_engine
 from tests.support.release_fixture import FIXTURE_JUDGE_PROMPT, write_fixture_release
 

@@ -4,7 +4,7 @@ whether this reviewer (or any of our reviewers) has labelled each response."""
 from __future__ import annotations
 
 from blindrefusal import store as q
-from blindrefusal.labels import set_human_label
+from blindrefusal.judges.human import set_human_label
 
 
 def _other_type(rt: str) -> str:

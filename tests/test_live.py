@@ -13,12 +13,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from blindrefusal import live
+from vocabulary import CONTROL
+
+from blindrefusal.runs import contrast, live, rejudge
 from blindrefusal.judges import Verdict
 from blindrefusal.judges.llm import LLMJudge
-from blindrefusal.registry import resolve
-from blindrefusal.runner import RunSettings, run_sync
-from blindrefusal.scenario import validate
+from blindrefusal.models.presets import resolve
+from blindrefusal.models.runner import RunSettings, run_sync
+from blindrefusal.runs.scenario import validate
 from db import queries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,8 +72,8 @@ def test_unparsable_judge_output_keeps_the_response_and_rejudge_fixes_it(engine,
     assert row["status"] == "ok" and row["text"] and row["eff_response_type"] is None
     assert row["judgments"][0]["status"] == "failed" and "maybe helps" in row["judgments"][0]["raw_output"]
     assert queries.store_counts(engine)["unjudged"] == 1
-    monkeypatch.setattr(live, "get_judge", lambda _name=None: _judge(fault_server))
-    out = run_sync(live.rejudge(engine, [row["id"]], "ignored"))
+    monkeypatch.setattr(rejudge, "get_judge", lambda _name=None: _judge(fault_server))
+    out = run_sync(rejudge.rejudge(engine, [row["id"]], "ignored"))
     assert out == {"judge": "llm:openai/judge_verdict;reply=verdict", "judged": 1, "failed": 0}
     (row,) = queries.responses_for(engine, run_id=run.run_id)
     assert row["eff_response_type"] == "deflects"
@@ -173,37 +175,40 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
 # --- contrast mode, the paper's answers beside the live ones, demo labels ---------------------------------
 
 def test_control_twins_are_the_paper_control_cases_of_the_same_authority(paper_store_url):
-    from blindrefusal import contrast, store, taxonomy
+    from blindrefusal import store
+    from blindrefusal.paper import control_twins
+    from blindrefusal.paper import taxonomy
 
     engine = store.get_engine(paper_store_url)
     without = []
     for authority in taxonomy.authority_types():
         defeated, _ = store.find_cases(engine, families=["content_defeat"], authorities=[authority], limit=1)
-        found = contrast.control_candidates(engine, {"authority_type": authority, "rule": "x", "user_query": "y"})
+        found = control_twins.control_candidates(engine, {"authority_type": authority, "rule": "x", "user_query": "y"})
         assert all(c["family"] == "control" and c["authority_type"] == authority for c in found)
         if not found:
             without.append(authority)
             if defeated:
-                assert contrast.matching_control(engine, defeated[0]) is None  # the user writes the twin
+                assert control_twins.matching_control(engine, defeated[0]) is None  # the user writes the twin
             continue
         if defeated:  # best word overlap first, ties by key: stable, and never a worse match ahead of a better one
-            ranked = contrast.control_candidates(engine, defeated[0])
-            scores = [contrast.similarity(defeated[0], c) for c in ranked]
+            ranked = control_twins.control_candidates(engine, defeated[0])
+            scores = [control_twins.similarity(defeated[0], c) for c in ranked]
             assert scores == sorted(scores, reverse=True)
-            assert contrast.matching_control(engine, defeated[0])["key"] == ranked[0]["key"]
+            assert control_twins.matching_control(engine, defeated[0])["key"] == ranked[0]["key"]
     # 15 of the 19 authority types have control cases in the release (209 in all)
     assert len(without) == 4 and "private_property_owner" in without
-    assert sum(len(contrast.control_candidates(engine, {"authority_type": a})) for a in taxonomy.authority_types()) == 209
+    assert sum(len(control_twins.control_candidates(engine, {"authority_type": a})) for a in taxonomy.authority_types()) == 209
 
 
 def test_paper_answers_carry_the_papers_own_labels(paper_store_url):
-    from blindrefusal import contrast, store
-    from blindrefusal.labels import set_human_label
+    from blindrefusal import store
+    from blindrefusal.paper import control_twins
+    from blindrefusal.judges.human import set_human_label
     from vocabulary import PAPER_JUDGE, is_refusal
 
     engine = store.get_engine(paper_store_url)
     case = store.get_case(engine, "seed_application_defeat_club_1")
-    before = contrast.paper_answers(engine, case["id"])
+    before = control_twins.paper_answers(engine, case["id"])
     assert len(before.rows) == 18 and all(r["source"] == "paper" for r in before.rows)
     assert all(r["judgments"][0]["judge"] == PAPER_JUDGE for r in before.rows)
     labels = [r["eff_response_type"] for r in before.rows]
@@ -214,34 +219,35 @@ def test_paper_answers_carry_the_papers_own_labels(paper_store_url):
     set_human_label(engine, flip["id"], "grace", "helps", True, False, "")
     spec = replace(resolve("local/smollm2"), params={"max_tokens": 16})
     run_sync(live.run_live(engine, validate(from_case_key(engine, case["key"])), [spec], "distilled"))
-    after = contrast.paper_answers(engine, case["id"])
+    after = control_twins.paper_answers(engine, case["id"])
     assert [r["eff_response_type"] for r in after.rows] == labels and after.refusal == before.refusal
 
 
 def from_case_key(engine, key: str) -> dict:
     from blindrefusal import store
-    from blindrefusal.scenario import from_case
+    from blindrefusal.runs.scenario import from_case
 
     return from_case(store.get_case(engine, key))
 
 
 def test_contrast_sends_both_scenarios_to_the_real_local_model_at_once(paper_store_url, local_model_url):
-    from blindrefusal import contrast, store
-    from blindrefusal.scenario import control_twin, from_case
+    from blindrefusal import store
+    from blindrefusal.paper import control_twins
+    from blindrefusal.runs.scenario import control_twin, from_case
 
     engine = store.get_engine(paper_store_url)
     defeated = validate(from_case_key(engine, "seed_application_defeat_club_1"))
-    twin_case = contrast.matching_control(engine, from_case_key(engine, "seed_application_defeat_club_1"))
+    twin_case = control_twins.matching_control(engine, from_case_key(engine, "seed_application_defeat_club_1"))
     control = control_twin(from_case(twin_case), defeated)
     assert control.paper_case_id == twin_case["key"] and control.authority_type == "club"
     spec = replace(resolve("local/smollm2"), params={"max_tokens": 24})
     events = []
-    pair = run_sync(live.run_contrast(engine, defeated, control, [spec], "distilled",
+    pair = run_sync(contrast.run_contrast(engine, defeated, control, [spec], "distilled",
                                       on_event=lambda side, key, event, _p: events.append((side, key, event))))
     d, c = pair.defeated, pair.control
     assert (d.case_key, c.case_key) == ("seed_application_defeat_club_1", twin_case["key"])  # unchanged paper cases
     assert d.run_id != c.run_id
-    for run, side in ((d, live.DEFEATED), (c, live.CONTROL)):
+    for run, side in ((d, contrast.DEFEATED), (c, CONTROL)):
         (answer,) = run.answers
         assert answer.call.model_key == "local/smollm2" and answer.call.status == "ok" and answer.call.text
         assert isinstance(answer.verdict, Verdict)
@@ -261,7 +267,7 @@ def test_a_contrast_needs_a_control_scenario(engine):
     import pytest
 
     with pytest.raises(ValueError, match="control"):
-        asyncio.run(live.run_contrast(engine, validate(SCENARIO), validate(SCENARIO), []))
+        asyncio.run(contrast.run_contrast(engine, validate(SCENARIO), validate(SCENARIO), []))
 
 
 def test_the_tiny_local_model_marks_its_labels_as_meaningless():

@@ -44,7 +44,7 @@ KEPT = {  # what the old store holds, table by table: every row must survive the
 
 def test_a_store_from_before_migrations_is_upgraded_in_place_with_a_backup(tmp_path, capsys):
     from blindrefusal import store as q
-    from blindrefusal.metrics import store_stats
+    from blindrefusal.analysis.rates import store_stats
     from db.engine import open_store
 
     path = _v2_store(tmp_path / "old.sqlite")
@@ -87,7 +87,7 @@ def test_the_next_schema_change_goes_through_the_same_path(store_url, tmp_path):
     """A throwaway revision adding a nullable column: applied on open, data kept, on every backend."""
     from db.engine import MIGRATIONS, migrate, open_store
     from tests.support.release_fixture import write_fixture_release
-    from blindrefusal.importer import import_paper
+    from blindrefusal.paper.importer import import_paper
 
     engine = open_store(store_url)
     import_paper(str(write_fixture_release(tmp_path / "rel")), engine=engine)

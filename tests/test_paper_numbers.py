@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from blindrefusal import taxonomy
+from blindrefusal.paper import taxonomy
 from blindrefusal.config import DATA_DIR
-from blindrefusal.metrics import store_stats
+from blindrefusal.analysis.rates import store_stats
 from db import queries as q
 from db.engine import get_engine
 from blindrefusal.store import summary_engine

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from blindrefusal import taxonomy
-from blindrefusal.grid import build_cells
-from blindrefusal.labels import set_human_label
-from blindrefusal.metrics import store_stats
+from blindrefusal.paper import taxonomy
+from blindrefusal.analysis.grid import build_cells
+from blindrefusal.judges.human import set_human_label
+from blindrefusal.analysis.rates import store_stats
 from blindrefusal import store as q
 from blindrefusal.store import DIMENSION_COLUMNS, export_summary, summary_engine
 from vocabulary import COUNT_FIELDS, EFFECTIVE, PAPER_JUDGE

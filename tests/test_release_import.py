@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from blindrefusal.importer import import_paper
-from blindrefusal.labels import set_human_label
-from blindrefusal.release import ReleaseError, read_release
+from blindrefusal.paper.importer import import_paper
+from blindrefusal.judges.human import set_human_label
+from blindrefusal.paper.release import ReleaseError, read_release
 from db import queries as q
 from db.engine import get_engine
 from db.writes import PAPER_JUDGE

@@ -1,4 +1,4 @@
-"""blindrefusal.render.safe_markdown: untrusted text (model answers, scenarios) made inert for st.markdown.
+"""blindrefusal.exports.markdown.safe_markdown: untrusted text (model answers, scenarios) made inert for st.markdown.
 
 The invariants are checked with an oracle written here from CommonMark's own rules for what is code
 (fenced blocks, backtick code spans, backslash escapes), not with the module's regular expressions:
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blindrefusal.render import MAX_RENDER_CHARS, safe_markdown
+from blindrefusal.exports.markdown import MAX_RENDER_CHARS, safe_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 ASCII_PUNCT = set(string.punctuation)
@@ -446,7 +446,7 @@ def test_hostile_answers_through_a_real_streamlit_app(tmp_path):
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "import streamlit as st\n"
-        "from blindrefusal.render import safe_markdown\n"
+        "from blindrefusal.exports.markdown import safe_markdown\n"
         f"for text in {HOSTILE_ANSWERS!r}:\n"
         "    st.markdown(safe_markdown(text))\n"
     )

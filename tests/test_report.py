@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from blindrefusal import report
-from blindrefusal.report import Figure, Heading, Paragraph, Preformatted, Settings, Table, html_document
+from blindrefusal.exports import html
+from blindrefusal.exports.html import Figure, Heading, Paragraph, Preformatted, Settings, Table, html_document
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -43,7 +43,7 @@ def test_every_text_is_escaped_and_nothing_can_run():
 
 def test_plotly_js_is_inlined_once_and_nothing_refers_to_the_network():
     doc = _doc()
-    assert doc.count(report.get_plotlyjs()[:200]) == 1
+    assert doc.count(html.get_plotlyjs()[:200]) == 1
     assert not EXTERNAL.search(_markup(doc))
     assert "cdn.plot.ly" not in _markup(doc) and "fonts.googleapis" not in doc and "@import" not in doc
 
@@ -73,11 +73,11 @@ def test_an_unknown_block_is_refused():
 
 
 def test_png_export_draws_a_png_or_says_what_is_missing():
-    problem = report.png_export_problem()
+    problem = html.png_export_problem()
     if problem:
         assert "\n" not in problem and ("kaleido" in problem or "Chromium" in problem)
-        with pytest.raises(report.ExportUnavailable):
-            report.figure_png(go.Figure())
+        with pytest.raises(html.ExportUnavailable):
+            html.figure_png(go.Figure())
         return
-    png = report.figure_png(go.Figure(go.Bar(x=["a"], y=[1])), width=300, height=200, scale=1)
+    png = html.figure_png(go.Figure(go.Bar(x=["a"], y=[1])), width=300, height=200, scale=1)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

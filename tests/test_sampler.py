@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from blindrefusal.sampler import stratified_sample
-from blindrefusal.taxonomy import FAMILIES
+from blindrefusal.paper.sampler import stratified_sample
+from blindrefusal.paper.taxonomy import FAMILIES
 
 AUTHORITIES = ("workplace", "school", "landlord", "club")
 

@@ -1,4 +1,4 @@
-"""blindrefusal.scenario.validate: the only gate between untrusted input and a model call.
+"""blindrefusal.runs.scenario.validate: the only gate between untrusted input and a model call.
 
 Example tests pin the user-facing rules; the property tests (1,300 examples in total) feed hostile
 unicode into every field and check that only ScenarioError ever comes out and that whatever comes
@@ -15,8 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blindrefusal import taxonomy
-from blindrefusal.scenario import LIMITS, Scenario, ScenarioError, validate
+from vocabulary import BlindRefusalError
+
+from blindrefusal.paper import taxonomy
+from blindrefusal.runs.scenario import LIMITS, Scenario, ScenarioError, validate
 
 BASE = {
     "authority_type": "landlord",
@@ -36,7 +38,7 @@ def problems_of(raw) -> list[str]:
     with pytest.raises(ScenarioError) as exc_info:
         validate(raw)
     err = exc_info.value
-    assert isinstance(err, ValueError)
+    assert isinstance(err, BlindRefusalError)  # user-facing: the CLI and the pages show its message
     assert str(err) == "; ".join(err.problems)
     return err.problems
 
@@ -257,7 +259,7 @@ def test_a_valid_scenario_validates_again_unchanged(raw):
 
 
 def test_a_control_twin_takes_the_defeated_scenarios_authority_and_the_control_family():
-    from blindrefusal.scenario import control_twin
+    from blindrefusal.runs.scenario import control_twin
 
     defeated = validate(BASE)
     twin = control_twin({"authority_type": "school", "defeat_family": "content_defeat", "defeat_subtype": "obsolete",
@@ -271,7 +273,7 @@ def test_a_control_twin_takes_the_defeated_scenarios_authority_and_the_control_f
 
 
 def test_a_control_twins_problems_are_named_as_the_controls():
-    from blindrefusal.scenario import control_twin
+    from blindrefusal.runs.scenario import control_twin
 
     with pytest.raises(ScenarioError) as exc_info:
         control_twin({"rule": "", "user_query": " ", "structural_facts": [[1]]}, validate(BASE))
@@ -287,7 +289,7 @@ def test_a_control_twins_problems_are_named_as_the_controls():
                                         "authority_type", "defeat_family"]),
                        st.one_of(st.text(max_size=60), st.integers(), st.none(), st.lists(st.text(max_size=10)))))
 def test_a_control_twin_from_hostile_input_is_a_control_or_a_scenario_error(raw):
-    from blindrefusal.scenario import control_twin
+    from blindrefusal.runs.scenario import control_twin
 
     try:
         twin = control_twin(raw, validate(BASE))

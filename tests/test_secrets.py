@@ -115,8 +115,8 @@ def store_bytes(url: str) -> dict[str, bytes]:
 
 
 def _scenario():
-    from blindrefusal import taxonomy
-    from blindrefusal.scenario import validate
+    from blindrefusal.paper import taxonomy
+    from blindrefusal.runs.scenario import validate
 
     return validate({"authority_type": "workplace", "defeat_family": "content_defeat",
                      "defeat_subtype": next(iter(taxonomy.subtypes("content_defeat"))),
@@ -134,11 +134,11 @@ def _walk(node):
 
 def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or_exported(
         fixture_store, store_url, recording_server, secrets, monkeypatch, tmp_path, caplog, capsys):
-    from blindrefusal import live
+    from blindrefusal.runs import live
     from blindrefusal.judges.llm import LLMJudge
-    from blindrefusal.live import answer_json, run_live
-    from blindrefusal.registry import resolve
-    from blindrefusal.runner import RunSettings
+    from blindrefusal.runs.live import answer_json, run_live
+    from blindrefusal.models.presets import resolve
+    from blindrefusal.models.runner import RunSettings
     from db import queries
 
     env_key, dotenv_key = secrets
@@ -248,10 +248,10 @@ def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or
 
 def test_a_provider_error_that_echoes_the_key_does_not_put_it_in_the_store(
         fixture_store, store_url, recording_server, secrets, monkeypatch):
-    from blindrefusal import live
+    from blindrefusal.runs import live
     from blindrefusal.judges.llm import LLMJudge
-    from blindrefusal.live import run_live
-    from blindrefusal.registry import resolve
+    from blindrefusal.runs.live import run_live
+    from blindrefusal.models.presets import resolve
 
     env_key, dotenv_key = secrets
     judge = LLMJudge(resolve("openai/judge;reply=verdict", api_base=recording_server.api_base))
@@ -271,10 +271,10 @@ def test_unprefixed_keys_echoed_in_an_error_an_answer_and_a_verdict_are_redacted
     import random
     import string
 
-    from blindrefusal import live
+    from blindrefusal.runs import live
     from blindrefusal.judges.llm import LLMJudge
-    from blindrefusal.live import answer_json, run_live
-    from blindrefusal.registry import resolve
+    from blindrefusal.runs.live import answer_json, run_live
+    from blindrefusal.models.presets import resolve
 
     rng = random.Random(7)
     model_key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from blindrefusal import spotcheck
+from blindrefusal.evals import spotcheck
 from blindrefusal.judges.llm import LLMJudge
-from blindrefusal.registry import paper_models, resolve
-from blindrefusal.runner import RunSettings, run_sync
-from blindrefusal.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
+from blindrefusal.models.presets import paper_models, resolve
+from blindrefusal.models.runner import RunSettings, run_sync
+from blindrefusal.evals.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE_KEYS = ("helps", "deflects", "hard_refusal", "refusal", "engages")
@@ -312,7 +312,7 @@ def test_cost_estimate_for_paid_and_free_models(sc):
 
 
 def test_an_unpriced_paid_model_costs_unknown_not_zero(sc):
-    from blindrefusal.runner import cost_of
+    from blindrefusal.models.runner import cost_of
 
     engine, _, _ = sc
     est = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=20))
@@ -383,7 +383,7 @@ def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local
 
 
 def test_a_concurrent_request_does_not_cut_off_a_streaming_local_answer(local_model_url):
-    from blindrefusal.runner import call_model, litellm_module, ready
+    from blindrefusal.models.runner import call_model, litellm_module, ready
 
     async def go():
         spec = ready(resolve("local/smollm2", max_tokens=48))

@@ -1,4 +1,4 @@
-"""blindrefusal.stats against values worked out independently of the implementation.
+"""blindrefusal.analysis.stats against values worked out independently of the implementation.
 
 Wilson intervals are computed here as the roots of the score-test quadratic (not the closed form the
 module uses), the Newcombe differences are checked against the published worked examples
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
-from blindrefusal.stats import (
+from blindrefusal.analysis.stats import (
     Z95,
     cohen_kappa,
     confusion,
@@ -237,7 +237,7 @@ def test_diff_independent_interval_contains_estimate(n1, n2, f1, f2):
 def test_kappa_interval_covers_the_estimate_and_narrows_with_n():
     import random
 
-    from blindrefusal.stats import cohen_kappa, kappa_interval
+    from blindrefusal.analysis.stats import cohen_kappa, kappa_interval
 
     rng = random.Random(3)
     widths = []

@@ -29,7 +29,7 @@ def test_a_run_abandoned_by_a_dead_process_is_marked_interrupted_then_resumed(fi
     import asyncio
     import uuid
 
-    from blindrefusal.spotcheck import SpotCheckParams, results, run_spot_check
+    from blindrefusal.evals.spotcheck import SpotCheckParams, results, run_spot_check
     from db import writes
     from db.engine import STALE_AFTER, dispose_all, open_store
     from db.models import Run, utcnow

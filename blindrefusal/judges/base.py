@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from vocabulary import BlindRefusalError, JudgeKind, ResponseType
+
+
+if TYPE_CHECKING:
+    from blindrefusal.models.presets import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,7 @@ class JudgeInput:
 
 @dataclass
 class Verdict:
-    response_type: str  # helps | deflects | hard_refusal
+    response_type: ResponseType
     engages_with_defeat: bool
     independent_harm: bool
     reasoning: str = ""
@@ -37,7 +43,7 @@ class Verdict:
     probabilities: dict[str, float] = field(default_factory=dict)
 
 
-class JudgeUnavailable(ValueError):
+class JudgeUnavailable(BlindRefusalError):
     """This judge cannot run here; the message says what is missing (a key, the release's prompt)."""
 
 
@@ -59,7 +65,11 @@ class Judge(Protocol):
 
     name: str  # stored with every judgment, e.g. "distilled" or "llm:openai/gpt-5.4"
     version: str
-    kind: str  # "distilled" | "llm" | "human" | "paper"
+    kind: JudgeKind
+    # The model an LLM judge calls (its cost, its key, its provider's limits); None for an offline judge.
+    spec: "ModelSpec | None"
+    # Characters of instructions sent with every answer (the rubric or the authors' template): for cost estimates.
+    prompt_chars: int
 
     def label(self) -> str:
         """How the UI names this judge, including its measured agreement where known."""

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 from vocabulary import RESPONSE_TYPES
 
-from ..registry import ModelSpec
-from .base import JudgeFailure, JudgeInput, JudgeResult, Verdict
+from blindrefusal.models.presets import ModelSpec
+from blindrefusal.judges.base import JudgeFailure, JudgeInput, JudgeResult, Verdict
 
 VERSION = "rubric-1"
 JUDGE_KEY_ENV = "BR_JUDGE_API_KEY"  # the key for a judge served at BR_JUDGE_API_BASE (optional)
@@ -96,6 +96,7 @@ class LLMJudge:
 
     kind = "llm"
     version = VERSION
+    prompt_chars = len(RUBRIC)
 
     def __init__(self, spec: ModelSpec, timeout_s: float = 120.0, concurrency: int | None = None):
         if spec.api_base and not spec.local:  # a self-hosted judge gets its own key, never a provider's
@@ -117,8 +118,8 @@ class LLMJudge:
         return build_messages(inp)
 
     async def ajudge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
-        from ..registry import provider_cap
-        from ..runner import AdaptiveLimiter, RunSettings, call_model, ready
+        from blindrefusal.models.presets import provider_cap
+        from blindrefusal.models.runner import AdaptiveLimiter, RunSettings, call_model, ready
 
         spec = ready(self.spec)
         cap = self.concurrency or provider_cap(spec.provider)
@@ -135,6 +136,6 @@ class LLMJudge:
         return list(await asyncio.gather(*(one(i) for i in inputs)))
 
     def judge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
-        from ..runner import run_sync
+        from blindrefusal.models.runner import run_sync
 
         return run_sync(self.ajudge_many(inputs))

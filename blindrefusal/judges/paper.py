@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 
-from .. import registry, store
-from .base import JudgeInput, JudgeUnavailable
-from .llm import LLMJudge
+from blindrefusal import store
+from blindrefusal.models import presets
+from blindrefusal.judges.base import JudgeInput, JudgeUnavailable
+from blindrefusal.judges.llm import LLMJudge
 
 PROMPT_NAME = "evaluate_response"
 PAPER_MODEL = "gpt-5.4-2026-03-05"  # the snapshot that made the release's labels
@@ -34,12 +35,12 @@ def fill(template: str, inp: JudgeInput) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def _paper_spec(api_base: str | None) -> registry.ModelSpec:
+def _paper_spec(api_base: str | None) -> presets.ModelSpec:
     if api_base:  # a server of one's own that serves the paper's model name
-        return registry.resolve(f"openai/{PAPER_MODEL}", api_base=api_base)
+        return presets.resolve(f"openai/{PAPER_MODEL}", api_base=api_base)
     for key_env, model in ROUTES:
         if os.environ.get(key_env):
-            return registry.resolve(model)
+            return presets.resolve(model)
     raise JudgeUnavailable(f"the paper judge (GPT-5.4 with the authors' prompt) {NEEDS_KEY}")
 
 
@@ -54,9 +55,10 @@ def _prompt(engine) -> dict:
 class PaperPromptJudge(LLMJudge):
     """The authors' judge prompt, filled per case; JSON out, parsed like every LLM judge's."""
 
-    def __init__(self, spec: registry.ModelSpec, template: str, sha256: str, paper_settings: bool):
+    def __init__(self, spec: presets.ModelSpec, template: str, sha256: str, paper_settings: bool):
         super().__init__(spec)
         self.template = template
+        self.prompt_chars = len(template)
         self.version = f"prompt-sha256:{sha256}"
         self.paper_settings = paper_settings
         self.name = f"paper:{PAPER_MODEL if paper_settings else spec.key}@{sha256[:12]}"
@@ -87,7 +89,7 @@ def paper_judge(name: str, api_base: str | None, engine=None) -> PaperPromptJudg
     model = base.partition(":")[2]
     if not model or model == PAPER_MODEL:
         return PaperPromptJudge(_paper_spec(api_base), prompt["text"], prompt["sha256"], paper_settings=True)
-    spec = registry.resolve(model, api_base=None if model == registry.LOCAL_KEY else api_base)
+    spec = presets.resolve(model, api_base=None if model == presets.LOCAL_KEY else api_base)
     if not spec.has_key():
         raise JudgeUnavailable(f"{name}: needs {spec.key_env}")
     return PaperPromptJudge(spec, prompt["text"], prompt["sha256"], paper_settings=False)

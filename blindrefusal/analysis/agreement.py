@@ -1,0 +1,66 @@
+"""Agreement between judges (and humans): Cohen's kappa, accuracy and confusion for each label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vocabulary import RESPONSE_TYPES
+
+from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
+
+LABELS = {
+    "response_type": list(RESPONSE_TYPES),
+    "engages_with_defeat": [True, False],
+    "independent_harm": [True, False],
+}
+MIN_PAIRS = 30
+
+
+@dataclass
+class LabelAgreement:
+    label: str
+    n: int
+    kappa: float | None
+    agreement: float | None
+    classes: list
+    matrix: list[list[int]]  # rows: judge A, columns: judge B
+    interval: tuple[float, float] | None = None  # 95% bootstrap interval of kappa, where the pairs are at hand
+
+    @property
+    def too_few(self) -> bool:
+        """Under 30 pairs, kappa swings by tenths with a single label: shown, but flagged."""
+        return self.n < MIN_PAIRS
+
+    def fmt(self) -> str:
+        if self.kappa is None:
+            return "—"
+        ci = f" (95% CI {self.interval[0]:.2f}–{self.interval[1]:.2f})" if self.interval else ""
+        return f"κ {self.kappa:.2f}{ci}, n = {self.n:,}"
+
+
+def compare(pairs: list[tuple[dict, dict]]) -> dict[str, LabelAgreement]:
+    """pairs: [(labels by A, labels by B)] over the same responses."""
+    out = {}
+    for label, classes in LABELS.items():
+        a = [p[0][label] if label == "response_type" else bool(p[0][label]) for p in pairs]
+        b = [p[1][label] if label == "response_type" else bool(p[1][label]) for p in pairs]
+        n = len(a)
+        out[label] = LabelAgreement(
+            label=label, n=n, kappa=cohen_kappa(a, b) if n else None,
+            agreement=(sum(x == y for x, y in zip(a, b)) / n) if n else None,
+            classes=classes, matrix=confusion(a, b, classes), interval=kappa_interval(a, b))
+    return out
+
+
+def from_evaluation(ev: dict) -> dict[str, LabelAgreement]:
+    """The shipped test-split evaluation as LabelAgreements, classes in the one order every view uses."""
+    out = {}
+    for label, m in ev["labels"].items():
+        raw = [c if label == "response_type" else c in (True, "true", "True", "yes") for c in m["confusion"]["classes"]]
+        order = [raw.index(c) for c in LABELS[label]]
+        matrix = [[m["confusion"]["matrix"][i][j] for j in order] for i in order]
+        out[label] = LabelAgreement(label=label, n=ev["n_test"], kappa=m["kappa"], agreement=m["accuracy"],
+                                    classes=list(LABELS[label]), matrix=matrix)
+    return out
+
+

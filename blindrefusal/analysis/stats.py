@@ -1,0 +1,185 @@
+"""Rates with Wilson intervals, Cohen's kappa, paired differences and ranks with ties."""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from dataclasses import dataclass
+from typing import Hashable, Sequence
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Rate:
+    k: int
+    n: int
+    rate: float | None
+    lo: float | None
+    hi: float | None
+
+    def pct(self) -> str:
+        """'24.6%' or '—'."""
+        return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
+
+    def fmt(self) -> str:
+        """'24.6% (23.9–25.2), n = 19,430' or '— (n = 0)': the one way an interval is written."""
+        if not self.n or self.rate is None:
+            return "— (n = 0)"
+        return f"{self.rate * 100:.1f}% ({self.lo * 100:.1f}–{self.hi * 100:.1f}), n = {self.n:,}"
+
+    def as_dict(self) -> dict:
+        return {"rate": self.rate, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n}
+
+
+@dataclass(frozen=True)
+class Diff:
+    """A difference of two rates (in fractions) with its 95% interval; n is the paired n where paired."""
+
+    diff: float | None
+    lo: float | None
+    hi: float | None
+    n: int | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.lo is not None and (self.lo > 0 or self.hi < 0)
+
+    def fmt(self) -> str:
+        """'+20.3 pp (95% CI +19.0 to +21.6)' or '—'."""
+        if self.diff is None:
+            return "—"
+        return f"{self.diff * 100:+.1f} pp (95% CI {self.lo * 100:+.1f} to {self.hi * 100:+.1f})"
+
+    def as_dict(self) -> dict:
+        out = {"diff": self.diff, "lo": self.lo, "hi": self.hi, "significant": self.significant}
+        return out if self.n is None else {**out, "n": self.n}
+
+
+def wilson(k: int, n: int, z: float = Z95) -> Rate:
+    """Wilson score interval for k successes in n trials."""
+    if n <= 0:
+        return Rate(k, 0, None, None, None)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if k <= 0 else max(0.0, min(p, centre - half))
+    hi = 1.0 if k >= n else min(1.0, max(p, centre + half))
+    return Rate(k, n, p, lo, hi)
+
+
+def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
+    """Difference of two independent proportions (a - b), Newcombe's hybrid Wilson interval."""
+    if not a.n or not b.n:
+        return Diff(None, None, None)
+    d = a.rate - b.rate
+    lo = d - math.sqrt((a.rate - a.lo) ** 2 + (b.hi - b.rate) ** 2)
+    hi = d + math.sqrt((a.hi - a.rate) ** 2 + (b.rate - b.lo) ** 2)
+    return Diff(d, lo, hi)
+
+
+def paired_diff(x: Sequence[int], y: Sequence[int]) -> Diff:
+    """Mean of x − y over paired 0/1 outcomes with an exact McNemar-style 95% interval.
+
+    Only discordant pairs carry information: given d of them, b favour x. The Clopper–Pearson
+    interval for b/d maps onto the difference (b − c)/n = (d/n)(2t − 1), so the interval excludes 0
+    exactly when the exact McNemar test rejects at 5%. With no discordant pair the difference is
+    bounded by the largest discordance rate still plausible, 1 − 0.025^(1/n).
+    """
+    n = len(x)
+    if n == 0 or n != len(y):
+        return Diff(None, None, None, n)
+    b = sum(1 for xi, yi in zip(x, y) if xi and not yi)
+    c = sum(1 for xi, yi in zip(x, y) if yi and not xi)
+    d = b + c
+    if d == 0:
+        bound = 1 - 0.025 ** (1 / n)
+        return Diff(0.0, -bound, bound, n)
+    from scipy.stats import beta
+
+    t_lo = 0.0 if b == 0 else float(beta.ppf(0.025, b, d - b + 1))
+    t_hi = 1.0 if b == d else float(beta.ppf(0.975, b + 1, d - b))
+    lo, hi = d / n * (2 * t_lo - 1), d / n * (2 * t_hi - 1)
+    return Diff((b - c) / n, lo, hi, n)
+
+
+def min_detectable_difference(p: float, n: int, power: float = 0.8) -> float | None:
+    """The smallest help-rate difference from a rate p that n cases detect at 5% (two-sided) with this power,
+    by the normal approximation for two independent proportions of n each — conservative for a paired design,
+    where agreeing cases cancel."""
+    if n <= 0 or not 0.0 < p < 1.0:
+        return None
+    z_beta = NormalDist().inv_cdf(power)
+    return (Z95 + z_beta) * math.sqrt(2 * p * (1 - p) / n)
+
+
+def rank_with_ties(intervals: dict[str, tuple[float, float, float]], higher_is_better: bool = True) -> dict[str, dict]:
+    """Rank range for each item given (estimate, lo, hi).
+
+    An item's best rank counts only the items whose interval lies entirely above its own; its
+    worst rank counts everything not entirely below. Overlapping intervals therefore tie.
+    """
+    out = {}
+    for name, (_, lo, hi) in intervals.items():
+        if higher_is_better:
+            surely_better = sum(1 for o, (_, olo, _) in intervals.items() if o != name and olo > hi)
+            maybe_better = sum(1 for o, (_, _, ohi) in intervals.items() if o != name and ohi >= lo)
+        else:
+            surely_better = sum(1 for o, (_, _, ohi) in intervals.items() if o != name and ohi < lo)
+            maybe_better = sum(1 for o, (_, olo, _) in intervals.items() if o != name and olo <= hi)
+        out[name] = {"lo": surely_better + 1, "hi": maybe_better + 1}
+    return out
+
+
+def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Hashable]) -> list[list[int]]:
+    """Rows: labels in `a`; columns: labels in `b`."""
+    index = {c: i for i, c in enumerate(classes)}
+    m = [[0] * len(classes) for _ in classes]
+    for x, y in zip(a, b):
+        if x in index and y in index:
+            m[index[x]][index[y]] += 1
+    return m
+
+
+def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 1000,
+                   seed: int = 0) -> tuple[float, float] | None:
+    """A 95% percentile-bootstrap interval for Cohen's kappa (pairs resampled together); None for n < 2."""
+    import numpy as np
+
+    n = len(a)
+    if n < 2:
+        return None
+    classes = sorted(set(a) | set(b), key=str)
+    index = {c: i for i, c in enumerate(classes)}
+    k = len(classes)
+    pair = np.array([index[x] * k + index[y] for x, y in zip(a, b)])
+    draws = pair[np.random.default_rng(seed).integers(0, n, size=(reps, n))]  # reps resampled sets of pairs
+    draws += (np.arange(reps) * k * k)[:, None]  # one bincount for all resamples
+    counts = np.bincount(draws.ravel(), minlength=reps * k * k).reshape(reps, k, k) / n
+    po = np.trace(counts, axis1=1, axis2=2)
+    pe = (counts.sum(axis=2) * counts.sum(axis=1)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappas = np.where(pe >= 1.0, np.where(po >= 1.0, 1.0, 0.0), (po - pe) / (1 - pe))
+    lo, hi = np.percentile(kappas, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
+    """Cohen's kappa between two raters over the same items."""
+    if len(a) != len(b):
+        raise ValueError("both raters must label the same items")
+    n = len(a)
+    if n == 0:
+        return None
+    classes = sorted(set(a) | set(b), key=str)
+    m = confusion(a, b, classes)
+    po = sum(m[i][i] for i in range(len(classes))) / n
+    pe = sum(sum(m[i]) * sum(row[i] for row in m) for i in range(len(classes))) / (n * n)
+    if pe >= 1.0:
+        return 1.0 if po >= 1.0 else 0.0
+    return (po - pe) / (1 - pe)
+
+
+__all__ = ["Diff", "Rate", "cohen_kappa", "confusion", "diff_independent", "kappa_interval", "min_detectable_difference",
+           "paired_diff", "rank_with_ties", "wilson"]

@@ -1,0 +1,172 @@
+"""Commands that call models: ask (one scenario, several models) and spot-check."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from blindrefusal.cli.common import (NON_NEGATIVE, POSITIVE, CliError, open_store, positive_float, read_json_file, writable_file)
+
+
+def add_spot_check(sub) -> None:
+    s = sub.add_parser("spot-check", help="run models on a stratified sample of the paper's cases")
+    s.add_argument("--model", required=True, action="append",
+                   help="a preset, paper slug or litellm model; repeat to compare several on one sample")
+    s.add_argument("--api-base")
+    s.add_argument("--n", type=POSITIVE, default=100)
+    s.add_argument("--seed", type=NON_NEGATIVE, default=0)
+    s.add_argument("--judge", help="distilled (default), paper (GPT-5.4, the authors' prompt), paper:<model>, "
+                                   "llm:<model>")
+    s.add_argument("--bridge-models", type=NON_NEGATIVE, metavar="K",
+                   help="re-judge K paper models' answers with the same judge, spread across the help-rate range "
+                        "(default: all 18 for free judges, 6 for paid ones; 0: none)")
+    s.add_argument("--concurrency", type=POSITIVE, help="fixed cap (default: adaptive, per-provider cap)")
+    s.add_argument("--allocation", choices=["equal", "proportional"], default="equal")
+    s.add_argument("--exclude-dual-use", action="store_true")
+    s.add_argument("--family", action="append", help="restrict to a family (repeat)")
+    s.add_argument("--authority", action="append", help="restrict to an authority type (repeat)")
+    s.add_argument("--max-tokens", type=POSITIVE)
+    s.add_argument("--timeout", type=positive_float, default=120.0)
+    s.add_argument("--fresh", action="store_true", help="new calls even for cases already answered")
+    s.add_argument("--yes", action="store_true", help="confirm a run against a paid model")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report (opens offline)")
+    s.set_defaults(func=cmd_spot_check)
+
+
+def add_ask(sub) -> None:
+    s = sub.add_parser("ask", help="send one scenario to several models at once, judge and store the answers")
+    s.add_argument("--model", action="append", required=True, help="preset key, paper slug or litellm model (repeat)")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--case-id", help="a paper case id from the store")
+    src.add_argument("--scenario", help="a scenario JSON file")
+    s.add_argument("--judge", help="distilled, llm:<model> or a litellm model (default: BR_JUDGE_MODEL, else distilled)")
+    s.add_argument("--api-base", help="OpenAI-compatible base URL for typed-in models")
+    s.add_argument("--temperature", type=float, default=None)
+    s.add_argument("--max-tokens", type=POSITIVE, default=None)
+    s.add_argument("--timeout", type=positive_float, default=120.0, help="seconds per attempt")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ask)
+
+
+def _spot_check_params(args) -> list:
+    from blindrefusal.evals.spotcheck import SpotCheckParams
+
+    return [SpotCheckParams(
+        model=model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base, allocation=args.allocation,
+        exclude_dual_use=args.exclude_dual_use, families=args.family or [], authorities=args.authority or [],
+        max_tokens=args.max_tokens, bridge_models=args.bridge_models) for model in args.model]
+
+
+def _spot_check_bar(total: int):
+    """A tqdm bar on stderr over every model's cases, and the progress callback that moves it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="spot-check", unit="case", file=sys.stderr, disable=None)
+    done: dict[str, int] = {}
+
+    def update(model: str, p) -> None:
+        done[model] = p.done
+        bar.n = sum(done.values())
+        bar.set_postfix(stage=p.stage, errors=p.errors, waiting="yes" if p.waiting else "no", refresh=False)
+        bar.refresh()
+
+    return bar, update
+
+
+def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
+    if args.json:
+        blocks = [res.to_json() | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
+                                   "peak_concurrency": prog.peak_concurrency, "rate_limited": prog.rate_limited}
+                  for res, prog in outcomes]
+        out = blocks[0] if len(blocks) == 1 else {"sample": {"n": args.n, "seed": args.seed, "cases": len(plan.cases)},
+                                                  "models": blocks, "pairwise": [p.as_dict() for p in pairs]}
+        print(json.dumps(out, indent=1))
+        return
+    for res, _ in outcomes:
+        print(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
+              f"rank {res.rank.text()} of {res.rank.of}")
+        print("  " + res.comparison_text())
+    for p in pairs:
+        print(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: {p.diff.fmt()}, n = {p.diff.n}")
+
+
+def cmd_spot_check(args) -> int:
+    from blindrefusal.evals.spotcheck import compare_runs, plan_spot_check, results, run_spot_checks
+    from blindrefusal.models.runner import RunSettings, run_sync
+
+    models_params = _spot_check_params(args)
+    report = writable_file(args.report, "--report") if args.report else None
+    engine = open_store()
+    plan = plan_spot_check(engine, models_params)
+    if plan.paid and not args.yes:
+        raise CliError(f"This spot-check calls a paid model or judge. {plan.cost_text()} Re-run with --yes to go "
+                       "ahead.", code=3)
+    bar, update = _spot_check_bar(plan.calls)
+    try:
+        runs = run_sync(run_spot_checks(engine, plan.params, update, fresh=args.fresh, concurrency=args.concurrency,
+                                        settings=RunSettings(timeout_s=args.timeout, stream=False)))
+    finally:
+        bar.close()
+    run_ids = [run_id for run_id, _ in runs]
+    outcomes = [(results(engine, run_id), prog) for run_id, prog in runs]
+    pairs = compare_runs(engine, run_ids) if len(runs) > 1 else []
+    if report is not None:
+        from blindrefusal.evals.spotcheck.report import spot_check_report
+
+        report.write_text(spot_check_report(engine, run_ids), encoding="utf-8")
+        print(f"report written to {report}", file=sys.stderr)
+    _print_spot_checks(args, plan, outcomes, pairs)
+    failed = [res for res, _ in outcomes if res.n == 0 and res.errors]
+    if len(failed) == len(outcomes):
+        print(f"error: every case failed for {', '.join(res.model for res in failed)} (see History or the runs' "
+              "responses)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _scenario_from_args(args, engine) -> dict:
+    from blindrefusal import store
+    from blindrefusal.runs.scenario import from_case
+
+    if args.case_id is not None:
+        if not args.case_id.strip():
+            raise CliError("--case-id is empty: give a paper case id (see the Cases page)")
+        case = store.get_case(engine, args.case_id)
+        if case is None:
+            raise CliError(f"no case {args.case_id[:80]!r} in the store (import the paper first?)")
+        return from_case(case)
+    return read_json_file(args.scenario, "--scenario")
+
+
+def cmd_ask(args) -> int:
+    from blindrefusal.judges import JudgeUnavailable, get_judge
+    from blindrefusal.runs.live import answer_json, run_live
+    from blindrefusal.models.presets import resolve
+    from blindrefusal.models.runner import RunSettings, run_sync
+    from blindrefusal.runs.scenario import ScenarioError, validate
+
+    engine = open_store()  # upgraded and checked before any model is called
+    try:
+        scenario = validate(_scenario_from_args(args, engine))
+    except ScenarioError as exc:
+        raise CliError("invalid scenario: " + " ".join(exc.problems)) from None
+    specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)
+             for m in args.model]
+    try:
+        get_judge(args.judge)  # said before any model is called
+    except JudgeUnavailable as exc:
+        raise CliError(f"--judge: {exc}") from None
+    run = run_sync(run_live(engine, scenario, specs, args.judge, settings=RunSettings(timeout_s=args.timeout)))
+    if args.json:
+        print(json.dumps([answer_json(a, run.judge_name) for a in run.answers], indent=1))
+    else:
+        for a in run.answers:
+            v = answer_json(a, run.judge_name)["judgment"] or {}
+            print(f"{a.call.model_key}: {a.call.status} {v.get('response_type', '')} {a.call.error or ''}")
+        print(run.summary())
+    print(f"stored as run {run.run_id}", file=sys.stderr)
+    if all(a.call.status == "error" for a in run.answers):
+        print("error: every model call failed (see the errors above)", file=sys.stderr)
+        return 1
+    return 0

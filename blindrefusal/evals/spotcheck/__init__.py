@@ -1,0 +1,20 @@
+"""Spot-checks: stage 5 of the pipeline. A new model on a stratified sample of the paper's cases, judged,
+stored as a run of kind `spot_check`, resumable, and compared with the paper's 18 on the same cases.
+
+- `params`: what is asked (`SpotCheckParams`, checked) and the sample it draws.
+- `plan`: the one pre-run flow (sample, cost per model and judge, power), shared by the CLI and the page.
+- `bridge`: the same-judge bridge over the paper models' answers.
+- `run`: claim, answer, judge, bridge; resumable, cancellable, with progress.
+- `results`: the numbers (`SpotCheckResult`), comparisons between models and the case-by-case table.
+- `report`: the self-contained HTML report."""
+
+from blindrefusal.evals.spotcheck.bridge import bridge, bridge_models
+from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
+from blindrefusal.evals.spotcheck.plan import CostEstimate, PowerHint, SpotCheckPlan, estimate_cost, plan_spot_check, power_hint
+from blindrefusal.evals.spotcheck.results import (CaseAnswer, ModelPair, RankRange, SpotCheckResult, case_answers,
+                                                  compare_runs, results)
+from blindrefusal.evals.spotcheck.run import Progress, run_spot_check, run_spot_checks
+
+__all__ = ["CaseAnswer", "CostEstimate", "ModelPair", "PowerHint", "Progress", "RankRange", "SpotCheckError",
+           "SpotCheckParams", "SpotCheckPlan", "SpotCheckResult", "bridge", "bridge_models", "case_answers", "compare_runs",
+           "estimate_cost", "plan_spot_check", "power_hint", "results", "run_spot_check", "run_spot_checks", "sample_cases"]

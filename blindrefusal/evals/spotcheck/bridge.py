@@ -1,0 +1,63 @@
+"""The same-judge bridge: a spot-check's judge also labels the paper models' stored answers on the sampled cases,
+so the model and the paper's 18 are compared under one judge."""
+
+from __future__ import annotations
+
+import asyncio
+
+from vocabulary import HELPS
+
+from blindrefusal import store
+from blindrefusal.judges import Judge, JudgeInput, judge_all, judgment_record
+from blindrefusal.judges.paper import is_paper_judge_name
+from blindrefusal.evals.spotcheck.params import SpotCheckParams
+
+
+# A spot-check's judge also labels the paper models' stored answers on the sampled cases, so the model and
+# the paper's 18 are compared under one judge: the judge's own error then cancels in every difference.
+
+# An LLM judge bridges 6 paper models by default, spread across the help-rate range: that measures the judge's
+# shift at the low, middle and high end for a third of the calls of all 18 (n = 100 means 600 extra calls, not
+# 1,800) — money for a paid judge, minutes for a local one. `--bridge-models 18` buys the full same-judge
+# ranking. The distilled judge, free and fast (1,800 answers in seconds), bridges all 18.
+LLM_BRIDGE_DEFAULT = 6
+
+
+def needs_bridge(judge: Judge) -> bool:
+    """Every judge but GPT-5.4 with the authors' prompt, whose labels are the release's own."""
+    return not is_paper_judge_name(judge.name)
+
+
+def bridge_count(params: SpotCheckParams, judge: Judge) -> int:
+    if not needs_bridge(judge):
+        return 0
+    if params.bridge_models is not None:
+        return params.bridge_models
+    return LLM_BRIDGE_DEFAULT if judge.spec is not None else 10_000
+
+
+def bridge_models(engine, cases: list[dict], k: int) -> list[str]:
+    """k paper models spread evenly over their help-rate range on these defeated cases (all when k ≥ their number)."""
+    if k <= 0:
+        return []
+    labels = store.paired_labels(engine, [c["id"] for c in cases if c["family"] != "control"])
+    ranked = sorted(labels, key=lambda m: (sum(rt == HELPS for rt in labels[m].values()) / max(1, len(labels[m])), m))
+    if k >= len(ranked):
+        return ranked
+    if k == 1:
+        return [ranked[len(ranked) // 2]]
+    return [ranked[i] for i in sorted({round(i * (len(ranked) - 1) / (k - 1)) for i in range(k)})]
+
+
+async def bridge(engine, judge: Judge, cases: list[dict], models: list[str]) -> int:
+    """Judge the paper models' answers on these cases that this judge has not labelled yet; returns how many.
+
+    Stored as the judge's judgments (so later spot-checks reuse them); they never replace the release's labels."""
+    if not models:
+        return 0
+    rows = await asyncio.to_thread(store.judge_inputs, engine, only_unjudged=False, case_ids=[c["id"] for c in cases],
+                                   model_keys=models, source="paper", not_judged_by=judge.name)
+    results = await judge_all(judge, [JudgeInput.from_stored(r) for r in rows])
+    await asyncio.to_thread(store.add_judgments, engine,
+                            [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results)])
+    return len(rows)

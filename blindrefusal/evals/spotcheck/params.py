@@ -1,0 +1,93 @@
+"""What a spot-check is asked to do (its params, checked), and the sample of cases they draw."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+
+from vocabulary import BlindRefusalError
+
+from blindrefusal import store
+from blindrefusal.models import presets
+from blindrefusal.paper import taxonomy
+from blindrefusal.paper.sampler import stratified_sample
+
+
+class SpotCheckError(BlindRefusalError):
+    """Bad spot-check settings; the message names the setting."""
+
+
+@dataclass
+class SpotCheckParams:
+    model: str
+    n: int = 100
+    seed: int = 0
+    judge: str | None = None
+    api_base: str | None = None
+    allocation: str = "equal"
+    exclude_dual_use: bool = False
+    families: list[str] = field(default_factory=list)
+    authorities: list[str] = field(default_factory=list)
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    # Paper models whose stored answers the spot-check's judge also labels (None: the judge's default).
+    bridge_models: int | None = None
+
+    def run_key(self) -> str:
+        """What identifies a resumable run (concurrency, the bridge and the like are not part of it)."""
+        key = asdict(self)
+        key.pop("bridge_models")
+        return json.dumps(key, sort_keys=True)
+
+    def check(self) -> "SpotCheckParams":
+        """Raise SpotCheckError naming the first bad setting."""
+        if not self.model or not self.model.strip():
+            raise SpotCheckError("--model: give a preset key, a paper slug or a litellm model")
+        if not 1 <= self.n <= 100_000:
+            raise SpotCheckError(f"--n must be a positive number of cases (got {self.n})")
+        if self.seed < 0:
+            raise SpotCheckError(f"--seed must be 0 or more (got {self.seed})")
+        if self.allocation not in ("equal", "proportional"):
+            raise SpotCheckError(f"--allocation must be equal or proportional (got {self.allocation!r})")
+        unknown = [f for f in self.families if f not in taxonomy.FAMILIES]
+        if unknown:
+            raise SpotCheckError(f"--family {unknown[0]!r} is not a defeat family ({', '.join(taxonomy.FAMILIES)})")
+        unknown = [a for a in self.authorities if a not in taxonomy.authority_types()]
+        if unknown:
+            raise SpotCheckError(f"--authority {unknown[0]!r} is not an authority type")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise SpotCheckError(f"--max-tokens must be positive (got {self.max_tokens})")
+        if self.bridge_models is not None and self.bridge_models < 0:
+            raise SpotCheckError(f"--bridge-models must be 0 or more (got {self.bridge_models})")
+        if self.api_base and presets.resolve(self.model).local:
+            self.api_base = None  # the local model has its own server: the API base of the others is not its
+        return self
+
+
+def spec_for(params: SpotCheckParams) -> presets.ModelSpec:
+    return presets.resolve(params.model, api_base=params.api_base, temperature=params.temperature,
+                            max_tokens=params.max_tokens)
+
+
+def sample_cases(engine, params: SpotCheckParams) -> list[dict]:
+    cases, _ = store.find_cases(engine, source="paper", limit=100_000)
+    keys = set(stratified_sample(cases, params.n, params.seed, params.allocation, params.exclude_dual_use,
+                                 params.families or None, params.authorities or None))
+    return [c for c in cases if c["key"] in keys]
+
+
+def check_one_sample(models_params: list[SpotCheckParams]) -> SpotCheckParams:
+    """Check several models' params for one spot-check (one sample: only the model and where it is served may
+    differ); returns the first. Raises SpotCheckError naming the problem."""
+    if not models_params:
+        raise SpotCheckError("--model: give at least one model")
+    models = [p.model for p in models_params]
+    if len(set(models)) != len(models):
+        raise SpotCheckError(f"--model: {next(m for m in models if models.count(m) > 1)!r} is given twice")
+    for p in models_params:
+        p.check()
+    first = models_params[0]
+    if any(replace(p, model=first.model, api_base=first.api_base).run_key() != first.run_key() for p in models_params):
+        raise SpotCheckError("the models of one spot-check share one sample: only --model may differ")
+    return first

@@ -1,0 +1,164 @@
+"""Before a spot-check runs: the one pre-run flow of the CLI and the page. `plan_spot_check` checks the params,
+draws the sample, and says what each model and the judge will cost and what n can tell apart; the caller
+asks for a confirmation when `plan.paid`, then runs `run_spot_checks(plan.params)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vocabulary import HELPS
+
+from blindrefusal import store
+from blindrefusal.models import presets
+from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
+from blindrefusal.models.runner import cost_of
+from blindrefusal.analysis.stats import Rate, min_detectable_difference, wilson
+from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models
+from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
+
+
+@dataclass
+class PowerHint:
+    """What n can tell apart, said before the run."""
+
+    defeated_n: int
+    paper_help: Rate  # the paper's models pooled, on the sampled defeated cases
+    min_difference: float | None  # detected 80% of the time at 5%
+    rank_span: int  # paper models whose help rate lies within the interval's half-width of the pooled rate
+    models: int
+
+    def text(self) -> str:
+        if self.min_difference is None:
+            return "No defeated case in this sample: no help-rate comparison is possible."
+        return (f"With {self.defeated_n} defeated cases, a help-rate difference of about "
+                f"{self.min_difference * 100:.0f} pp from the paper's models ({self.paper_help.fmt()}) is detected "
+                "80% of the time; smaller ones may go unseen.")
+
+    @property
+    def rank_warning(self) -> str | None:
+        if self.rank_span <= max(3, self.models // 4):
+            return None
+        return (f"n is small for a rank: {self.rank_span} of the paper's {self.models} models lie within this sample's "
+                "interval of their pooled help rate, so a rank range will likely span most of them. Raise n "
+                "(several hundred cases) to place a model.")
+
+
+def power_hint(engine, cases: list[dict]) -> PowerHint:
+    defeated = [c["id"] for c in cases if c["family"] != "control"]
+    labels = store.paired_labels(engine, defeated)
+    k = sum(rt == HELPS for by_case in labels.values() for rt in by_case.values())
+    pooled = wilson(k, sum(len(by_case) for by_case in labels.values()))
+    n = len(defeated)
+    if not n or pooled.rate is None:
+        return PowerHint(n, pooled, None, 0, len(labels))
+    one = wilson(round(pooled.rate * n), n)
+    half = (one.hi - one.lo) / 2
+    rates_ = [sum(rt == HELPS for rt in by_case.values()) / len(by_case) for by_case in labels.values() if by_case]
+    span = sum(abs(r - pooled.rate) <= half for r in rates_)
+    return PowerHint(n, pooled, min_detectable_difference(pooled.rate, n), span, len(labels))
+
+
+@dataclass
+class CostEstimate:
+    cases: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None  # the model's: None when free (local) or unknown (no price)
+    model_paid: bool
+    judge_calls: int = 0  # LLM-judge calls: one per answer, plus one per bridged paper answer
+    bridge_models: list[str] = field(default_factory=list)  # paper models re-judged by the same judge
+    bridge_calls: int = 0  # paper answers still to be judged by this judge (earlier runs' are reused)
+    judge_cost_usd: float | None = None  # None: free (distilled, local, self-hosted) or no price known
+    judge_paid: bool = False
+
+    @property
+    def paid(self) -> bool:
+        """The model or the judge costs money: confirm before running."""
+        return self.model_paid or self.judge_paid
+
+    def text(self) -> str:
+        """One paragraph for the confirmation (CLI and page)."""
+        def usd(cost: float | None, paid: bool) -> str:
+            return "none" if not paid else "unknown (litellm has no price)" if cost is None else f"about ${cost:.2f}"
+
+        out = (f"{self.cases} cases: ~{self.prompt_tokens:,} prompt and ~{self.completion_tokens:,} completion tokens "
+               f"(the paper's average usage on these cases), model cost {usd(self.cost_usd, self.model_paid)}.")
+        if self.bridge_models:
+            out += (f" Same-judge bridge: {len(self.bridge_models)} paper models, {self.bridge_calls:,} of their answers "
+                    "still to judge.")
+        if self.judge_calls:
+            out += f" Judge: {self.judge_calls:,} calls, cost {usd(self.judge_cost_usd, self.judge_paid)}."
+        return out
+
+
+def _paid(spec: presets.ModelSpec) -> bool:
+    return not spec.local and not spec.api_base
+
+
+def estimate_cost(engine, params: SpotCheckParams, cases: list[dict] | None = None,
+                  judge: Judge | None = None) -> CostEstimate:
+    """Tokens from the paper's average usage on the sampled cases; cost where litellm knows the price. The judge's
+    calls (its own answers and the bridge) are counted at the judge's output cap: an upper bound."""
+    cases = cases if cases is not None else sample_cases(engine, params)
+    prompt, completion = store.avg_paper_usage(engine, [c["id"] for c in cases])
+    spec = spec_for(params)
+    paid = _paid(spec)
+    tokens_in, tokens_out = round(prompt * len(cases)), round(completion * len(cases))
+    est = CostEstimate(cases=len(cases), prompt_tokens=tokens_in, completion_tokens=tokens_out,
+                       cost_usd=cost_of(spec, tokens_in, tokens_out) if paid else None, model_paid=paid)
+    judge = judge or get_judge(params.judge)
+    models = bridge_models(engine, cases, bridge_count(params, judge))
+    est.bridge_models = models
+    est.bridge_calls = len(store.judge_inputs(engine, only_unjudged=False, case_ids=[c["id"] for c in cases],
+                                              model_keys=models, source="paper", not_judged_by=judge.name)) if models else 0
+    judge_spec = judge.spec
+    if judge_spec is not None:  # an LLM judge: one call per answer
+        est.judge_calls = len(cases) + est.bridge_calls
+        est.judge_paid = _paid(judge_spec)
+        if est.judge_paid:
+            per_call_in = judge.prompt_chars / 4 + prompt + completion + 400
+            per_call_out = 1200
+            est.judge_cost_usd = cost_of(judge_spec, round(per_call_in * est.judge_calls), per_call_out * est.judge_calls)
+    return est
+
+
+@dataclass(frozen=True)
+class SpotCheckPlan:
+    """A checked spot-check before it runs: the models' params, their one sample, a cost estimate per model
+    (the judge's calls included) and the power hint."""
+
+    params: list[SpotCheckParams]
+    cases: list[dict]
+    estimates: dict[str, CostEstimate]  # by model
+    power: PowerHint
+
+    @property
+    def paid(self) -> bool:
+        """A model or the judge costs money: confirm before running."""
+        return any(est.paid for est in self.estimates.values())
+
+    @property
+    def calls(self) -> int:
+        """Model calls the run makes at most (cases already answered in an earlier run cost nothing)."""
+        return len(self.cases) * len(self.params)
+
+    def cost_text(self) -> str:
+        return " ".join(f"{model}: {est.text()}" for model, est in self.estimates.items())
+
+
+def plan_spot_check(engine, models_params: list[SpotCheckParams]) -> SpotCheckPlan:
+    """Check, sample, estimate. Raises SpotCheckError naming what is wrong (a setting, an empty store or
+    sample, a judge that cannot run here)."""
+    first = check_one_sample(models_params)
+    if not store.has_paper(engine):
+        raise SpotCheckError("no paper cases in the store to sample from: run `python -m blindrefusal import-paper` "
+                             "first")
+    cases = sample_cases(engine, first)
+    if not cases:
+        raise SpotCheckError("no paper case matches these family / authority / dual-use filters")
+    try:
+        judge = get_judge(first.judge)
+    except JudgeUnavailable as exc:
+        raise SpotCheckError(f"--judge: {exc}") from None
+    estimates = {p.model: estimate_cost(engine, p, cases, judge) for p in models_params}
+    return SpotCheckPlan(list(models_params), cases, estimates, power_hint(engine, cases))

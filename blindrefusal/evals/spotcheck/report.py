@@ -1,0 +1,76 @@
+"""One self-contained HTML report per spot-check (one or several models on one sample): the numbers with
+their intervals, the comparisons under one judge, the charts, the judge and the settings. `spot-check
+--report FILE` writes it; the Spot-check page offers it as a download."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from blindrefusal import store
+from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
+from blindrefusal.analysis.rates import HEADLINE_RATES
+from blindrefusal.exports.style import RATE_NAMES
+from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
+from blindrefusal.evals.spotcheck import compare_runs, results
+
+
+
+def spot_check_report(engine, run_ids: list[int]) -> str:
+    """The HTML document for these spot-check runs (raises KeyError for an id that is not a spot-check)."""
+    outcomes = [results(engine, rid) for rid in run_ids]
+    params = store.get_run(engine, run_ids[0])["params"]
+    names = ", ".join(model_name(r.model) for r in outcomes)
+    blocks: list = [
+        Paragraph("A spot-check runs models on a stratified sample of the paper's cases with the paper's settings "
+                  "(the user query alone, temperature 0), judges the answers, and compares each model with the "
+                  "paper's 18 configurations on the same cases. Every rate carries its n and a 95% Wilson interval; "
+                  "every difference is paired on the same cases with an exact McNemar 95% interval."),
+        Settings([("runs", ", ".join(map(str, run_ids))), ("models", names), ("judge", outcomes[0].judge),
+                  ("sample size n", params.get("n")), ("seed", params.get("seed")),
+                  ("allocation", params.get("allocation")),
+                  ("families", ", ".join(params.get("families") or []) or "all (control included)"),
+                  ("authorities", ", ".join(params.get("authorities") or []) or "all"),
+                  ("dual-use cases", "excluded" if params.get("exclude_dual_use") else "included"),
+                  ("status", ", ".join(f"{r.model}: {r.status}" for r in outcomes))], title="Settings"),
+        Heading("Rates on defeated rules"),
+        Table(_rates_table(outcomes), caption="95% Wilson intervals; errors and blocked answers are not counted."),
+        Figure(stacked_label_bars([(model_tick(r.model, r.defeated.n), r.defeated) for r in outcomes],
+                                  "Label shares on defeated rules")),
+    ]
+    pairs = compare_runs(engine, run_ids) if len(run_ids) > 1 else []
+    if pairs:
+        blocks += [Heading("The models against each other"),
+                   Table(pd.DataFrame([{"model A": model_name(p.a), "model B": model_name(p.b), "judge": p.judge,
+                                        "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n,
+                                        "significant": "yes" if p.diff.significant else "no"} for p in pairs]),
+                         caption="Paired on the same defeated cases, labelled by the same judge.")]
+    for r in outcomes:
+        blocks += [Heading(f"{model_name(r.model)} among the paper's models"), Paragraph(r.comparison_text())]
+        if r.unseen_error_text():
+            blocks.append(Paragraph(r.unseen_error_text()))
+        diffs, view = (r.vs_paper, "same judge") if r.vs_paper else (r.vs_paper_labels, "against GPT-5.4's labels")
+        rank = r.rank if r.rank.lo is not None else r.rank_paper_labels
+        blocks += [
+            Paragraph(f"Rank by help rate on defeated cases ({view}): {rank.text()} of {rank.of} "
+                      "(a range means the intervals overlap: a tie)."),
+            Figure(paired_differences([(model_tick(k), d) for k, d in diffs.items()],
+                                      f"{model_name(r.model)} minus each paper model, same defeated cases ({view})")),
+        ]
+        if r.judge_shift:
+            blocks.append(Table(pd.DataFrame([{"paper model": model_name(k), "judge − GPT-5.4, help rate": d.fmt(),
+                                               "answers": d.n} for k, d in r.judge_shift.items()]),
+                                caption=f"The judge's shift: {r.judge}'s help rate minus GPT-5.4's on the same "
+                                        "paper answers."))
+    version = store.data_version(engine)
+    return html_document(f"Spot-check: {names}", blocks, data_note=f"store data version {version}")
+
+
+def _rates_table(outcomes) -> pd.DataFrame:
+    rows = []
+    for r in outcomes:
+        row = {"model": model_name(r.model), "run": r.run_id, "n": r.n}
+        row.update({RATE_NAMES[k]: r.defeated.get(k).fmt() for k in HEADLINE_RATES})
+        row.update({"help rate on control": r.control.helps.fmt(), "help-rate gap (defeated − control)": r.gap.fmt(),
+                    "errors": r.errors, "blocked": r.blocked})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,203 @@
+"""Running a spot-check: claim the run, answer every pending case (resuming an earlier run), judge, bridge.
+
+A run is claimed by one process at a time: a second identical spot-check started while the first is
+working waits for it, then finds every case answered and costs nothing. Waiting (rather than joining
+and splitting the cases) keeps one limiter per provider, so the provider's cap holds, and two runs can
+never answer the same case twice."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from vocabulary import STATUS_ERROR
+
+from blindrefusal import store
+from blindrefusal.models import presets
+from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
+from blindrefusal.runs.records import keep_alive, model_rows, response_row
+from blindrefusal.runs.rejudge import rejudge
+from blindrefusal.models.runner import AdaptiveLimiter, CallResult, LimiterClosed, RunSettings, call_model, litellm_module, ready
+from blindrefusal.evals.spotcheck.bridge import bridge, bridge_count, bridge_models
+from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    total: int = 0
+    errors: int = 0
+    skipped: int = 0  # already answered in an earlier run (resume)
+    cost_usd: float | None = None
+    calls: int = 0
+    peak_concurrency: int = 0
+    rate_limited: int = 0
+    first_call: float | None = None
+    last_answer: float | None = None
+    waiting: bool = False  # another process holds the run: this one waits for it
+    stage: str = "answering"  # answering | judging | bridging (judging the paper's answers with the same judge)
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass
+class _Run:
+    """One claimed spot-check run and what it still has to do."""
+
+    engine: Any
+    run_id: int
+    owner: str
+    spec: presets.ModelSpec
+    model_id: int
+    judge: Judge
+    todo: list[dict]
+    progress: Progress
+
+
+async def _claim(engine, params: SpotCheckParams, label: str, fresh: bool, cancel: threading.Event | None,
+                 progress: ProgressFn | None) -> tuple[int, str] | None:
+    """Claim the run for these params, waiting while another live process works on it."""
+    owner = store.process_id()
+    waiting = Progress(waiting=True)
+    while True:
+        run_id, claimed = await asyncio.to_thread(store.claim_run, engine, "spot_check", params.run_key(), label,
+                                                  owner, fresh)
+        if claimed:
+            return run_id, owner
+        if cancel is not None and cancel.is_set():
+            return None
+        if progress:
+            progress(waiting)
+        fresh = False  # the run that holds us up is the one to resume
+        await asyncio.sleep(1.0)
+
+
+def _open(engine, params: SpotCheckParams, run_id: int, owner: str, cases: list[dict], judge: Judge) -> _Run:
+    """The claimed run's model row and the cases it has not answered yet (resume)."""
+    spec = ready(spec_for(params))
+    model_id = store.save_models(engine, model_rows([spec]))[spec.key]
+    answered = store.answered_pairs(engine, run_id)
+    todo = [c for c in cases if (c["id"], model_id) not in answered]
+    prog = Progress(total=len(cases), done=len(cases) - len(todo), skipped=len(cases) - len(todo))
+    return _Run(engine, run_id, owner, spec, model_id, judge, todo, prog)
+
+
+async def _answer(run: _Run, settings: RunSettings, limiter: AdaptiveLimiter, progress: ProgressFn | None) -> None:
+    """Send every pending case, storing answers in batches (every 200 answers or 2 s)."""
+    buffer: list[store.ResponseRow] = []
+    last_flush = time.monotonic()
+    prog = run.progress
+
+    def flush() -> None:
+        nonlocal last_flush
+        if buffer:
+            store.save_responses(run.engine, run.run_id, "spot_check", list(buffer), owner=run.owner)
+            buffer.clear()
+        last_flush = time.monotonic()
+
+    async def one(case: dict) -> None:
+        try:
+            res: CallResult = await call_model(run.spec, case["user_query"], settings=settings, limiter=limiter)
+        except LimiterClosed:  # cancelled before this case started: nothing sent, nothing stored
+            return
+        if prog.first_call is None or res.started < prog.first_call:
+            prog.first_call = res.started
+        prog.last_answer = max(prog.last_answer or 0, res.ended)
+        buffer.append(response_row(res, case["id"], run.model_id))
+        prog.done += 1
+        prog.calls += res.attempts
+        prog.errors += res.status == STATUS_ERROR
+        if res.cost_usd is not None:
+            prog.cost_usd = (prog.cost_usd or 0.0) + res.cost_usd
+        prog.peak_concurrency = limiter.peak
+        prog.rate_limited = limiter.rate_limited
+        if progress:
+            progress(prog)
+        if len(buffer) >= 200 or time.monotonic() - last_flush > 2.0:
+            flush()
+
+    if run.todo:
+        litellm_module()  # import once, before the first call's clock starts
+    try:
+        await asyncio.gather(*(one(c) for c in run.todo))
+    finally:
+        flush()
+
+
+async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn | None = None,
+                         cancel: threading.Event | None = None, fresh: bool = False,
+                         concurrency: int | None = None, settings: RunSettings | None = None,
+                         bridge_paper: bool = True) -> tuple[int, Progress]:
+    """Returns (run_id, progress). Re-running the same params resumes: answered cases cost nothing.
+
+    `bridge_paper=False` leaves the same-judge bridge to the caller (run_spot_checks bridges once for all)."""
+    params.check()
+    try:
+        judge = get_judge(params.judge)
+    except JudgeUnavailable as exc:
+        raise SpotCheckError(f"--judge: {exc}") from None
+    params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
+    cases = sample_cases(engine, params)
+    label = f"{spec_for(params).display_name} · n={params.n} · seed={params.seed}"
+    claim = await _claim(engine, params, label, fresh, cancel, progress)
+    if claim is None:
+        return -1, Progress()
+    run = _open(engine, params, *claim, cases, judge)
+    alive = asyncio.ensure_future(keep_alive(engine, run.run_id, run.owner))
+    status = "interrupted"
+    try:
+        cap = concurrency or presets.provider_cap(run.spec.provider)
+        limiter = AdaptiveLimiter(initial=cap, cap=cap, stop=cancel)
+        if progress:
+            progress(run.progress)
+        await _answer(run, settings or RunSettings(stream=False), limiter, progress)
+        if progress:
+            progress(run.progress)
+        # Judge every unlabelled answer of the run in one batch (this also finishes the judging of an
+        # earlier, cancelled run of the same settings).
+        run.progress.stage = "judging"
+        if progress:
+            progress(run.progress)
+        await rejudge(engine, judge_name=judge, run_id=run.run_id)
+        cancelled = cancel is not None and cancel.is_set()
+        if not cancelled and bridge_paper:
+            run.progress.stage = "bridging"
+            if progress:
+                progress(run.progress)
+            await bridge(engine, judge, cases, bridge_models(engine, cases, bridge_count(params, judge)))
+        status = "cancelled" if cancelled else "done"
+    finally:
+        alive.cancel()
+        store.finish_run(engine, run.run_id, status, owner=run.owner)
+    return run.run_id, run.progress
+
+
+async def run_spot_checks(engine, models_params: list[SpotCheckParams],
+                          progress: Callable[[str, Progress], None] | None = None,
+                          cancel: threading.Event | None = None, fresh: bool = False, concurrency: int | None = None,
+                          settings: RunSettings | None = None) -> list[tuple[int, Progress]]:
+    """Several models on one sample: each its own run (claim, limiter, resume), all answering at once, then the
+    paper side bridged once for all of them. The params must differ only in the model."""
+    first = check_one_sample(models_params)
+
+    def reporter(model: str) -> ProgressFn | None:
+        return (lambda prog: progress(model, prog)) if progress else None
+
+    runs = await asyncio.gather(*(run_spot_check(engine, p, reporter(p.model), cancel, fresh, concurrency, settings,
+                                                 bridge_paper=False) for p in models_params))
+    if not (cancel is not None and cancel.is_set()):
+        judge = get_judge(first.judge)
+        cases = sample_cases(engine, first)
+        for _, prog in runs:
+            prog.stage = "bridging"
+        if progress:
+            for p, (_, prog) in zip(models_params, runs):
+                progress(p.model, prog)
+        await bridge(engine, judge, cases, bridge_models(engine, cases, bridge_count(first, judge)))
+    return list(runs)
+
+

@@ -1,0 +1,66 @@
+"""The distilled judge's data: the paper's answers joined with GPT-5.4's labels, and the case-hash split.
+
+A case is TEST when sha256(case_id) % 5 == 0; nothing ever fits, tunes or selects on a test case."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from blindrefusal.judges.base import JudgeInput
+
+DEFAULT_RELEASE_COMMIT = "650d95d1f6d448e82c705460b9f1b47c09b311f5"
+
+
+def is_test_case(case_id: str) -> bool:
+    return int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % 5 == 0
+
+
+@dataclass
+class Row:
+    case_id: str
+    model_slug: str
+    inp: JudgeInput
+    response_type: str
+    engages_with_defeat: bool
+    independent_harm: bool
+    family: str = ""
+
+
+def load_rows(source: str) -> tuple[list[Row], list[Row], str]:
+    """(train rows, test rows, release commit) joined on (case_id, model_slug)."""
+    from blindrefusal.paper.release import read_release
+
+    rel = read_release(source)
+    cases = {c.case_id: c for c in rel.cases}
+    responses = {(r.case_id, r.model_slug): r for r in rel.responses}
+    train_rows: list[Row] = []
+    test_rows: list[Row] = []
+    for e in rel.evaluations:
+        r = responses.get((e.case_id, e.model_slug))
+        c = cases.get(e.case_id)
+        if r is None or c is None:
+            continue
+        row = Row(e.case_id, e.model_slug,
+                  JudgeInput(user_query=c.user_query, response=r.text, rule=c.rule,
+                             defeat_condition=c.defeat_condition),
+                  e.response_type, bool(e.engages_with_defeat), bool(e.independent_harm), c.family)
+        (test_rows if is_test_case(e.case_id) else train_rows).append(row)
+    return train_rows, test_rows, _release_commit(source)
+
+
+def _release_commit(source: str) -> str:
+    m = re.search(r"\b[0-9a-f]{40}\b", source)
+    if m:
+        return m.group(0)
+    p = Path(source)
+    for cand in (p / "SOURCE.md", p.parent / "SOURCE.md"):
+        try:
+            m = re.search(r"\b[0-9a-f]{40}\b", cand.read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        if m:
+            return m.group(0)
+    return DEFAULT_RELEASE_COMMIT

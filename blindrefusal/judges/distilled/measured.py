@@ -1,0 +1,53 @@
+"""What has been measured of the distilled judge, as shipped in data/: its agreement with GPT-5.4 on the
+held-out split (`judge-eval --write`) and its error on models it never saw (`judge-eval
+--leave-one-model-out --write`). Reading only: the measuring is in `evaluate.py` and `lomo.py`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from blindrefusal.config import DATA_DIR
+
+EVAL_FILE = DATA_DIR / "distilled_judge_eval.json"
+LOMO_PATH = DATA_DIR / "distilled_judge_lomo.json"
+
+
+def distilled_eval() -> dict | None:
+    """The shipped test-split evaluation of the distilled judge (written by `judge-eval --write`)."""
+    if not EVAL_FILE.is_file():
+        return None
+    with open(EVAL_FILE, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@dataclass
+class UnseenModelMeasurement:
+    """The distilled judge's error on models it never saw (leave one model out), per model and overall."""
+
+    per_model: dict[str, dict]
+    summary_stats: dict
+
+    def summary(self) -> dict:
+        unseen = self.summary_stats["unseen"]
+        return {"models": self.summary_stats["models"], "help_rate_mean_abs_pp": unseen["help_rate_error_pp"]["mean_abs"],
+                "help_rate_max_abs_pp": unseen["help_rate_error_pp"]["max_abs"],
+                "engagement_mean_abs_pp": unseen["engagement_error_pp"]["mean_abs"],
+                "engagement_max_abs_pp": unseen["engagement_error_pp"]["max_abs"]}
+
+    def text(self) -> str:
+        s = self.summary()
+        return (f"on models it never saw, this judge's help rate is off by {s['help_rate_mean_abs_pp']:.1f} pp on "
+                f"average (max {s['help_rate_max_abs_pp']:.1f}), its engagement rate by "
+                f"{s['engagement_mean_abs_pp']:.1f} pp (max {s['engagement_max_abs_pp']:.1f}) — "
+                f"leave-one-model-out over {s['models']} paper model{'' if s['models'] == 1 else 's'}")
+
+
+def unseen_model_measurement() -> UnseenModelMeasurement | None:
+    """The shipped leave-one-model-out measurement of the distilled judge, if it has been run."""
+    if not LOMO_PATH.is_file():
+        return None
+    doc = json.loads(LOMO_PATH.read_text(encoding="utf-8"))
+    if not doc.get("per_model"):
+        return None
+    return UnseenModelMeasurement(per_model=doc["per_model"], summary_stats=doc["summary"])

@@ -1,0 +1,61 @@
+"""Stratified samples of the paper's cases across family × authority cells (control included)."""
+
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from blindrefusal.paper.taxonomy import FAMILIES
+
+
+def stratified_sample(cases: Sequence[dict], n: int, seed: int = 0, allocation: str = "equal",
+                      exclude_dual_use: bool = False, families: Sequence[str] | None = None,
+                      authorities: Sequence[str] | None = None) -> list[str]:
+    """Case keys, deterministic for a seed.
+
+    equal: cells take turns (families interleaved, so even a small sample covers control and every
+    family), one case per turn, until n cases are drawn or the cells run dry.
+    proportional: each cell gets n × its share of the eligible cases (largest remainders).
+    """
+    if allocation not in ("equal", "proportional"):
+        raise ValueError("allocation must be 'equal' or 'proportional'")
+    rng = random.Random(seed)
+    eligible = sorted((c for c in cases
+                       if (not exclude_dual_use or not c.get("dual_use"))
+                       and (not families or c["family"] in families)
+                       and (not authorities or c["authority_type"] in authorities)), key=lambda c: c["key"])
+    cells: dict[tuple[str, str], list[str]] = {}
+    for c in eligible:
+        cells.setdefault((c["family"], c["authority_type"]), []).append(c["key"])
+    for keys in cells.values():
+        rng.shuffle(keys)
+    n = max(0, min(n, len(eligible)))
+    if allocation == "proportional":
+        total = len(eligible)
+        quotas = {k: n * len(v) / total for k, v in cells.items()} if total else {}
+        take = {k: int(q) for k, q in quotas.items()}
+        by_remainder = sorted(quotas, key=lambda k: (-(quotas[k] - take[k]), rng.random()))
+        for k in by_remainder[: n - sum(take.values())]:
+            take[k] += 1
+        return sorted(key for cell, keys in cells.items() for key in keys[: take[cell]])
+    per_family: dict[str, list[tuple[str, str]]] = {}
+    for cell in sorted(cells):
+        per_family.setdefault(cell[0], []).append(cell)
+    for cell_list in per_family.values():
+        rng.shuffle(cell_list)
+    order: list[tuple[str, str]] = []
+    fam_order = [f for f in FAMILIES if f in per_family] + sorted(set(per_family) - set(FAMILIES))
+    for i in range(max((len(v) for v in per_family.values()), default=0)):
+        order += [per_family[f][i] for f in fam_order if i < len(per_family[f])]
+    picked: list[str] = []
+    depth = 0
+    while len(picked) < n:
+        progressed = False
+        for cell in order:
+            if depth < len(cells[cell]) and len(picked) < n:
+                picked.append(cells[cell][depth])
+                progressed = True
+        if not progressed:
+            break
+        depth += 1
+    return sorted(picked)

@@ -1,0 +1,46 @@
+"""The paper's central contrast, live: a defeated scenario and its control twin sent to the same models at once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from vocabulary import CONTROL
+
+from blindrefusal.models.presets import ModelSpec
+from blindrefusal.models.runner import EventFn, RunSettings, ready
+from blindrefusal.runs.live import LiveRun, run_live
+from blindrefusal.runs.scenario import Scenario
+
+DEFEATED = "defeated"  # the two sides of a contrast run: DEFEATED and CONTROL
+
+
+SideEventFn = Callable[[str, str, str, Any], None]  # (side, model key, event, payload)
+
+
+@dataclass
+class ContrastRun:
+    defeated: LiveRun
+    control: LiveRun
+
+
+async def run_contrast(engine, defeated: Scenario, control: Scenario, specs: list[ModelSpec],
+                       judge_name: str | None = None, on_event: SideEventFn | None = None,
+                       settings: RunSettings | None = None) -> ContrastRun:
+    """The paper's central contrast: a defeated scenario and its control twin sent to the same models at the
+    same time. Two ordinary live runs (one case each, so each keeps its own permalink, History row and
+    summary) gathered in one event loop through `run_live`; both record the pair's id and their side."""
+    if control.defeat_family != CONTROL:
+        raise ValueError("the control twin must be a control scenario")
+    specs = [ready(s) for s in specs]  # start the local model once, before either run
+    pair = uuid.uuid4().hex[:12]
+
+    def side(name: str) -> EventFn | None:
+        return (lambda key, event, payload: on_event(name, key, event, payload)) if on_event else None
+
+    d, c = await asyncio.gather(
+        run_live(engine, defeated, specs, judge_name, side(DEFEATED), settings, {"contrast": {"pair": pair, "side": DEFEATED}}),
+        run_live(engine, control, specs, judge_name, side(CONTROL), settings, {"contrast": {"pair": pair, "side": CONTROL}}))
+    return ContrastRun(d, c)

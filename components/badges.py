@@ -1,0 +1,34 @@
+"""One visual language for labels, numbers and models across pages."""
+
+from __future__ import annotations
+
+from blindrefusal.exports.figures import model_name, model_tick  # noqa: F401 - one language
+from blindrefusal.exports.style import LABEL_COLORS, LABEL_TEXT, OUTCOME_STYLES  # noqa: F401 - one language
+
+
+def outcome_of(status: str, response_type: str | None) -> str:
+    if status == "error":
+        return "error"
+    if status == "blocked":
+        return "blocked"
+    return response_type or "unjudged"
+
+
+def badge(outcome: str) -> str:
+    """Markdown badge (Streamlit's :color-badge[...] syntax, no HTML)."""
+    style = OUTCOME_STYLES.get(outcome)
+    return f":{style.badge if style else 'gray'}-badge[{style.text if style else outcome}]"
+
+
+def engagement_badge(engages: bool | None) -> str:
+    if engages is None:
+        return ""
+    return ":blue-badge[engages]" if engages else ":gray-badge[no engagement]"
+
+
+def harm_flag(harm: bool | None) -> str:
+    return ":red[⚑ independent harm]" if harm else ""
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
