@@ -16,6 +16,9 @@ REFUSAL_TYPES = (DEFLECTS, HARD_REFUSAL)
 # Outcomes of a model call (Response.status).
 CallStatus = Literal["ok", "error", "blocked"]
 STATUS_OK, STATUS_ERROR, STATUS_BLOCKED = get_args(CallStatus)
+# Outcomes of a judgment (Judgment.status): a usable label, or output kept unparsed and re-judgeable.
+JudgmentStatus = Literal["ok", "failed"]
+JUDGMENT_OK, JUDGMENT_FAILED = get_args(JudgmentStatus)
 
 # The defeat families; "control" (a just, fairly applied rule) is the baseline where declining is right.
 Family = Literal["control", "illegitimate_authority", "content_defeat", "application_defeat", "exception_justified"]

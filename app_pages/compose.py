@@ -10,7 +10,7 @@ import streamlit as st
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.control_twins import control_candidates, matching_control
 from blindrefusal.judges import JudgeUnavailable, get_judge
-from vocabulary import CONTROL
+from vocabulary import CONTROL, STATUS_OK
 
 from blindrefusal.runs.contrast import DEFEATED, run_contrast
 from blindrefusal.runs.live import run_live
@@ -235,7 +235,7 @@ def live_run(run_id: int | None) -> dict | None:
 
 
 def rejudge_button(responses: list[dict], judge_name: str, key: str) -> None:
-    unjudged = [r["id"] for r in responses if r["status"] == "ok" and not r.get("eff_response_type")]
+    unjudged = [r["id"] for r in responses if r["status"] == STATUS_OK and not r.get("eff_response_type")]
     if unjudged and st.button(f"Re-judge {len(unjudged)} unjudged answer(s)", key=key):
         from blindrefusal.runs.rejudge import rejudge
 

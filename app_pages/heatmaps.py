@@ -17,7 +17,7 @@ from components.resources import reads as q
 from components.exports import export_view
 from components.queue import cell_queue_params
 from blindrefusal.exports.html import Table
-from vocabulary import EFFECTIVE
+from vocabulary import CONTROL, EFFECTIVE
 
 PAPER_VIEW = "(paper)"
 VIEW_NAMES = {PAPER_VIEW: "The paper's labels (GPT-5.4), frozen", EFFECTIVE: "With our reviewers' corrections"}
@@ -74,7 +74,7 @@ for name, key, default in (("rows", "hm_rows", "model"), ("cols", "hm_cols", Non
 
 fam_filter = list(families) or None
 if metric == "gap":
-    fam_filter = sorted(set(families or taxonomy.DEFEATED_FAMILIES) | {"control"})
+    fam_filter = sorted(set(families or taxonomy.DEFEATED_FAMILIES) | {CONTROL})
 filters = q.Filters(sources=sources or None, models=models or None, families=fam_filter,
                     dual_use={"all": None, "exclude": False, "only": True}[dual])
 rows = q.aggregate(engine, [row_dim, col_dim], filters, None if judge == PAPER_VIEW else judge)

@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from blindrefusal.paper import taxonomy
 from db.engine import open_store
 from db.models import Case, Judgment, ModelConfig, Response, Run, utcnow
-from db.writes import rebuild_rollup
+from db.rollup import rebuild_rollup
 
 
 def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40, seed: int = 0) -> float:

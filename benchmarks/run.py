@@ -40,17 +40,17 @@ def bench_aggregate(tmp: Path, n: int) -> dict:
     from sqlalchemy import text
 
     from benchmarks.gen_store import generate
-    from db import queries
+    from db import aggregates
     from db.engine import get_engine
 
     url = _temp_url(tmp, f"gen_{n}.sqlite")
     gen_s = generate(url, n)
     engine = get_engine(url)
-    queries.aggregate(engine, ["model", "family"])  # warm
+    aggregates.aggregate(engine, ["model", "family"])  # warm
     times = []
     for _ in range(5):
         t = time.perf_counter()
-        queries.aggregate(engine, ["model", "family"])
+        aggregates.aggregate(engine, ["model", "family"])
         times.append(time.perf_counter() - t)
     t = time.perf_counter()
     with engine.connect() as conn:

@@ -1,7 +1,40 @@
-"""Blind Refusal Explorer core (never imports streamlit)."""
+"""Blind Refusal Explorer core (never imports streamlit, never builds SQL). The pipeline, a folder a stage:
+
+    paper/  →  models/  →  judges/  →  runs/  →  evals/  →  analysis/  →  exports/
+    release    litellm     labels      live      spot-checks  intervals   figures, HTML
+
+`store` is the one door to db/; `config` reads the environment and `.env`; `cli/` is argparse and output.
+The public API below is imported lazily (a cold `python -m blindrefusal` pays only for what it uses)."""
+
+from __future__ import annotations
+
+import importlib
 
 PAPER_CITATION = (
     'Cameron Pattison, Lorenzo Manuali, Seth Lazar (2026). "Blind Refusal: Language Models '
     'Refuse to Help Users Evade Unjust, Absurd, and Illegitimate Rules." arXiv:2604.06233.'
 )
 PAPER_URL = "https://arxiv.org/abs/2604.06233"
+
+_PUBLIC = {
+    "BlindRefusalError": "vocabulary",
+    "import_paper": "blindrefusal.paper.importer",
+    "resolve_model": "blindrefusal.models.presets",
+    "call_model": "blindrefusal.models.runner",
+    "get_judge": "blindrefusal.judges",
+    "run_live": "blindrefusal.runs.live",
+    "SpotCheckParams": "blindrefusal.evals.spotcheck",
+    "plan_spot_check": "blindrefusal.evals.spotcheck",
+    "run_spot_checks": "blindrefusal.evals.spotcheck",
+    "spot_check_results": "blindrefusal.evals.spotcheck",
+    "wilson": "blindrefusal.analysis.stats",
+    "paired_diff": "blindrefusal.analysis.stats",
+}
+_RENAMED = {"resolve_model": "resolve", "spot_check_results": "results"}
+__all__ = ["PAPER_CITATION", "PAPER_URL", *_PUBLIC]
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'blindrefusal' has no attribute {name!r}")
+    return getattr(importlib.import_module(_PUBLIC[name]), _RENAMED.get(name, name))

@@ -10,7 +10,7 @@ from blindrefusal.judges.human import LabelError, set_human_label
 from blindrefusal.runs.live import demo_only
 from blindrefusal.models.presets import LOCAL_KEY
 from blindrefusal.exports.markdown import safe_markdown
-from vocabulary import RESPONSE_TYPES
+from vocabulary import JUDGMENT_OK, RESPONSE_TYPES, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from .badges import LABEL_TEXT, badge, engagement_badge, harm_flag, outcome_of
 from components.navigation import flash
@@ -63,9 +63,9 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
         meta = _meta_line(r)
         if meta:
             st.caption(meta)
-        if r["status"] == "error":
+        if r["status"] == STATUS_ERROR:
             st.error(f"The model call failed: {r.get('error') or 'unknown error'}")
-        elif r["status"] == "blocked":
+        elif r["status"] == STATUS_BLOCKED:
             st.warning(f"Blocked by the provider's content filter. {r.get('error') or ''}")
         judgments = r.get("judgments") or []
         note = demo_note(r.get("model_key"), judgments[0]["judge"] if judgments else None)
@@ -76,8 +76,8 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
             whole = long and st.toggle(f"Show the whole answer ({len(r['text']):,} characters)", key=f"whole_{key}")
             with st.container(height=height if long and not whole else "content", border=False):
                 st.markdown(safe_markdown(r["text"]))
-        judged = [j for j in r.get("judgments", []) if j["status"] == "ok"]
-        failed = [j for j in r.get("judgments", []) if j["status"] != "ok"]
+        judged = [j for j in r.get("judgments", []) if j["status"] == JUDGMENT_OK]
+        failed = [j for j in r.get("judgments", []) if j["status"] != JUDGMENT_OK]
         if judged:
             top = judged[0]
             with st.expander(f"Judge: {top['judge']} — reasoning"):
@@ -86,9 +86,9 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
                     st.caption(f"Also judged by {j['judge']}: {LABEL_TEXT.get(j['response_type'], j['response_type'])}, "
                                f"{'engages' if j['engages_with_defeat'] else 'no engagement'}"
                                f"{', independent harm' if j['independent_harm'] else ''}")
-        elif failed and r["status"] == "ok":
+        elif failed and r["status"] == STATUS_OK:
             st.warning(f"Unjudged: the judge's output could not be parsed ({failed[0]['judge']}). Use re-judge.")
-        if human_form and r["status"] == "ok":
+        if human_form and r["status"] == STATUS_OK:
             _human_form(r, key, inline_form, on_saved)
 
 

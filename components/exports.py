@@ -7,6 +7,8 @@ from typing import Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
+from vocabulary import JUDGMENT_OK
+
 from blindrefusal.exports import html
 from blindrefusal.paper import taxonomy
 from blindrefusal.exports.html import Heading, Paragraph, Preformatted, Settings
@@ -62,7 +64,7 @@ def export_case(case: dict, responses: list[dict], engine) -> None:
               Preformatted(case.get("user_query") or "—", caption="User query (the only text sent to the model)"),
               Heading(f"Responses ({len(order)})")]
     for r in order:
-        judged = [j for j in r.get("judgments", []) if j["status"] == "ok"]
+        judged = [j for j in r.get("judgments", []) if j["status"] == JUDGMENT_OK]
         blocks += [Heading(r["model_name"], level=3), Settings({
             "Outcome": LABEL_TEXT.get(outcome_of(r["status"], r.get("eff_response_type")), r["status"]),
             "Engages with the defeat": "—" if not r.get("eff_response_type") else ("yes" if r.get("eff_engages") else "no"),

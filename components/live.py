@@ -8,6 +8,8 @@ import json
 
 import streamlit as st
 
+from vocabulary import CONTROL, STATUS_BLOCKED, STATUS_OK
+
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.control_twins import paper_answers
 from blindrefusal.judges import Verdict
@@ -56,9 +58,9 @@ class LiveBoard:
             res: CallResult = payload
             if res.text:
                 slot["text"].markdown(safe_markdown(res.text))
-            if res.status == "ok":
+            if res.status == STATUS_OK:
                 slot["status"].caption("judging…")
-            elif res.status == "blocked":
+            elif res.status == STATUS_BLOCKED:
                 slot["status"].markdown(label_line("blocked", None, None, None) + f" {res.error or ''}")
             else:
                 slot["status"].markdown(label_line("error", None, None, None))
@@ -86,7 +88,7 @@ def paper_cell(engine, case: dict | None) -> None:
     if not (case and case.get("family") and paper_imported()):
         return
     paper = q.totals(engine, q.Filters(sources=["paper"], families=[case["family"]], authorities=[case["authority_type"]]))
-    cell = paper["control" if case["family"] == "control" else "defeated"]
+    cell = paper["control" if case["family"] == CONTROL else "defeated"]
     if cell.n:
         rs = rates(cell)
         st.caption(f"In the paper, {taxonomy.family_label(case['family'])} × {taxonomy.authority_label(case['authority_type'])}: "

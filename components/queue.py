@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from vocabulary import JUDGMENT_OK
+
 from blindrefusal.paper import taxonomy
 from blindrefusal.judges.human import LabelError, reviewer_judge_name
 
@@ -96,31 +98,53 @@ def _remember_saved(r: dict) -> None:
     st.session_state["_queue_saved"] = r["id"]
 
 
+def _queue_items(engine, judge: str | None) -> tuple[str, list[dict]] | None:
+    """(what the queue works through, its items) for the queue named in the link; None after saying it is bad."""
+    kind = qp("queue")
+    if kind == "disagree":
+        return "responses where the judges disagree on the response type", q.label_queue(engine, judge, disagree=True)
+    if kind != "cell":
+        return _bad(f"Ignored `?queue={str(kind)[:40]}` in the link: expected `cell` or `disagree`.")
+    row, col = _cell(qp("qr")), _cell(qp("qc"))
+    if row is None or col is None or row[0] == col[0]:
+        return _bad(f"Ignored the label queue in the link (`?qr={str(qp('qr'))[:40]}&qc={str(qp('qc'))[:40]}`): "
+                    "expected two different dimensions as `dimension:value`.")
+    dual = qp("qdual")
+    if dual is not None and dual not in _DUAL:
+        st.warning(f"Ignored `?qdual={dual[:40]}` in the link: expected `only` or `exclude`.")
+    sources = {r["source"] for r in q.aggregate(engine, ["source"])}
+    filters = q.Filters(sources=_valid("qsrc", sources), models=_valid("qmod", q.models_present(engine)),
+                        families=_valid("qfam", taxonomy.FAMILIES), dual_use=_DUAL.get(dual or ""))
+    title = (f"the cell {DIM_LABELS[row[0]]} = {value_label(row[0], row[1])} × "
+             f"{DIM_LABELS[col[0]]} = {value_label(col[0], col[1])}")
+    if filters.families:
+        title += " (families: " + ", ".join(taxonomy.family_label(f) for f in filters.families) + ")"
+    return title, q.label_queue(engine, judge, dict([row, col]), filters)
+
+
+def _current_response(items: list[dict]) -> int | None:
+    """The response to show: after a save the next unlabelled one (never back to the one just labelled), else
+    the one in ?qat=, else the first unlabelled one."""
+    order = [i["response_id"] for i in items]
+    saved = st.session_state.pop("_queue_saved", None)
+    if saved in order:
+        return _next_unlabelled(items, saved)
+    raw = qp("qat")
+    if raw is not None:
+        if raw.isdigit() and int(raw) in order:
+            return int(raw)
+        st.warning(f"Ignored `?qat={raw[:40]}` in the link: not a response in this queue. "
+                   "Showing the next unlabelled one.")
+    return _next_unlabelled(items, None)
+
+
 def label_queue_view(engine) -> None:
     """Draw the queue named in the link: its progress, then the current response with the label form open."""
-    kind = qp("queue")
     judge = reviewer_judge()
-    if kind == "disagree":
-        title = "responses where the judges disagree on the response type"
-        items = q.label_queue(engine, judge, disagree=True)
-    elif kind == "cell":
-        row, col = _cell(qp("qr")), _cell(qp("qc"))
-        if row is None or col is None or row[0] == col[0]:
-            return _bad(f"Ignored the label queue in the link (`?qr={str(qp('qr'))[:40]}&qc={str(qp('qc'))[:40]}`): "
-                        "expected two different dimensions as `dimension:value`.")
-        dual = qp("qdual")
-        if dual is not None and dual not in _DUAL:
-            st.warning(f"Ignored `?qdual={dual[:40]}` in the link: expected `only` or `exclude`.")
-        sources = {r["source"] for r in q.aggregate(engine, ["source"])}
-        filters = q.Filters(sources=_valid("qsrc", sources), models=_valid("qmod", q.models_present(engine)),
-                            families=_valid("qfam", taxonomy.FAMILIES), dual_use=_DUAL.get(dual or ""))
-        title = (f"the cell {DIM_LABELS[row[0]]} = {value_label(row[0], row[1])} × "
-                 f"{DIM_LABELS[col[0]]} = {value_label(col[0], col[1])}")
-        if filters.families:
-            title += " (families: " + ", ".join(taxonomy.family_label(f) for f in filters.families) + ")"
-        items = q.label_queue(engine, judge, dict([row, col]), filters)
-    else:
-        return _bad(f"Ignored `?queue={str(kind)[:40]}` in the link: expected `cell` or `disagree`.")
+    found = _queue_items(engine, judge)
+    if found is None:
+        return
+    title, items = found
 
     st.subheader("Label queue")
     st.markdown(f"Working through {title}.")
@@ -138,18 +162,7 @@ def label_queue_view(engine) -> None:
         st.info("Enter your reviewer name in the sidebar to label; until then the progress counts every reviewer.")
 
     order = [i["response_id"] for i in items]
-    saved = st.session_state.pop("_queue_saved", None)
-    raw = qp("qat")
-    current = None
-    if saved in order:  # after a save: on to the next unlabelled one, never back to the one just labelled
-        current = _next_unlabelled(items, saved)
-    elif raw is not None:
-        current = int(raw) if raw.isdigit() and int(raw) in order else None
-        if current is None:
-            st.warning(f"Ignored `?qat={raw[:40]}` in the link: not a response in this queue. "
-                       "Showing the next unlabelled one.")
-    if current is None:
-        current = _next_unlabelled(items, None)
+    current = _current_response(items)
     if current is None:
         st.success(f"All {len(items):,} responses in this queue are labelled {who}.")
         set_qp("qat", None)
@@ -168,7 +181,7 @@ def label_queue_view(engine) -> None:
     if case is None or not responses:
         st.error("This response is no longer in the store.")
         return
-    judged = [j for j in responses[0].get("judgments", []) if j["status"] == "ok"]
+    judged = [j for j in responses[0].get("judgments", []) if j["status"] == JUDGMENT_OK]
     st.markdown("**Labels so far:** " + " · ".join(
         f"{j['judge']}: {badge(j['response_type'])}" for j in judged) if judged else "**Labels so far:** none")
     left, right = st.columns(2)

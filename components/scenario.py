@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from vocabulary import CONTROL
+
 from blindrefusal.paper import taxonomy
 from blindrefusal.exports.markdown import safe_markdown
 
@@ -101,7 +103,7 @@ def scenario_form() -> dict:
     # No max_chars: the browser would silently drop a paste that is too long. The app says so instead.
     rule = st.text_area("Rule", key="f_rule", height=68, placeholder="e.g. No personal phone use on the shop floor.")
     _length_note(rule, LIMITS["rule"])
-    defeat = st.text_area("Why the rule is defeated" + (" (optional for control)" if family == "control" else ""),
+    defeat = st.text_area("Why the rule is defeated" + (" (optional for control)" if family == CONTROL else ""),
                           key="f_defeat", height=68,
                           placeholder="e.g. Managers use phones all day; only junior staff are written up.")
     _length_note(defeat, LIMITS["defeat_condition"])

@@ -1,171 +1,18 @@
-"""Every read. Aggregates are SQL GROUP BYs: first per (source, case, model) — read from the
-`cell_count` rollup for the default labels, or grouped from responses for one judge or one run —
-then per the chosen dimensions over that much smaller table."""
+"""Every read of records: cases, runs, responses with their judgments, the label queue, judge inputs and labels.
+The label counts are `aggregates`."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from vocabulary import COUNT_FIELDS, EFFECTIVE, HUMAN_PREFIX, PAPER_JUDGE, REFUSAL_TYPES, count_expressions
+from vocabulary import HUMAN_PREFIX, PAPER_JUDGE
 
-from .writes import DIMENSION_COLUMNS
-
-# Dimension name -> SQL expression over the aliases c (case), m (model_config), a (inner aggregate).
-DIMENSIONS: dict[str, str] = {
-    "model": "m.key",
-    "family": "c.family",
-    "subtype": "c.subtype",
-    "authority": "c.authority_type",
-    "authority_group": "c.authority_group",
-    "source": "a.source",
-    "dual_use": "c.dual_use",
-    **{d: f"c.{d}" for d in DIMENSION_COLUMNS},
-}
-
-
-REFUSAL_SQL = "(" + ", ".join(f"'{t}'" for t in REFUSAL_TYPES) + ")"
-
-
-@dataclass
-class Filters:
-    sources: Sequence[str] | None = None  # paper | live | spot_check
-    models: Sequence[str] | None = None  # model_config keys
-    families: Sequence[str] | None = None
-    authorities: Sequence[str] | None = None
-    dual_use: bool | None = None  # None = both
-    run_ids: Sequence[int] | None = None
-    case_ids: Sequence[int] | None = None
-
-    def response_clauses(self, params: dict, source_col: str = "r.source") -> list[str]:
-        """WHERE clauses on the response table (alias r)."""
-        out = []
-        if self.sources:
-            out.append(_in(source_col, self.sources, "src", params))
-        if self.run_ids:
-            out.append(_in("r.run_id", self.run_ids, "run", params))
-        if self.case_ids:
-            out.append(_in("r.case_id", self.case_ids, "cid", params))
-        return out
-
-    def case_model_clauses(self, params: dict) -> list[str]:
-        """WHERE clauses on the case (alias c) and model (alias m) tables."""
-        out = []
-        if self.models:
-            out.append(_in("m.key", self.models, "mod", params))
-        if self.families:
-            out.append(_in("c.family", self.families, "fam", params))
-        if self.authorities:
-            out.append(_in("c.authority_type", self.authorities, "aut", params))
-        if self.dual_use is not None:
-            out.append("c.dual_use = :dual")
-            params["dual"] = self.dual_use
-        return out
-
-
-@dataclass
-class Counts:
-    n: int = 0
-    helps: int = 0
-    deflects: int = 0
-    hard_refusal: int = 0
-    engages: int = 0
-    blind: int = 0  # pure rule-blind: not helped, no engagement, no independent harm
-    refused_engaged: int = 0
-
-    def add(self, other: "Counts") -> None:
-        for k in COUNT_FIELDS:
-            setattr(self, k, getattr(self, k) + getattr(other, k))
-
-    @property
-    def refusal(self) -> int:
-        return self.deflects + self.hard_refusal
-
-
-def _in(column: str, values: Sequence, prefix: str, params: dict) -> str:
-    names = []
-    for i, v in enumerate(values):
-        params[f"{prefix}{i}"] = v
-        names.append(f":{prefix}{i}")
-    return f"{column} IN ({', '.join(names) or 'NULL'})"
-
-
-def _label_source(judge: str | None, params: dict) -> tuple[str, str, str, str]:
-    """(join clause, response_type expr, engages expr, harm expr) for a label view (see vocabulary.EFFECTIVE)."""
-    if judge == EFFECTIVE:
-        return "", "r.eff_response_type", "r.eff_engages", "r.eff_harm"
-    if judge is None:  # the default view: the release's labels for the paper's answers, effective ones for runs
-        params["paper_judge"] = PAPER_JUDGE
-        return ("LEFT JOIN judgment pj ON pj.response_id = r.id AND r.source = 'paper' AND pj.judge = :paper_judge "
-                "AND pj.status = 'ok'",
-                *(f"CASE WHEN r.source = 'paper' THEN pj.{col} ELSE r.eff_{eff} END" for col, eff in (
-                    ("response_type", "response_type"), ("engages_with_defeat", "engages"), ("independent_harm", "harm"))))
-    params["judge"] = judge
-    return ("JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'",
-            "j.response_type", "j.engages_with_defeat", "j.independent_harm")
-
-
-def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = None, judge: str | None = None) -> list[dict]:
-    """Judged-response counts grouped by `dims` (names from DIMENSIONS) plus an is_control flag."""
-    f = filters or Filters()
-    params: dict[str, Any] = {}
-    join, rt, eng, harm = _label_source(judge, params)
-    outer_where = ["1 = 1", *f.case_model_clauses(params)]
-    dim_sql = [DIMENSIONS[d] for d in dims]
-    select_dims = "".join(f"{expr} AS d{i}, " for i, expr in enumerate(dim_sql))
-    group_dims = "".join(f"d{i}, " for i in range(len(dim_sql)))
-    counts = ", ".join(COUNT_FIELDS)
-    if judge is None and not f.run_ids and not f.case_ids:
-        # The default labels: read the rollup kept by db.writes (one row per source × case × model).
-        inner_where = ["1 = 1", *f.response_clauses(params, source_col="cc.source")]
-        inner = f"""SELECT cc.case_id, cc.model_config_id, cc.source, {counts}
-                    FROM cell_count cc WHERE {' AND '.join(inner_where)}"""
-    else:
-        inner_where = [f"{rt} IS NOT NULL", *f.response_clauses(params)]
-        exprs = count_expressions(rt, eng, harm)
-        inner = f"""
-            SELECT r.case_id, r.model_config_id, r.source, {', '.join(f'{exprs[k]} AS {k}' for k in COUNT_FIELDS)}
-            FROM response r {join}
-            WHERE {' AND '.join(inner_where)}
-            GROUP BY r.source, r.case_id, r.model_config_id"""
-    sql = f"""
-        SELECT {select_dims} CASE WHEN c.family = 'control' THEN 1 ELSE 0 END AS is_control,
-               {', '.join(f'SUM(a.{k}) AS {k}' for k in COUNT_FIELDS)}
-        FROM ({inner}) a
-        JOIN "case" c ON c.id = a.case_id
-        JOIN model_config m ON m.id = a.model_config_id
-        WHERE {' AND '.join(outer_where)}
-        GROUP BY {group_dims} is_control
-    """
-    out = []
-    with engine.connect() as conn:
-        for row in conn.execute(text(sql), params):
-            d = {dims[i]: row[i] for i in range(len(dims))}
-            d["is_control"] = bool(row[len(dims)])
-            d["counts"] = Counts(**{k: int(row._mapping[k] or 0) for k in COUNT_FIELDS})
-            out.append(d)
-    return out
-
-
-def totals(engine: Engine, filters: Filters | None = None, judge: str | None = None) -> dict[str, Counts]:
-    """{'defeated': Counts, 'control': Counts}."""
-    res = {"defeated": Counts(), "control": Counts()}
-    for row in aggregate(engine, [], filters, judge):
-        res["control" if row["is_control"] else "defeated"].add(row["counts"])
-    return res
-
-
-def by_dimension(engine: Engine, dim: str, filters: Filters | None = None, judge: str | None = None) -> dict[str, dict[str, Counts]]:
-    """{value: {'defeated': Counts, 'control': Counts}} for one dimension."""
-    res: dict[str, dict[str, Counts]] = {}
-    for row in aggregate(engine, [dim], filters, judge):
-        slot = res.setdefault(row[dim], {"defeated": Counts(), "control": Counts()})
-        slot["control" if row["is_control"] else "defeated"].add(row["counts"])
-    return res
+from .aggregates import DIMENSIONS, REFUSAL_SQL, Filters, sql_in
+from .records import DIMENSION_COLUMNS
 
 
 def store_counts(engine: Engine) -> dict[str, int]:
@@ -210,7 +57,7 @@ def judges_present(engine: Engine) -> list[str]:
 
 def models_present(engine: Engine, sources: Sequence[str] | None = None) -> list[str]:
     params: dict = {}
-    where = _in("r.source", sources, "s", params) if sources else "1 = 1"
+    where = sql_in("r.source", sources, "s", params) if sources else "1 = 1"
     sql = f"SELECT DISTINCT m.key FROM model_config m JOIN response r ON r.model_config_id = m.id WHERE {where} ORDER BY m.key"
     with engine.connect() as conn:
         return [r[0] for r in conn.execute(text(sql), params)]
@@ -234,11 +81,11 @@ def find_cases(engine: Engine, families: Sequence[str] | None = None, subtypes: 
         where.append("c.source = :source")
         params["source"] = source
     if families:
-        where.append(_in("c.family", families, "f", params))
+        where.append(sql_in("c.family", families, "f", params))
     if subtypes:
-        where.append(_in("c.subtype", subtypes, "st", params))
+        where.append(sql_in("c.subtype", subtypes, "st", params))
     if authorities:
-        where.append(_in("c.authority_type", authorities, "a", params))
+        where.append(sql_in("c.authority_type", authorities, "a", params))
     if dual_use is not None:
         where.append("c.dual_use = :du")
         params["du"] = dual_use
@@ -277,7 +124,7 @@ def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None
     params: dict[str, Any] = {}
     where = _answer_clauses(params, None if case_id is None else [case_id], run_id, None)
     if response_ids is not None:
-        where.append(_in("r.id", response_ids, "i", params))
+        where.append(sql_in("r.id", response_ids, "i", params))
     sql = f"""SELECT r.*, m.key AS model_key, m.display_name AS model_name, m.provider AS provider,
                      c.key AS case_key, c.family AS family
               FROM response r JOIN model_config m ON m.id = r.model_config_id JOIN "case" c ON c.id = r.case_id
@@ -286,7 +133,7 @@ def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None
         rows = [dict(r._mapping) for r in conn.execute(text(sql), params)]
         if rows:
             jp: dict[str, Any] = {}
-            jsql = f"SELECT * FROM judgment WHERE {_in('response_id', [r['id'] for r in rows], 'j', jp)} ORDER BY precedence DESC, id DESC"
+            jsql = f"SELECT * FROM judgment WHERE {sql_in('response_id', [r['id'] for r in rows], 'j', jp)} ORDER BY precedence DESC, id DESC"
             judg: dict[int, list[dict]] = {}
             for j in conn.execute(text(jsql), jp):
                 judg.setdefault(j.response_id, []).append(dict(j._mapping))
@@ -356,7 +203,7 @@ def runs(engine: Engine, kinds: Sequence[str] = ("live", "spot_check"), limit: i
                      (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IS NOT NULL) AS n_judged,
                      (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IN {REFUSAL_SQL}) AS n_refused
               FROM run LEFT JOIN "case" c ON c.id = run.case_id
-              WHERE {_in('run.kind', kinds, 'k', params)} ORDER BY run.id DESC LIMIT :lim"""
+              WHERE {sql_in('run.kind', kinds, 'k', params)} ORDER BY run.id DESC LIMIT :lim"""
     with engine.connect() as conn:
         out = [dict(r._mapping) for r in conn.execute(text(sql), params)]
     for r in out:
@@ -392,7 +239,7 @@ def avg_paper_usage(engine: Engine, case_ids: Sequence[int]) -> tuple[float, flo
         return 0.0, 0.0
     params: dict[str, Any] = {}
     sql = ("SELECT AVG(prompt_tokens), AVG(completion_tokens) FROM response "
-           f"WHERE source = 'paper' AND {_in('case_id', case_ids, 'c', params)}")
+           f"WHERE source = 'paper' AND {sql_in('case_id', case_ids, 'c', params)}")
     with engine.connect() as conn:
         row = conn.execute(text(sql), params).one()
     return float(row[0] or 0), float(row[1] or 0)
@@ -402,7 +249,7 @@ def _answer_clauses(params: dict, case_ids: Sequence[int] | None, run_id: int | 
     """WHERE clauses on responses `r` by case, run and source (each only when given)."""
     where = []
     if case_ids is not None:
-        where.append(_in("r.case_id", case_ids, "c", params))
+        where.append(sql_in("r.case_id", case_ids, "c", params))
     if run_id is not None:
         where.append("r.run_id = :run")
         params["run"] = run_id
@@ -426,10 +273,10 @@ def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_
     if only_unjudged:
         where += ["r.eff_response_type IS NULL", "r.source <> 'paper'"]
     if response_ids is not None:
-        where.append(_in("r.id", response_ids, "i", params))
+        where.append(sql_in("r.id", response_ids, "i", params))
     where += _answer_clauses(params, case_ids, run_id, source)
     if model_keys is not None:
-        where.append(_in("m.key", model_keys, "m", params))
+        where.append(sql_in("m.key", model_keys, "m", params))
     if not_judged_by is not None:
         where.append("NOT EXISTS (SELECT 1 FROM judgment nj WHERE nj.response_id = r.id AND nj.judge = :nj "
                      "AND nj.status = 'ok')")

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel, create_engine
 from vocabulary import PAPER_JUDGE
 
 from .models import Case, ModelConfig, Response, Run, utcnow
-from .writes import rebuild_rollup
+from .rollup import rebuild_rollup
 
 # model key -> (display name, provider), supplied by the caller (the model registry lives in the core)
 DescribeModel = Callable[[str], tuple[str, str]]

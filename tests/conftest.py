@@ -44,6 +44,13 @@ def _drop_pg_database(name: str) -> None:
     postgres_admin.drop_database(POSTGRES_ADMIN_URL, name)
 
 
+def pytest_collection_modifyitems(items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgresql" in params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from vocabulary import STATUS_ERROR
+
 from blindrefusal.cli.common import (NON_NEGATIVE, POSITIVE, CliError, open_store, positive_float, read_json_file, writable_file)
 
 
@@ -166,7 +168,7 @@ def cmd_ask(args) -> int:
             print(f"{a.call.model_key}: {a.call.status} {v.get('response_type', '')} {a.call.error or ''}")
         print(run.summary())
     print(f"stored as run {run.run_id}", file=sys.stderr)
-    if all(a.call.status == "error" for a in run.answers):
+    if all(a.call.status == STATUS_ERROR for a in run.answers):
         print("error: every model call failed (see the errors above)", file=sys.stderr)
         return 1
     return 0

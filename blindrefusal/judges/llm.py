@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import replace
 
-from vocabulary import RESPONSE_TYPES
+from vocabulary import RESPONSE_TYPES, STATUS_OK
 
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.judges.base import JudgeFailure, JudgeInput, JudgeResult, Verdict
@@ -119,7 +119,8 @@ class LLMJudge:
 
     async def ajudge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
         from blindrefusal.models.presets import provider_cap
-        from blindrefusal.models.runner import AdaptiveLimiter, RunSettings, call_model, ready
+        from blindrefusal.models.limiter import AdaptiveLimiter
+        from blindrefusal.models.runner import RunSettings, call_model, ready
 
         spec = ready(self.spec)
         cap = self.concurrency or provider_cap(spec.provider)
@@ -129,7 +130,7 @@ class LLMJudge:
         async def one(inp: JudgeInput) -> JudgeResult:
             res = await call_model(spec, self.messages(inp), settings=settings, limiter=limiter,
                                    extra=self.call_options())
-            if res.status != "ok":
+            if res.status != STATUS_OK:
                 return JudgeFailure(f"judge call failed: {res.error}")
             return parse_verdict(res.text)
 

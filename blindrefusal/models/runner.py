@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, CallStatus
+
 from blindrefusal.config import redact
+from blindrefusal.models.failures import Failure, backoff_delay, classify
+from blindrefusal.models.limiter import AdaptiveLimiter
 from blindrefusal.models.presets import ModelSpec
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -45,7 +47,7 @@ def litellm_module():
 @dataclass
 class CallResult:
     model_key: str
-    status: str = "ok"  # ok | error | blocked
+    status: CallStatus = STATUS_OK
     text: str = ""
     error: str | None = None
     finish_reason: str | None = None
@@ -73,56 +75,6 @@ class RunSettings:
 
 # (model_key, event, payload): "start" | "token" (text so far) | "retry" (message) | "done" (CallResult)
 EventFn = Callable[[str, str, Any], None]
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What a failed attempt means for the caller (after inspect_ai's retry decision).
-
-    kind: `blocked` (a provider's content filter: an outcome, never retried), `rate_limit` (back off and
-    retry on its own budget), `transient` (timeouts, 5xx, broken connections: retry) or `final`."""
-
-    kind: str
-    message: str
-    retry_after: float | None = None
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in ("rate_limit", "transient")
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    resp = getattr(exc, "response", None)
-    headers = getattr(resp, "headers", None) or getattr(exc, "headers", None) or {}
-    try:
-        value = headers.get("retry-after") or headers.get("Retry-After")
-        return float(value) if value is not None else None
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-def classify(exc: BaseException) -> Failure:
-    """Turn a provider exception into a typed decision, by exception type and HTTP status only."""
-    lm = litellm_module()
-    status = getattr(exc, "status_code", None)
-    # Redact first, then cut: a cut key would no longer match its value.
-    detail = (redact(str(exc)) or "").split("\n")[0][:300]
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, lm.Timeout)):
-        return Failure("transient", "timed out")
-    if isinstance(exc, lm.exceptions.MidStreamFallbackError):
-        return Failure("transient", f"the stream broke off mid-answer: {detail}")
-    if isinstance(exc, lm.ContentPolicyViolationError):
-        return Failure("blocked", f"content policy: {detail}")
-    if isinstance(exc, lm.RateLimitError) or status == 429:
-        return Failure("rate_limit", f"rate limited (429): {detail}", _retry_after(exc))
-    if isinstance(exc, (lm.AuthenticationError, lm.PermissionDeniedError)):
-        return Failure("final", f"authentication failed: {detail}")
-    if isinstance(exc, (lm.BadRequestError, lm.NotFoundError, lm.UnprocessableEntityError)):
-        return Failure("final", f"bad request: {detail}")
-    if isinstance(exc, (lm.InternalServerError, lm.ServiceUnavailableError, lm.BadGatewayError,
-                        lm.APIConnectionError, lm.APIError)) or (isinstance(status, int) and status >= 500):
-        return Failure("transient", f"provider error ({status or type(exc).__name__}): {detail}", _retry_after(exc))
-    return Failure("final", f"{type(exc).__name__}: {detail}")
 
 
 def cost_of(spec: ModelSpec, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
@@ -220,73 +172,13 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
         result.prompt_tokens = getattr(usage, "prompt_tokens", None)
         result.completion_tokens = getattr(usage, "completion_tokens", None)
     if finish == "content_filter":
-        result.status = "blocked"
+        result.status = STATUS_BLOCKED
         result.error = "the provider's content filter stopped the answer"
     elif not result.text.strip():
-        result.status = "error"
+        result.status = STATUS_ERROR
         result.error = "empty completion (no text returned)"
     else:
-        result.status, result.error = "ok", None
-
-
-class LimiterClosed(Exception):
-    """The run was cancelled: calls that have not started yet never start."""
-
-
-class AdaptiveLimiter:
-    """AIMD concurrency: start wide, halve on 429 (and honour Retry-After), grow back by about one
-    slot per round trip (1/limit per success), never above the provider's cap."""
-
-    def __init__(self, initial: int, cap: int, floor: int = 1, stop: threading.Event | None = None):
-        self.stop = stop  # once set, calls that have not started never start
-        self.cap = max(1, cap)
-        self.limit = max(floor, min(initial, self.cap))
-        self.floor = floor
-        self.active = 0
-        self.peak = 0
-        self.rate_limited = 0
-        self._growth = 0.0
-        self._cond = asyncio.Condition()
-        self._pause_until = 0.0
-
-    async def acquire(self) -> None:
-        async with self._cond:
-            while True:
-                if self.stop is not None and self.stop.is_set():
-                    raise LimiterClosed()
-                if self.active < self.limit:
-                    break
-                await self._cond.wait()  # woken by every release
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-        wait = self._pause_until - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    async def release(self, ok: bool) -> None:
-        async with self._cond:
-            self.active -= 1
-            if ok and self.limit < self.cap:
-                self._growth += 1 / self.limit
-                if self._growth >= 1:
-                    self._growth -= 1
-                    self.limit += 1
-            self._cond.notify_all()
-
-    async def on_rate_limit(self, retry_after: float | None) -> None:
-        async with self._cond:
-            self.rate_limited += 1
-            self.limit = max(self.floor, self.limit // 2)
-            self._growth = 0.0
-            if retry_after:
-                self._pause_until = max(self._pause_until, time.monotonic() + min(retry_after, 60.0))
-
-
-def _backoff(failure: Failure, step: int, settings: RunSettings) -> float:
-    """Seconds before the next attempt: the provider's Retry-After, else jittered exponential back-off."""
-    if failure.retry_after is not None:
-        return failure.retry_after
-    return min(settings.backoff_max_s, settings.backoff_base_s * (2 ** step)) * (0.5 + random.random())
+        result.status, result.error = STATUS_OK, None
 
 
 async def _count_local_usage(spec: ModelSpec, messages: list[dict], result: CallResult) -> None:
@@ -309,6 +201,52 @@ async def _count_local_usage(spec: ModelSpec, messages: list[dict], result: Call
     result.usage_counted = True
 
 
+async def _limited_attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: EventFn | None, t0: float,
+                           settings: RunSettings, limiter: AdaptiveLimiter | None) -> Failure | None:
+    """One attempt inside the limiter (which hears of rate limits); the failure, or None when it went through."""
+    if limiter:
+        await limiter.acquire()  # raises LimiterClosed once the run is cancelled
+    failure: Failure | None = None
+    try:
+        await _attempt(spec, kwargs, result, on_event, t0, settings)
+    except asyncio.CancelledError:
+        if limiter:
+            await limiter.release(False)
+        raise
+    except Exception as exc:  # noqa: BLE001 - every provider failure becomes an outcome
+        failure = classify(exc)
+        result.status = STATUS_BLOCKED if failure.kind == "blocked" else STATUS_ERROR
+        result.error = failure.message
+    if limiter:
+        if failure is not None and failure.kind == "rate_limit":
+            await limiter.on_rate_limit(failure.retry_after)
+        await limiter.release(failure is None and result.status != STATUS_ERROR)
+    return failure
+
+
+@dataclass
+class _RetryBudget:
+    """Retries left: ordinary failures, and 429s on a budget of their own."""
+
+    settings: RunSettings
+    failures: int = 0
+    rate_limits: int = 0
+
+    def spend(self, failure: Failure) -> bool:
+        """Count this failure; True when another attempt may follow."""
+        if not failure.retryable:
+            return False
+        if failure.kind == "rate_limit":
+            self.rate_limits += 1
+            return self.rate_limits <= (self.settings.max_rate_limit_retries if self.settings.max_retries > 0 else 0)
+        self.failures += 1
+        return self.failures <= self.settings.max_retries
+
+    @property
+    def used(self) -> int:
+        return self.failures + self.rate_limits
+
+
 async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None = None,
                      settings: RunSettings | None = None, limiter: AdaptiveLimiter | None = None,
                      extra: dict | None = None) -> CallResult:
@@ -318,7 +256,7 @@ async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None =
     settings = settings or RunSettings()
     result = CallResult(model_key=spec.key, started=time.monotonic())
     if not spec.has_key():
-        result.status, result.error = "error", f"no API key: set {spec.key_env} in the environment or .env"
+        result.status, result.error = STATUS_ERROR, f"no API key: set {spec.key_env} in the environment or .env"
         result.ended = time.monotonic()
         if on_event:
             on_event(spec.key, "done", result)
@@ -327,45 +265,20 @@ async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None =
     if on_event:
         on_event(spec.key, "start", None)
     t0 = result.started
-    failures = rate_limits = 0  # retries used: ordinary failures, and 429s (their own budget)
-    rl_budget = settings.max_rate_limit_retries if settings.max_retries > 0 else 0
+    budget = _RetryBudget(settings)
     while True:
         result.attempts += 1
-        if limiter:
-            await limiter.acquire()  # raises LimiterClosed once the run is cancelled
-        failure: Failure | None = None
-        try:
-            await _attempt(spec, kwargs, result, on_event, t0, settings)
-        except asyncio.CancelledError:
-            if limiter:
-                await limiter.release(False)
-            raise
-        except Exception as exc:  # noqa: BLE001 - every provider failure becomes an outcome
-            failure = classify(exc)
-            result.status = "blocked" if failure.kind == "blocked" else "error"
-            result.error = failure.message
-        if limiter:
-            if failure is not None and failure.kind == "rate_limit":
-                await limiter.on_rate_limit(failure.retry_after)
-            await limiter.release(failure is None and result.status != "error")
-        if failure is None or not failure.retryable:
+        failure = await _limited_attempt(spec, kwargs, result, on_event, t0, settings, limiter)
+        if failure is None or not budget.spend(failure):
             break
         result.retry_statuses.append(failure.message)
-        if failure.kind == "rate_limit":
-            rate_limits += 1
-            if rate_limits > rl_budget:
-                break
-        else:
-            failures += 1
-            if failures > settings.max_retries:
-                break
-        delay = _backoff(failure, failures + rate_limits - 1, settings)
+        delay = backoff_delay(failure, budget.used - 1, settings)
         if on_event:
             on_event(spec.key, "retry", f"{failure.message} — retrying in {delay:.1f} s")
         await asyncio.sleep(delay)
     result.ended = time.monotonic()
     result.latency_ms = (result.ended - t0) * 1000
-    if spec.local and result.status == "ok" and result.completion_tokens is None:
+    if spec.local and result.status == STATUS_OK and result.completion_tokens is None:
         await _count_local_usage(spec, kwargs["messages"], result)
     result.cost_usd = cost_of(spec, result.prompt_tokens, result.completion_tokens)
     if on_event:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vocabulary import PAPER_JUDGE, STATUS_OK, is_refusal
+from vocabulary import CONTROL, JUDGMENT_OK, PAPER_JUDGE, STATUS_OK, is_refusal
 
 from blindrefusal import store
 from blindrefusal.analysis.stats import Rate, wilson
@@ -41,7 +41,7 @@ def control_candidates(engine, scenario: dict, limit: int = 1000) -> list[dict]:
     authority = scenario.get("authority_type")
     if not authority:
         return []
-    cases, _ = store.find_cases(engine, families=["control"], authorities=[authority], limit=limit)
+    cases, _ = store.find_cases(engine, families=[CONTROL], authorities=[authority], limit=limit)
     return sorted(cases, key=lambda c: (-similarity(scenario, c), c["key"]))
 
 
@@ -69,7 +69,7 @@ def paper_answers(engine, case_id: int) -> PaperAnswers:
     for r in store.responses_for(engine, case_id=case_id):
         if r.get("source") != "paper":
             continue
-        paper = next((j for j in r.get("judgments", []) if j["judge"] == PAPER_JUDGE and j["status"] == STATUS_OK), None)
+        paper = next((j for j in r.get("judgments", []) if j["judge"] == PAPER_JUDGE and j["status"] == JUDGMENT_OK), None)
         rows.append({**r, "eff_response_type": paper and paper["response_type"],
                      "eff_engages": paper and paper["engages_with_defeat"], "eff_harm": paper and paper["independent_harm"],
                      "judgments": [paper] if paper else []})

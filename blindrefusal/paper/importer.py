@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
 
 from blindrefusal import store
 from blindrefusal.models import presets
-from blindrefusal.paper.release import Release, read_prompts, read_release
+from blindrefusal.paper.release import ImportProgressFn, Release, read_prompts, read_release
 
-ProgressFn = Callable[[int, int, str], None]
 
 
 def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict]]:
@@ -56,7 +54,7 @@ def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list
     return cases, models, responses, judgments, reviews
 
 
-def import_paper(source: str, engine=None, progress: ProgressFn | None = None) -> dict:
+def import_paper(source: str, engine=None, progress: ImportProgressFn | None = None) -> dict:
     """Read `source` fully (any error names the file) and only then write, atomically."""
     rel = read_release(source, progress=progress)
     cases, models, responses, judgments, reviews = release_rows(rel)

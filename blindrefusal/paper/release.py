@@ -6,26 +6,18 @@ Everything here is parsing only: it never touches the database. Errors name the 
 from __future__ import annotations
 
 import ast
-import json
-import os
-import tempfile
-import urllib.request
-import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from vocabulary import RESPONSE_TYPES, BlindRefusalError
+from vocabulary import RESPONSE_TYPES
 
 from blindrefusal.paper import taxonomy
+from blindrefusal.paper.source import MATRIX, ReleaseError, ReleaseFiles  # noqa: F401 - ReleaseError is raised for the whole stage
 
-MATRIX = "0_inputs/matrix.json"
 RELEASE_PROMPTS = ("evaluate_response",)  # the authors' judge prompt, read when the release has prompts/
 
 
-class ReleaseError(BlindRefusalError):
-    """The release is missing, corrupt or partial. The message names the file."""
 
 
 def parse_repr(value: Any, *, file: str = "?", field_name: str = "?") -> Any:
@@ -118,96 +110,6 @@ class Release:
     prompts: dict[str, str] = field(default_factory=dict)  # name -> text, from prompts/ beside data/
 
 
-class _Files:
-    """Uniform access to the data folder inside a directory or a zip."""
-
-    def __init__(self, source: str):
-        self.source = source
-        self._zip: zipfile.ZipFile | None = None
-        self._tmp: tempfile.TemporaryDirectory | None = None
-        path = source
-        if source.startswith(("http://", "https://")):
-            path = self._download(source)
-        p = Path(path)
-        if p.is_dir():
-            self.root = self._find_dir_root(p)
-        elif p.is_file() and zipfile.is_zipfile(p):
-            self._zip = zipfile.ZipFile(p)
-            self.root = self._find_zip_root(self._zip)
-        else:
-            raise ReleaseError(f"{source}: not a directory or a zip of the release")
-
-    def _download(self, url: str) -> str:
-        self._tmp = tempfile.TemporaryDirectory(prefix="br-release-")
-        target = os.path.join(self._tmp.name, "release.zip")
-        try:
-            with urllib.request.urlopen(url, timeout=60) as resp, open(target, "wb") as out:
-                while chunk := resp.read(1 << 20):
-                    out.write(chunk)
-        except OSError as exc:
-            raise ReleaseError(f"{url}: download failed: {exc}") from exc
-        return target
-
-    @staticmethod
-    def _find_dir_root(p: Path) -> Path:
-        for candidate in (p, p / "data"):
-            if (candidate / MATRIX).is_file():
-                return candidate
-        hits = sorted(p.glob("*/data/" + MATRIX))
-        if hits:
-            return hits[0].parents[1]
-        raise ReleaseError(f"{p}: missing {MATRIX} (expected the release's data/ layout)")
-
-    @staticmethod
-    def _find_zip_root(zf: zipfile.ZipFile) -> str:
-        for name in zf.namelist():
-            if name.endswith(MATRIX):
-                return name[: -len(MATRIX)]
-        raise ReleaseError(f"zip: missing {MATRIX}")
-
-    def list(self, folder: str) -> list[str]:
-        if self._zip is not None:
-            prefix = self.root + folder + "/"
-            return sorted(
-                n[len(prefix):] for n in self._zip.namelist()
-                if n.startswith(prefix) and n.endswith(".json") and "/" not in n[len(prefix):]
-            )
-        d = Path(self.root) / folder
-        return sorted(f.name for f in d.glob("*.json")) if d.is_dir() else []
-
-    def read_json(self, rel: str) -> Any:
-        try:
-            if self._zip is not None:
-                raw = self._zip.read(self.root + rel)
-            else:
-                raw = (Path(self.root) / rel).read_bytes()
-            return json.loads(raw)
-        except KeyError as exc:
-            raise ReleaseError(f"{rel}: missing from the release") from exc
-        except FileNotFoundError as exc:
-            raise ReleaseError(f"{rel}: missing from the release") from exc
-        except (ValueError, RecursionError, zipfile.BadZipFile, OSError) as exc:  # ValueError: bad JSON or UTF-8
-            raise ReleaseError(f"{rel}: corrupt JSON: {str(exc)[:200]}") from None
-
-    def read_prompt(self, name: str) -> str | None:
-        """prompts/<name>.md beside the data folder (the repository layout), or None when the release lacks it."""
-        try:
-            if self._zip is not None:
-                base = self.root[: -len("data/")] if self.root.endswith("data/") else self.root
-                raw = self._zip.read(f"{base}prompts/{name}.md")
-            else:
-                root = Path(self.root)
-                raw = ((root.parent if root.name == "data" else root) / "prompts" / f"{name}.md").read_bytes()
-            return raw.decode("utf-8")
-        except (KeyError, OSError, UnicodeDecodeError):
-            return None
-
-    def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-
 
 def _yes_no(value: Any) -> bool:
     if isinstance(value, bool):
@@ -263,12 +165,12 @@ def _slug_of(filename: str) -> str:
     raise ReleaseError(f"{filename}: file name does not follow <model>_<family>_<authority>.json")
 
 
-ProgressFn = Callable[[int, int, str], None]
+ImportProgressFn = Callable[[int, int, str], None]  # (files done, files in all, file name)
 
 
-def read_release(source: str, progress: ProgressFn | None = None) -> Release:
+def read_release(source: str, progress: ImportProgressFn | None = None) -> Release:
     """Parse the whole release into memory; raise ReleaseError naming the file on any problem."""
-    files = _Files(source)
+    files = ReleaseFiles(source)
     try:
         return _read(files, progress)
     finally:
@@ -277,14 +179,14 @@ def read_release(source: str, progress: ProgressFn | None = None) -> Release:
 
 def read_prompts(source: str) -> dict[str, str]:
     """Only the release's prompts (name -> text); empty when it has no prompts/ folder."""
-    files = _Files(source)
+    files = ReleaseFiles(source)
     try:
         return _prompts(files)
     finally:
         files.close()
 
 
-def _prompts(files: _Files) -> dict[str, str]:
+def _prompts(files: ReleaseFiles) -> dict[str, str]:
     found = {name: files.read_prompt(name) for name in RELEASE_PROMPTS}
     return {name: text for name, text in found.items() if text and text.strip()}
 
@@ -306,7 +208,7 @@ def _case_id(value: Any, path: str) -> str:
     return value
 
 
-def _read_cases(files: _Files, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
+def _read_cases(files: ReleaseFiles, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
     seen: set[str] = set()
     for path in paths:
         doc = files.read_json(path)
@@ -320,7 +222,7 @@ def _read_cases(files: _Files, paths: list[str], rel: Release, tick: Callable[[s
         tick(path)
 
 
-def _read_responses(files: _Files, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
+def _read_responses(files: ReleaseFiles, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
     for path in paths:
         doc = files.read_json(path)
         with _malformed(path):
@@ -345,7 +247,7 @@ def _read_responses(files: _Files, paths: list[str], rel: Release, tick: Callabl
         tick(path)
 
 
-def _read_evaluations(files: _Files, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
+def _read_evaluations(files: ReleaseFiles, paths: list[str], rel: Release, tick: Callable[[str], None]) -> None:
     for path in paths:
         doc = files.read_json(path)
         with _malformed(path):
@@ -367,7 +269,7 @@ def _read_evaluations(files: _Files, paths: list[str], rel: Release, tick: Calla
         tick(path)
 
 
-def _read(files: _Files, progress: ProgressFn | None) -> Release:
+def _read(files: ReleaseFiles, progress: ImportProgressFn | None) -> Release:
     rel = Release(source=files.source)
     folders = {f: [f"{f}/{n}" for n in files.list(f)] for f in ("2_filtered", "3_responses", "4_evaluated")}
     for folder, found in folders.items():

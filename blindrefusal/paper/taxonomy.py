@@ -6,7 +6,7 @@ import json
 import re
 from functools import lru_cache
 
-from vocabulary import DEFEATED_FAMILIES, FAMILIES  # noqa: F401 - the taxonomy's families are the vocabulary's
+from vocabulary import CONTROL, DEFEATED_FAMILIES, FAMILIES  # noqa: F401 - the taxonomy's families are the vocabulary's
 
 from blindrefusal.config import DATA_DIR
 
@@ -85,7 +85,7 @@ def _slug(text: str) -> str:
 
 def canonical_subtype(family: str, raw_subtype: str | None) -> str:
     """Map a free-text subtype label to one of the 35 canonical keys, or `unmapped`."""
-    if family == "control":
+    if family == CONTROL:
         return CONTROL_SUBTYPE
     key = _slug(raw_subtype or "")
     canon = taxonomy()["subtypes"].get(family, {})

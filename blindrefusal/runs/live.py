@@ -151,7 +151,7 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
     verdicts: dict[str, JudgeResult | None] = {}
 
     async def judge_one(res: CallResult) -> None:
-        if res.status != "ok":
+        if res.status != STATUS_OK:
             verdicts[res.model_key] = None
             return
         judge = (await asyncio.shield(prepared)).judge

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
-from vocabulary import BlindRefusalError
+from vocabulary import BlindRefusalError, CONTROL
 
 from blindrefusal.paper import taxonomy
 
@@ -81,7 +81,7 @@ def validate(raw: dict) -> Scenario:
         problems.append("Pick an authority type." if not authority else f"Unknown authority type {authority[:40]!r}.")
     if family not in taxonomy.FAMILIES:
         problems.append("Pick a defeat family." if not family else f"Unknown defeat family {family[:40]!r}.")
-    elif family == "control":
+    elif family == CONTROL:
         subtype = taxonomy.CONTROL_SUBTYPE
     elif subtype not in taxonomy.subtypes(family):
         problems.append("Pick a defeat subtype." if not subtype else
@@ -90,7 +90,7 @@ def validate(raw: dict) -> Scenario:
     for k, v in texts.items():
         if k in mistyped:
             continue
-        if not v and (k != "defeat_condition" or family != "control"):
+        if not v and (k != "defeat_condition" or family != CONTROL):
             problems.append(f"{names[k]} is required.")
         elif len(v) > LIMITS[k]:
             problems.append(f"{names[k]} is {len(v):,} characters; the limit is {LIMITS[k]:,}.")
@@ -126,7 +126,7 @@ def control_twin(raw: dict, defeated: Scenario) -> Scenario:
     if not isinstance(raw, dict):
         raise ScenarioError(["Control: the scenario must be a JSON object."])
     try:
-        return validate({**raw, "authority_type": defeated.authority_type, "defeat_family": "control",
+        return validate({**raw, "authority_type": defeated.authority_type, "defeat_family": CONTROL,
                          "defeat_subtype": taxonomy.CONTROL_SUBTYPE})
     except ScenarioError as exc:
         raise ScenarioError([f"Control: {p}" for p in exc.problems]) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from vocabulary import HELPS
+from vocabulary import CONTROL, HELPS
 
 from blindrefusal import store
 from blindrefusal.judges import Judge, JudgeInput, judge_all, judgment_record
@@ -40,7 +40,7 @@ def bridge_models(engine, cases: list[dict], k: int) -> list[str]:
     """k paper models spread evenly over their help-rate range on these defeated cases (all when k ≥ their number)."""
     if k <= 0:
         return []
-    labels = store.paired_labels(engine, [c["id"] for c in cases if c["family"] != "control"])
+    labels = store.paired_labels(engine, [c["id"] for c in cases if c["family"] != CONTROL])
     ranked = sorted(labels, key=lambda m: (sum(rt == HELPS for rt in labels[m].values()) / max(1, len(labels[m])), m))
     if k >= len(ranked):
         return ranked
@@ -49,7 +49,7 @@ def bridge_models(engine, cases: list[dict], k: int) -> list[str]:
     return [ranked[i] for i in sorted({round(i * (len(ranked) - 1) / (k - 1)) for i in range(k)})]
 
 
-async def bridge(engine, judge: Judge, cases: list[dict], models: list[str]) -> int:
+async def bridge_paper_answers(engine, judge: Judge, cases: list[dict], models: list[str]) -> int:
     """Judge the paper models' answers on these cases that this judge has not labelled yet; returns how many.
 
     Stored as the judge's judgments (so later spot-checks reuse them); they never replace the release's labels."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vocabulary import HELPS
+from vocabulary import CONTROL, HELPS
 
 from blindrefusal import store
 from blindrefusal.models import presets
@@ -44,7 +44,7 @@ class PowerHint:
 
 
 def power_hint(engine, cases: list[dict]) -> PowerHint:
-    defeated = [c["id"] for c in cases if c["family"] != "control"]
+    defeated = [c["id"] for c in cases if c["family"] != CONTROL]
     labels = store.paired_labels(engine, defeated)
     k = sum(rt == HELPS for by_case in labels.values() for rt in by_case.values())
     pooled = wilson(k, sum(len(by_case) for by_case in labels.values()))

@@ -20,8 +20,9 @@ from blindrefusal.models import presets
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
 from blindrefusal.runs.records import keep_alive, model_rows, response_row
 from blindrefusal.runs.rejudge import rejudge
-from blindrefusal.models.runner import AdaptiveLimiter, CallResult, LimiterClosed, RunSettings, call_model, litellm_module, ready
-from blindrefusal.evals.spotcheck.bridge import bridge, bridge_count, bridge_models
+from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
+from blindrefusal.models.runner import CallResult, RunSettings, call_model, litellm_module, ready
+from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
 
 
@@ -168,7 +169,7 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
             run.progress.stage = "bridging"
             if progress:
                 progress(run.progress)
-            await bridge(engine, judge, cases, bridge_models(engine, cases, bridge_count(params, judge)))
+            await bridge_paper_answers(engine, judge, cases, bridge_models(engine, cases, bridge_count(params, judge)))
         status = "cancelled" if cancelled else "done"
     finally:
         alive.cancel()
@@ -197,7 +198,7 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
         if progress:
             for p, (_, prog) in zip(models_params, runs):
                 progress(p.model, prog)
-        await bridge(engine, judge, cases, bridge_models(engine, cases, bridge_count(first, judge)))
+        await bridge_paper_answers(engine, judge, cases, bridge_models(engine, cases, bridge_count(first, judge)))
     return list(runs)
 
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from vocabulary import HELPS
+from vocabulary import CONTROL, HELPS
 
 from blindrefusal.analysis.stats import cohen_kappa, paired_diff
 from blindrefusal.judges.distilled.model import DistilledJudge, DistilledModel, load_distilled_judge
@@ -84,7 +84,7 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
         if slug in done:
             continue
         t0 = time.time()
-        held = [r for r in test_rows if r.model_slug == slug and r.family != "control"]
+        held = [r for r in test_rows if r.model_slug == slug and r.family != CONTROL]
         arrays, meta = fit([r for r in train_rows if r.model_slug != slug], seed, release_commit=commit)
         unseen = DistilledJudge(DistilledModel(arrays, meta))
         done[slug] = {"n": len(held), "unseen": _rates(held, _judge_rows(unseen, held)),

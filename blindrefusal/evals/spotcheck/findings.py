@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vocabulary import HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
+from vocabulary import CONTROL, HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from blindrefusal import store
 from blindrefusal.judges.paper import is_paper_judge_name
@@ -35,7 +35,7 @@ def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
             raise KeyError(f"no spot-check run {rid}")
         judge = run["params"].get("judge")
         own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
-        defeated = {r["case_id"] for r in store.responses_for(engine, run_id=rid) if r["family"] != "control"}
+        defeated = {r["case_id"] for r in store.responses_for(engine, run_id=rid) if r["family"] != CONTROL}
         labelled.append((run["params"].get("model", ""), judge, {c: rt for c, rt in own.items() if c in defeated}))
     pairs = []
     for i, (ma, ja, la) in enumerate(labelled):
@@ -192,7 +192,7 @@ def results(engine, run_id: int) -> SpotCheckResult:
     judge = params.get("judge")
     rows = store.responses_for(engine, run_id=run_id)
     mine = _latest_labels(rows)
-    defeated_ids = {cid for cid, r in mine.items() if r["family"] != "control"}
+    defeated_ids = {cid for cid, r in mine.items() if r["family"] != CONTROL}
     labels = [(r["eff_response_type"], r["eff_engages"], r["eff_harm"]) for r in mine.values()]
     d_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid in defeated_ids)
     c_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid not in defeated_ids)

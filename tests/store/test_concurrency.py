@@ -17,14 +17,14 @@ from pathlib import Path
 from sqlalchemy import text
 
 from tests.support.release_fixture import write_fixture_release
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 THREADS, PER_THREAD, BATCH = 8, 1_000, 50
 LABELS = ("helps", "deflects", "hard_refusal")
 
 
 def _setup_store(engine, n_cases: int = 40) -> tuple[int, list[int], list[int]]:
-    from db import writes
+    from db import records, writes
     from db.engine import transaction
 
     cases = [{"key": f"conc_case_{i:03d}", "source": "custom", "family": ("control", "content_defeat")[i % 2],
@@ -32,8 +32,8 @@ def _setup_store(engine, n_cases: int = 40) -> tuple[int, list[int], list[int]]:
               "rule": f"Synthetic rule {i}", "user_query": f"Synthetic question {i}"} for i in range(n_cases)]
     models = [{"key": f"conc-model-{m}", "display_name": f"Concurrency model {m}", "source": "live"} for m in range(3)]
     with transaction(engine) as conn:
-        case_ids = writes.upsert_cases(conn, cases)
-        model_ids = writes.ensure_models(conn, models)
+        case_ids = records.upsert_cases(conn, cases)
+        model_ids = records.ensure_models(conn, models)
     run_id = writes.create_run(engine, "spot_check", label="concurrency", status="running")
     return run_id, [case_ids[c["key"]] for c in cases], [model_ids[m["key"]] for m in models]
 
@@ -63,7 +63,7 @@ def assert_rollup_matches_the_responses(engine) -> None:
 def test_eight_threads_writing_and_relabelling_shared_cells_lose_nothing(engine):
     """8 writers into the same cells at once (every thread into every cell, and all into one hot cell),
     while two of them also relabel answers: nothing lost, nothing counted twice, the rollup exact."""
-    from db import writes
+    from db import records, writes
 
     run_id, case_ids, model_ids = _setup_store(engine)
     barrier = threading.Barrier(THREADS)
@@ -75,10 +75,10 @@ def test_eight_threads_writing_and_relabelling_shared_cells_lose_nothing(engine)
         for i in range(BATCH):
             k = t * PER_THREAD + b * BATCH + i
             hot = i % 5 == 0  # a fifth of all answers go to one (case, model) cell
-            rows.append(writes.ResponseRow(
+            rows.append(records.ResponseRow(
                 case_id=case_ids[0 if hot else k % len(case_ids)], model_config_id=model_ids[0 if hot else k % 3],
                 text=f"thread {t} answer {k}", latency_ms=1.0, attempts=1,
-                judgment=writes.JudgmentRow(judge="llm:conc", judge_kind="llm", response_type=LABELS[k % 3],
+                judgment=records.JudgmentRow(judge="llm:conc", judge_kind="llm", response_type=LABELS[k % 3],
                                             engages_with_defeat=k % 2 == 0, independent_harm=k % 5 == 0)))
         return rows
 
@@ -90,7 +90,7 @@ def test_eight_threads_writing_and_relabelling_shared_cells_lose_nothing(engine)
             for rows in batches:
                 ids += writes.save_responses(engine, run_id, "spot_check", rows)
                 if t < 2:  # a reviewer overrides the first answer of each batch while the others write
-                    writes.add_judgments(engine, [(ids[-BATCH], writes.JudgmentRow(
+                    writes.add_judgments(engine, [(ids[-BATCH], records.JudgmentRow(
                         judge=f"human:r{t}", judge_kind="human", response_type="helps", engages_with_defeat=True,
                         independent_harm=False))])
             ids_by_thread[t] = ids
@@ -296,7 +296,7 @@ def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once
     from blindrefusal import store
     from blindrefusal.judges import get_judge
     from blindrefusal.models.runner import run_sync
-    from blindrefusal.evals.spotcheck import bridge
+    from blindrefusal.evals.spotcheck import bridge_paper_answers
 
     engine = fixture_store
     cases, _ = store.find_cases(engine, source="paper", limit=1000)
@@ -308,7 +308,7 @@ def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once
     def one() -> None:
         try:
             barrier.wait()
-            run_sync(bridge(engine, judge, cases, models))
+            run_sync(bridge_paper_answers(engine, judge, cases, models))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -9,14 +9,14 @@ from sqlalchemy import text, update
 
 def test_an_answer_with_nul_bytes_is_stored_stripped_and_marked(fixture_store):
     from blindrefusal import store as q
-    from db import writes
+    from db import records, writes
 
     case = q.find_cases(fixture_store, limit=1)[0][0]
     model_id = writes.save_models(fixture_store, [{"key": "nul-model", "source": "live"}])["nul-model"]
     run_id = writes.create_run(fixture_store, "live", label="nul\x00label", status="running")
-    rid, = writes.save_responses(fixture_store, run_id, "live", [writes.ResponseRow(
+    rid, = writes.save_responses(fixture_store, run_id, "live", [records.ResponseRow(
         case_id=case["id"], model_config_id=model_id, text="Sure.\x00 Step 1\x00\x00.", error=None,
-        judgment=writes.JudgmentRow(judge="llm:x", judge_kind="llm", response_type="helps", engages_with_defeat=False,
+        judgment=records.JudgmentRow(judge="llm:x", judge_kind="llm", response_type="helps", engages_with_defeat=False,
                                     independent_harm=False, reasoning="ok\x00", raw_output="{\x00}"))])
     writes.finish_run(fixture_store, run_id, "done")
     row, = q.responses_for(fixture_store, response_ids=[rid])
@@ -30,7 +30,7 @@ def test_a_run_abandoned_by_a_dead_process_is_marked_interrupted_then_resumed(fi
     import uuid
 
     from blindrefusal.evals.spotcheck import SpotCheckParams, results, run_spot_check
-    from db import writes
+    from db import records, writes
     from db.engine import STALE_AFTER, dispose_all, open_store
     from db.models import Run, utcnow
 
@@ -41,7 +41,7 @@ def test_a_run_abandoned_by_a_dead_process_is_marked_interrupted_then_resumed(fi
     model_id = writes.save_models(fixture_store, [{"key": f"openai/{name}", "source": "live"}])[f"openai/{name}"]
     with fixture_store.connect() as conn:
         first = conn.execute(text("SELECT MIN(id) FROM \"case\" WHERE source = 'paper'")).scalar()
-    writes.save_responses(fixture_store, run_id, "spot_check", [writes.ResponseRow(
+    writes.save_responses(fixture_store, run_id, "spot_check", [records.ResponseRow(
         case_id=first, model_config_id=model_id, text="an answer from before the crash")], owner="dead:1")
     with fixture_store.begin() as conn:  # the process died: its heartbeat stops
         conn.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow() - 2 * STALE_AFTER))
@@ -57,7 +57,7 @@ def test_a_run_abandoned_by_a_dead_process_is_marked_interrupted_then_resumed(fi
 
 
 def test_a_live_claim_is_never_taken_over(engine):
-    from db import writes
+    from db import records, writes
     from db.models import Run, utcnow
 
     run_id, claimed = writes.claim_run(engine, "spot_check", '{"k": 1}', "a", owner="proc:1")

@@ -13,7 +13,7 @@ import sqlite3
 from playwright.sync_api import expect
 
 from blindrefusal.exports import html as report_html
-from tests.test_browser import OUT, _goto, _idle, _no_exception, _pick, _shot, app, browser_store, page  # noqa: F401, F811
+from tests.support.browser import OUT, goto, idle, no_exception, pick, shot
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
@@ -29,7 +29,7 @@ def _cell_point(page, row: str, col: str):
 
 
 def _click_cell(page, row: str, col: str) -> None:
-    _idle(page)
+    idle(page)
     point = _cell_point(page, row, col)
     point.scroll_into_view_if_needed()
     box = point.bounding_box()
@@ -40,25 +40,25 @@ def test_a_click_on_a_heatmap_cell_drills_in_a_second_click_moves_it_and_back_re
     paper = browser_store[1]
     first, second = (("grok-4", "content_defeat"), ("gpt-5-4-mini-base", "illegitimate_authority")) if paper else \
         (("model-a", "content_defeat"), ("model-b", "application_defeat"))
-    _goto(page, app, "/heatmaps?rows=model&cols=family&metric=helps")
+    goto(page, app, "/heatmaps?rows=model&cols=family&metric=helps")
     page.locator(".js-plotly-plot").first.wait_for()
     _click_cell(page, *first)
     page.wait_for_url(re.compile(rf".*cell_r={first[0]}.*cell_c={first[1]}|.*cell_c={first[1]}.*cell_r={first[0]}"))
     page.get_by_text("cases in this cell").wait_for()
     page.get_by_text(re.compile(r"× Content defeat — Help rate: \d")).first.wait_for()  # the cell's rate, n, interval
-    _shot(page, "policy_heatmap_click")
+    shot(page, "policy_heatmap_click")
 
     _click_cell(page, *second)  # a second click on another cell moves the selection
     page.wait_for_url(re.compile(rf".*cell_c={second[1]}.*"))
     assert f"cell_r={second[0]}" in page.url
     page.get_by_text("cases in this cell").wait_for()
 
-    _pick(page, "Defeat family", "Content defeat")  # the pickers still work after a click
+    pick(page, "Defeat family", "Content defeat")  # the pickers still work after a click
     page.wait_for_url(re.compile(r".*cell_c=content_defeat.*"))
     assert f"cell_r={second[0]}" in page.url
     _click_cell(page, *second)  # and a click on the cell clicked before the pickers moved away counts again
     page.wait_for_url(re.compile(rf".*cell_c={second[1]}.*"))
-    _pick(page, "Defeat family", "Content defeat")
+    pick(page, "Defeat family", "Content defeat")
     page.wait_for_url(re.compile(r".*cell_c=content_defeat.*"))
     heatmap_url = page.url
 
@@ -75,12 +75,12 @@ def test_a_click_on_a_heatmap_cell_drills_in_a_second_click_moves_it_and_back_re
 
     _click_cell(page, *first)  # and a click after coming back still moves it
     page.wait_for_url(re.compile(rf".*cell_r={first[0]}.*"))
-    _no_exception(page)
-    _shot(page, "policy_heatmap_after_back")
+    no_exception(page)
+    shot(page, "policy_heatmap_after_back")
 
 
 def _download(page, button: str, tmp_path) -> bytes:
-    _idle(page)
+    idle(page)
     with page.expect_download(timeout=120_000) as info:
         page.get_by_role("button", name=button).first.click()
     path = tmp_path / info.value.suggested_filename
@@ -122,7 +122,7 @@ def _open_offline(page, doc: str, tmp_path, name: str) -> None:
 def test_the_heatmap_and_a_case_export_as_self_contained_html_and_png(page, app, browser_store, tmp_path):
     paper = browser_store[1]
     model = "grok-4" if paper else "model-a"
-    _goto(page, app, f"/heatmaps?rows=authority_group&cols=family&metric=helps&model={model}&dual=exclude")
+    goto(page, app, f"/heatmaps?rows=authority_group&cols=family&metric=helps&model={model}&dual=exclude")
     page.locator(".js-plotly-plot").first.wait_for()
     doc = _download(page, "Download view (HTML)", tmp_path).decode()
     markup = _markup(doc)
@@ -134,7 +134,7 @@ def test_the_heatmap_and_a_case_export_as_self_contained_html_and_png(page, app,
     assert "Pattison" in markup and "2604.06233" in markup and "store data version" in markup
     _open_offline(page, doc, tmp_path, "policy_export_heatmap_html")
     _check_png_or_reason(page, tmp_path, "policy_export_heatmap")
-    _no_exception(page)
+    no_exception(page)
 
     if paper:  # a case whose answer holds markup (read from the store at run time, never committed)
         store = sqlite3.connect(browser_store[0].removeprefix("sqlite:///"))
@@ -143,7 +143,7 @@ def test_the_heatmap_and_a_case_export_as_self_contained_html_and_png(page, app,
         store.close()
     else:
         key, text = "fx_application_defeat_workplace_1", None
-    _goto(page, app, f"/cases?case={key}")
+    goto(page, app, f"/cases?case={key}")
     page.get_by_text("the only text sent to the model").wait_for()
     doc = _download(page, "Download view (HTML)", tmp_path).decode()
     markup = _markup(doc)
@@ -155,8 +155,8 @@ def test_the_heatmap_and_a_case_export_as_self_contained_html_and_png(page, app,
         assert html.escape(line, quote=True) in markup and line not in markup  # the answer's markup is inert
     _open_offline(page, doc, tmp_path, "policy_export_case_html")
     _check_png_or_reason(page, tmp_path, "policy_export_case")
-    _no_exception(page)
-    _shot(page, "policy_case_export")
+    no_exception(page)
+    shot(page, "policy_case_export")
 
 
 def _progress(page) -> tuple[int, int]:
@@ -173,7 +173,7 @@ def _save_label(page, kind: str) -> None:
 def test_a_label_queue_moves_to_the_next_unlabelled_response_and_remembers_the_reviewer(page, app, browser_store):
     paper = browser_store[1]
     model = "grok-4" if paper else "model-a"
-    _goto(page, app, f"/heatmaps?rows=model&cols=authority&metric=helps&cell_r={model}&cell_c=workplace&reviewer=quinn")
+    goto(page, app, f"/heatmaps?rows=model&cols=authority&metric=helps&cell_r={model}&cell_c=workplace&reviewer=quinn")
     page.get_by_text("cases in this cell").wait_for()
     page.get_by_role("button", name="Label this cell's responses one by one →").click()
     page.wait_for_url(re.compile(r".*/cases\?.*queue=cell.*"))
@@ -183,7 +183,7 @@ def test_a_label_queue_moves_to_the_next_unlabelled_response_and_remembers_the_r
     assert total > 1 and done == 0
     page.wait_for_url(re.compile(r".*qat=\d+.*"))
     first = re.search(r"qat=(\d+)", page.url).group(1)
-    _shot(page, "policy_queue_start")
+    shot(page, "policy_queue_start")
 
     _save_label(page, "hard refusal")
     page.get_by_text(re.compile(r"Saved your label for .* as human:quinn")).first.wait_for()
@@ -194,8 +194,8 @@ def test_a_label_queue_moves_to_the_next_unlabelled_response_and_remembers_the_r
     page.get_by_role("button", name="Skip →").click()  # skipping moves on too, and labels nothing
     page.wait_for_url(re.compile(r".*qat=(?!" + second + r"\b)\d+.*"))
     assert _progress(page) == (1, total)
-    _no_exception(page)
-    _shot(page, "policy_queue_after_save")
+    no_exception(page)
+    shot(page, "policy_queue_after_save")
 
     # The name is remembered for the session: another page of the sidebar (its link has no ?reviewer=) keeps it.
     page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Home").click()
@@ -215,8 +215,8 @@ def test_a_label_queue_moves_to_the_next_unlabelled_response_and_remembers_the_r
     labels = page.get_by_text(re.compile(r"Labels so far: .*gpt-5\.4 \(paper\)")).first.inner_text()
     assert len(set(re.findall(r"(helps|deflects|hard refusal)", labels))) > 1, labels  # the disagreement, up front
     page.get_by_role("button", name="← Back to the list of cases").wait_for()
-    _no_exception(page)
-    _shot(page, "policy_queue_disagree")
+    no_exception(page)
+    shot(page, "policy_queue_disagree")
 
 
 def test_garbage_in_a_queue_link_falls_back_with_a_message(page, app):
@@ -225,7 +225,7 @@ def test_garbage_in_a_queue_link_falls_back_with_a_message(page, app):
                        ("/cases?queue=disagree&qat=abc", "Ignored ?qat=abc"),
                        ("/cases?queue=cell&qr=model:x&qc=family:content_defeat&qdual=maybe&qfam=nope",
                         "Ignored ?qdual=maybe")):
-        _goto(page, app, path)
+        goto(page, app, path)
         page.get_by_text(text).first.wait_for()
-        _no_exception(page)
+        no_exception(page)
         assert "Traceback" not in page.inner_text("body")

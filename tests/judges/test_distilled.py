@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,8 @@ import pytest
 from blindrefusal.judges.base import JudgeInput, Verdict
 from blindrefusal.judges.distilled.features import TfidfBlock, char_wb_ngrams, sanitize, word_ngrams
 from blindrefusal.judges.distilled.model import judge_jsonl, load_distilled_judge
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "data" / "distilled_judge.npz"
 needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="data/distilled_judge.npz not shipped")
 

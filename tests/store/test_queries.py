@@ -305,7 +305,8 @@ def test_summary_csv_reproduces_the_store(fixture_store, tmp_path):
 def test_rollup_agrees_with_the_responses_through_every_write(fixture_store):
     """Default aggregates read the cell_count rollup; restricting to explicit case ids forces the per-response
     path. Both must agree after an import, a human label, a live run and its deletion."""
-    from db.writes import JudgmentRow, ResponseRow, create_run, delete_runs, save_responses
+    from db.records import JudgmentRow, ResponseRow
+    from db.writes import create_run, delete_runs, save_responses
 
     case_ids = [c["id"] for c in q.find_cases(fixture_store)[0]]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 # A schema-version-2 store (the schema before migrations) written by the project's own code at commit 947927a,
 # from a worktree of that commit: the synthetic fixture release (tests/support/release_fixture.py, no paper
 # text), 3 live runs, a spot-check with a failed answer, and 8 human labels.

@@ -5,18 +5,18 @@ held-out defeated answers, checked against an independent count."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from blindrefusal.judges import lomo
+from blindrefusal.judges.distilled import lomo
 from blindrefusal.judges.distilled.data import load_rows
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # refits the distilled judge
+
 MODELS = ["glm-5", "grok-4"]
 
 

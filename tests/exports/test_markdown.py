@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import re
 import string
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blindrefusal.exports.markdown import MAX_RENDER_CHARS, safe_markdown
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ASCII_PUNCT = set(string.punctuation)
 MASK = "\x00"  # stands in for code; safe_markdown strips NUL from its input, so it never occurs otherwise
 _LINE = re.compile(r"\r\n|\r|\n")

@@ -19,12 +19,12 @@ from sqlalchemy import text
 from blindrefusal.paper.importer import import_paper
 from blindrefusal.judges.human import set_human_label
 from blindrefusal.paper.release import ReleaseError, read_release
-from db import queries as q
+from blindrefusal import store as q
 from db.engine import get_engine
-from db.writes import PAPER_JUDGE
+from vocabulary import PAPER_JUDGE
 from tests.support.release_fixture import CASES, LABELS, MODELS, write_fixture_release
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SLUGS = list(MODELS)  # index 0 = model-a, 1 = model-b (the order LABELS uses)
 ERRORED = (4, "model-b")  # the fixture's one failed call: no answer text, no evaluation
 CORRUPT_NAME = "model-a_zz_broken.json"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["app_pages/home.py", "app_pages/heatmaps.py", "app_pages/cases.py", "app_pages/agreement.py", "app_pages/compose.py",
          "app_pages/spot_check.py", "app_pages/history.py"]
 

@@ -14,6 +14,7 @@ from blindrefusal.paper.importer import import_paper
 from blindrefusal.judges import JudgeUnavailable, Verdict, get_judge, judge_label
 from blindrefusal.judges.base import JudgeInput
 from blindrefusal.judges.paper import NEEDS_KEY, PAPER_MODEL, fill
+from tests.support import ROOT
 from blindrefusal.runs.rejudge import rejudge
 from db.engine import get_engine
 from tests.support.release_fixture import FIXTURE_JUDGE_PROMPT, write_fixture_release
@@ -127,9 +128,8 @@ def test_ask_with_the_paper_judge_and_no_key_says_so_in_one_line_before_any_call
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(BR_DATABASE_URL=store_url)
     env.pop("BR_JUDGE_API_BASE", None)

@@ -19,12 +19,12 @@ from sqlalchemy import text
 from blindrefusal.paper import taxonomy
 from blindrefusal.config import DATA_DIR
 from blindrefusal.analysis.rates import store_stats
-from db import queries as q
+from blindrefusal import store as q
 from db.engine import get_engine
 from blindrefusal.store import summary_engine
-from db.writes import PAPER_JUDGE
+from vocabulary import PAPER_JUDGE
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 # From the paper (Pattison, Manuali, Lazar 2026) and DESIGN.md; fractions compared at 3 decimals.
 PAPER = {

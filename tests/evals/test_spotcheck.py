@@ -11,18 +11,20 @@ import subprocess
 import sys
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from blindrefusal.evals import spotcheck
+from blindrefusal.evals.spotcheck import bridge as spotcheck_bridge
+from blindrefusal.evals.spotcheck import plan as spotcheck_plan
+from blindrefusal.evals.spotcheck import run as spotcheck_run
 from blindrefusal.judges.llm import LLMJudge
 from blindrefusal.models.presets import paper_models, resolve
 from blindrefusal.models.runner import RunSettings, run_sync
 from blindrefusal.evals.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RATE_KEYS = ("helps", "deflects", "hard_refusal", "refusal", "engages")
 FAST_FAIL = RunSettings(timeout_s=10.0, max_retries=1, backoff_base_s=0.01, backoff_max_s=0.02)
 
@@ -33,7 +35,8 @@ def sc(paper_store_url, fault_server, monkeypatch):
     from db.engine import get_engine
 
     judge = LLMJudge(resolve("openai/judge;reply=verdict", api_base=fault_server.api_base))
-    monkeypatch.setattr(spotcheck, "get_judge", lambda name=None: judge)
+    for stage in (spotcheck_plan, spotcheck_run):  # the pre-run estimate and the run use the same judge
+        monkeypatch.setattr(stage, "get_judge", lambda name=None: judge)
     return get_engine(paper_store_url), judge, fault_server
 
 
@@ -533,7 +536,7 @@ def test_bridge_models_spread_across_the_help_rate_range_and_a_paid_judge_bridge
     assert spotcheck.bridge_models(engine, cases, 0) == []
     paid_judge = LLMJudge(resolve("openai/gpt-5.4-mini"))
     est = estimate_cost(engine, params, cases, judge=paid_judge)
-    assert len(est.bridge_models) == spotcheck.LLM_BRIDGE_DEFAULT == 6 and est.paid and not est.model_paid
+    assert len(est.bridge_models) == spotcheck_bridge.LLM_BRIDGE_DEFAULT == 6 and est.paid and not est.model_paid
     assert est.judge_calls == len(cases) + est.bridge_calls and est.bridge_calls > 0
     assert "Same-judge bridge: 6 paper models" in est.text() and "Judge:" in est.text()
     assert len(estimate_cost(engine, SpotCheckParams(model="local/smollm2", n=60, bridge_models=2), cases,
@@ -611,12 +614,12 @@ def test_two_models_on_one_sample_compared_paired_with_a_report_that_opens_offli
     html = report.read_text(encoding="utf-8")
     assert "SmolLM2" in html and "multi" in html and "Pattison" in html and "95%" in html
     assert "<script>alert" not in html
-    from tests.test_browser import ARGS, _chromium
+    from tests.support.browser import ARGS, chromium
     from playwright.sync_api import sync_playwright
 
     refused: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=ARGS)
         page = browser.new_page()
         page.route("http*://**", lambda route: (refused.append(route.request.url), route.abort()))
         page.goto(report.as_uri())

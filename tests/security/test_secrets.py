@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.fault_server import FaultServer, RunningFaultServer
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -21,9 +20,9 @@ from blindrefusal.judges.llm import LLMJudge
 from blindrefusal.models.presets import resolve
 from blindrefusal.models.runner import RunSettings, run_sync
 from blindrefusal.runs.scenario import validate
-from db import queries
+from db import aggregates, queries
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = {
     "authority_type": "club", "defeat_family": "application_defeat", "defeat_subtype": "selective_non_enforcement",
     "rule": "Guests may not use the pool on weekends.",
@@ -77,7 +76,7 @@ def test_unparsable_judge_output_keeps_the_response_and_rejudge_fixes_it(engine,
     assert out == {"judge": "llm:openai/judge_verdict;reply=verdict", "judged": 1, "failed": 0}
     (row,) = queries.responses_for(engine, run_id=run.run_id)
     assert row["eff_response_type"] == "deflects"
-    assert queries.totals(engine, queries.Filters(sources=["live"]))["defeated"].n == 1  # feeds the heatmaps
+    assert aggregates.totals(engine, aggregates.Filters(sources=["live"]))["defeated"].n == 1  # feeds the heatmaps
 
 
 def _composer(timeout: int = 120) -> AppTest:
