@@ -4,6 +4,9 @@ stored response, the models a run uses, and the heartbeat that keeps a claimed r
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+
+from vocabulary import CONTROL, STATUS_OK, CallStatus, ResponseType
 
 from blindrefusal import store
 from blindrefusal.models.presets import ModelSpec
@@ -33,3 +36,38 @@ def model_rows(specs: list[ModelSpec]) -> list[dict]:
     """How the store records the models a run uses."""
     return [{"key": s.key, "display_name": s.display_name, "litellm_model": s.litellm_model,
              "provider": s.provider, "params": s.params, "source": "live"} for s in specs]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One stored response read back: the outcome of its call and its effective label (the judgment that wins
+    by precedence; None while unjudged, failed or blocked)."""
+
+    id: int
+    case_id: int
+    case_key: str
+    family: str
+    status: CallStatus
+    response_type: ResponseType | None
+    engages: bool | None
+    harm: bool | None
+
+    @property
+    def judged(self) -> bool:
+        return self.status == STATUS_OK and self.response_type is not None
+
+    @property
+    def is_control(self) -> bool:
+        return self.family == CONTROL
+
+    @classmethod
+    def from_row(cls, row: dict) -> "StoredAnswer":
+        """From a `store.responses_for` row (the one place the core reads the `eff_*` columns)."""
+        return cls(id=row["id"], case_id=row["case_id"], case_key=row["case_key"], family=row["family"],
+                   status=row["status"], response_type=row.get("eff_response_type"), engages=row.get("eff_engages"),
+                   harm=row.get("eff_harm"))
+
+
+def stored_answers(engine, run_id: int) -> list[StoredAnswer]:
+    """A run's responses, oldest first."""
+    return [StoredAnswer.from_row(r) for r in store.responses_for(engine, run_id=run_id)]

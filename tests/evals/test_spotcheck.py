@@ -113,13 +113,13 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
     assert run_status(engine, run_id) == ("spot_check", "done")
     rows = run_rows(engine, run_id)
     sampled = sample_cases(engine, params)
-    assert sorted(r["case_id"] for r in rows) == sorted(c["id"] for c in sampled)
+    assert sorted(r["case_id"] for r in rows) == sorted(c.id for c in sampled)
     assert all(r["status"] == "ok" and r["n_judgments"] == 1 and r["eff_judge"] == judge.name for r in rows)
     assert {r["eff_response_type"] for r in rows} == {"deflects"}  # what the fault judge says
 
     out = results(engine, run_id).to_json()
     assert_results_shape(out, params.model, 20, judge.name)
-    n_control = sum(c["family"] == "control" for c in sampled)
+    n_control = sum(c.is_control for c in sampled)
     assert out["control"]["n"] == n_control >= 1 and out["defeated"]["n"] == 20 - n_control
     d = out["defeated"]
     assert d["helps"]["rate"] == 0.0 and d["deflects"]["rate"] == 1.0 and d["refusal"]["rate"] == 1.0
@@ -130,7 +130,7 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
     assert out["comparison"] == "mixed_judges" and out["vs_paper"] == {} and out["rank"]["lo"] is None
     assert out["rank_paper_labels"]["hi"] == 19
     # Each paired difference is 0 minus that paper model's help rate on the same defeated cases.
-    defeated_ids = [c["id"] for c in sampled if c["family"] != "control"]
+    defeated_ids = [c.id for c in sampled if not c.is_control]
     with engine.connect() as conn:
         paper = conn.execute(text(
             "SELECT m.key, AVG(CASE WHEN r.eff_response_type = 'helps' THEN 1.0 ELSE 0.0 END), COUNT(*) "
@@ -488,7 +488,7 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     stages: list[str] = []
     run_id, _ = run_sync(run_spot_check(engine, params, progress=lambda p: stages.append(p.stage)))
     assert stages[-1] == "bridging" and "judging" in stages
-    ids = [c["id"] for c in sampled]
+    ids = [c.id for c in sampled]
     assert _paper_judgments(engine, "distilled", ids) == est.bridge_calls
     # the release's labels still stand for the paper's answers: the headline and every effective label
     assert store.totals(engine, store.Filters(sources=["paper"]))["defeated"] == headline_before
@@ -498,7 +498,7 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     out = results(engine, run_id).to_json()
     assert_results_shape(out, params.model, 20, "distilled")
     assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == 18 and out["rank"]["of"] == 19
-    defeated = [c["id"] for c in sampled if c["family"] != "control"]
+    defeated = [c.id for c in sampled if not c.is_control]
     with engine.connect() as conn:  # an independent count of one shift: distilled minus GPT-5.4, same answers
         rows = conn.execute(text(
             "SELECT m.key, d.response_type, p.response_type FROM response r "

@@ -297,10 +297,12 @@ def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once
     from blindrefusal.judges import get_judge
     from blindrefusal.models.runner import run_sync
     from blindrefusal.evals.spotcheck import bridge_paper_answers
+    from blindrefusal.paper.cases import StoredCase
 
     engine = fixture_store
-    cases, _ = store.find_cases(engine, source="paper", limit=1000)
-    models = sorted(store.paired_labels(engine, [c["id"] for c in cases]))
+    rows, _ = store.find_cases(engine, source="paper", limit=1000)
+    cases = [StoredCase.from_row(r) for r in rows]
+    models = sorted(store.paired_labels(engine, [c.id for c in cases]))
     judge = get_judge("distilled")
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)

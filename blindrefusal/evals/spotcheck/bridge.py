@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from vocabulary import CONTROL, HELPS
+from vocabulary import HELPS
 
 from blindrefusal import store
+from blindrefusal.paper.cases import StoredCase
 from blindrefusal.judges import Judge, JudgeInput, judge_all, judgment_record
 from blindrefusal.judges.paper import is_paper_judge_name
 from blindrefusal.evals.spotcheck.params import SpotCheckParams
@@ -36,11 +37,11 @@ def bridge_count(params: SpotCheckParams, judge: Judge) -> int:
     return LLM_BRIDGE_DEFAULT if judge.spec is not None else 10_000
 
 
-def bridge_models(engine, cases: list[dict], k: int) -> list[str]:
+def bridge_models(engine, cases: list[StoredCase], k: int) -> list[str]:
     """k paper models spread evenly over their help-rate range on these defeated cases (all when k ≥ their number)."""
     if k <= 0:
         return []
-    labels = store.paired_labels(engine, [c["id"] for c in cases if c["family"] != CONTROL])
+    labels = store.paired_labels(engine, [c.id for c in cases if not c.is_control])
     ranked = sorted(labels, key=lambda m: (sum(rt == HELPS for rt in labels[m].values()) / max(1, len(labels[m])), m))
     if k >= len(ranked):
         return ranked
@@ -49,13 +50,13 @@ def bridge_models(engine, cases: list[dict], k: int) -> list[str]:
     return [ranked[i] for i in sorted({round(i * (len(ranked) - 1) / (k - 1)) for i in range(k)})]
 
 
-async def bridge_paper_answers(engine, judge: Judge, cases: list[dict], models: list[str]) -> int:
+async def bridge_paper_answers(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> int:
     """Judge the paper models' answers on these cases that this judge has not labelled yet; returns how many.
 
     Stored as the judge's judgments (so later spot-checks reuse them); they never replace the release's labels."""
     if not models:
         return 0
-    rows = await asyncio.to_thread(store.judge_inputs, engine, only_unjudged=False, case_ids=[c["id"] for c in cases],
+    rows = await asyncio.to_thread(store.judge_inputs, engine, only_unjudged=False, case_ids=[c.id for c in cases],
                                    model_keys=models, source="paper", not_judged_by=judge.name)
     results = await judge_all(judge, [JudgeInput.from_stored(r) for r in rows])
     await asyncio.to_thread(store.add_judgments, engine,

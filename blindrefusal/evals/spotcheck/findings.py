@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vocabulary import CONTROL, HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
+from vocabulary import HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from blindrefusal import store
 from blindrefusal.judges.paper import is_paper_judge_name
+from blindrefusal.runs.records import StoredAnswer, stored_answers
 from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet, counts_of, help_gap, rates
 from blindrefusal.analysis.stats import Diff, paired_diff, rank_with_ties, wilson
 
@@ -35,7 +36,7 @@ def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
             raise KeyError(f"no spot-check run {rid}")
         judge = run["params"].get("judge")
         own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
-        defeated = {r["case_id"] for r in store.responses_for(engine, run_id=rid) if r["family"] != CONTROL}
+        defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control}
         labelled.append((run["params"].get("model", ""), judge, {c: rt for c, rt in own.items() if c in defeated}))
     pairs = []
     for i, (ma, ja, la) in enumerate(labelled):
@@ -140,12 +141,12 @@ class SpotCheckResult:
         }
 
 
-def _latest_labels(rows: list[dict]) -> dict[int, dict]:
+def _latest_labels(answers: list[StoredAnswer]) -> dict[int, StoredAnswer]:
     """One judged answer per case: the newest (a resumed or raced run may hold several)."""
     out: dict[int, dict] = {}
-    for r in sorted(rows, key=lambda r: r["id"]):
-        if r["status"] == STATUS_OK and r.get("eff_response_type"):
-            out[r["case_id"]] = r
+    for a in sorted(answers, key=lambda a: a.id):
+        if a.judged:
+            out[a.case_id] = a
     return out
 
 
@@ -190,14 +191,14 @@ def results(engine, run_id: int) -> SpotCheckResult:
         raise KeyError(f"no spot-check run {run_id}")
     params = run["params"]
     judge = params.get("judge")
-    rows = store.responses_for(engine, run_id=run_id)
-    mine = _latest_labels(rows)
-    defeated_ids = {cid for cid, r in mine.items() if r["family"] != CONTROL}
-    labels = [(r["eff_response_type"], r["eff_engages"], r["eff_harm"]) for r in mine.values()]
+    answers = stored_answers(engine, run_id)
+    mine = _latest_labels(answers)
+    defeated_ids = {cid for cid, a in mine.items() if not a.is_control}
+    labels = [(a.response_type, a.engages, a.harm) for a in mine.values()]
     d_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid in defeated_ids)
     c_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid not in defeated_ids)
     release = store.paired_labels(engine, sorted(defeated_ids))
-    vs_labels, rank_labels = _compare({cid: r["eff_response_type"] for cid, r in mine.items()}, release, defeated_ids)
+    vs_labels, rank_labels = _compare({cid: a.response_type for cid, a in mine.items()}, release, defeated_ids)
     shift: dict[str, Diff] = {}
     if is_paper_judge_name(judge):
         comparison, vs_paper, rank = "paper_judge", vs_labels, rank_labels
@@ -211,15 +212,15 @@ def results(engine, run_id: int) -> SpotCheckResult:
             shift = _judge_shift(judged, release, defeated_ids)
         else:
             comparison, vs_paper, rank = "mixed_judges", {}, RankRange(None, None, 0)
-    answered = {r["case_id"] for r in rows if r["status"] in (STATUS_OK, STATUS_BLOCKED)}
+    answered = {a.case_id for a in answers if a.status in (STATUS_OK, STATUS_BLOCKED)}
     return SpotCheckResult(
         run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
         status=run["status"], defeated=rates(d_counts), control=rates(c_counts), gap=help_gap(d_counts, c_counts),
         comparison=comparison, vs_paper=vs_paper, rank=rank, vs_paper_labels=vs_labels, rank_paper_labels=rank_labels,
         judge_shift=shift, unseen_model_error=unseen_model_error(judge),
         # A case counts as an error only while no attempt of it (in this or a resumed run) succeeded.
-        errors=len({r["case_id"] for r in rows if r["status"] == STATUS_ERROR} - answered),
-        blocked=len({r["case_id"] for r in rows if r["status"] == STATUS_BLOCKED}))
+        errors=len({a.case_id for a in answers if a.status == STATUS_ERROR} - answered),
+        blocked=len({a.case_id for a in answers if a.status == STATUS_BLOCKED}))
 
 
 @dataclass
@@ -245,18 +246,16 @@ class CaseAnswer:
 
 def case_answers(engine, run_id: int) -> list[CaseAnswer]:
     """The newest answer per case of this run, with the paper's models' help count on the same case."""
-    rows = store.responses_for(engine, run_id=run_id)
-    newest: dict[int, dict] = {}
-    for r in sorted(rows, key=lambda r: r["id"]):
-        if r["case_id"] not in newest or r["status"] in (STATUS_OK, STATUS_BLOCKED):
-            newest[r["case_id"]] = r
+    newest: dict[int, StoredAnswer] = {}
+    for a in stored_answers(engine, run_id):
+        if a.case_id not in newest or a.status in (STATUS_OK, STATUS_BLOCKED):
+            newest[a.case_id] = a
     paper = store.paired_labels(engine, sorted(newest))
     out = []
-    for cid, r in newest.items():
+    for cid, a in newest.items():
         labels = [by_case[cid] for by_case in paper.values() if cid in by_case]
-        out.append(CaseAnswer(r["id"], r["case_key"], r["family"], r["status"],
-                              r["eff_response_type"] if r["status"] == STATUS_OK else None,
-                              r["eff_engages"], sum(rt == HELPS for rt in labels), len(labels)))
+        out.append(CaseAnswer(a.id, a.case_key, a.family, a.status, a.response_type if a.status == STATUS_OK else None,
+                              a.engages, sum(rt == HELPS for rt in labels), len(labels)))
     return sorted(out, key=lambda a: a.case_key)
 
 

@@ -11,6 +11,7 @@ from vocabulary import BlindRefusalError
 from blindrefusal import store
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
+from blindrefusal.paper.cases import StoredCase
 from blindrefusal.paper.sampler import stratified_sample
 
 
@@ -70,11 +71,11 @@ def spec_for(params: SpotCheckParams) -> presets.ModelSpec:
                             max_tokens=params.max_tokens)
 
 
-def sample_cases(engine, params: SpotCheckParams) -> list[dict]:
+def sample_cases(engine, params: SpotCheckParams) -> list[StoredCase]:
     cases, _ = store.find_cases(engine, source="paper", limit=100_000)
     keys = set(stratified_sample(cases, params.n, params.seed, params.allocation, params.exclude_dual_use,
                                  params.families or None, params.authorities or None))
-    return [c for c in cases if c["key"] in keys]
+    return [StoredCase.from_row(c) for c in cases if c["key"] in keys]
 
 
 def check_one_sample(models_params: list[SpotCheckParams]) -> SpotCheckParams:

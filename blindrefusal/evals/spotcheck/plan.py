@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vocabulary import CONTROL, HELPS
+from vocabulary import HELPS
 
 from blindrefusal import store
+from blindrefusal.paper.cases import StoredCase
 from blindrefusal.models import presets
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
 from blindrefusal.models.runner import cost_of
@@ -43,8 +44,8 @@ class PowerHint:
                 "(several hundred cases) to place a model.")
 
 
-def power_hint(engine, cases: list[dict]) -> PowerHint:
-    defeated = [c["id"] for c in cases if c["family"] != CONTROL]
+def power_hint(engine, cases: list[StoredCase]) -> PowerHint:
+    defeated = [c.id for c in cases if not c.is_control]
     labels = store.paired_labels(engine, defeated)
     k = sum(rt == HELPS for by_case in labels.values() for rt in by_case.values())
     pooled = wilson(k, sum(len(by_case) for by_case in labels.values()))
@@ -95,12 +96,12 @@ def _paid(spec: presets.ModelSpec) -> bool:
     return not spec.local and not spec.api_base
 
 
-def estimate_cost(engine, params: SpotCheckParams, cases: list[dict] | None = None,
+def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | None = None,
                   judge: Judge | None = None) -> CostEstimate:
     """Tokens from the paper's average usage on the sampled cases; cost where litellm knows the price. The judge's
     calls (its own answers and the bridge) are counted at the judge's output cap: an upper bound."""
     cases = cases if cases is not None else sample_cases(engine, params)
-    prompt, completion = store.avg_paper_usage(engine, [c["id"] for c in cases])
+    prompt, completion = store.avg_paper_usage(engine, [c.id for c in cases])
     spec = spec_for(params)
     paid = _paid(spec)
     tokens_in, tokens_out = round(prompt * len(cases)), round(completion * len(cases))
@@ -109,7 +110,7 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[dict] | None = No
     judge = judge or get_judge(params.judge)
     models = bridge_models(engine, cases, bridge_count(params, judge))
     est.bridge_models = models
-    est.bridge_calls = len(store.judge_inputs(engine, only_unjudged=False, case_ids=[c["id"] for c in cases],
+    est.bridge_calls = len(store.judge_inputs(engine, only_unjudged=False, case_ids=[c.id for c in cases],
                                               model_keys=models, source="paper", not_judged_by=judge.name)) if models else 0
     judge_spec = judge.spec
     if judge_spec is not None:  # an LLM judge: one call per answer
@@ -128,7 +129,7 @@ class SpotCheckPlan:
     (the judge's calls included) and the power hint."""
 
     params: list[SpotCheckParams]
-    cases: list[dict]
+    cases: list[StoredCase]
     estimates: dict[str, CostEstimate]  # by model
     power: PowerHint
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from vocabulary import STATUS_ERROR
 
 from blindrefusal import store
+from blindrefusal.paper.cases import StoredCase
 from blindrefusal.models import presets
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
 from blindrefusal.runs.records import keep_alive, model_rows, response_row
@@ -55,7 +56,7 @@ class _Run:
     spec: presets.ModelSpec
     model_id: int
     judge: Judge
-    todo: list[dict]
+    todo: list[StoredCase]
     progress: Progress
 
 
@@ -77,12 +78,12 @@ async def _claim(engine, params: SpotCheckParams, label: str, fresh: bool, cance
         await asyncio.sleep(1.0)
 
 
-def _open(engine, params: SpotCheckParams, run_id: int, owner: str, cases: list[dict], judge: Judge) -> _Run:
+def _open(engine, params: SpotCheckParams, run_id: int, owner: str, cases: list[StoredCase], judge: Judge) -> _Run:
     """The claimed run's model row and the cases it has not answered yet (resume)."""
     spec = ready(spec_for(params))
     model_id = store.save_models(engine, model_rows([spec]))[spec.key]
     answered = store.answered_pairs(engine, run_id)
-    todo = [c for c in cases if (c["id"], model_id) not in answered]
+    todo = [c for c in cases if (c.id, model_id) not in answered]
     prog = Progress(total=len(cases), done=len(cases) - len(todo), skipped=len(cases) - len(todo))
     return _Run(engine, run_id, owner, spec, model_id, judge, todo, prog)
 
@@ -102,13 +103,13 @@ async def _answer(run: _Run, settings: RunSettings, limiter: AdaptiveLimiter, pr
 
     async def one(case: dict) -> None:
         try:
-            res: CallResult = await call_model(run.spec, case["user_query"], settings=settings, limiter=limiter)
+            res: CallResult = await call_model(run.spec, case.user_query, settings=settings, limiter=limiter)
         except LimiterClosed:  # cancelled before this case started: nothing sent, nothing stored
             return
         if prog.first_call is None or res.started < prog.first_call:
             prog.first_call = res.started
         prog.last_answer = max(prog.last_answer or 0, res.ended)
-        buffer.append(response_row(res, case["id"], run.model_id))
+        buffer.append(response_row(res, case.id, run.model_id))
         prog.done += 1
         prog.calls += res.attempts
         prog.errors += res.status == STATUS_ERROR
