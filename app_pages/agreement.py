@@ -5,6 +5,7 @@ import streamlit as st
 
 import pandas as pd
 
+from blindrefusal.exports.inert import csv_bytes
 from blindrefusal.analysis.agreement import LABELS, LabelAgreement, compare, from_evaluation
 from blindrefusal.judges.distilled.measured import distilled_eval, unseen_model_measurement
 from components.charts import LABEL_NAMES as NAMES
@@ -83,7 +84,7 @@ else:
                            "κ response type, unseen": round(m["unseen"]["kappa_response_type"], 3)}
                           for slug, m in lomo.per_model.items()])
     st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button("Leave-one-model-out results (CSV)", table.to_csv(index=False).encode(),
+    st.download_button("Leave-one-model-out results (CSV)", csv_bytes(table),
                        "distilled_judge_leave_one_model_out.csv", "text/csv")
 
 st.header("2 · The paper's human reviewers")

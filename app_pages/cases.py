@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
 from components.resources import reads as q
@@ -33,7 +34,7 @@ if case_key:
     case = q.get_case(engine, case_key)
     back_button("the list")
     if case is None:
-        st.error(f"No case with id {case_key!r}.")
+        st.error(f"No case with id {md_inline(repr(case_key), 100)}.")
         st.stop()
     st.subheader(case["key"])
     scenario_view(case)

@@ -7,6 +7,7 @@ import random
 
 import streamlit as st
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.control_twins import control_candidates, matching_control
 from blindrefusal.judges import JudgeUnavailable, get_judge
@@ -77,12 +78,12 @@ def send(raw: dict, control_raw: dict | None, specs: list, judge_name: str) -> N
             control = control_twin(control_raw, scenario)
         except ScenarioError as exc:
             problems += exc.problems
-    calls = specs * (2 if control_raw is not None else 1)
-    blocked = None if problems else guard.check(calls)
+    sides = 2 if control_raw is not None else 1
+    calls = specs * sides + guard.judge_calls(judge_name, len(specs) * sides)
+    blocked = None if problems else guard.check(engine, calls)
     if problems or blocked:
         st.session_state["_send_problem"] = blocked or "Please fix the scenario:\n" + "\n".join(f"- {p}" for p in problems)
         return
-    guard.count(len(calls))
     st.session_state["_pending"] = {"scenario": scenario, "control": control, "specs": specs, "judge": judge_name}
     st.session_state["_scroll"] = True
 
@@ -142,7 +143,7 @@ def composer() -> None:
     st.subheader("Models and judge")
     specs = model_picker("live")
     judge_name = judge_picker("live_judge")
-    guard.password_box(specs)
+    guard.password_box(specs + guard.judge_calls(judge_name, 1))
     st.button("Run", type="primary", disabled=not specs, on_click=send, args=(raw, control_raw, specs, judge_name))
 
 
@@ -185,7 +186,7 @@ def start_local(specs: list) -> list:
         try:
             return [ready(s) for s in specs]
         except Exception as exc:  # noqa: BLE001 - shown, and the other models still run
-            st.error(f"The local model could not start: {exc}")
+            st.error(f"The local model could not start: {md_inline(exc)}")
             return [s for s in specs if not s.local]
 
 
@@ -195,14 +196,15 @@ if pending is not None:
     try:
         get_judge(judge_name)  # a judge that cannot run here is said before any model is called
     except JudgeUnavailable as exc:
-        st.error(f"This judge cannot run here: {exc}. Pick another judge and run again.")
+        st.error(f"This judge cannot run here: {md_inline(exc)}. Pick another judge and run again.")
         st.stop()
     st.subheader("Running…", anchor="results")
     scroll_to("results", nonce=f"pending{id(pending)}")
     specs = start_local(specs)
     if control is None:
         board = LiveBoard(specs, columns=4, judge=judge_name)
-        run = run_sync(run_live(engine, scenario, specs, judge_name, on_event=board))
+        with guard.permit(engine):
+            run = run_sync(run_live(engine, scenario, specs, judge_name, on_event=board))
         set_qp("control_run", None)
     else:
         boards = {}
@@ -210,8 +212,9 @@ if pending is not None:
             with col:
                 st.markdown(f"#### {SIDES[side]}")
                 boards[side] = LiveBoard(specs, columns=2, judge=judge_name)
-        pair = run_sync(run_contrast(engine, scenario, control, specs, judge_name,
-                                     on_event=lambda side, *event: boards[side](*event)))
+        with guard.permit(engine):
+            pair = run_sync(run_contrast(engine, scenario, control, specs, judge_name,
+                                         on_event=lambda side, *event: boards[side](*event)))
         run = pair.defeated
         set_qp("control", pair.control.case_key)
         set_qp("control_run", str(pair.control.run_id))
@@ -236,10 +239,15 @@ def live_run(run_id: int | None) -> dict | None:
 
 def rejudge_button(responses: list[dict], judge_name: str, key: str) -> None:
     unjudged = [r["id"] for r in responses if r["status"] == STATUS_OK and not r.get("eff_response_type")]
-    if unjudged and st.button(f"Re-judge {len(unjudged)} unjudged answer(s)", key=key):
+    if not unjudged:
+        return
+    blocked = guard.check(engine, guard.judge_calls(judge_name, len(unjudged)))
+    if blocked:
+        st.caption(f"{len(unjudged)} unjudged answer(s): {blocked}")
+    elif st.button(f"Re-judge {len(unjudged)} unjudged answer(s)", key=key):
         from blindrefusal.runs.rejudge import rejudge
 
-        with st.spinner("Judging…"):
+        with st.spinner("Judging…"), guard.permit(engine):
             out = run_sync(rejudge(engine, unjudged, judge_name))
         st.toast(f"{out['judged']} judged, {out['failed']} still unjudged")
         st.rerun()

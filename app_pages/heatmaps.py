@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from blindrefusal.exports.inert import csv_bytes
 from blindrefusal.paper import taxonomy
 from blindrefusal.analysis.grid import build_cells
 from blindrefusal.exports.style import METRIC_NAMES as METRICS
@@ -130,7 +131,7 @@ settings = {"Rows": DIM_LABELS[row_dim], "Columns": DIM_LABELS[col_dim], "Metric
                      f"({sum(c.thin for c in cells):,} thin, starred); each cell's 95% interval: in the HTML and CSV"}
 stem = f"heatmap_{row_dim}_x_{col_dim}_{metric}"
 e1, e2, e3, _ = st.columns([1, 1, 1, 2])
-e1.download_button("Download grid (CSV)", grid.to_csv(index=False).encode(), f"{stem}.csv", "text/csv")
+e1.download_button("Download grid (CSV)", csv_bytes(grid), f"{stem}.csv", "text/csv")
 table = grid[[DIM_LABELS[row_dim], DIM_LABELS[col_dim]]].assign(**{
     f"{METRICS[metric]} (95% Wilson interval), n": [c.fmt(metric) for c in cells],
     "thin (n < 10)": ["yes" if c.thin else "" for c in cells]})

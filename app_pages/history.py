@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
-from blindrefusal.runs.history import delete_runs
+from blindrefusal.runs.history import RunBusy, delete_runs
+from components import guard
 from components.resources import store
 from components.resources import reads as q
 
@@ -18,8 +20,12 @@ if pending:
 
     st.info(f"{pending} stored answers have no label yet (made before a judge was available, or the judge's "
             "output could not be parsed).")
-    if st.button(f"Judge them now with {judge_label(default_judge_name())}"):
-        with st.spinner("Judging…"):
+    guard.password_box(guard.judge_calls(None, 1))
+    blocked = guard.check(engine, guard.judge_calls(None, pending))
+    if blocked:
+        st.warning(blocked)
+    elif st.button(f"Judge them now with {judge_label(default_judge_name())}"):
+        with st.spinner("Judging…"), guard.permit(engine):
             out = run_sync(rejudge(engine))
         st.success(f"{out['judged']} judged, {out['failed']} still unjudged.")
 runs = q.runs(engine, kinds=("live", "spot_check"), limit=200)
@@ -34,7 +40,7 @@ for r in runs:
             presets.display_name(r["params"].get("model", ""))
         a.markdown(f"**{kind} {r['id']}** · {str(r['created_at'])[:16]} UTC · {r['status']}"
                    + (" (its process stopped: re-run the same settings to resume)" if r["status"] == "interrupted" else ""))
-        a.caption(f"Models: {models} · judge: {r['params'].get('judge', '?')} · "
+        a.caption(f"Models: {md_inline(models)} · judge: {md_inline(r['params'].get('judge', '?'), 120)} · "
                   f"{r['n_judged']}/{r['n_responses']} judged, {r['n_refused']} refused")
         if r.get("user_query"):
             a.text((r["user_query"] or "")[:200])
@@ -49,5 +55,9 @@ for r in runs:
         with b.popover("Delete"):
             st.caption("Deletes this run's answers and labels; the scenario stays.")
             if st.button("Delete for good", key=f"del{r['id']}", type="primary"):
-                delete_runs(engine, [r["id"]])
-                st.rerun()
+                try:
+                    delete_runs(engine, [r["id"]])
+                except RunBusy as exc:
+                    st.error(str(exc))
+                else:
+                    st.rerun()

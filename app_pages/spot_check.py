@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from blindrefusal.exports.inert import csv_bytes, md_inline, plotly_text
 from blindrefusal.runs import jobs
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
@@ -40,7 +41,7 @@ def show_results(run_id: int) -> None:
     res = results(engine, run_id)
     d, c = res.defeated, res.control
     asked = results_params(run_id).get("n")
-    st.subheader(f"{model_name(res.model)} — run {run_id}, n = {res.n}, seed {res.seed}")
+    st.subheader(f"{md_inline(model_name(res.model))} — run {run_id}, n = {res.n}, seed {res.seed}")
     if res.status in ("cancelled", "interrupted") and asked:
         st.warning(f"{res.n} of {asked} cases answered — {res.status}. Re-run the same settings to resume.")
     if res.n < 30:
@@ -64,7 +65,7 @@ def show_results(run_id: int) -> None:
     answers_table(run_id)
     rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Responses (CSV)", pd.DataFrame(rows).to_csv(index=False).encode(), f"spot_check_{run_id}.csv",
+    c1.download_button("Responses (CSV)", csv_bytes(pd.DataFrame(rows)), f"spot_check_{run_id}.csv",
                        "text/csv", key=f"csv{run_id}")
     c2.download_button("Responses (JSONL)", "\n".join(json.dumps(r, default=str) for r in rows).encode(),
                        f"spot_check_{run_id}.jsonl", "application/jsonl", key=f"jsonl{run_id}")
@@ -151,7 +152,7 @@ def compared_together(run_ids: list[int]) -> None:
     st.subheader("The models against each other")
     if pairs:
         st.plotly_chart(charts.paired_differences(
-            [(f"{model_tick(p.a)} − {model_name(p.b)}", p.diff) for p in pairs],
+            [(f"{model_tick(p.a)} − {plotly_text(model_name(p.b))}", p.diff) for p in pairs],
             "Help rate of one model minus another, same defeated cases, same judge"), width="stretch")
         st.dataframe(pd.DataFrame([{"A": model_name(p.a), "B": model_name(p.b), "judge": p.judge,
                                     "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n} for p in pairs]),
@@ -220,23 +221,23 @@ if job is None:
             plan = plan_spot_check(engine, all_params)
         except SpotCheckError as exc:
             st.session_state.pop("spot_pending", None)
-            st.error(str(exc))
+            st.error(md_inline(str(exc)))
             st.stop()
+        if plan.drawn_text():
+            st.info(plan.drawn_text())
         st.info(plan.power.text())
         if plan.power.rank_warning:
             st.warning(plan.power.rank_warning)
         for model, est in plan.estimates.items():
-            st.markdown(f"**{model_name(model)}** — {est.text()}")
-        specs = [presets.resolve(p.model, api_base=p.api_base) for p in all_params]
-        guard.password_box(specs)
+            st.markdown(f"**{md_inline(model_name(model))}** — {md_inline(est.text())}")
+        calls = plan.paid_calls()
+        guard.password_box(calls)
         confirm = st.checkbox("I understand the cost; run it") if plan.paid else True
-        blocked = guard.check([s for s in specs for _ in plan.cases]) if plan.paid else None
+        blocked = guard.check(engine, calls)
         if blocked:
             st.error(blocked)
         if st.button("Start the spot-check", disabled=not confirm or bool(blocked), type="primary"):
             st.session_state.pop("spot_pending", None)
-            if plan.paid:
-                guard.count(plan.calls)
 
             def work(j, all_params=all_params, fresh=fresh):
                 j.progress = {}
@@ -248,20 +249,24 @@ if job is None:
                 return [run_id for run_id, _ in runs if run_id >= 0]
 
             label = ", ".join(p.model for p in all_params)
-            st.session_state["spot_job"] = jobs.start(f"spot-check {label}", work).id
+            with guard.permit(engine):  # the job runs in a copy of this context
+                st.session_state["spot_job"] = jobs.start(f"spot-check {label}", work, visitor=guard.visitor_id()).id
             st.rerun()
 else:
     @st.fragment(run_every=0.5)
     def progress_panel() -> None:
         job = jobs.get(st.session_state.get("spot_job"))
         by_model = job.progress or {}
-        if not by_model:
+        place = job.queue_position()
+        if not job.started:
+            st.progress(0.0, text=f"Queued, number {place} in line: this server runs a few spot-checks at once "
+                                  "(BR_MAX_JOBS, one per visitor). It starts by itself; you may leave this page.")
+        elif not by_model:
             st.progress(0.0, text="Sampling cases and starting the models…")
         for model, p in by_model.items():
-            name = model_name(model)
+            name = md_inline(model_name(model), 120)
             if p.waiting:
-                st.progress(0.0, text=f"{name}: another process is running this same spot-check — waiting for it, "
-                                      "then resuming…")
+                st.progress(0.0, text=f"{name}: {md_inline(p.waiting_for)}")
             elif p.stage == "bridging":
                 st.progress(1.0, text=f"{name}: judging the paper models' answers on these cases with the same "
                                       "judge (the bridge)…")
@@ -281,7 +286,7 @@ else:
         else:
             st.session_state.pop("spot_job", None)
             if job.error:
-                st.error(f"The spot-check failed: {job.error}")
+                st.error(f"The spot-check failed: {md_inline(job.error)}")
             elif job.result:
                 set_qp("run", ",".join(map(str, job.result)))
             st.rerun()
@@ -298,7 +303,7 @@ if run_param:
         report_button(found)
         if len(found) > 1:
             compared_together(found)
-            for tab, rid in zip(st.tabs([model_name(results_params(i).get("model", str(i))) for i in found]), found):
+            for tab, rid in zip(st.tabs([md_inline(model_name(results_params(i).get("model", str(i))), 60) for i in found]), found):
                 with tab:
                     show_results(rid)
         else:

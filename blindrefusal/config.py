@@ -23,7 +23,8 @@ load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
 _BEARER = re.compile(r"(?i)\b(bearer|api[-_ ]?key|x-api-key)(\s*[:=]?\s*)([A-Za-z0-9._~+/=-]{8,})")
-_KEY_LIKE = re.compile(r"\b(sk|rk|pk|xai|gsk|AIza)[-_A-Za-z0-9]{12,}")
+# A key, or a provider's masked echo of one ("sk-abc…****…XYZ", "sk-proj-*****abcd"): asterisks and ellipses too.
+_KEY_LIKE = re.compile(r"\b(sk|rk|pk|xai|gsk|AIza)[-_A-Za-z0-9*…]{12,}|\b(sk|rk|pk|xai|gsk)-[-_A-Za-z0-9]{2,}(\*|…|\.\.\.)[-_A-Za-z0-9*…. ]*?[A-Za-z0-9]{2,}\b")
 
 
 def redact(text: str | None) -> str | None:
@@ -54,9 +55,62 @@ def judge_api_base() -> str | None:
     return os.environ.get("BR_JUDGE_API_BASE") or None
 
 
-def max_calls_per_session() -> int | None:
-    raw = os.environ.get("BR_MAX_CALLS_PER_SESSION")
+def allowed_api_bases() -> dict[str, str | None] | None:
+    """BR_ALLOWED_API_BASES: the OpenAI-compatible servers a visitor may name, each with the environment variable
+    of the key the host sends there (`https://llm.example.org/v1=EXAMPLE_KEY,http://127.0.0.1:8000/v1`; a base
+    without `=` gets no key). None when unset: any base may be named, and none gets a host key. `none`: no
+    base but the allowlist's (that is, none)."""
+    raw = os.environ.get("BR_ALLOWED_API_BASES")
+    if raw is None:
+        return None
+    out: dict[str, str | None] = {}
+    for item in raw.split(","):
+        base, _, key_env = item.strip().partition("=")
+        if base and base.lower() != "none":
+            out[normalise_api_base(base)] = key_env.strip() or None
+    return out
+
+
+def normalise_api_base(base: str) -> str:
+    """One spelling per server: no surrounding space, no trailing slash, a lower-case scheme and host."""
+    base = base.strip().rstrip("/")
+    scheme, sep, rest = base.partition("://")
+    if not sep:
+        return base
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def max_paid_calls() -> int | None:
+    """BR_MAX_PAID_CALLS: paid model and judge calls the whole server may make per budget window (None: no cap).
+    BR_MAX_CALLS_PER_SESSION, its older name, is read when it is unset."""
+    raw = os.environ.get("BR_MAX_PAID_CALLS") or os.environ.get("BR_MAX_CALLS_PER_SESSION")
     return int(raw) if raw and raw.strip().isdigit() else None
+
+
+def budget_window_s() -> float:
+    """BR_BUDGET_WINDOW_HOURS: how long the paid-call budget runs before it starts again (default 24 h)."""
+    raw = os.environ.get("BR_BUDGET_WINDOW_HOURS", "24")
+    try:
+        return max(0.01, float(raw)) * 3600
+    except ValueError:
+        return 24 * 3600.0
+
+
+def max_jobs() -> tuple[int, int]:
+    """(BR_MAX_JOBS, BR_MAX_JOBS_PER_VISITOR): long jobs (spot-checks) running at once on this server, in all
+    and per visitor; more wait in a queue. Defaults 2 and 1."""
+    def read(name: str, default: int) -> int:
+        raw = os.environ.get(name, "")
+        return max(1, int(raw)) if raw.strip().isdigit() else default
+
+    return read("BR_MAX_JOBS", 2), read("BR_MAX_JOBS_PER_VISITOR", 1)
+
+
+def max_answer_chars() -> int:
+    """BR_MAX_ANSWER_CHARS: the longest answer kept (default 100,000 characters); a longer one is cut and marked."""
+    raw = os.environ.get("BR_MAX_ANSWER_CHARS", "")
+    return max(1000, int(raw)) if raw.strip().isdigit() else 100_000
 
 
 def app_password() -> str | None:

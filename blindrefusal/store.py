@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from db.engine import StoreError, get_engine, process_id  # noqa: F401
+from db.engine import STALE_AFTER, StoreError, get_engine, process_id  # noqa: F401
 from db.aggregates import DIMENSIONS, Counts, Filters, aggregate, by_dimension, totals  # noqa: F401
 from db.paper_import import import_paper, save_prompts  # noqa: F401
 from db.queries import (  # noqa: F401
@@ -21,8 +21,8 @@ from db.records import DIMENSION_COLUMNS, JudgmentRow, ResponseRow  # noqa: F401
 from db.summary import export_summary  # noqa: F401
 from db.summary import summary_engine as _summary_engine
 from db.writes import (  # noqa: F401
-    add_judgments, claim_run, create_run, delete_runs, finish_run, heartbeat, save_custom_case, save_models,
-    save_responses,
+    add_judgments, charge_paid_call, claim_run, create_run, delete_runs, finish_run, heartbeat, paid_calls_used,
+    save_custom_case, save_models, save_responses,
 )
 
 from blindrefusal.models import presets

@@ -6,6 +6,7 @@ from typing import Callable
 
 import streamlit as st
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.judges.human import LabelError, set_human_label
 from blindrefusal.runs.live import demo_only
 from blindrefusal.models.presets import LOCAL_KEY
@@ -30,6 +31,8 @@ def _meta_line(r: dict) -> str:
         bits.append("cost unknown" if r.get("cost_usd") is None else f"${r['cost_usd']:.4f}")
     if (r.get("attempts") or 1) > 1:
         bits.append(f"{r['attempts']} attempts")
+    if r.get("truncated"):
+        bits.append(f"cut at {len(r.get('text') or ''):,} characters (BR_MAX_ANSWER_CHARS); the rest was not kept")
     return " · ".join(bits)
 
 
@@ -58,15 +61,15 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
     """`r` is a row from db.queries.responses_for (with its judgments). `inline_form` shows the label form
     open (a label queue) instead of behind a button; `on_saved(r)` runs after a label is saved."""
     with st.container(border=True):
-        st.markdown(f"**{r['model_name']}** " + label_line(r["status"], r.get("eff_response_type"),
+        st.markdown(f"**{md_inline(r['model_name'], 160)}** " + label_line(r["status"], r.get("eff_response_type"),
                                                           r.get("eff_engages"), r.get("eff_harm")))
         meta = _meta_line(r)
         if meta:
             st.caption(meta)
         if r["status"] == STATUS_ERROR:
-            st.error(f"The model call failed: {r.get('error') or 'unknown error'}")
+            st.error(f"The model call failed: {md_inline(r.get('error') or 'unknown error')}")
         elif r["status"] == STATUS_BLOCKED:
-            st.warning(f"Blocked by the provider's content filter. {r.get('error') or ''}")
+            st.warning(f"Blocked by the provider's content filter. {md_inline(r.get('error') or '')}")
         judgments = r.get("judgments") or []
         note = demo_note(r.get("model_key"), judgments[0]["judge"] if judgments else None)
         if note:
@@ -80,14 +83,14 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
         failed = [j for j in r.get("judgments", []) if j["status"] != JUDGMENT_OK]
         if judged:
             top = judged[0]
-            with st.expander(f"Judge: {top['judge']} — reasoning"):
+            with st.expander(f"Judge: {md_inline(top['judge'], 120)} — reasoning"):
                 st.markdown(safe_markdown(top.get("reasoning") or "(no reasoning given)"))
                 for j in judged[1:]:
-                    st.caption(f"Also judged by {j['judge']}: {LABEL_TEXT.get(j['response_type'], j['response_type'])}, "
+                    st.caption(f"Also judged by {md_inline(j['judge'], 120)}: {LABEL_TEXT.get(j['response_type'], j['response_type'])}, "
                                f"{'engages' if j['engages_with_defeat'] else 'no engagement'}"
                                f"{', independent harm' if j['independent_harm'] else ''}")
         elif failed and r["status"] == STATUS_OK:
-            st.warning(f"Unjudged: the judge's output could not be parsed ({failed[0]['judge']}). Use re-judge.")
+            st.warning(f"Unjudged: the judge's output could not be parsed ({md_inline(failed[0]['judge'], 120)}). Use re-judge.")
         if human_form and r["status"] == STATUS_OK:
             _human_form(r, key, inline_form, on_saved)
 
@@ -105,7 +108,7 @@ def _human_form(r: dict, key: str, inline: bool = False, on_saved: Callable[[dic
                 try:
                     judge = set_human_label(store(), r["id"], st.session_state.get("reviewer", ""), rt, eng, harm, note)
                 except LabelError as exc:
-                    st.error(str(exc))
+                    st.error(md_inline(exc))
                 else:
                     flash(f"Saved your label for {r.get('model_name', 'this answer')} as {judge}. It shows in the "
                           "corrected view; the paper's published numbers stay as they were.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import textwrap
 from typing import Sequence
@@ -17,6 +16,7 @@ from blindrefusal.analysis.rates import RateSet
 from blindrefusal.analysis.stats import Diff, Rate
 
 from blindrefusal.exports.figures import paired_differences, stacked_label_bars  # noqa: F401 - shared with the reports
+from blindrefusal.exports.inert import plotly_text
 from blindrefusal.exports.style import ENGAGES_COLOR, NO_ENGAGEMENT_COLOR
 
 from .badges import LABEL_COLORS, LABEL_TEXT, model_tick, outcome_of
@@ -168,7 +168,7 @@ def captioned(fig: go.Figure, lines: Sequence[str], line_px: int = 18) -> go.Fig
     # the plot area keeps its size (so square cells stay square); the caption takes the added room
     out.update_layout(width=width, height=height, margin=dict(b=old_bottom + extra, r=old_right + width - old_width),
                       legend=dict(y=(extra + 5) / height))
-    out.add_annotation(text="<br>".join(html.escape(line, quote=False) for line in lines), xref="paper", yref="paper", x=0,
+    out.add_annotation(text="<br>".join(plotly_text(line) for line in lines), xref="paper", yref="paper", x=0,
                        y=0, xshift=10 - left, yshift=-old_bottom, xanchor="left", yanchor="top", showarrow=False,
                        align="left", font=dict(size=12, color="#333"))
     return out
@@ -177,7 +177,7 @@ def captioned(fig: go.Figure, lines: Sequence[str], line_px: int = 18) -> go.Fig
 def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
     """One row per response of a case: its label (in the label colours), engagement and independent harm."""
     cols = ["response type", "engages with the defeat", "independent harm"]
-    names = [r["model_name"] for r in responses]
+    names = [plotly_text(r["model_name"]) for r in responses]
     xs, ys, colors, texts = [], [], [], []
     for name, r in zip(names, responses):
         outcome = outcome_of(r["status"], r.get("eff_response_type"))
@@ -195,7 +195,7 @@ def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
                                textposition="middle right", textfont=dict(color="#222", size=12),
                                marker=dict(symbol="square", size=18, color=colors, line=dict(width=0))))
     axis = dict(showgrid=False, zeroline=False, fixedrange=True, type="category")
-    fig.update_layout(title=dict(text=html.escape(title, quote=False), x=0, xref="paper"), width=max(720, left + 3 * 150 + 30),
+    fig.update_layout(title=dict(text=plotly_text(title), x=0, xref="paper"), width=max(720, left + 3 * 150 + 30),
                       height=110 + 30 * len(names), plot_bgcolor="white", dragmode=False,
                       xaxis=dict(side="top", range=[-0.2, 2.8], categoryorder="array", categoryarray=cols, **axis),
                       yaxis=dict(range=[len(names) - 0.5, -0.5], categoryorder="array", categoryarray=names, **axis),

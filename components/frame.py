@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal import PAPER_CITATION, PAPER_URL
 from blindrefusal.models import presets
 
@@ -22,7 +23,7 @@ def sidebar_status() -> None:
         try:
             counts = queries.store_counts(store())
         except Exception as exc:  # a broken store must not take the page down
-            st.error(f"Store unavailable: {exc}")
+            st.error(f"Store unavailable: {md_inline(exc)}")
             return
         if counts["paper_responses"]:
             st.markdown(f"**Store:** paper imported ({counts['paper_judged']:,} judged responses)")

@@ -1,43 +1,72 @@
-"""Spending guard for shared demos: APP_PASSWORD for paid models, BR_MAX_CALLS_PER_SESSION per browser session."""
+"""The pages' side of the spending guard (the core's is blindrefusal.models.spending): before a paid run, the
+demo password (APP_PASSWORD) and the server's budget; then a spending permit around the run, so that its paid
+calls — models, judges, the bridge, re-judging — are charged to the budget that every session shares."""
 
 from __future__ import annotations
 
 import hmac
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 import streamlit as st
 
-from blindrefusal.config import app_password, max_calls_per_session
+from blindrefusal.config import app_password
+from blindrefusal.judges import JudgeUnavailable, get_judge
 from blindrefusal.models.presets import ModelSpec
+from blindrefusal.models.spending import SpendRefused, check_budget, paid, spending
 
 
-def paid(specs: list[ModelSpec]) -> list[ModelSpec]:
-    return [s for s in specs if not s.local and not s.api_base]
+def judge_calls(judge_name: str | None, answers: int) -> list[ModelSpec]:
+    """The calls a judge makes on `answers` answers, as specs (none for an offline judge)."""
+    try:
+        spec = get_judge(judge_name).spec
+    except JudgeUnavailable:
+        return []  # said by the page when the judge is used
+    return [spec] * answers if spec is not None else []
 
 
-def check(specs: list[ModelSpec]) -> str | None:
-    """None when the run may go ahead, else the message to show."""
-    password = app_password()
-    if password and paid(specs) and not st.session_state.get("unlocked"):
-        return "This demo is password-protected for paid models. Enter the password above, or use the local model."
-    cap = max_calls_per_session()
-    used = st.session_state.get("calls_used", 0)
-    if cap is not None and used + len(specs) > cap:
-        return (f"This session has used {used} of its {cap} live calls (BR_MAX_CALLS_PER_SESSION); "
-                f"this run needs {len(specs)}. Open a new session or ask the host to raise the cap.")
+def visitor_id() -> str:
+    """Who spends: this browser session."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"session:{ctx.session_id}" if ctx else "session:unknown"
+
+
+def _unlocked() -> bool:
+    return not app_password() or bool(st.session_state.get("unlocked"))
+
+
+def check(engine, calls: Iterable[ModelSpec]) -> str | None:
+    """None when a run making these calls may go ahead, else the message to show."""
+    paid_calls = paid(calls)
+    if not paid_calls:
+        return None
+    if not _unlocked():
+        return "This demo is password-protected for paid models and judges. Enter the password above, or use the " \
+               "local model and the distilled judge."
+    try:
+        check_budget(engine, len(paid_calls))
+    except SpendRefused as exc:
+        return str(exc)
     return None
 
 
-def password_box(specs: list[ModelSpec]) -> None:
+@contextmanager
+def permit(engine) -> Iterator[None]:
+    """Paid calls made inside (and in jobs started inside) are charged to the server's budget; outside, the core
+    refuses them. Open it only after `check` said yes."""
+    with spending(engine, visitor_id()):
+        yield
+
+
+def password_box(specs: Iterable[ModelSpec]) -> None:
     password = app_password()
     if not password or not paid(specs) or st.session_state.get("unlocked"):
         return
-    entered = st.text_input("Demo password (needed for paid models)", type="password", key="demo_password")
+    entered = st.text_input("Demo password (needed for paid models and judges)", type="password", key="demo_password")
     if entered:
         if hmac.compare_digest(entered.encode(), password.encode()):
             st.session_state["unlocked"] = True
             st.rerun()
         st.error("Wrong password.")
-
-
-def count(n: int) -> None:
-    st.session_state["calls_used"] = st.session_state.get("calls_used", 0) + n

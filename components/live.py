@@ -10,6 +10,7 @@ import streamlit as st
 
 from vocabulary import CONTROL, STATUS_BLOCKED, STATUS_OK
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.control_twins import paper_answers
 from blindrefusal.judges import Verdict
@@ -37,7 +38,7 @@ class LiveBoard:
             with cols[i % len(cols)]:
                 box = st.container(border=True)
                 with box:
-                    st.markdown(f"**{spec.display_name}**")
+                    st.markdown(f"**{md_inline(spec.display_name, 120)}**")
                     note = demo_note(spec.key, judge)
                     if note:
                         st.caption(note)
@@ -61,7 +62,7 @@ class LiveBoard:
             if res.status == STATUS_OK:
                 slot["status"].caption("judging…")
             elif res.status == STATUS_BLOCKED:
-                slot["status"].markdown(label_line("blocked", None, None, None) + f" {res.error or ''}")
+                slot["status"].markdown(label_line("blocked", None, None, None) + f" {md_inline(res.error or '')}")
             else:
                 slot["status"].markdown(label_line("error", None, None, None))
                 slot["meta"].error(res.error or "failed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
 from blindrefusal.models.presets import LOCAL_KEY, ModelSpec
 
@@ -30,7 +31,7 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
     specs = [presets.resolve(k) for k in chosen] + [presets.resolve(k, api_base=api_base) for k in typed_keys]
     missing = [s for s in specs if not s.has_key()]
     if missing:
-        st.warning("No key for: " + ", ".join(f"{s.display_name} ({s.key_env})" for s in missing) +
+        st.warning("No key for: " + ", ".join(f"{md_inline(s.display_name, 120)} ({s.key_env})" for s in missing) +
                    ". Their cards will show the error; set the key in the environment or .env.")
     if specs:
         with st.expander("Per-model settings (temperature 0 matches the paper)"):

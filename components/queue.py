@@ -11,6 +11,7 @@ import streamlit as st
 
 from vocabulary import JUDGMENT_OK
 
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.paper import taxonomy
 from blindrefusal.judges.human import LabelError, reviewer_judge_name
 
@@ -156,7 +157,7 @@ def label_queue_view(engine) -> None:
         st.info("No judged responses in this queue. Widen the heatmap's filters, or pick another cell.")
         return
     done = sum(i["labelled"] for i in items)
-    who = f"by you ({judge})" if judge else "by any of our reviewers"
+    who = f"by you ({md_inline(judge, 80)})" if judge else "by any of our reviewers"
     top[0].progress(done / len(items), text=f"{done:,} of {len(items):,} labelled {who}")
     if judge is None:
         st.info("Enter your reviewer name in the sidebar to label; until then the progress counts every reviewer.")
@@ -183,7 +184,7 @@ def label_queue_view(engine) -> None:
         return
     judged = [j for j in responses[0].get("judgments", []) if j["status"] == JUDGMENT_OK]
     st.markdown("**Labels so far:** " + " · ".join(
-        f"{j['judge']}: {badge(j['response_type'])}" for j in judged) if judged else "**Labels so far:** none")
+        f"{md_inline(j['judge'], 80)}: {badge(j['response_type'])}" for j in judged) if judged else "**Labels so far:** none")
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Case {case['key']}**")

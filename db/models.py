@@ -73,6 +73,18 @@ class Run(SQLModel, table=True):
     heartbeat_at: Optional[datetime] = None
 
 
+class SpendLedger(SQLModel, table=True):
+    """Paid calls made by this server (a model or judge reached with one of the host's keys), for the budget
+    that every session and replica shares."""
+
+    __tablename__ = "spend_ledger"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    visitor: str = ""  # a signed-in identity or a browser session's id; "cli" for the command line
+    model: str = ""
+    calls: int = 1
+
+
 class Response(SQLModel, table=True):
     __tablename__ = "response"
     __table_args__ = (
@@ -95,6 +107,7 @@ class Response(SQLModel, table=True):
     attempts: int = 1
     nul_bytes_removed: int = 0  # PostgreSQL text cannot hold NUL: they are stripped and counted here
     usage_counted: bool = False  # token counts counted by us (the local server reports none when streaming)
+    truncated: bool = False  # the answer was cut at the size cap (BR_MAX_ANSWER_CHARS); the rest was never stored
     created_at: datetime = Field(default_factory=utcnow)
     eff_response_type: Optional[str] = None  # None = unjudged
     eff_engages: Optional[bool] = None

@@ -65,6 +65,7 @@ class ResponseRow:
     attempts: int = 1
     judgment: JudgmentRow | None = None
     usage_counted: bool = False  # the token counts were counted by us, not reported by the provider
+    truncated: bool = False  # cut at the answer size cap
 
 
 def clean_text(value: str | None) -> str | None:

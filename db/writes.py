@@ -11,26 +11,43 @@ Each write is one transaction that survives concurrent writers.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Sequence
 
-from sqlalchemy import delete, insert, or_, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, delete, func, insert, not_, or_, select, text, update
+from sqlalchemy.engine import Connection, Engine
 
 from vocabulary import COUNT_FIELDS, HUMAN_PREFIX
 
-from .engine import STALE_AFTER, transaction
-from .models import CellCount, Judgment, Response, Run, utcnow
+from .engine import STALE_AFTER, StoreError, transaction
+from .models import CellCount, Judgment, Response, Run, SchemaInfo, SpendLedger, utcnow
 from .records import JudgmentRow, ResponseRow, chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
 from .rollup import lock_responses, relabel, rollup_rows
+
+
+_RUN_HIGH_WATER = "run_id_high_water"  # schema_info key: the highest run id ever given out (SQLite)
+
+
+def _insert_run(conn: Connection, **values) -> int:
+    """A new run whose id was never used before, on either backend (an old `?run=` link never opens another's
+    run). PostgreSQL's sequence never goes back; SQLite would reuse the highest id after a delete."""
+    if conn.dialect.name == "sqlite":
+        floor = conn.execute(text("SELECT CAST(value AS INTEGER) FROM schema_info WHERE key = :k"),
+                             {"k": _RUN_HIGH_WATER}).scalar() or 0
+        top = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM run")).scalar()
+        values["id"] = max(floor, top) + 1
+    run_id = conn.execute(insert(Run).values(**values)).inserted_primary_key[0]
+    if conn.dialect.name == "sqlite":
+        upsert(conn, SchemaInfo, [{"key": _RUN_HIGH_WATER, "value": str(run_id)}], keys=("key",))
+    return run_id
 
 
 def create_run(engine: Engine, kind: str, label: str = "", case_id: int | None = None,
                params: dict | None = None, status: str = "done", claimed_by: str | None = None) -> int:
     with transaction(engine) as conn:
-        return conn.execute(insert(Run).values(
-            kind=kind, label=clean_text(label), case_id=case_id, params=json.dumps(params or {}, sort_keys=True),
-            status=status, created_at=utcnow(), claimed_by=claimed_by,
-            heartbeat_at=utcnow() if claimed_by else None)).inserted_primary_key[0]
+        return _insert_run(conn, kind=kind, label=clean_text(label), case_id=case_id,
+                           params=json.dumps(params or {}, sort_keys=True), status=status, created_at=utcnow(),
+                           claimed_by=claimed_by, heartbeat_at=utcnow() if claimed_by else None)
 
 
 def claim_run(engine: Engine, kind: str, params_json: str, label: str, owner: str, fresh: bool = False) -> tuple[int, bool]:
@@ -44,10 +61,8 @@ def claim_run(engine: Engine, kind: str, params_json: str, label: str, owner: st
             "SELECT id FROM run WHERE kind = :k AND params = :p ORDER BY id DESC LIMIT 1"),
             {"k": kind, "p": params_json}).scalar()
         if run_id is None:
-            run_id = conn.execute(insert(Run).values(
-                kind=kind, label=clean_text(label), params=params_json, status="running", created_at=utcnow(),
-                claimed_by=owner, heartbeat_at=utcnow())).inserted_primary_key[0]
-            return run_id, True
+            return _insert_run(conn, kind=kind, label=clean_text(label), params=params_json, status="running",
+                               created_at=utcnow(), claimed_by=owner, heartbeat_at=utcnow()), True
         free = or_(Run.claimed_by.is_(None), Run.claimed_by == owner, Run.heartbeat_at.is_(None),
                    Run.heartbeat_at < utcnow() - STALE_AFTER)
         claimed = conn.execute(update(Run).where(Run.id == run_id, free).values(
@@ -85,13 +100,15 @@ def save_responses(engine: Engine, run_id: int, source: str, rows: Sequence[Resp
     """Store a batch of responses (and their judgments, if any) in one transaction."""
     ids: list[int] = []
     with transaction(engine) as conn:
+        if rows and conn.execute(select(Run.id).where(Run.id == run_id)).scalar() is None:
+            raise StoreError(f"run {run_id} was deleted while it ran: its {len(rows)} new answers were not stored")
         for r in rows:
             ids.append(conn.execute(insert(Response).values(
                 run_id=run_id, case_id=r.case_id, model_config_id=r.model_config_id, source=source,
                 text=clean_text(r.text), nul_bytes_removed=(r.text or "").count("\x00"), status=r.status,
                 error=clean_text(r.error), latency_ms=r.latency_ms, ttft_ms=r.ttft_ms, prompt_tokens=r.prompt_tokens,
                 completion_tokens=r.completion_tokens, cost_usd=r.cost_usd, attempts=r.attempts,
-                usage_counted=r.usage_counted, created_at=utcnow())).inserted_primary_key[0])
+                usage_counted=r.usage_counted, truncated=r.truncated, created_at=utcnow())).inserted_primary_key[0])
         judged = [judgment_values(rid, r.judgment) for rid, r in zip(ids, rows) if r.judgment is not None]
         if judged:
             conn.execute(insert(Judgment), judged)
@@ -130,12 +147,15 @@ def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]]) -> N
         relabel(conn, ids)
 
 
-def delete_runs(engine: Engine, run_ids: Sequence[int]) -> None:
-    """Delete live or spot-check runs with their responses and judgments (never the paper's run)."""
+def delete_runs(engine: Engine, run_ids: Sequence[int]) -> list[int]:
+    """Delete live or spot-check runs with their responses and judgments (never the paper's run, never a run a
+    live process is still working on). Returns the ids deleted."""
     with transaction(engine) as conn:
-        ids = [r for r, in conn.execute(select(Run.id).where(Run.id.in_(list(run_ids)), Run.kind != "paper")).all()]
+        busy = and_(Run.status == "running", Run.claimed_by.is_not(None), Run.heartbeat_at >= utcnow() - STALE_AFTER)
+        ids = [r for r, in conn.execute(select(Run.id).where(Run.id.in_(list(run_ids)), Run.kind != "paper",
+                                                            not_(busy))).all()]
         if not ids:
-            return
+            return []
         resp = [r for r, in conn.execute(select(Response.id).where(Response.run_id.in_(ids))).all()]
         removed = sorted(rollup_rows(conn, resp, -1), key=lambda r: (r["source"], r["case_id"], r["model_config_id"]))
         upsert(conn, CellCount, removed, keys=("source", "case_id", "model_config_id"), additive=COUNT_FIELDS)
@@ -144,3 +164,25 @@ def delete_runs(engine: Engine, run_ids: Sequence[int]) -> None:
             conn.execute(delete(Response).where(Response.id.in_(chunk)))
         conn.execute(delete(Run).where(Run.id.in_(ids)))
         conn.execute(text("DELETE FROM cell_count WHERE n = 0"))
+    return ids
+
+
+def charge_paid_call(engine: Engine, visitor: str, model: str, cap: int | None, window_s: float) -> int | None:
+    """Record one paid call against the server's budget, atomically: the calls used in the window, this one
+    included, or None (nothing recorded) when `cap` calls were made already. Every session and replica shares it."""
+    since = utcnow() - timedelta(seconds=window_s)
+    with transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":  # concurrent chargers take turns (SQLite: BEGIN IMMEDIATE)
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('spend_ledger'))"))
+        used = conn.execute(select(func.coalesce(func.sum(SpendLedger.calls), 0)).where(SpendLedger.at >= since)).scalar()
+        if cap is not None and used >= cap:
+            return None
+        conn.execute(insert(SpendLedger).values(at=utcnow(), visitor=clean_text(visitor)[:200], model=clean_text(model)[:200],
+                                                calls=1))
+        return used + 1
+
+
+def paid_calls_used(engine: Engine, window_s: float) -> int:
+    since = utcnow() - timedelta(seconds=window_s)
+    with engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.sum(SpendLedger.calls), 0)).where(SpendLedger.at >= since)).scalar()

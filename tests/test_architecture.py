@@ -16,7 +16,7 @@ from tests.support import ROOT
 STAGE_IMPORTS = {
     "config": set(),
     "store": {"config", "models"},
-    "models": {"config"},
+    "models": {"config", "store"},  # the spending guard keeps its ledger in the store
     "analysis": {"config", "store"},
     "paper": {"config", "store", "models", "analysis"},
     "judges": {"config", "store", "models", "paper", "analysis"},

@@ -13,6 +13,7 @@ import sys
 
 from vocabulary import BlindRefusalError
 
+from blindrefusal.exports.inert import terminal_text
 from blindrefusal.cli.common import CliError, Parser
 from blindrefusal.cli.judge_commands import add_judge_commands
 from blindrefusal.cli.run_commands import add_ask, add_spot_check
@@ -41,5 +42,5 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split()) or type(exc).__name__
         if not known:
             message = f"{type(exc).__name__}: {message} (set BR_DEBUG=1 for the traceback)"
-        print(f"error: {message[:2000]}", file=sys.stderr)
+        print(f"error: {terminal_text(message)[:2000]}", file=sys.stderr)
         return (exc.code if isinstance(exc, CliError) else 2) if known else 1

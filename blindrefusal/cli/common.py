@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 
 from vocabulary import BlindRefusalError
 
+from blindrefusal.exports.inert import terminal_text
+
 
 class CliError(BlindRefusalError):
     """A user-facing, one-line reason why a command cannot run (exit code 2, or `code`: 3 = confirm a cost)."""
@@ -22,7 +24,7 @@ class CliError(BlindRefusalError):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: error: {' '.join(message.split())}", file=sys.stderr)  # one line, always
+        print(f"{self.prog}: error: {terminal_text(' '.join(message.split()))}", file=sys.stderr)  # one line, always
         raise SystemExit(2)
 
 
@@ -104,3 +106,4 @@ def pct(value: float | None) -> str:
 
 
 POSITIVE, NON_NEGATIVE = int_at_least(1), int_at_least(0)
+CLI_VISITOR = "cli"  # who the spending ledger says spent: the host, at the command line

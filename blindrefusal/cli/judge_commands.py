@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from blindrefusal.config import DATA_DIR, data_source
-from blindrefusal.cli.common import (NON_NEGATIVE, POSITIVE, CliError, open_store, writable_file)
+from blindrefusal.cli.common import (CLI_VISITOR, NON_NEGATIVE, POSITIVE, CliError, open_store, writable_file)
 
 
 def add_judge_commands(sub) -> None:
@@ -115,6 +115,9 @@ def cmd_judge(args) -> int:
 def cmd_rejudge(args) -> int:
     from blindrefusal.runs.rejudge import rejudge
     from blindrefusal.models.runner import run_sync
+    from blindrefusal.models.spending import spending
 
-    print(json.dumps(run_sync(rejudge(open_store(), None, args.judge, limit=args.limit))))
+    engine = open_store()
+    with spending(engine, CLI_VISITOR):
+        print(json.dumps(run_sync(rejudge(engine, None, args.judge, limit=args.limit))))
     return 0

@@ -7,7 +7,8 @@ import sys
 
 from vocabulary import STATUS_ERROR
 
-from blindrefusal.cli.common import (NON_NEGATIVE, POSITIVE, CliError, open_store, positive_float, read_json_file, writable_file)
+from blindrefusal.exports.inert import terminal_text
+from blindrefusal.cli.common import (CLI_VISITOR, NON_NEGATIVE, POSITIVE, CliError, open_store, positive_float, read_json_file, writable_file)
 
 
 def add_spot_check(sub) -> None:
@@ -66,8 +67,12 @@ def _spot_check_bar(total: int):
 
     bar = tqdm(total=total, desc="spot-check", unit="case", file=sys.stderr, disable=None)
     done: dict[str, int] = {}
+    waited: set[str] = set()
 
     def update(model: str, p) -> None:
+        if p.waiting and model not in waited:  # said once: the sentence gives the take-over time
+            waited.add(model)
+            bar.write(terminal_text(p.waiting_for), file=sys.stderr)
         done[model] = p.done
         bar.n = sum(done.values())
         bar.set_postfix(stage=p.stage, errors=p.errors, waiting="yes" if p.waiting else "no", refresh=False)
@@ -81,20 +86,21 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
         blocks = [res.to_json() | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
                                    "peak_concurrency": prog.peak_concurrency, "rate_limited": prog.rate_limited}
                   for res, prog in outcomes]
-        out = blocks[0] if len(blocks) == 1 else {"sample": {"n": args.n, "seed": args.seed, "cases": len(plan.cases)},
+        out = blocks[0] if len(blocks) == 1 else {"sample": {"n": len(plan.cases), "n_asked": plan.n_asked, "seed": args.seed, "cases": len(plan.cases)},
                                                   "models": blocks, "pairwise": [p.as_dict() for p in pairs]}
         print(json.dumps(out, indent=1))
         return
     for res, _ in outcomes:
-        print(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
-              f"rank {res.rank.text()} of {res.rank.of}")
-        print("  " + res.comparison_text())
+        print(terminal_text(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
+              f"rank {res.rank.text()} of {res.rank.of}"))
+        print("  " + terminal_text(res.comparison_text()))
     for p in pairs:
-        print(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: {p.diff.fmt()}, n = {p.diff.n}")
+        print(terminal_text(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: {p.diff.fmt()}, n = {p.diff.n}"))
 
 
 def cmd_spot_check(args) -> int:
     from blindrefusal.evals.spotcheck import compare_runs, plan_spot_check, results, run_spot_checks
+    from blindrefusal.models.spending import check_budget, spending
     from blindrefusal.models.runner import RunSettings, run_sync
 
     models_params = _spot_check_params(args)
@@ -104,10 +110,14 @@ def cmd_spot_check(args) -> int:
     if plan.paid and not args.yes:
         raise CliError(f"This spot-check calls a paid model or judge. {plan.cost_text()} Re-run with --yes to go "
                        "ahead.", code=3)
+    if plan.drawn_text():
+        print(plan.drawn_text(), file=sys.stderr)
+    check_budget(engine, len(plan.paid_calls()))
     bar, update = _spot_check_bar(plan.calls)
     try:
-        runs = run_sync(run_spot_checks(engine, plan.params, update, fresh=args.fresh, concurrency=args.concurrency,
-                                        settings=RunSettings(timeout_s=args.timeout, stream=False)))
+        with spending(engine, CLI_VISITOR):
+            runs = run_sync(run_spot_checks(engine, plan.params, update, fresh=args.fresh, concurrency=args.concurrency,
+                                            settings=RunSettings(timeout_s=args.timeout, stream=False)))
     finally:
         bar.close()
     run_ids = [run_id for run_id, _ in runs]
@@ -121,8 +131,8 @@ def cmd_spot_check(args) -> int:
     _print_spot_checks(args, plan, outcomes, pairs)
     failed = [res for res, _ in outcomes if res.n == 0 and res.errors]
     if len(failed) == len(outcomes):
-        print(f"error: every case failed for {', '.join(res.model for res in failed)} (see History or the runs' "
-              "responses)", file=sys.stderr)
+        print(terminal_text(f"error: every case failed for {', '.join(res.model for res in failed)} (see History or the runs' "
+              "responses)"), file=sys.stderr)
         return 1
     return 0
 
@@ -146,6 +156,7 @@ def cmd_ask(args) -> int:
     from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.models.presets import resolve
     from blindrefusal.models.runner import RunSettings, run_sync
+    from blindrefusal.models.spending import spending
     from blindrefusal.runs.scenario import ScenarioError, validate
 
     engine = open_store()  # upgraded and checked before any model is called
@@ -159,13 +170,14 @@ def cmd_ask(args) -> int:
         get_judge(args.judge)  # said before any model is called
     except JudgeUnavailable as exc:
         raise CliError(f"--judge: {exc}") from None
-    run = run_sync(run_live(engine, scenario, specs, args.judge, settings=RunSettings(timeout_s=args.timeout)))
+    with spending(engine, CLI_VISITOR):
+        run = run_sync(run_live(engine, scenario, specs, args.judge, settings=RunSettings(timeout_s=args.timeout)))
     if args.json:
         print(json.dumps([answer_json(a, run.judge_name) for a in run.answers], indent=1))
     else:
         for a in run.answers:
             v = answer_json(a, run.judge_name)["judgment"] or {}
-            print(f"{a.call.model_key}: {a.call.status} {v.get('response_type', '')} {a.call.error or ''}")
+            print(terminal_text(f"{a.call.model_key}: {a.call.status} {v.get('response_type', '')} {a.call.error or ''}"))
         print(run.summary())
     print(f"stored as run {run.run_id}", file=sys.stderr)
     if all(a.call.status == STATUS_ERROR for a in run.answers):

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from vocabulary import RESPONSE_TYPES
 
+from blindrefusal.exports.inert import plotly_text
 from blindrefusal.models import presets
 from blindrefusal.analysis.rates import RateSet
 from blindrefusal.analysis.stats import Diff
@@ -23,7 +24,7 @@ def model_name(key: str, sample_n: int | None = None) -> str:
 
 def model_tick(key: str, sample_n: int | None = None) -> str:
     """A model's name for a plotly axis, with its colour dot (one colour per model on every page)."""
-    return f'<span style="color:{presets.color(key)}">●</span> {model_name(key, sample_n)}'
+    return f'<span style="color:{presets.color(key)}">●</span> {plotly_text(model_name(key, sample_n))}'
 
 
 def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> go.Figure:

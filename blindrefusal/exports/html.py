@@ -9,7 +9,6 @@ fonts, no links that load anything). Every document ends with the paper's citati
 from __future__ import annotations
 
 import functools
-import html
 import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from plotly.offline import get_plotlyjs
 from vocabulary import BlindRefusalError
 
 from blindrefusal import PAPER_CITATION, PAPER_URL
+from blindrefusal.exports.inert import html_text
 
 
 @dataclass(frozen=True)
@@ -80,30 +80,26 @@ footer { margin-top: 2.5rem; border-top: 1px solid #d0d7de; padding-top: .75rem;
 """
 
 
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def _caption(text: str) -> str:
-    return f'<p class="caption">{_e(text)}</p>' if text else ""
+    return f'<p class="caption">{html_text(text)}</p>' if text else ""
 
 
 def _settings(block: Settings) -> str:
     items = block.items.items() if isinstance(block.items, Mapping) else block.items
-    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v)}</dd>"
+    rows = "".join(f"<dt>{html_text(k)}</dt><dd>{html_text(', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v)}</dd>"
                    for k, v in items)
-    title = f"<h3>{_e(block.title)}</h3>" if block.title else ""
+    title = f"<h3>{html_text(block.title)}</h3>" if block.title else ""
     return f'{title}<dl class="settings">{rows}</dl>'
 
 
 def _block(block: Block, index: int) -> str:
     if isinstance(block, Heading):
         level = min(max(block.level, 2), 4)  # h1 is the document's title
-        return f"<h{level}>{_e(block.text)}</h{level}>"
+        return f"<h{level}>{html_text(block.text)}</h{level}>"
     if isinstance(block, Paragraph):
-        return f"<p>{_e(block.text)}</p>"
+        return f"<p>{html_text(block.text)}</p>"
     if isinstance(block, Preformatted):
-        return _caption(block.caption) + f"<pre>{_e(block.text)}</pre>"
+        return _caption(block.caption) + f"<pre>{html_text(block.text)}</pre>"
     if isinstance(block, Settings):
         return _settings(block)
     if isinstance(block, Table):
@@ -135,16 +131,16 @@ def html_document(title: str, blocks: Sequence[Block], data_note: str = "", gene
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title>
+<title>{html_text(title)}</title>
 <style>{_CSS}</style>
 {plotly_js}
 </head>
 <body>
-<h1>{_e(title)}</h1>
+<h1>{html_text(title)}</h1>
 {body}
 <footer>
-<p>Exported from Blind Refusal Explorer: {_e(note)}generated {_e(generated.strftime('%Y-%m-%d %H:%M UTC'))}.</p>
-<p>Data and findings: {_e(citation())}. The release is used for research purposes.</p>
+<p>Exported from Blind Refusal Explorer: {html_text(note)}generated {html_text(generated.strftime('%Y-%m-%d %H:%M UTC'))}.</p>
+<p>Data and findings: {html_text(citation())}. The release is used for research purposes.</p>
 </footer>
 </body>
 </html>

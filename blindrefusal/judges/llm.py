@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import replace
 
 from vocabulary import RESPONSE_TYPES, STATUS_OK
 
@@ -48,11 +47,21 @@ JSON_SCHEMA = {
 }
 
 
+# Anything that looks like a delimiter: the exact ones, near variants (spaces, case, other words) and bare runs.
+_MARKER = re.compile(r"<{3,}[^<>\n]{0,80}>{3,}|<{3,}|>{3,}")
+
+
+def _unmarked(text: str) -> str:
+    return _MARKER.sub("[delimiter removed]", text or "")
+
+
 def build_messages(inp: JudgeInput) -> list[dict]:
-    response = inp.response.replace(START, "[delimiter removed]").replace(END, "[delimiter removed]")
-    user = (f"Rule: {inp.rule or '(not given)'}\n"
-            f"Why the rule may not deserve compliance: {inp.defeat_condition or '(not given)'}\n"
-            f"The person's request: {inp.user_query}\n\n{START}\n{response}\n{END}\n\n"
+    """Our rubric, then the case and the answer. No field can hold a delimiter, and the rule and the defeat
+    condition stay on their line, so nothing substituted can close the answer's fence or open a section."""
+    rule, defeat = (" ".join(_unmarked(v).split()) for v in (inp.rule, inp.defeat_condition))
+    user = (f"Rule: {rule or '(not given)'}\n"
+            f"Why the rule may not deserve compliance: {defeat or '(not given)'}\n"
+            f"The person's request: {_unmarked(inp.user_query)}\n\n{START}\n{_unmarked(inp.response)}\n{END}\n\n"
             "Grade the response. JSON only.")
     return [{"role": "system", "content": RUBRIC}, {"role": "user", "content": user}]
 
@@ -99,8 +108,6 @@ class LLMJudge:
     prompt_chars = len(RUBRIC)
 
     def __init__(self, spec: ModelSpec, timeout_s: float = 120.0, concurrency: int | None = None):
-        if spec.api_base and not spec.local:  # a self-hosted judge gets its own key, never a provider's
-            spec = replace(spec, key_env=JUDGE_KEY_ENV)
         self.spec = spec
         self.name = f"llm:{spec.key}"
         self.timeout_s = timeout_s

@@ -12,7 +12,7 @@ import re
 from blindrefusal import store
 from blindrefusal.models import presets
 from blindrefusal.judges.base import JudgeInput, JudgeUnavailable
-from blindrefusal.judges.llm import LLMJudge
+from blindrefusal.judges.llm import JUDGE_KEY_ENV, LLMJudge
 
 PROMPT_NAME = "evaluate_response"
 PAPER_MODEL = "gpt-5.4-2026-03-05"  # the snapshot that made the release's labels
@@ -20,6 +20,7 @@ PAPER_MODEL = "gpt-5.4-2026-03-05"  # the snapshot that made the release's label
 ROUTES = (("OPENAI_API_KEY", f"openai/{PAPER_MODEL}"), ("OPENROUTER_API_KEY", "openrouter/openai/gpt-5.4"))
 NEEDS_KEY = "needs OPENAI_API_KEY or OPENROUTER_API_KEY"
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+_FENCE_RUN = re.compile(r"`{3,}|~{3,}")
 
 
 def is_paper_judge_name(name: str | None) -> bool:
@@ -27,17 +28,39 @@ def is_paper_judge_name(name: str | None) -> bool:
     return bool(name) and name.startswith(f"paper:{PAPER_MODEL}@")
 
 
+def _fenced(value: str) -> str:
+    """A block of untrusted text as a code block whose fence is longer than any fence-like run inside it, so no
+    line of it can close the block or open a section of the prompt ("## Your Task" stays the answer's text)."""
+    longest = max((len(run) for run in _FENCE_RUN.findall(value)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{value}\n{fence}"
+
+
+def _one_line(value: str) -> str:
+    """Untrusted text placed inline after a label: on one line, it cannot start a section of its own."""
+    return " ".join(value.split())
+
+
 def fill(template: str, inp: JudgeInput) -> str:
-    """The template with its placeholders filled in one pass (text inside a response is never re-expanded)."""
+    """The authors' template, its text unchanged, with its placeholders filled in one pass (text inside a value is
+    never re-expanded). What is substituted is fenced: a placeholder alone on its line (the query, the answer)
+    becomes a code block; one inside a line (the rule, the defeat condition, the ids) stays on that line."""
     values = {"CASE_ID": inp.case_key, "DEFEAT_TYPE": inp.defeat_type, "AUTHORITY_TYPE": inp.authority_type,
               "UNJUST_POLICY": inp.rule, "DEFEAT_CONDITION": inp.defeat_condition, "QUERY": inp.user_query,
               "RESPONSE": inp.response}
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+    def line(text: str) -> str:
+        alone = _PLACEHOLDER.fullmatch(text.strip())
+        if alone and alone.group(1) in values:
+            return _fenced(values[alone.group(1)] or "")
+        return _PLACEHOLDER.sub(lambda m: _one_line(values[m.group(1)] or "") if m.group(1) in values else m.group(0), text)
+
+    return "\n".join(line(text) for text in template.split("\n"))
 
 
 def _paper_spec(api_base: str | None) -> presets.ModelSpec:
-    if api_base:  # a server of one's own that serves the paper's model name
-        return presets.resolve(f"openai/{PAPER_MODEL}", api_base=api_base)
+    if api_base:  # the host's own server that serves the paper's model name (BR_JUDGE_API_BASE)
+        return presets.at_host_base(presets.resolve(f"openai/{PAPER_MODEL}"), api_base, JUDGE_KEY_ENV)
     for key_env, model in ROUTES:
         if os.environ.get(key_env):
             return presets.resolve(model)
@@ -89,7 +112,7 @@ def paper_judge(name: str, api_base: str | None, engine=None) -> PaperPromptJudg
     model = base.partition(":")[2]
     if not model or model == PAPER_MODEL:
         return PaperPromptJudge(_paper_spec(api_base), prompt["text"], prompt["sha256"], paper_settings=True)
-    spec = presets.resolve(model, api_base=None if model == presets.LOCAL_KEY else api_base)
+    spec = presets.at_host_base(presets.resolve(model), api_base, JUDGE_KEY_ENV)
     if not spec.has_key():
         raise JudgeUnavailable(f"{name}: needs {spec.key_env}")
     return PaperPromptJudge(spec, prompt["text"], prompt["sha256"], paper_settings=False)

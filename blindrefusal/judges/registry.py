@@ -41,11 +41,11 @@ def _build_paper(name: str, api_base: str | None) -> Judge:
 
 
 def _build_llm(name: str, api_base: str | None) -> Judge:
-    from blindrefusal.judges.llm import LLMJudge
-    from blindrefusal.models.presets import LOCAL_KEY, resolve
+    from blindrefusal.judges.llm import JUDGE_KEY_ENV, LLMJudge
+    from blindrefusal.models.presets import at_host_base, resolve
 
     model = name[4:] if name.startswith("llm:") else name
-    return LLMJudge(resolve(model, api_base=None if model == LOCAL_KEY else api_base))
+    return LLMJudge(at_host_base(resolve(model), api_base, JUDGE_KEY_ENV))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Model presets (data/models.json): display names, colours, providers, litellm ids, key presence."""
+"""Model presets (data/models.json): display names, colours, providers, litellm ids, key presence; and how a
+typed model name and API base resolve, and which key (if any) goes with them.
+
+Keys go only where they belong: a provider's key (OPENAI_API_KEY, …) is sent only to that provider's own
+endpoint, never to an API base a visitor typed. A typed base gets the key the host named for it in
+BR_ALLOWED_API_BASES, or the visitor's own key for the session, or none."""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from blindrefusal.config import DATA_DIR
+from vocabulary import BlindRefusalError
+
+from blindrefusal.config import DATA_DIR, allowed_api_bases, normalise_api_base
 
 LOCAL_KEY = "local/smollm2"
 
@@ -17,6 +24,10 @@ _PREFIX_KEYS = {
     "gemini": "GEMINI_API_KEY", "xai": "XAI_API_KEY", "groq": "GROQ_API_KEY", "mistral": "MISTRAL_API_KEY",
     "together_ai": "TOGETHERAI_API_KEY", "deepseek": "DEEPSEEK_API_KEY", "cohere": "COHERE_API_KEY",
 }
+
+
+class ApiBaseRefused(BlindRefusalError):
+    """An API base that this server does not allow (BR_ALLOWED_API_BASES); the message names the allowed ones."""
 
 
 @dataclass(frozen=True)
@@ -31,9 +42,27 @@ class ModelSpec:
     local: bool = False
     api_base: str | None = None
     params: dict = field(default_factory=dict, hash=False, compare=False)
+    # A visitor's own key for a base they typed: held for the session only, never stored, printed or logged.
+    api_key: str | None = field(default=None, repr=False, hash=False, compare=False)
 
     def has_key(self) -> bool:
         return self.local or self.api_base is not None or not self.key_env or bool(os.environ.get(self.key_env))
+
+    @property
+    def uses_host_key(self) -> bool:
+        """The call is paid for with one of the host's keys: a provider's endpoint, or a base the host named a key
+        for (BR_ALLOWED_API_BASES, BR_JUDGE_API_BASE) when that key is set. Such calls need the password and
+        count against the server's budget; a visitor's own server and key, or the local model, do not."""
+        if self.local or self.api_key is not None or not self.key_env:
+            return False
+        return not self.api_base or bool(os.environ.get(self.key_env))
+
+    def credential(self) -> str | None:
+        """The key sent with a call to `api_base` (None: no base, so litellm sends the provider's key to the
+        provider). Never the provider's key: only the allowlist's named key, or the visitor's own."""
+        if not self.api_base:
+            return None
+        return self.api_key or (os.environ.get(self.key_env) if self.key_env else None) or "sk-no-key-needed"
 
     @property
     def temperature(self) -> float:
@@ -85,23 +114,49 @@ def _guess_provider(model: str) -> str:
     return "other"
 
 
-def resolve(model: str, api_base: str | None = None, **params) -> ModelSpec:
-    """A preset by key (or paper slug), or any other litellm model string typed in by a user."""
+def base_key_env(api_base: str) -> str | None:
+    """The environment variable of the key the host sends to this typed base (None: no host key goes there).
+    Raises ApiBaseRefused when an allowlist is set and the base is not on it."""
+    allowed = allowed_api_bases()
+    if allowed is None:
+        return None
+    base = normalise_api_base(api_base)
+    if base not in allowed:
+        names = ", ".join(sorted(allowed)) or "none"
+        raise ApiBaseRefused(f"API base {api_base[:80]!r} is not allowed on this server (BR_ALLOWED_API_BASES: {names})")
+    return allowed[base]
+
+
+def resolve(model: str, api_base: str | None = None, api_key: str | None = None, **params) -> ModelSpec:
+    """A preset by key (or paper slug), or any other litellm model string typed in by a user, served at its
+    provider or at `api_base`, with the key that goes there (see the module's docstring)."""
     spec = presets().get(model)
     if spec is None:
         spec = next((p for p in presets().values() if p.paper_slug == model), None)
+    clean = {k: v for k, v in params.items() if v is not None}
+    if spec is not None and spec.local:  # its own server, whatever API base the other models of a run use
+        return ModelSpec(**{**spec.__dict__, "params": {**spec.params, **clean}})
+    api_base = api_base.strip() if api_base and api_base.strip() else None
+    key_env = base_key_env(api_base) if api_base else None
+    api_key = (api_key or "").strip() or None if api_base else None  # a visitor's key goes only to their base
     if spec is not None:
-        merged = {**spec.params, **{k: v for k, v in params.items() if v is not None}}
-        # the local model is served by its own server, whatever API base the other models of a run use
-        base = spec.api_base if spec.local else api_base or spec.api_base
-        return ModelSpec(**{**spec.__dict__, "params": merged, "api_base": base})
+        return ModelSpec(**{**spec.__dict__, "params": {**spec.params, **clean}, "api_base": api_base,
+                            "key_env": key_env if api_base else spec.key_env, "api_key": api_key})
     provider = _guess_provider(model)
     prefix = model.split("/", 1)[0] if "/" in model else "openai"
     return ModelSpec(
         key=model, display_name=model, provider=provider, litellm_model=model if "/" in model else "openai/" + model,
-        color=provider_color(provider), key_env=_PREFIX_KEYS.get(prefix), api_base=api_base,
-        params={"temperature": 0.0, "max_tokens": 1024, **{k: v for k, v in params.items() if v is not None}},
+        color=provider_color(provider), key_env=key_env if api_base else _PREFIX_KEYS.get(prefix), api_base=api_base,
+        api_key=api_key, params={"temperature": 0.0, "max_tokens": 1024, **clean},
     )
+
+
+def at_host_base(spec: ModelSpec, api_base: str | None, key_env: str) -> ModelSpec:
+    """`spec` served at a base the host configured (BR_JUDGE_API_BASE), with the key the host named for it; the
+    spec as it is when there is no such base."""
+    if not api_base or spec.local:
+        return spec
+    return ModelSpec(**{**spec.__dict__, "api_base": api_base.strip(), "key_env": key_env, "api_key": None})
 
 
 def display_name(key: str) -> str:

@@ -14,10 +14,11 @@ from typing import Any, Awaitable, Callable
 
 from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, CallStatus
 
-from blindrefusal.config import redact
+from blindrefusal.config import max_answer_chars, redact
 from blindrefusal.models.failures import Failure, backoff_delay, classify
 from blindrefusal.models.limiter import AdaptiveLimiter
 from blindrefusal.models.presets import ModelSpec
+from blindrefusal.models.spending import charge
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -61,6 +62,7 @@ class CallResult:
     ended: float = 0.0
     retry_statuses: list[str] = field(default_factory=list)
     usage_counted: bool = False  # token counts asked of the local server's tokenizer (it reports none when streaming)
+    truncated: bool = False  # the answer reached RunSettings.max_answer_chars; the rest was never read
 
 
 @dataclass
@@ -71,6 +73,8 @@ class RunSettings:
     max_rate_limit_retries: int = 12  # 429s have their own budget: backing off is not failing
     backoff_base_s: float = 0.5
     backoff_max_s: float = 20.0
+    # An answer is cut here (and marked truncated): a runaway stream neither fills the store nor stalls the others.
+    max_answer_chars: int = field(default_factory=max_answer_chars)
 
 
 # (model_key, event, payload): "start" | "token" (text so far) | "retry" (message) | "done" (CallResult)
@@ -120,10 +124,10 @@ def completion_kwargs(spec: ModelSpec, prompt: Prompt, stream: bool = True, extr
         kwargs.update(stream=True, stream_options={"include_usage": True})
     if spec.params.get("reasoning_effort") and spec.params["reasoning_effort"] != "none":
         kwargs["reasoning_effort"] = spec.params["reasoning_effort"]
-    if spec.api_base:
+    if spec.api_base:  # an explicit key always: litellm would otherwise send the provider's key from the env
         kwargs["api_base"] = spec.api_base
-        kwargs.setdefault("api_key", os.environ.get(spec.key_env or "", "") or "sk-no-key-needed")
-    kwargs.update({k: v for k, v in (extra or {}).items() if k not in ("num_retries", "max_retries", "fallbacks")})
+        kwargs["api_key"] = spec.credential()
+    kwargs.update({k: v for k, v in (extra or {}).items() if k not in ("num_retries", "max_retries", "fallbacks", "api_key", "api_base")})
     return kwargs
 
 
@@ -131,16 +135,29 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
                    t0: float, settings: RunSettings) -> None:
     lm = litellm_module()
     parts: list[str] = []
+    size = 0
     usage = None
     finish = None
     last_emit = 0.0
+    cap = settings.max_answer_chars
+
+    def keep(piece: str) -> bool:
+        """Add what fits under the cap; False once the answer is full."""
+        nonlocal size
+        room = cap - size
+        if len(piece) >= room:
+            result.truncated = True
+            piece = piece[:max(0, room)]
+        parts.append(piece)
+        size += len(piece)
+        return not result.truncated
 
     async def consume() -> None:
         nonlocal usage, finish, last_emit
         response = await lm.acompletion(**kwargs, timeout=settings.timeout_s)
         if not kwargs.get("stream"):
             choice = response.choices[0]
-            parts.append(getattr(choice.message, "content", None) or "")
+            keep(getattr(choice.message, "content", None) or "")
             finish = getattr(choice, "finish_reason", None)
             usage = getattr(response, "usage", None)
             return
@@ -154,7 +171,9 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
                 if piece:
                     if not parts:
                         result.ttft_ms = (time.monotonic() - t0) * 1000
-                    parts.append(piece)
+                    if not keep(piece):
+                        await _close(response)
+                        return
                     now = time.monotonic()
                     if on_event and now - last_emit > 0.05:
                         last_emit = now
@@ -179,6 +198,16 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
         result.error = "empty completion (no text returned)"
     else:
         result.status, result.error = STATUS_OK, None
+
+
+async def _close(stream) -> None:
+    """Stop reading a stream we have had enough of (its connection is released)."""
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        try:
+            await close()
+        except Exception:  # noqa: BLE001 - the answer is already kept; a failed close changes nothing
+            pass
 
 
 async def _count_local_usage(spec: ModelSpec, messages: list[dict], result: CallResult) -> None:
@@ -207,6 +236,12 @@ async def _limited_attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on
     if limiter:
         await limiter.acquire()  # raises LimiterClosed once the run is cancelled
     failure: Failure | None = None
+    refused = await asyncio.to_thread(charge, spec) if spec.uses_host_key else None
+    if refused:
+        if limiter:
+            await limiter.release(False)
+        result.status, result.error = STATUS_ERROR, refused
+        return Failure("final", refused)
     try:
         await _attempt(spec, kwargs, result, on_event, t0, settings)
     except asyncio.CancelledError:
@@ -309,6 +344,7 @@ def run_sync(coro):
     except RuntimeError:
         return asyncio.run(coro)
     import concurrent.futures
+    import contextvars
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # the caller's context (its spending permit) goes along
+        return pool.submit(contextvars.copy_context().run, asyncio.run, coro).result()

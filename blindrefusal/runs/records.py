@@ -29,7 +29,7 @@ def response_row(call: CallResult, case_id: int, model_id: int, judgment=None) -
         case_id=case_id, model_config_id=model_id, text=call.text, status=call.status, error=call.error,
         latency_ms=call.latency_ms, ttft_ms=call.ttft_ms, prompt_tokens=call.prompt_tokens,
         completion_tokens=call.completion_tokens, cost_usd=call.cost_usd, attempts=call.attempts, judgment=judgment,
-        usage_counted=call.usage_counted)
+        usage_counted=call.usage_counted, truncated=call.truncated)
 
 
 def model_rows(specs: list[ModelSpec]) -> list[dict]:

@@ -139,6 +139,7 @@ def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or
     from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.models.presets import resolve
     from blindrefusal.models.runner import RunSettings
+    from blindrefusal.models.spending import spending
     from db import queries
 
     env_key, dotenv_key = secrets
@@ -148,15 +149,22 @@ def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or
     caplog.set_level(logging.DEBUG)
     judge = LLMJudge(resolve("openai/judge;reply=verdict", api_base=srv.api_base))
     monkeypatch.setattr(live, "get_judge", lambda name=None: judge)
+    # The host names the key each base gets (two spellings of the one local server, one key each); a base
+    # that is not listed would get no host key at all (tests/security/test_keys.py).
+    other_base = srv.api_base.replace("127.0.0.1", "localhost")
+    allowlist = f"{srv.api_base}=OPENAI_API_KEY,{other_base}=OPENROUTER_API_KEY"
+    monkeypatch.setenv("BR_ALLOWED_API_BASES", allowlist)
 
     specs = [resolve("openai/secret;delay=0.01", api_base=srv.api_base),
-             resolve("openrouter/secret-or;delay=0.01", api_base=srv.api_base),
+             resolve("openrouter/secret-or;delay=0.01", api_base=other_base),
              resolve("openai/secret-fails;status=500", api_base=srv.api_base),
              resolve("openai/secret-denied;status=401", api_base=srv.api_base)]
     assert [s.key_env for s in specs] == ["OPENAI_API_KEY", "OPENROUTER_API_KEY", "OPENAI_API_KEY", "OPENAI_API_KEY"]
     events: list = []
-    run = asyncio.run(run_live(engine, _scenario(), specs, on_event=lambda *e: events.append(e),
-                               settings=RunSettings(timeout_s=10, max_retries=1, backoff_base_s=0.01, backoff_max_s=0.02)))
+    with spending(engine, "test"):
+        run = asyncio.run(run_live(engine, _scenario(), specs, on_event=lambda *e: events.append(e),
+                                   settings=RunSettings(timeout_s=10, max_retries=1, backoff_base_s=0.01,
+                                                        backoff_max_s=0.02)))
     by = {a.call.model_key: a for a in run.answers}
     assert by[specs[0].key].call.status == by[specs[1].key].call.status == "ok"
     assert by[specs[2].key].call.status == by[specs[3].key].call.status == "error"
@@ -177,7 +185,7 @@ def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or
     # The ask CLI in a subprocess: both keys in its environment, stdout/stderr kept as its logs.
     cli_env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     cli_env.update(OPENAI_API_KEY=env_key, OPENROUTER_API_KEY=dotenv_key, BR_DATABASE_URL=store_url,
-                   BR_LOCAL_MODEL_URL=srv.api_base, PYTHONPATH=str(ROOT))
+                   BR_LOCAL_MODEL_URL=srv.api_base, PYTHONPATH=str(ROOT), BR_ALLOWED_API_BASES=allowlist)
     cmd = [sys.executable, "-m", "blindrefusal", "ask", "--case-id", "fx_content_defeat_landlord_1",
            "--model", "openai/secret-cli;delay=0.01", "--model", "openrouter/secret-or-cli;delay=0.01",
            "--model", "openai/secret-cli-fails;status=503", "--api-base", srv.api_base,
@@ -188,10 +196,9 @@ def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or
     assert [a["status"] for a in answers] == ["ok", "ok", "error"]
     assert "stored as run" in ask.stderr
     assert_free_of(keys, ask.stdout + ask.stderr, "the ask CLI's output")
-    for r in srv.seen:
+    for r in srv.seen:  # one --api-base for every model: the key the host named for that base
         if b"secret-cli" in r["body"] or b"secret-or-cli" in r["body"]:
-            expected = dotenv_key if b"secret-or-cli" in r["body"] else env_key
-            assert r["headers"].get("Authorization") == f"Bearer {expected}"
+            assert r["headers"].get("Authorization") == f"Bearer {env_key}"
 
     # Exports: response rows as CSV and JSONL, and the summary CLI.
     rows = queries.export_rows(engine)
@@ -252,12 +259,15 @@ def test_a_provider_error_that_echoes_the_key_does_not_put_it_in_the_store(
     from blindrefusal.judges.llm import LLMJudge
     from blindrefusal.runs.live import run_live
     from blindrefusal.models.presets import resolve
+    from blindrefusal.models.spending import spending
 
     env_key, dotenv_key = secrets
     judge = LLMJudge(resolve("openai/judge;reply=verdict", api_base=recording_server.api_base))
     monkeypatch.setattr(live, "get_judge", lambda name=None: judge)
+    monkeypatch.setenv("BR_ALLOWED_API_BASES", f"{recording_server.api_base}=OPENAI_API_KEY")  # the key goes there
     spec = resolve("openai/secret-echo", api_base=recording_server.api_base)
-    run = asyncio.run(run_live(fixture_store, _scenario(), [spec]))
+    with spending(fixture_store, "test"):
+        run = asyncio.run(run_live(fixture_store, _scenario(), [spec]))
     assert run.answers[0].call.status == "error"
     assert_free_of((env_key,), run.answers[0].call.error or "", "the call's error message")
     fixture_store.dispose()
@@ -274,19 +284,24 @@ def test_unprefixed_keys_echoed_in_an_error_an_answer_and_a_verdict_are_redacted
     from blindrefusal.runs import live
     from blindrefusal.judges.llm import LLMJudge
     from blindrefusal.runs.live import answer_json, run_live
-    from blindrefusal.models.presets import resolve
+    from blindrefusal.judges.llm import JUDGE_KEY_ENV
+    from blindrefusal.models.presets import at_host_base, resolve
+    from blindrefusal.models.spending import spending
 
     rng = random.Random(7)
     model_key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
     judge_key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
     monkeypatch.setenv("OPENAI_API_KEY", model_key)
     monkeypatch.setenv("BR_JUDGE_API_KEY", judge_key)
-    judge = LLMJudge(resolve("openai/judge-leak", api_base=recording_server.api_base))
+    monkeypatch.setenv("BR_ALLOWED_API_BASES", f"{recording_server.api_base}=OPENAI_API_KEY")
+    # the judge at the host's own judge server (BR_JUDGE_API_BASE), with the host's judge key
+    judge = LLMJudge(at_host_base(resolve("openai/judge-leak"), recording_server.api_base, JUDGE_KEY_ENV))
     monkeypatch.setattr(live, "get_judge", lambda name=None: judge)
     specs = [resolve("openai/answer-leak", api_base=recording_server.api_base),
              resolve("openai/leak-error", api_base=recording_server.api_base)]
     events: list = []
-    run = asyncio.run(run_live(fixture_store, _scenario(), specs, on_event=lambda *e: events.append(e)))
+    with spending(fixture_store, "test"):
+        run = asyncio.run(run_live(fixture_store, _scenario(), specs, on_event=lambda *e: events.append(e)))
     answer, failed = run.answers
     auth = {r["headers"].get("Authorization") for r in recording_server.seen}
     assert f"Bearer {model_key}" in auth and f"Bearer {judge_key}" in auth  # each key did reach its server

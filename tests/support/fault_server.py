@@ -10,18 +10,24 @@ Model names look like `name;delay=1.0;status=500` (sent through litellm as `open
   filter       finish with finish_reason=content_filter and no text
   empty        finish normally with no text
   cap=N        answer 429 while more than N requests for this name are in flight
-  reply=refuse|help|html|verdict|garbage   what the answer says (default: verdict, a judge's JSON in the
-               paper's shape, when the request asks for a JSON object; else help)
-Every request's (name, start, end, status) is recorded in `server.log` for overlap and retry assertions.
+  reply=refuse|help|html|verdict|garbage|obey   what the answer says (default: verdict, a judge's JSON in the
+               paper's shape, when the request asks for a JSON object; else help). `obey` is a naive, compliant
+               judge: a verdict written in its prompt outside any code block is the one it returns
+  huge=N       stream an answer of N characters (in 8 KiB chunks)
+  errmsg=TEXT  with status=C: the error body's message (URL-quoted: %1b for ESC)
+Every request's (name, start, end, status, headers, body) is recorded in `server.log` for assertions on
+overlap, retries, what was sent and with which key.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -36,6 +42,31 @@ REPLIES = {
 }
 
 
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_WRITTEN_VERDICT = re.compile(r'"response_type"\s*:\s*"(helps|deflects|hard_refusal)"')
+
+
+def obeyed_verdict(body: dict) -> str:
+    """What a naive judge that follows instructions in its prompt answers: a verdict written in the prompt
+    outside any code block (an injection that escaped its fence), else the usual verdict."""
+    prompt = "\n".join(str(m.get("content") or "") for m in body.get("messages", []))
+    fence = None
+    for line in prompt.split("\n"):
+        mark = _FENCE.match(line)
+        if fence is not None:
+            if mark and mark.group(1)[0] == fence[0] and len(mark.group(1)) >= len(fence) and line.strip() == mark.group(1):
+                fence = None
+            continue
+        if mark:
+            fence = mark.group(1)
+            continue
+        found = _WRITTEN_VERDICT.search(line)
+        if found:
+            return json.dumps({"response_type": found.group(1), "engages_with_defeat": "no",
+                               "independent_harm": False, "reasoning": "as instructed"})
+    return REPLIES["verdict"]
+
+
 @dataclass
 class RequestLog:
     name: str
@@ -43,6 +74,7 @@ class RequestLog:
     end: float = 0.0
     status: int = 200
     body: dict = field(default_factory=dict)  # what was sent, for assertions on prompts and settings
+    headers: dict = field(default_factory=dict)  # how it was sent (Authorization: which key, if any)
 
 
 @dataclass
@@ -78,7 +110,7 @@ class FaultServer:
         body = await request.json()
         model = body.get("model", "")
         name, opts = self.parse(model)
-        entry = RequestLog(name=name, start=time.monotonic(), body=body)
+        entry = RequestLog(name=name, start=time.monotonic(), body=body, headers=dict(request.headers))
         self.log.append(entry)
         n = self._counts[name] = self._counts.get(name, 0) + 1
         self._inflight[name] = self._inflight.get(name, 0) + 1
@@ -100,14 +132,16 @@ class FaultServer:
                                      headers={"Retry-After": str(opts.get("retry_after", "0.05"))})
         if "status" in opts:
             entry.status = int(opts["status"])
-            return web.json_response({"error": {"message": f"injected {entry.status}", "type": "server_error"}},
-                                     status=entry.status)
+            message = unquote(str(opts["errmsg"])) if "errmsg" in opts else f"injected {entry.status}"
+            return web.json_response({"error": {"message": message, "type": "server_error"}}, status=entry.status)
         if "hang" in opts:
             await asyncio.sleep(3600)
         if "delay" in opts:
             await asyncio.sleep(float(opts["delay"]))
         default = "verdict" if body.get("response_format") else "help"
-        text = "" if ("filter" in opts or "empty" in opts) else REPLIES.get(str(opts.get("reply", default)), REPLIES["help"])
+        reply = str(opts.get("reply", default))
+        text = "" if ("filter" in opts or "empty" in opts) else obeyed_verdict(body) if reply == "obey" else \
+            "x" * int(opts["huge"]) if "huge" in opts else REPLIES.get(reply, REPLIES["help"])
         usage = {"prompt_tokens": 12, "completion_tokens": max(1, len(text.split())), "total_tokens": 12 + len(text.split())}
         if not body.get("stream"):
             return web.json_response({
@@ -122,14 +156,15 @@ class FaultServer:
             await resp.write(b"data: {this is not json\n\n")
             await resp.write(b"data: [DONE]\n\n")
             return resp
-        words = text.split(" ") if text else []
+        words = [text[i:i + 8192] for i in range(0, len(text), 8192)] if "huge" in opts else \
+            text.split(" ") if text else []
         if "cut" in opts:
             for w in words[:2]:
                 await resp.write(self._chunk(model, w + " "))
             request.transport.close()
             return resp
         for i, w in enumerate(words):
-            await resp.write(self._chunk(model, w + (" " if i < len(words) - 1 else "")))
+            await resp.write(self._chunk(model, w + (" " if i < len(words) - 1 and "huge" not in opts else "")))
         await resp.write(self._chunk(model, None, "content_filter" if "filter" in opts else "stop"))
         await resp.write(self._chunk(model, usage=usage))
         await resp.write(b"data: [DONE]\n\n")

@@ -4,7 +4,7 @@ asks for a confirmation when `plan.paid`, then runs `run_spot_checks(plan.params
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from vocabulary import HELPS
 
@@ -13,6 +13,7 @@ from blindrefusal.paper.cases import StoredCase
 from blindrefusal.models import presets
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
 from blindrefusal.models.runner import cost_of
+from blindrefusal.models.spending import paid
 from blindrefusal.analysis.stats import Rate, min_detectable_difference, wilson
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
@@ -92,10 +93,6 @@ class CostEstimate:
         return out
 
 
-def _paid(spec: presets.ModelSpec) -> bool:
-    return not spec.local and not spec.api_base
-
-
 def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | None = None,
                   judge: Judge | None = None) -> CostEstimate:
     """Tokens from the paper's average usage on the sampled cases; cost where litellm knows the price. The judge's
@@ -103,10 +100,10 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
     cases = cases if cases is not None else sample_cases(engine, params)
     prompt, completion = store.avg_paper_usage(engine, [c.id for c in cases])
     spec = spec_for(params)
-    paid = _paid(spec)
+    model_paid = spec.uses_host_key
     tokens_in, tokens_out = round(prompt * len(cases)), round(completion * len(cases))
     est = CostEstimate(cases=len(cases), prompt_tokens=tokens_in, completion_tokens=tokens_out,
-                       cost_usd=cost_of(spec, tokens_in, tokens_out) if paid else None, model_paid=paid)
+                       cost_usd=cost_of(spec, tokens_in, tokens_out) if model_paid else None, model_paid=model_paid)
     judge = judge or get_judge(params.judge)
     models = bridge_models(engine, cases, bridge_count(params, judge))
     est.bridge_models = models
@@ -115,7 +112,7 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
     judge_spec = judge.spec
     if judge_spec is not None:  # an LLM judge: one call per answer
         est.judge_calls = len(cases) + est.bridge_calls
-        est.judge_paid = _paid(judge_spec)
+        est.judge_paid = judge_spec.uses_host_key
         if est.judge_paid:
             per_call_in = judge.prompt_chars / 4 + prompt + completion + 400
             per_call_out = 1200
@@ -132,6 +129,15 @@ class SpotCheckPlan:
     cases: list[StoredCase]
     estimates: dict[str, CostEstimate]  # by model
     power: PowerHint
+    judge: Judge
+    n_asked: int  # the n asked for; `len(cases)` is the n drawn (fewer when the filters leave fewer cases)
+
+    def drawn_text(self) -> str | None:
+        """Said when the sample is smaller than asked."""
+        if len(self.cases) >= self.n_asked:
+            return None
+        return (f"n = {self.n_asked:,} was asked; {len(self.cases):,} cases match these settings, and all of them are "
+                f"drawn: the run records n = {len(self.cases):,}.")
 
     @property
     def paid(self) -> bool:
@@ -142,6 +148,15 @@ class SpotCheckPlan:
     def calls(self) -> int:
         """Model calls the run makes at most (cases already answered in an earlier run cost nothing)."""
         return len(self.cases) * len(self.params)
+
+    def paid_calls(self) -> list[presets.ModelSpec]:
+        """A spec per call the run may make, for the spending guard: each model on every case, the judge on every
+        answer and on the bridge's paper answers (bridged once for all the models)."""
+        calls = [spec_for(p) for p in self.params for _ in self.cases]
+        if self.judge.spec is not None:
+            bridge = max((est.bridge_calls for est in self.estimates.values()), default=0)
+            calls += [self.judge.spec] * (self.calls + bridge)
+        return paid(calls)
 
     def cost_text(self) -> str:
         return " ".join(f"{model}: {est.text()}" for model, est in self.estimates.items())
@@ -157,9 +172,11 @@ def plan_spot_check(engine, models_params: list[SpotCheckParams]) -> SpotCheckPl
     cases = sample_cases(engine, first)
     if not cases:
         raise SpotCheckError("no paper case matches these family / authority / dual-use filters")
+    asked = first.n
+    models_params = [replace(p, n=len(cases)) for p in models_params]  # the run records the n actually drawn
     try:
         judge = get_judge(first.judge)
     except JudgeUnavailable as exc:
         raise SpotCheckError(f"--judge: {exc}") from None
     estimates = {p.model: estimate_cost(engine, p, cases, judge) for p in models_params}
-    return SpotCheckPlan(list(models_params), cases, estimates, power_hint(engine, cases))
+    return SpotCheckPlan(models_params, cases, estimates, power_hint(engine, cases), judge, asked)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from blindrefusal.exports.inert import plotly_text
 from blindrefusal import store
 from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
 from blindrefusal.analysis.rates import HEADLINE_RATES
@@ -54,7 +55,7 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
             Paragraph(f"Rank by help rate on defeated cases ({view}): {rank.text()} of {rank.of} "
                       "(a range means the intervals overlap: a tie)."),
             Figure(paired_differences([(model_tick(k), d) for k, d in diffs.items()],
-                                      f"{model_name(r.model)} minus each paper model, same defeated cases ({view})")),
+                                      f"{plotly_text(model_name(r.model))} minus each paper model, same defeated cases ({view})")),
         ]
         if r.judge_shift:
             blocks.append(Table(pd.DataFrame([{"paper model": model_name(k), "judge − GPT-5.4, help rate": d.fmt(),

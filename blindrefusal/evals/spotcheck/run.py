@@ -11,7 +11,8 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from datetime import datetime, timezone
+from typing import Any, Callable, Literal
 
 from vocabulary import STATUS_ERROR
 
@@ -27,6 +28,10 @@ from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bri
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
 
 
+# answering the cases; judging the answers; bridging: judging the paper models' answers with the same judge
+Stage = Literal["answering", "judging", "bridging"]
+
+
 @dataclass
 class Progress:
     done: int = 0
@@ -40,10 +45,26 @@ class Progress:
     first_call: float | None = None
     last_answer: float | None = None
     waiting: bool = False  # another process holds the run: this one waits for it
-    stage: str = "answering"  # answering | judging | bridging (judging the paper's answers with the same judge)
+    waiting_for: str = ""  # what it waits for, and until when, in a sentence
+    stage: Stage = "answering"
 
 
 ProgressFn = Callable[[Progress], None]
+
+
+def _waiting_for(engine, run_id: int) -> str:
+    """What a second process waits for: the run, who holds it, and when it is taken over if that one is gone."""
+    run = store.get_run(engine, run_id) or {}
+    beat = run.get("heartbeat_at")
+    if beat is None:
+        return f"Waiting for run {run_id}, held by another process."
+    beat = datetime.fromisoformat(beat) if isinstance(beat, str) else beat  # SQLite hands back text
+    beat = beat if beat.tzinfo else beat.replace(tzinfo=timezone.utc)
+    age = (datetime.now(timezone.utc) - beat).total_seconds()
+    left = max(0.0, store.STALE_AFTER.total_seconds() - age)
+    return (f"Waiting for run {run_id}: another process ({run.get('claimed_by') or 'unknown'}) is working on these "
+            f"settings; it last signalled {age:.0f} s ago. If it has stopped, this one takes over in {left:.0f} s "
+            "and resumes where it left off.")
 
 
 @dataclass
@@ -64,7 +85,6 @@ async def _claim(engine, params: SpotCheckParams, label: str, fresh: bool, cance
                  progress: ProgressFn | None) -> tuple[int, str] | None:
     """Claim the run for these params, waiting while another live process works on it."""
     owner = store.process_id()
-    waiting = Progress(waiting=True)
     while True:
         run_id, claimed = await asyncio.to_thread(store.claim_run, engine, "spot_check", params.run_key(), label,
                                                   owner, fresh)
@@ -73,7 +93,7 @@ async def _claim(engine, params: SpotCheckParams, label: str, fresh: bool, cance
         if cancel is not None and cancel.is_set():
             return None
         if progress:
-            progress(waiting)
+            progress(Progress(waiting=True, waiting_for=await asyncio.to_thread(_waiting_for, engine, run_id)))
         fresh = False  # the run that holds us up is the one to resume
         await asyncio.sleep(1.0)
 
@@ -144,6 +164,7 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         raise SpotCheckError(f"--judge: {exc}") from None
     params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
     cases = sample_cases(engine, params)
+    params = replace(params, n=len(cases))  # the n actually drawn (all matching cases when fewer than asked)
     label = f"{spec_for(params).display_name} · n={params.n} · seed={params.seed}"
     claim = await _claim(engine, params, label, fresh, cancel, progress)
     if claim is None:
