@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from blindrefusal.exports.figures import model_name, model_tick  # noqa: F401 - one language
 from blindrefusal.exports.style import LABEL_COLORS, LABEL_TEXT, OUTCOME_STYLES  # noqa: F401 - one language
+from vocabulary import is_human
 
 
 def outcome_of(status: str, response_type: str | None) -> str:
@@ -32,3 +35,17 @@ def harm_flag(harm: bool | None) -> str:
 
 def plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def literal(text: str) -> str:
+    """Markdown that shows `text` exactly as it is, as inline code: for names a visitor chose (a reviewer's name,
+    a signed-in account). Nothing inside a code span is markdown (no link, emphasis, directive or autolink), and
+    a fence longer than any backtick run in the text cannot be closed from inside."""
+    text = " ".join(str(text).splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
+
+
+def judge_markdown(judge: str) -> str:
+    """A judge's name for markdown: a reviewer's (`human:…`, chosen by a visitor) shown literally."""
+    return literal(judge) if is_human(judge) else judge
