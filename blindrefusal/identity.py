@@ -2,7 +2,7 @@
 
 Sign-in itself is Streamlit's (OIDC, `[auth]` in .streamlit/secrets.toml); this module reads the provider's
 claims, the host's roles (BR_ROLES, BR_DEFAULT_ROLE) and names the judge a reviewer's labels are stored under.
-Roles: a viewer reads, a reviewer also labels answers, a runner also runs paid models."""
+Roles: a viewer reads, a reviewer also labels answers, a runner also runs paid models and deletes runs."""
 
 from __future__ import annotations
 
@@ -50,14 +50,14 @@ def _entry(position: int, text: str) -> tuple[bool, str, str]:
     role = role.lower()
     where = f"BR_ROLES entry {position}"
     if not equals or not who or role not in ROLES:
-        raise IdentityError(f"{where}: expected identity=role, with a role of {', '.join(ROLES)}.")
+        raise IdentityError(f"{where}: expected `identity=role`, with a role of {', '.join(ROLES)}.")
     if who.startswith("*@"):
         domain = who[2:].lower()
         if not domain or "@" in domain or "*" in domain or _UNUSABLE.search(domain):
-            raise IdentityError(f"{where}: a wildcard is written *@domain, e.g. *@example.org.")
+            raise IdentityError(f"{where}: a wildcard is written `*@domain`, e.g. `*@example.org`.")
         return True, domain, role
     if "*" in who:
-        raise IdentityError(f"{where}: the only wildcard is a whole e-mail domain, e.g. *@example.org.")
+        raise IdentityError(f"{where}: the only wildcard is a whole e-mail domain, e.g. `*@example.org`.")
     return False, who.lower(), role
 
 
@@ -114,6 +114,11 @@ def may_label(role: str) -> bool:
 
 def may_spend(role: str) -> bool:
     """Whether the role may run paid models (spend the host's money)."""
+    return role == RUNNER
+
+
+def may_delete_runs(role: str) -> bool:
+    """Whether the role may delete runs, with every reviewer's labels on them: a runner's, as spending is."""
     return role == RUNNER
 
 

@@ -62,12 +62,18 @@ def current_role() -> str:
 
 
 def can_label() -> bool:
+    """Whether this visitor may label answers."""
     return identity.may_label(current_role())
 
 
 def can_spend() -> bool:
     """Whether this visitor may run paid models."""
     return identity.may_spend(current_role())
+
+
+def can_delete_runs() -> bool:
+    """Whether this visitor may delete runs (and every reviewer's labels on them)."""
+    return identity.may_delete_runs(current_role())
 
 
 def visitor_id() -> str:
@@ -133,9 +139,11 @@ def _sign_in_box() -> None:
         return
     who = current_identity()
     name = st.user.get("name")
-    st.text(f"Signed in as {name} ({who})" if isinstance(name, str) and name.strip() and who else
+    name = name.strip()[:80] if isinstance(name, str) else ""
+    st.text(f"Signed in as {name} ({who})" if name and who else
             f"Signed in as {who or 'an account with no usable e-mail address or subject'}")
-    st.caption(f"Role: {current_role()}. Your labels are stored under this account.")
+    st.caption(f"Role: {current_role()}. " + ("Your labels are stored under this account." if can_label() else
+                                              "You may read; the host sets roles in BR_ROLES."))
     if st.button("Sign out", key="sign_out"):
         st.logout()
 

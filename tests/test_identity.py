@@ -28,7 +28,8 @@ def test_the_default_role_is_reviewer_and_empty_rules_are_fine():
 
 
 @pytest.mark.parametrize("rules", ["ada@example.org", "ada@example.org=admin", "=runner", "*.example.org=runner",
-                                   "*@=runner", "a*@example.org=runner", "ada@example.org=runner,ADA@example.org=viewer"])
+                                   "*@=runner", "a*@example.org=runner",
+                                   "ada@example.org=runner,ADA@example.org=viewer"])
 def test_an_unreadable_entry_is_an_error_naming_its_position_not_its_identity(rules):
     with pytest.raises(IdentityError) as err:
         parse_roles(rules)
@@ -50,9 +51,10 @@ def test_roles_come_from_the_environment(monkeypatch):
     assert identity.role_table().role_of("bob@example.org") == REVIEWER
 
 
-def test_runner_implies_reviewer_and_only_a_runner_spends():
+def test_runner_implies_reviewer_and_only_a_runner_spends_or_deletes_runs():
     assert [identity.may_label(r) for r in (VIEWER, REVIEWER, RUNNER)] == [False, True, True]
     assert [identity.may_spend(r) for r in (VIEWER, REVIEWER, RUNNER)] == [False, False, True]
+    assert [identity.may_delete_runs(r) for r in (VIEWER, REVIEWER, RUNNER)] == [False, False, True]
     assert not identity.may_label("admin") and not identity.may_spend("admin")
 
 

@@ -5,6 +5,9 @@ The real OIDC flow, in Chromium, is tests/e2e/test_sign_in.py."""
 
 from __future__ import annotations
 
+import html
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -148,3 +151,35 @@ def test_without_sign_in_everyone_is_a_runner_with_a_session_visitor_id():
     at = AppTest.from_function(_who)
     at.run()
     assert at.text[0].value.startswith("None|runner|True|True|session:")
+
+
+@pytest.mark.parametrize("user, env, may_delete", [
+    (ADA, {"BR_ROLES": "ada@example.org=runner"}, True),
+    (ADA, {}, False),  # a reviewer labels, but deleting a run takes every reviewer's labels with it
+    ({"is_logged_in": False}, {}, False),
+])
+def test_only_a_runner_deletes_runs(fixture_store, monkeypatch, user, env, may_delete):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    q.create_run(fixture_store, "live", label="a run to keep")
+    at = _app("app_pages/history.py", user=user)
+    assert ("Delete for good" in _buttons(at)) == may_delete
+    assert "Live run" in _texts(at)
+
+
+def test_judge_agreement_shows_a_reviewer_s_name_as_text(fixture_store):
+    from blindrefusal.judges.human import set_human_label
+
+    name = "<b>x</b> [link](https://example.org) %{z}"
+    rid = next(r["id"] for r in q.responses_for(fixture_store) if r["eff_response_type"])
+    set_human_label(fixture_store, rid, "human:" + name, "helps", False, False)
+    at = _app("app_pages/agreement.py", auth=None, user={})
+    assert f"` {name} ` vs gpt-5.4 (paper)" in [s.value for s in at.subheader]  # inline code: no markdown
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert "<b>x</b>" not in json.dumps(figures)
+    mine = [f for f in figures if f["data"][0].get("meta", [None])[0] == html.escape(name)]
+    assert len(mine) == 3  # one per label, the name escaped for plotly's HTML-like labels
+    for figure in mine:  # and handed to the hover as data, never as its template
+        assert figure["layout"]["yaxis"]["title"]["text"] == html.escape(name)
+        hover = figure["data"][0]["hovertemplate"]
+        assert "%{meta[0]}" in hover and "link" not in hover
