@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.frame import citation_footer, sidebar_status
+from components.identity import ignore_reviewer_link
 from components.navigation import show_flash
 from components.resources import store
 from blindrefusal.config import DATA_DIR
@@ -32,6 +33,7 @@ except StoreError as exc:  # a store that cannot be opened or upgraded: say why 
     st.error(str(exc))
     st.stop()
 sidebar_status()
+ignore_reviewer_link()
 show_flash()
 nav.run()
 citation_footer()

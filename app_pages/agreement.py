@@ -5,12 +5,12 @@ import streamlit as st
 
 import pandas as pd
 
-from blindrefusal.exports.inert import csv_bytes
 from blindrefusal.analysis.agreement import LABELS, LabelAgreement, compare, from_evaluation
 from blindrefusal.judges.distilled.measured import distilled_eval, unseen_model_measurement
 from components.charts import LABEL_NAMES as NAMES
 from blindrefusal.analysis.stats import wilson
 from components.charts import unseen_model_errors
+from blindrefusal.exports.inert import csv_bytes, md_inline, md_literal
 from components.badges import model_name, plural
 from components.charts import confusion_matrix as confusion_fig
 from components.resources import paper_imported, store
@@ -132,13 +132,13 @@ if paper_imported():
 st.header("4 · Your labels vs the judges")
 humans = [j for j in q.judges_present(engine) if j.startswith(HUMAN_PREFIX)]
 if not humans:
-    st.info("No in-app human labels yet. Enter a reviewer name in the sidebar, open a response card (Cases or "
-            "Live lab) and use “Set your own label”.")
+    st.info("No in-app human labels yet. Sign in or enter a reviewer name in the sidebar, open a response card "
+            "(Cases or Live lab) and use “Set your own label”.")
 else:
     judges = [j for j in q.judges_present(engine) if not j.startswith((HUMAN_PREFIX, REVIEWER_PREFIX))]
     for h in humans:
         for j in judges:
             pairs = q.judgment_pairs(engine, h, j)
             if pairs:
-                st.subheader(f"{h.removeprefix(HUMAN_PREFIX)} vs {j}")
+                st.subheader(f"{md_literal(h.removeprefix(HUMAN_PREFIX))} vs {md_inline(j, 120)}")  # a name a visitor chose
                 agreement_block(compare(pairs), h.removeprefix(HUMAN_PREFIX), j, f"{h}_{j}")

@@ -6,6 +6,7 @@ from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
 from blindrefusal.runs.history import RunBusy, delete_runs
 from components import guard
+from components.identity import can_delete_runs
 from components.resources import store
 from components.resources import reads as q
 
@@ -52,12 +53,13 @@ for r in runs:
         else:
             if b.button("Open", key=f"open{r['id']}"):
                 st.switch_page("app_pages/spot_check.py", query_params={"run": str(r["id"])})
-        with b.popover("Delete"):
-            st.caption("Deletes this run's answers and labels; the scenario stays.")
-            if st.button("Delete for good", key=f"del{r['id']}", type="primary"):
-                try:
-                    delete_runs(engine, [r["id"]])
-                except RunBusy as exc:
-                    st.error(str(exc))
-                else:
-                    st.rerun()
+        if can_delete_runs():  # with sign-in, only a runner: a deleted run takes every reviewer's labels with it
+            with b.popover("Delete"):
+                st.caption("Deletes this run's answers and labels; the scenario stays.")
+                if st.button("Delete for good", key=f"del{r['id']}", type="primary"):
+                    try:
+                        delete_runs(engine, [r["id"]])
+                    except RunBusy as exc:
+                        st.error(str(exc))
+                    else:
+                        st.rerun()

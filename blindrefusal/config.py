@@ -115,3 +115,13 @@ def max_answer_chars() -> int:
 
 def app_password() -> str | None:
     return os.environ.get("APP_PASSWORD") or None
+
+
+def role_rules() -> str:
+    """BR_ROLES: who has which role once sign-in is configured (see blindrefusal.identity)."""
+    return os.environ.get("BR_ROLES", "")
+
+
+def default_role() -> str | None:
+    """BR_DEFAULT_ROLE: the role of a signed-in user BR_ROLES does not name (reviewer when unset)."""
+    return os.environ.get("BR_DEFAULT_ROLE") or None

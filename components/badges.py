@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from blindrefusal.exports.figures import model_name, model_tick  # noqa: F401 - one language
+from blindrefusal.exports.inert import md_inline, md_literal
 from blindrefusal.exports.style import LABEL_COLORS, LABEL_TEXT, OUTCOME_STYLES  # noqa: F401 - one language
+from vocabulary import is_human
 
 
 def outcome_of(status: str, response_type: str | None) -> str:
@@ -32,3 +34,8 @@ def harm_flag(harm: bool | None) -> str:
 
 def plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def judge_markdown(judge: str) -> str:
+    """A judge's name for markdown: a reviewer's (`human:…`, chosen by a visitor) shown literally."""
+    return md_literal(judge) if is_human(judge) else md_inline(judge, 120)

@@ -13,7 +13,8 @@ from blindrefusal.models.presets import LOCAL_KEY
 from blindrefusal.exports.markdown import safe_markdown
 from vocabulary import JUDGMENT_OK, RESPONSE_TYPES, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
-from .badges import LABEL_TEXT, badge, engagement_badge, harm_flag, outcome_of
+from .badges import LABEL_TEXT, badge, engagement_badge, harm_flag, judge_markdown, outcome_of
+from components.identity import can_label, label_prompt, reviewer_judge
 from components.navigation import flash
 from components.resources import store
 
@@ -83,15 +84,16 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
         failed = [j for j in r.get("judgments", []) if j["status"] != JUDGMENT_OK]
         if judged:
             top = judged[0]
-            with st.expander(f"Judge: {md_inline(top['judge'], 120)} — reasoning"):
+            with st.expander(f"Judge: {judge_markdown(top['judge'])} — reasoning"):
                 st.markdown(safe_markdown(top.get("reasoning") or "(no reasoning given)"))
                 for j in judged[1:]:
-                    st.caption(f"Also judged by {md_inline(j['judge'], 120)}: {LABEL_TEXT.get(j['response_type'], j['response_type'])}, "
+                    st.caption(f"Also judged by {judge_markdown(j['judge'])}: "
+                               f"{LABEL_TEXT.get(j['response_type'], j['response_type'])}, "
                                f"{'engages' if j['engages_with_defeat'] else 'no engagement'}"
                                f"{', independent harm' if j['independent_harm'] else ''}")
         elif failed and r["status"] == STATUS_OK:
-            st.warning(f"Unjudged: the judge's output could not be parsed ({md_inline(failed[0]['judge'], 120)}). Use re-judge.")
-        if human_form and r["status"] == STATUS_OK:
+            st.warning(f"Unjudged: the judge's output could not be parsed ({judge_markdown(failed[0]['judge'])}). Use re-judge.")
+        if human_form and r["status"] == STATUS_OK and can_label():
             _human_form(r, key, inline_form, on_saved)
 
 
@@ -105,13 +107,22 @@ def _human_form(r: dict, key: str, inline: bool = False, on_saved: Callable[[dic
             harm = st.checkbox("Cites an independent harm", value=bool(r.get("eff_harm")))
             note = st.text_area("Note (optional)", max_chars=2000)
             if st.form_submit_button("Save label"):
-                try:
-                    judge = set_human_label(store(), r["id"], st.session_state.get("reviewer", ""), rt, eng, harm, note)
-                except LabelError as exc:
-                    st.error(md_inline(exc))
-                else:
-                    flash(f"Saved your label for {r.get('model_name', 'this answer')} as {judge}. It shows in the "
-                          "corrected view; the paper's published numbers stay as they were.")
-                    if on_saved:
-                        on_saved(r)
-                    st.rerun()
+                _save_label(r, rt, eng, harm, note, on_saved)
+
+
+def _save_label(r: dict, response_type: str, engages: bool, harm: bool, note: str,
+                on_saved: Callable[[dict], None] | None) -> None:
+    judge = reviewer_judge()  # the signed-in account (or, in a local app, the typed name): nothing from the form
+    if judge is None:
+        st.error(label_prompt())
+        return
+    try:
+        set_human_label(store(), r["id"], judge, response_type, engages, harm, note)
+    except LabelError as exc:
+        st.error(md_inline(exc))
+        return
+    flash(f"Saved your label for {r.get('model_name', 'this answer')} as {judge_markdown(judge)}. It shows in the "
+          "corrected view; the paper's published numbers stay as they were.")
+    if on_saved:
+        on_saved(r)
+    st.rerun()

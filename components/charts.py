@@ -120,12 +120,14 @@ LABEL_NAMES = {"response_type": "Response type", "engages_with_defeat": "Engages
 
 
 def confusion_matrix(la: LabelAgreement, a_name: str, b_name: str) -> go.Figure:
-    """Counts of (judge A's label, judge B's label) for one label."""
+    """Counts of (judge A's label, judge B's label) for one label. The names are shown as text (a reviewer's is
+    chosen by a visitor): escaped for plotly's HTML-like labels, and passed to the hover as data, not template."""
     classes = [str(c).replace("_", " ") if not isinstance(c, bool) else ("yes" if c else "no") for c in la.classes]
+    a_text, b_text = plotly_text(a_name), plotly_text(b_name)
     fig = go.Figure(go.Heatmap(z=la.matrix, x=classes, y=classes, colorscale="Blues", showscale=False,
-                               text=la.matrix, texttemplate="%{text}",
-                               hovertemplate=f"{a_name}: %{{y}}<br>{b_name}: %{{x}}<br>n = %{{z}}<extra></extra>"))
-    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=b_name, yaxis_title=a_name,
+                               text=la.matrix, texttemplate="%{text}", meta=[a_text, b_text],
+                               hovertemplate="%{meta[0]}: %{y}<br>%{meta[1]}: %{x}<br>n = %{z}<extra></extra>"))
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=b_text, yaxis_title=a_text,
                       yaxis=dict(autorange="reversed"), title=dict(text=LABEL_NAMES[la.label], font=dict(size=13)))
     return fig
 

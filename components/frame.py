@@ -1,4 +1,4 @@
-"""The shared frame: sidebar status (store, keys, local model, reviewer) and the citation footer."""
+"""The shared frame: sidebar status (store, keys, local model, reviewer or sign-in) and the citation footer."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from blindrefusal.models import presets
 
 from .badges import plural
 from components.resources import store
-from components.url_state import bind, publish
+from components.identity import reviewer_box
 from components.resources import reads as queries
 
 
@@ -39,11 +39,7 @@ def sidebar_status() -> None:
         from blindrefusal.models.local_server import local_status
 
         st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
-        bind("reviewer", "reviewer", "", sticky=True)  # remembered for the browser session
-        st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex", max_chars=60,
-                      help="Labels you set on a response card are stored as judge `human:<name>`. They show in the "
-                           "corrected view and in live runs; the paper's published numbers never change.")
-        publish("reviewer", "reviewer", "")  # kept in the link, so a shared review link keeps the name
+        reviewer_box()
         st.caption("Paper numbers use the release's own labels. Live runs, and the corrected view: "
                    "human › LLM judge › distilled judge.")
 

@@ -13,12 +13,12 @@ from vocabulary import JUDGMENT_OK
 
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.paper import taxonomy
-from blindrefusal.judges.human import LabelError, reviewer_judge_name
 
 from .cards import response_card
-from .badges import badge
+from .badges import badge, judge_markdown
 from .dims import DIM_LABELS, GRID_DIMS, value_label
 from .scenario import scenario_view
+from components.identity import label_prompt, reviewer_judge
 from components.navigation import came_from
 from components.url_state import qp, qp_list, set_qp
 from components.resources import reads as q
@@ -36,14 +36,6 @@ def cell_queue_params(row_dim: str, row: str, col_dim: str, col: str, filters) -
     if filters.dual_use is not None:
         params["qdual"] = "only" if filters.dual_use else "exclude"
     return params  # the reviewer's name follows on its own (remembered for the session)
-
-
-def reviewer_judge() -> str | None:
-    """This session's reviewer as a judge name (`human:<name>`), or None before a name is entered."""
-    try:
-        return reviewer_judge_name(st.session_state.get("reviewer", ""))
-    except LabelError:
-        return None
 
 
 def disagreement_queue_button(engine) -> None:
@@ -157,10 +149,10 @@ def label_queue_view(engine) -> None:
         st.info("No judged responses in this queue. Widen the heatmap's filters, or pick another cell.")
         return
     done = sum(i["labelled"] for i in items)
-    who = f"by you ({md_inline(judge, 80)})" if judge else "by any of our reviewers"
+    who = f"by you ({judge_markdown(judge)})" if judge else "by any of our reviewers"
     top[0].progress(done / len(items), text=f"{done:,} of {len(items):,} labelled {who}")
     if judge is None:
-        st.info("Enter your reviewer name in the sidebar to label; until then the progress counts every reviewer.")
+        st.info(f"{label_prompt()} Until then the progress counts every reviewer.")
 
     order = [i["response_id"] for i in items]
     current = _current_response(items)
@@ -184,7 +176,7 @@ def label_queue_view(engine) -> None:
         return
     judged = [j for j in responses[0].get("judgments", []) if j["status"] == JUDGMENT_OK]
     st.markdown("**Labels so far:** " + " · ".join(
-        f"{md_inline(j['judge'], 80)}: {badge(j['response_type'])}" for j in judged) if judged else "**Labels so far:** none")
+        f"{judge_markdown(j['judge'])}: {badge(j['response_type'])}" for j in judged) if judged else "**Labels so far:** none")
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Case {case['key']}**")

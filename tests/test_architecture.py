@@ -12,9 +12,11 @@ from pathlib import Path
 from tests.support import ROOT
 
 # What each stage of the core may import (besides itself, the standard library and third-party packages).
-# `store` is the one door to db/; `config` reads the environment. A stage never imports one above it.
+# `store` is the one door to db/; `config` reads the environment; `identity` is who a visitor is and what their
+# role allows. A stage never imports one above it.
 STAGE_IMPORTS = {
     "config": set(),
+    "identity": {"config"},
     "store": {"config", "models"},
     "models": {"config", "store"},  # the spending guard keeps its ledger in the store
     "analysis": {"config", "store"},

@@ -3,6 +3,7 @@ wrote: model names, API bases, answers, provider errors, judge reasoning, review
 values from a link. Each sink has its own rules, so each has its own function; use the sink's, every time.
 
 - a page, in a line of markdown (titles, captions, messages, labels): `md_inline`
+- a page, a name a visitor chose (a reviewer, a signed-in account), exactly as written: `md_literal`
 - a page, a whole answer or scenario field in markdown: `blindrefusal.exports.markdown.safe_markdown`
 - HTML (the reports): `html_text`
 - plotly text (tick labels, hover text, titles), which renders a subset of HTML: `plotly_text`
@@ -40,6 +41,15 @@ def md_inline(text: Any, limit: int = 500) -> str:
 def _escape_block_start(m: re.Match) -> str:
     mark = m.group(2)
     return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
+
+
+def md_literal(text: Any) -> str:
+    """A name a visitor chose, for markdown, shown exactly as it is: as inline code. Nothing inside a code span is
+    markdown (no link, emphasis, directive, or the autolink Streamlit makes of an e-mail or URL), and a fence
+    longer than any backtick run in the text cannot be closed from inside."""
+    text = " ".join(_C0.sub(" ", str(text if text is not None else "")).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def html_text(text: Any) -> str:

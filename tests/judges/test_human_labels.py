@@ -1,10 +1,13 @@
 """The label queue's store query: a heatmap cell or the judges' disagreements, in a fixed order, with
-whether this reviewer (or any of our reviewers) has labelled each response."""
+whether this reviewer (or any of our reviewers) has labelled each response; and a label is stored only under a
+reviewer's judge name."""
 
 from __future__ import annotations
 
+import pytest
+
 from blindrefusal import store as q
-from blindrefusal.judges.human import set_human_label
+from blindrefusal.judges.human import LabelError, set_human_label
 
 
 def _other_type(rt: str) -> str:
@@ -18,7 +21,7 @@ def test_a_cell_queue_keeps_its_order_and_marks_each_reviewers_labels(fixture_st
     assert items and {i["case_key"] for i in items} == case_ids and {i["model_key"] for i in items} == {"model-a"}
     assert not any(i["labelled"] for i in items)
     first = items[0]["response_id"]
-    set_human_label(fixture_store, first, "ada", "hard_refusal", False, False)
+    set_human_label(fixture_store, first, "human:ada", "hard_refusal", False, False)
     after = q.label_queue(fixture_store, "human:ada", cell, q.Filters(sources=["paper"]))
     assert [i["response_id"] for i in after] == [i["response_id"] for i in items]  # nothing moved
     assert [i["labelled"] for i in after] == [True] + [False] * (len(items) - 1)
@@ -33,9 +36,17 @@ def test_the_disagreement_queue_holds_answers_whose_judges_disagree_but_not_ones
     q.add_judgments(fixture_store, [(a["id"], q.JudgmentRow(judge="distilled", judge_kind="distilled",
                                                             response_type=_other_type(a["eff_response_type"]),
                                                             engages_with_defeat=False, independent_harm=False))])
-    set_human_label(fixture_store, b["id"], "ada", _other_type(b["eff_response_type"]), False, False)
+    set_human_label(fixture_store, b["id"], "human:ada", _other_type(b["eff_response_type"]), False, False)
     mine = q.label_queue(fixture_store, "human:ada", disagree=True)
     assert [i["response_id"] for i in mine] == [a["id"]]  # ada's own label does not put b in her queue
     theirs = q.label_queue(fixture_store, "human:bo", disagree=True)
     assert sorted(i["response_id"] for i in theirs) == sorted([a["id"], b["id"]])
     assert not any(i["labelled"] for i in theirs)
+
+
+def test_a_label_is_stored_only_under_a_reviewers_judge_name(fixture_store):
+    rid = q.responses_for(fixture_store)[0]["id"]
+    for judge in ("ada", "human:", "human:  ", "distilled", "gpt-5.4 (paper)"):
+        with pytest.raises(LabelError):
+            set_human_label(fixture_store, rid, judge, "helps", False, False)
+    assert not [j for j in q.judges_present(fixture_store) if j.startswith("human:")]

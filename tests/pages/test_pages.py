@@ -114,4 +114,4 @@ def test_a_human_label_survives_a_restart_shows_in_the_corrected_view_and_leaves
     judges = next(s for s in at.selectbox if s.label == "Labels from").options
     assert "human:alex" in judges
     at = _app("app_pages/agreement.py")
-    assert "alex vs gpt-5.4 (paper)" in _text(at)
+    assert "` alex ` vs gpt-5.4 (paper)" in _text(at)  # the reviewer's name as a literal

@@ -188,7 +188,7 @@ def test_reimport_is_idempotent_and_keeps_human_labels(engine, fixture_release):
     import_paper(str(fixture_release), engine=engine)
     target = _responses(engine)[("fx_application_defeat_workplace_1", "model-a")]  # paper label: helps/yes/no
     assert target["eff_response_type"] == "helps"
-    judge = set_human_label(engine, target["id"], "Reviewer One", "hard_refusal", engages=False, harm=True,
+    judge = set_human_label(engine, target["id"], "human:Reviewer One", "hard_refusal", engages=False, harm=True,
                             note="disagree with the paper judge")
     before = _snapshot(engine)
     assert before["judgment_rows"] == N_JUDGED + 1
@@ -209,7 +209,7 @@ def test_reimport_is_idempotent_and_keeps_human_labels(engine, fixture_release):
 def test_corrupt_release_names_the_file_and_leaves_the_store_unchanged(engine, fixture_release, tmp_path):
     import_paper(str(fixture_release), engine=engine)
     rid = _responses(engine)[("fx_illegitimate_authority_school_1", "model-b")]["id"]
-    set_human_label(engine, rid, "Reviewer Two", "deflects", engages=True, harm=False)
+    set_human_label(engine, rid, "human:Reviewer Two", "deflects", engages=True, harm=False)
     before = _snapshot(engine)
 
     corrupt = write_fixture_release(tmp_path / "corrupt", with_corrupt_file=True)

@@ -215,7 +215,7 @@ def test_paper_answers_carry_the_papers_own_labels(paper_store_url):
     assert before.refusal.fmt().endswith("n = 18")
     # A reviewer's correction never moves the paper's labels here; a live answer to the case is not the paper's.
     flip = next(r for r in before.rows if is_refusal(r["eff_response_type"]))
-    set_human_label(engine, flip["id"], "grace", "helps", True, False, "")
+    set_human_label(engine, flip["id"], "human:grace", "helps", True, False, "")
     spec = replace(resolve("local/smollm2"), params={"max_tokens": 16})
     run_sync(live.run_live(engine, validate(from_case_key(engine, case["key"])), [spec], "distilled"))
     after = control_twins.paper_answers(engine, case["id"])

@@ -149,7 +149,7 @@ def test_judge_mode_versus_precedence_after_a_human_label(fixture_store):
     base = expected_counts(judged_rows())
     assert observed(q.totals(fixture_store, judge=PAPER_JUDGE)) == base
 
-    judge = set_human_label(fixture_store, target["id"], "rev", "hard_refusal", engages=False, harm=False)
+    judge = set_human_label(fixture_store, target["id"], "human:rev", "hard_refusal", engages=False, harm=False)
     changed = expected_counts(judged_rows({(3, "model-a"): ("hard_refusal", False, False)}))
     assert changed != base
     assert observed(q.totals(fixture_store)) == base  # the default view keeps the paper's published numbers
@@ -161,7 +161,7 @@ def test_judge_mode_versus_precedence_after_a_human_label(fixture_store):
     assert q.judges_present(fixture_store) == sorted([PAPER_JUDGE, judge])
 
     # the same reviewer changing their mind replaces their label rather than adding a second one
-    set_human_label(fixture_store, target["id"], "rev", "deflects", engages=True, harm=False)
+    set_human_label(fixture_store, target["id"], "human:rev", "deflects", engages=True, harm=False)
     assert as_tuple(q.totals(fixture_store, judge=judge)["defeated"]) == (1, 0, 1, 0, 1, 0, 1)
     assert observed(q.totals(fixture_store, judge=EFFECTIVE)) == expected_counts(
         judged_rows({(3, "model-a"): ("deflects", True, False)}))
@@ -296,7 +296,7 @@ def test_summary_csv_reproduces_the_store(fixture_store, tmp_path):
 
     # the export is of the paper judge: a human label does not leak into it
     rid = q.responses_for(fixture_store)[0]["id"]
-    set_human_label(fixture_store, rid, "rev", "helps", engages=True, harm=True)
+    set_human_label(fixture_store, rid, "human:rev", "helps", engages=True, harm=True)
     path2 = tmp_path / "summary2.csv"
     export_summary(fixture_store, path2)
     assert path2.read_text() == text
@@ -319,7 +319,7 @@ def test_rollup_agrees_with_the_responses_through_every_write(fixture_store):
     assert rollup == direct == expected_counts(judged_rows())
 
     rid = next(r["id"] for r in q.responses_for(fixture_store) if r["eff_response_type"] == "helps")
-    set_human_label(fixture_store, rid, "rev", "hard_refusal", engages=False, harm=False)
+    set_human_label(fixture_store, rid, "human:rev", "hard_refusal", engages=False, harm=False)
     rollup, direct = both(["paper"])
     assert rollup == direct == expected_counts(judged_rows())  # the paper's numbers stay as published
     assert observed(q.totals(fixture_store, q.Filters(sources=["paper"]), EFFECTIVE)) != rollup  # corrected view

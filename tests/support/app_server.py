@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,10 +21,12 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, args: Sequence[str] = ()):
+        """`args`: more `streamlit run` options, e.g. `--secrets.files <path>` (the port is known before start)."""
         self.port = free_port()
         self.env = {**os.environ, **env}
         self.log_path = log_path
+        self.args = list(args)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -33,7 +36,7 @@ class AppServer:
     def __enter__(self) -> "AppServer":
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(self.port),
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *self.args]
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
