@@ -18,6 +18,7 @@ from blindrefusal.evals.spotcheck import (SpotCheckError, SpotCheckParams, case_
                                           results, run_spot_checks)
 from components import charts, guard
 from components.cards import response_card
+from components.identity import visitor_id
 from components.judge_picker import judge_picker
 from components.badges import LABEL_TEXT, model_name, model_tick
 from components.resources import paper_imported, store
@@ -183,6 +184,9 @@ if job is None:
                                help="Pick several to compare them on one sample.")
         typed = a.text_input("…and/or any litellm models, comma-separated", placeholder="e.g. openai/gpt-5.4-mini")
         api_base = a.text_input("API base (optional, for OpenAI-compatible servers)")
+        api_key = a.text_input("Your key for that server (optional)", type="password",
+                               help="Sent only to the API base above, kept for this browser session, never stored. "
+                                    "The host's own keys never go to a base typed here.")
         n_cases = max(2, q.store_counts(engine)["paper_cases"])
         n = b.number_input("Sample size n", min_value=2, max_value=n_cases, value=qp_int("n", 40, 2, n_cases), step=10)
         seed = b.number_input("Seed", min_value=0, value=qp_int("seed", 0, 0, 2**31 - 1))
@@ -208,7 +212,8 @@ if job is None:
                 st.error("Pick at least one model (or type a litellm model).")
                 st.stop()
             all_params = [SpotCheckParams(model=m, n=int(n), seed=int(seed), judge=judge_name,
-                                          api_base=api_base.strip() or None, allocation=allocation,
+                                          api_base=api_base.strip() or None, api_key=api_key.strip() or None,
+                                          allocation=allocation,
                                           exclude_dual_use=exclude_dual, families=list(families),
                                           authorities=list(authorities),
                                           bridge_models=None if bridge_k is None else int(bridge_k)) for m in chosen]
@@ -250,7 +255,7 @@ if job is None:
 
             label = ", ".join(p.model for p in all_params)
             with guard.permit(engine):  # the job runs in a copy of this context
-                st.session_state["spot_job"] = jobs.start(f"spot-check {label}", work, visitor=guard.visitor_id()).id
+                st.session_state["spot_job"] = jobs.start(f"spot-check {label}", work, visitor=visitor_id()).id
             st.rerun()
 else:
     @st.fragment(run_every=0.5)

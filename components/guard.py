@@ -1,5 +1,5 @@
 """The pages' side of the spending guard (the core's is blindrefusal.models.spending): before a paid run, the
-demo password (APP_PASSWORD) and the server's budget; then a spending permit around the run, so that its paid
+runner role (with sign-in), the demo password (APP_PASSWORD) and the server's budget; then a spending permit around the run, so that its paid
 calls — models, judges, the bridge, re-judging — are charged to the budget that every session shares."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from blindrefusal.config import app_password
 from blindrefusal.judges import JudgeUnavailable, get_judge
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.spending import SpendRefused, check_budget, paid, spending
+from components.identity import can_spend, current_role, visitor_id
 
 
 def judge_calls(judge_name: str | None, answers: int) -> list[ModelSpec]:
@@ -25,14 +26,6 @@ def judge_calls(judge_name: str | None, answers: int) -> list[ModelSpec]:
     return [spec] * answers if spec is not None else []
 
 
-def visitor_id() -> str:
-    """Who spends: this browser session."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return f"session:{ctx.session_id}" if ctx else "session:unknown"
-
-
 def _unlocked() -> bool:
     return not app_password() or bool(st.session_state.get("unlocked"))
 
@@ -42,6 +35,9 @@ def check(engine, calls: Iterable[ModelSpec]) -> str | None:
     paid_calls = paid(calls)
     if not paid_calls:
         return None
+    if not can_spend():
+        return (f"Your role ({current_role()}) may not run paid models or judges: the host gives that to runners "
+                "(BR_ROLES). The local model and the distilled judge still work.")
     if not _unlocked():
         return "This demo is password-protected for paid models and judges. Enter the password above, or use the " \
                "local model and the distilled judge."

@@ -7,7 +7,7 @@ import streamlit as st
 
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
-from blindrefusal.models.presets import LOCAL_KEY, ModelSpec
+from blindrefusal.models.presets import LOCAL_KEY, ApiBaseRefused, ModelSpec
 
 
 def _label(key: str) -> str:
@@ -27,8 +27,15 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
                           placeholder="e.g. groq/llama-3.3-70b-versatile, ollama/llama3")
     api_base = c2.text_input("API base for those models (optional)", key=f"{key}_api_base",
                              placeholder="e.g. http://127.0.0.1:8000/v1").strip() or None
+    api_key = c2.text_input("Your key for that server (optional)", key=f"{key}_api_key", type="password",
+                            help="Sent only to the API base above, kept for this browser session, never stored. "
+                                 "The host's own keys never go to a base typed here.") if api_base else None
     typed_keys = [t.strip() for t in typed.split(",") if t.strip() and t.strip() not in chosen]
-    specs = [presets.resolve(k) for k in chosen] + [presets.resolve(k, api_base=api_base) for k in typed_keys]
+    specs = [presets.resolve(k) for k in chosen]
+    try:
+        specs += [presets.resolve(k, api_base=api_base, api_key=api_key) for k in typed_keys]
+    except ApiBaseRefused as exc:
+        st.error(md_inline(exc))
     missing = [s for s in specs if not s.has_key()]
     if missing:
         st.warning("No key for: " + ", ".join(f"{md_inline(s.display_name, 120)} ({s.key_env})" for s in missing) +
@@ -40,6 +47,7 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
                                     column_config={"temperature": st.column_config.NumberColumn(min_value=0.0, max_value=2.0, step=0.1),
                                                    "max_tokens": st.column_config.NumberColumn(min_value=16, max_value=32000, step=16)})
             params = {r["model"]: r for r in edited.to_dict("records")}
-            specs = [presets.resolve(s.key, api_base=s.api_base, temperature=float(params[s.key]["temperature"]),
-                                      max_tokens=int(params[s.key]["max_tokens"])) for s in specs]
+            specs = [presets.resolve(s.key, api_base=s.api_base, api_key=s.api_key,
+                                     temperature=float(params[s.key]["temperature"]),
+                                     max_tokens=int(params[s.key]["max_tokens"])) for s in specs]
     return specs

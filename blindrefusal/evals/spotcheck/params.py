@@ -34,11 +34,14 @@ class SpotCheckParams:
     max_tokens: int | None = None
     # Paper models whose stored answers the spot-check's judge also labels (None: the judge's default).
     bridge_models: int | None = None
+    # A visitor's own key for `api_base`, for this session only: never part of the run's stored key.
+    api_key: str | None = field(default=None, repr=False, compare=False)
 
     def run_key(self) -> str:
         """What identifies a resumable run (concurrency, the bridge and the like are not part of it)."""
         key = asdict(self)
         key.pop("bridge_models")
+        key.pop("api_key")
         return json.dumps(key, sort_keys=True)
 
     def check(self) -> "SpotCheckParams":
@@ -63,12 +66,17 @@ class SpotCheckParams:
             raise SpotCheckError(f"--bridge-models must be 0 or more (got {self.bridge_models})")
         if self.api_base and presets.resolve(self.model).local:
             self.api_base = None  # the local model has its own server: the API base of the others is not its
+        if self.api_base:
+            try:
+                presets.base_key_env(self.api_base)
+            except presets.ApiBaseRefused as exc:
+                raise SpotCheckError(f"--api-base: {exc}") from None
         return self
 
 
 def spec_for(params: SpotCheckParams) -> presets.ModelSpec:
-    return presets.resolve(params.model, api_base=params.api_base, temperature=params.temperature,
-                            max_tokens=params.max_tokens)
+    return presets.resolve(params.model, api_base=params.api_base, api_key=params.api_key,
+                           temperature=params.temperature, max_tokens=params.max_tokens)
 
 
 def sample_cases(engine, params: SpotCheckParams) -> list[StoredCase]:
