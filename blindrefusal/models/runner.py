@@ -185,6 +185,11 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
         await asyncio.wait_for(consume(), timeout=settings.timeout_s)
     finally:
         result.text = redact("".join(parts)) or ""  # a broken stream keeps what arrived, for the record
+    _settle(result, finish, usage)
+
+
+def _settle(result: CallResult, finish: str | None, usage: Any) -> None:
+    """The outcome of an attempt that came back: its usage, and ok, blocked (a content filter) or error (empty)."""
     result.finish_reason = finish
     if usage is not None and (getattr(usage, "completion_tokens", 0) or not result.text):
         # Servers that do not report usage (llama.cpp's) leave zeros: unknown, not zero.
