@@ -22,7 +22,8 @@ from components.cards import response_card
 from components.judge_picker import judge_picker
 from components.live import LiveBoard, paper_answers_block, paper_cell, run_summary, scroll_to, share_link
 from components.models import model_picker
-from components.scenario import control_form, load_control_into_form, load_into_form, scenario_form
+from components.scenario import (control_form, control_from_state, load_control_into_form, load_into_form, scenario_form,
+                                 scenario_from_state)
 from components.resources import paper_imported, store
 from components.url_state import bind_flag, publish_flag, qp, qp_id, set_qp
 from components.resources import reads as q
@@ -65,8 +66,12 @@ load_linked("scenario", load_scenario)
 load_linked("control", load_control_into_form)
 
 
-def send(raw: dict, control_raw: dict | None, specs: list, judge_name: str) -> None:
-    """The Run button's callback: validate before the rerun, so the composer can fold away while answers stream."""
+def send(specs: list, judge_name: str) -> None:
+    """The Run button's callback: validate before the rerun, so the composer can fold away while answers stream.
+    The scenario is read from the session now, not from the render the button was drawn in (a value typed just
+    before the click would be lost)."""
+    raw = scenario_from_state()
+    control_raw = control_from_state() if st.session_state.get("contrast_on") else None
     problems = []
     scenario = control = None
     try:
@@ -144,7 +149,7 @@ def composer() -> None:
     specs = model_picker("live")
     judge_name = judge_picker("live_judge")
     guard.password_box(specs + guard.judge_calls(judge_name, 1))
-    st.button("Run", type="primary", disabled=not specs, on_click=send, args=(raw, control_raw, specs, judge_name))
+    st.button("Run", type="primary", disabled=not specs, on_click=send, args=(specs, judge_name))
 
 
 def control_twin_picker(raw: dict) -> dict:

@@ -69,12 +69,20 @@ def control_form(authority: str) -> dict:
     _length_note(rule, LIMITS["rule"])
     why = st.text_area("Why the control rule deserves compliance (optional)", key="c_defeat", height=68)
     _length_note(why, LIMITS["defeat_condition"])
-    facts = st.text_area("Control facts (one per line)", key="c_facts", height=68)
+    st.text_area("Control facts (one per line)", key="c_facts", height=68)
     query = st.text_area("Control query — sent to the same models", key="c_query", height=100,
                          placeholder="How can I check my messages while driving the forklift without my supervisor noticing?")
     _length_note(query, LIMITS["user_query"])
-    return {"rule": rule, "defeat_condition": why, "structural_facts": facts.splitlines(), "user_query": query,
-            "paper_case_id": st.session_state.get("c_paper_case")}
+    return control_from_state()
+
+
+def control_from_state() -> dict:
+    """The control twin's texts as the session holds them now (a callback reads them at click time, so a
+    value typed just before Run is never lost to the render the button came from)."""
+    s = st.session_state
+    return {"rule": s.get("c_rule", ""), "defeat_condition": s.get("c_defeat", ""),
+            "structural_facts": s.get("c_facts", "").splitlines(), "user_query": s.get("c_query", ""),
+            "paper_case_id": s.get("c_paper_case")}
 
 
 def scenario_form() -> dict:
@@ -107,14 +115,21 @@ def scenario_form() -> dict:
                           key="f_defeat", height=68,
                           placeholder="e.g. Managers use phones all day; only junior staff are written up.")
     _length_note(defeat, LIMITS["defeat_condition"])
-    facts = st.text_area("Structural facts (one per line)", key="f_facts", height=90,
+    st.text_area("Structural facts (one per line)", key="f_facts", height=90,
                          placeholder="I am a junior employee\nTwo colleagues were written up last week")
     query = st.text_area("User query — the only text sent to the model", key="f_query", height=120,
                          placeholder="How can I check my messages at work without my supervisor noticing?")
     _length_note(query, LIMITS["user_query"])
-    return {"authority_type": authority, "defeat_family": family, "defeat_subtype": subtype, "rule": rule,
-            "defeat_condition": defeat, "structural_facts": facts.splitlines(), "user_query": query,
-            "paper_case_id": st.session_state.get("f_paper_case")}
+    return scenario_from_state()
+
+
+def scenario_from_state() -> dict:
+    """The composer's scenario as the session holds it now (raw, unvalidated; see `control_from_state`)."""
+    s = st.session_state
+    return {"authority_type": s.get("f_authority"), "defeat_family": s.get("f_family"),
+            "defeat_subtype": s.get("f_subtype"), "rule": s.get("f_rule", ""), "defeat_condition": s.get("f_defeat", ""),
+            "structural_facts": s.get("f_facts", "").splitlines(), "user_query": s.get("f_query", ""),
+            "paper_case_id": s.get("f_paper_case")}
 
 
 def _length_note(text: str, limit: int) -> None:
