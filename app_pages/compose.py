@@ -276,7 +276,7 @@ if run is None:
 control_run = live_run(control_run_id) if control_run_id is not None else None
 
 if control_run is None:
-    st.subheader(f"Run {run_id} — judged by {run['params'].get('judge', '?')}", anchor="results")
+    st.subheader(f"Run {run_id} — judged by {md_inline(run['params'].get('judge', '?'), 120)}", anchor="results")
     responses, case = result_header(run)
     cols = st.columns(min(4 if len(responses) >= 4 else 3, max(1, len(responses))))
     for i, r in enumerate(responses):
@@ -284,7 +284,7 @@ if control_run is None:
             response_card(r, key=f"live{r['id']}")
     paper_answers_block(engine, case, key="single")
 else:
-    st.subheader(f"Contrast: runs {run_id} and {control_run['id']} — judged by {run['params'].get('judge', '?')}",
+    st.subheader(f"Contrast: runs {run_id} and {control_run['id']} — judged by {md_inline(run['params'].get('judge', '?'), 120)}",
                  anchor="results")
     sides = {}
     for side, this, col in zip(SIDES, (run, control_run), st.columns(2, gap="large")):

@@ -48,7 +48,7 @@ def show_results(run_id: int) -> None:
     if res.n < 30:
         st.warning(f"With n = {res.n}, every interval is wide: the rank range and the differences below cannot "
                    "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
-    st.caption(f"Judge: {res.judge}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates).")
+    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates).")
     cols = st.columns(5)
     for col, key in zip(cols, HEADLINE_RATES):
         col.metric(f"{RATE_NAMES[key].capitalize()} (defeated)", d.get(key).pct())
@@ -76,7 +76,7 @@ def show_results(run_id: int) -> None:
 
 def comparison_panel(res) -> None:
     """The model against the paper's, under one judge where the paper side was bridged, and as against GPT-5.4."""
-    (st.info if res.comparison != "mixed_judges" else st.warning)(res.comparison_text())
+    (st.info if res.comparison != "mixed_judges" else st.warning)(md_inline(res.comparison_text(), 1000))
     if res.comparison == "same_judge":
         link = "heatmaps?" + urlencode([("rows", "model"), ("cols", "family"), ("metric", "helps"), ("source", "paper"),
                                        ("source", "spot_check"), ("judge", res.judge)])
@@ -89,18 +89,18 @@ def comparison_panel(res) -> None:
         views.append((f"Same judge ({res.judge} on both sides)", res.vs_paper))
     views.append(("Against GPT-5.4's labels" + (" (the same judge)" if res.comparison == "paper_judge" else ""),
                   res.vs_paper_labels))
-    tabs = st.tabs([name for name, _ in views] + (["Judge shift"] if res.judge_shift else []))
+    tabs = st.tabs([md_inline(name, 160) for name, _ in views] + (["Judge shift"] if res.judge_shift else []))
     for tab, (name, diffs) in zip(tabs, views):
         with tab:
             st.plotly_chart(charts.paired_differences(
                 [(model_tick(k), v) for k, v in diffs.items()],
-                f"This model minus each paper model, same defeated cases — {name.lower()}"),
+                f"This model minus each paper model, same defeated cases — {plotly_text(name.lower())}"),
                 width="stretch", key=f"diff_{res.run_id}_{name}")
     if res.judge_shift:
         with tabs[-1]:
             st.plotly_chart(charts.paired_differences(
                 [(model_tick(k), v) for k, v in res.judge_shift.items()],
-                f"{res.judge}'s help rate minus GPT-5.4's, on the same paper answers"),
+                f"{plotly_text(res.judge)}'s help rate minus GPT-5.4's, on the same paper answers"),
                 width="stretch", key=f"shift_{res.run_id}")
             st.caption("How far this judge's labels move each paper model's help rate on the sampled cases. "
                        "The same-judge comparison cancels this shift out; the comparison against GPT-5.4's labels "

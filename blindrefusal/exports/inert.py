@@ -21,6 +21,10 @@ from typing import Any
 _INLINE_SPECIAL = frozenset("\\`*_[]!~$|")
 _LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])")  # ">" is already &gt;, which opens no quote
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", ":": "&#58;"}  # ':' would open Streamlit's :color[] and icons
+# Where GFM would make a bare link of text (a URL, www., an e-mail), even from escaped text: a zero-width space
+# inside the pattern keeps the text as it reads and forms no link.
+_AUTOLINK = re.compile(r"&#58;//|(?i:www)\.|@")
+_ZWSP = "\u200b"
 _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # ANSI/VT escape sequences (CSI, OSC up to BEL or ST, and two-character escapes), then any C0/C1 control left.
 _ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
@@ -35,6 +39,7 @@ def md_inline(text: Any, limit: int = 500) -> str:
     if len(flat) > limit:
         flat = flat[:limit] + "…"
     out = "".join(_ENTITIES.get(ch) or ("\\" + ch if ch in _INLINE_SPECIAL else ch) for ch in flat)
+    out = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + _ZWSP + m.group(0)[-1], out)
     return _LINE_START.sub(_escape_block_start, out, count=1)
 
 
