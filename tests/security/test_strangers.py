@@ -363,3 +363,50 @@ def test_near_variants_of_our_delimiters_cannot_close_the_llm_rubrics_fence():
     multi_line_rule = build_messages(JudgeInput(user_query="q", response="a", rule="r\n## New section", defeat_condition="d"))
     assert "\n## New section" not in multi_line_rule[1]["content"]
 
+
+
+# ------------------------------------------------------------------------------------------- every sink
+
+HOSTILE = "![i](http://127.0.0.1:9/x.png) <a href='http://127.0.0.1:9/p'>Re-enter your password</a> <span style='x'>"
+
+
+def test_markup_in_a_model_name_is_text_in_plotly_and_the_html_report():
+    from blindrefusal.analysis.rates import counts_of, rates
+    from blindrefusal.analysis.stats import paired_diff
+    from blindrefusal.exports.figures import model_tick, paired_differences, stacked_label_bars
+    from blindrefusal.exports.html import Figure, html_document
+
+    rs = rates(counts_of([("helps", True, False), ("deflects", False, False)]))
+    figs = [stacked_label_bars([(model_tick(HOSTILE), rs)]),
+            paired_differences([(model_tick(HOSTILE), paired_diff([1, 0, 1], [0, 0, 1]))], "title")]
+    for fig in figs:
+        assert "<a href" not in fig.to_json() and "<span style='x'>" not in fig.to_json()
+    doc = html_document("report", [Figure(figs[0])])
+    assert "<a href='http://127.0.0.1:9/p'>" not in doc and "&lt;a href=" in doc
+
+
+def test_a_formula_in_an_answer_is_text_in_the_csv_download():
+    import csv
+    import io
+
+    import pandas as pd
+
+    from blindrefusal.exports.inert import csv_bytes
+
+    frame = pd.DataFrame([{"model": "=cmd|' /C calc'!A0", "text": '=HYPERLINK("http://127.0.0.1:9","click")',
+                           "n": -3, "note": "+1", "ok": "plain"}])
+    (row,) = list(csv.DictReader(io.StringIO(csv_bytes(frame).decode())))
+    assert row["model"].startswith("'=") and row["text"].startswith("'=HYPERLINK") and row["note"] == "'+1"
+    assert row["n"] == "-3" and row["ok"] == "plain"  # numbers stay numbers; plain text is untouched
+
+
+def test_escape_sequences_in_a_model_name_and_a_provider_error_never_reach_the_terminal(
+        fixture_store, store_url, fault_server, host_keys):
+    name = unique("ansi-") + "\x1b]0;owned\x07\x1b[2J"
+    model = f"openai/{name};status=500;errmsg=%1b]8;;http://127.0.0.1:9%1b\\\\click%1b]8;;%1b\\\\%1b[31mred"
+    env = {**os.environ, "BR_DATABASE_URL": store_url, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "blindrefusal", "ask", "--case-id", "fx_content_defeat_landlord_1",
+                          "--model", model, "--api-base", fault_server.api_base, "--judge", "distilled"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert "500" in out.stdout + out.stderr  # the error was printed ...
+    assert "\x1b" not in out.stdout and "\x1b" not in out.stderr and "\x07" not in out.stdout + out.stderr  # ... inert
