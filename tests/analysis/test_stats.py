@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
 from blindrefusal.analysis.stats import (
+    PAIRED_METHOD,
     Z95,
     cohen_kappa,
     confusion,
@@ -145,20 +146,22 @@ def test_kappa_edge_cases():
 def test_paired_diff_identical_sequences_are_not_different():
     x = [1, 0, 1, 1, 0, 0, 1, 0, 1, 1] * 5
     res = paired_diff(x, list(x))
-    bound = 1 - 0.025 ** (1 / 50)  # no discordant pair: |diff| is still plausibly up to this
-    assert res.as_dict() == {"diff": 0.0, "lo": pytest.approx(-bound), "hi": pytest.approx(bound), "n": 50, "significant": False}
+    # no discordant pair: the score interval is symmetric and still admits a small difference either way
+    assert res.diff == 0.0 and res.n == 50 and res.significant is False
+    assert res.lo == pytest.approx(-res.hi) and 0.06 < res.hi < 0.08
+    assert res.as_dict()["method"] == PAIRED_METHOD
 
 
-def test_paired_diff_matches_the_exact_mcnemar_test_by_hand():
-    # 4 pairs, all discordant in x's favour: exact McNemar p = 2 * 0.5**4 = 0.125, not significant.
-    res = paired_diff([1, 1, 1, 1], [0, 0, 0, 0])
-    assert res.diff == 1.0 and res.significant is False
-    assert res.lo == pytest.approx(2 * 0.025 ** (1 / 4) - 1)  # Clopper–Pearson lower bound of 4/4 is 0.025^(1/4)
-    # 6 of 6: p = 2 * 0.5**6 = 0.031, significant; lower bound 2 * 0.025^(1/6) - 1 > 0.
-    res = paired_diff([1] * 6 + [0] * 4, [0] * 6 + [0] * 4)
-    assert res.diff == pytest.approx(0.6) and res.significant is True
-    assert res.lo == pytest.approx(0.6 * (2 * 0.025 ** (1 / 6) - 1))
-    assert res.hi == pytest.approx(0.6)
+def test_paired_diff_is_tangos_score_interval():
+    # b = 10, c = 0, n = 100: Tango's interval is [+5.5, +17.4] pp (issue 21's worked example); the old rescaled
+    # Clopper–Pearson interval gave [+3.8, +10.0], its far limit collapsed onto the estimate.
+    res = paired_diff([1] * 10 + [0] * 90, [0] * 100)
+    assert res.diff == pytest.approx(0.10)
+    assert (round(res.lo, 3), round(res.hi, 3)) == (0.055, 0.174)
+    # 4 of 4 discordant for x: the score interval reaches 1 and (asymptotic, unlike the exact test) just excludes 0
+    small = paired_diff([1, 1, 1, 1], [0, 0, 0, 0])
+    assert small.diff == 1.0 and small.hi == 1.0 and 0 < small.lo < 0.1
+    assert paired_diff([0] * 6 + [0] * 4, [1] * 6 + [0] * 4).hi < 0  # and the mirror image
 
 
 def test_paired_diff_detects_a_clear_difference_both_ways():
@@ -222,7 +225,8 @@ def test_diff_independent_sign_symmetry_and_empty_groups():
     assert ba.lo == pytest.approx(-ab.hi) and ba.hi == pytest.approx(-ab.lo)
     same = diff_independent(wilson(5, 10), wilson(5, 10))
     assert same.diff == 0 and same.lo < 0 < same.hi
-    assert diff_independent(wilson(0, 0), b).as_dict() == {"diff": None, "lo": None, "hi": None, "significant": False}
+    assert diff_independent(wilson(0, 0), b).as_dict() == {"diff": None, "lo": None, "hi": None, "significant": False,
+                                                            "method": "Newcombe's hybrid score interval"}
     assert diff_independent(a, wilson(0, 0)).diff is None
 
 

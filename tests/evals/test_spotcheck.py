@@ -76,7 +76,8 @@ def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) 
             assert set(r) == {"rate", "lo", "hi", "k", "n"} and r["n"] == b["n"]  # every rate carries its n
             if b["n"]:
                 assert 0.0 <= r["lo"] <= r["rate"] <= r["hi"] <= 1.0, (block, k, r)
-    assert set(out["gap"]) == {"diff", "lo", "hi", "significant"}
+    assert set(out["gap"]) == {"diff", "lo", "hi", "significant", "method"}
+    assert out["gap"]["method"] == "Newcombe's hybrid score interval"
     if out["gap"]["diff"] is not None:
         assert out["gap"]["lo"] <= out["gap"]["diff"] <= out["gap"]["hi"]
     paper_slugs = {m.paper_slug for m in paper_models()}
@@ -84,7 +85,7 @@ def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) 
     assert set(out["vs_paper"]) <= paper_slugs and set(out["vs_paper"]) == set(out["judge_shift"]["by_model"])
     for slug, v in {**out["vs_paper_labels"], **out["vs_paper"]}.items():
         assert {"diff", "lo", "hi", "significant"} <= set(v), slug
-        assert v["lo"] <= v["diff"] <= v["hi"], (slug, v)
+        assert v["lo"] <= v["diff"] <= v["hi"] and v["method"] == "Tango's score interval for a paired difference", (slug, v)
         assert v["significant"] == (v["lo"] > 0 or v["hi"] < 0), (slug, v)
     rank = out["rank_paper_labels"]
     assert rank["of"] == 19
@@ -366,7 +367,7 @@ def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local
     for block in ("defeated", "control"):
         assert set(RATE_KEYS) <= set(out[block])
     assert out["control"]["n"] >= 1 or out["defeated"]["n"] >= 1
-    assert set(out["gap"]) == {"diff", "lo", "hi", "significant"}
+    assert set(out["gap"]) == {"diff", "lo", "hi", "significant", "method"}
     if out["defeated"]["n"]:  # one paper model bridged by the same (local) judge; all 18 against GPT-5.4's labels
         assert len(out["vs_paper_labels"]) == 18 and 1 <= out["rank_paper_labels"]["lo"] <= out["rank_paper_labels"]["hi"] <= 19
         assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == len(out["judge_shift"]["by_model"]) == 1

@@ -10,6 +10,7 @@ from blindrefusal.exports.inert import plotly_text
 from blindrefusal import store
 from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
 from blindrefusal.analysis.rates import HEADLINE_RATES
+from blindrefusal.analysis.stats import PAIRED_METHOD
 from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
 from blindrefusal.evals.spotcheck import compare_runs, results
@@ -25,7 +26,7 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
         Paragraph("A spot-check runs models on a stratified sample of the paper's cases with the paper's settings "
                   "(the user query alone, temperature 0), judges the answers, and compares each model with the "
                   "paper's 18 configurations on the same cases. Every rate carries its n and a 95% Wilson interval; "
-                  "every difference is paired on the same cases with an exact McNemar 95% interval."),
+                  f"every difference is paired on the same cases with {PAIRED_METHOD} (95%)."),
         Settings([("runs", ", ".join(map(str, run_ids))), ("models", names), ("judge", outcomes[0].judge),
                   ("sample size n", params.get("n")), ("seed", params.get("seed")),
                   ("allocation", params.get("allocation")),

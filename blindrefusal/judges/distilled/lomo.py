@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from vocabulary import CONTROL, HELPS
 
-from blindrefusal.analysis.stats import cohen_kappa, paired_diff
+from blindrefusal.analysis.stats import PAIRED_METHOD, cohen_kappa, paired_diff
 from blindrefusal.judges.distilled.model import DistilledJudge, DistilledModel, load_distilled_judge
 from blindrefusal.judges.distilled.data import Row, load_rows
 from blindrefusal.judges.distilled.train import fit
@@ -99,7 +99,8 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
 def _document(per_model: dict, seed: int, commit: str) -> dict:
     return {"per_model": {k: per_model[k] for k in sorted(per_model)}, "summary": summarise(per_model), "seed": seed,
             "release_commit": commit, "split": "held-out cases (sha256(case_id) % 5 == 0), defeated cases only",
-            "command": "python -m blindrefusal judge-eval --leave-one-model-out --write"}
+            "command": "python -m blindrefusal judge-eval --leave-one-model-out --write",
+            "interval_method": PAIRED_METHOD}
 
 
 def _write(path: Path, per_model: dict, seed: int, commit: str) -> None:
