@@ -76,7 +76,7 @@ def csv_cell(value: Any) -> Any:
 
 def csv_frame(frame):
     """A pandas DataFrame with every text cell (and column name) made safe with `csv_cell`."""
-    safe = frame.map(csv_cell) if hasattr(frame, "map") else frame.applymap(csv_cell)
+    safe = frame.map(csv_cell)
     safe.columns = [csv_cell(c) for c in safe.columns]
     return safe
 
