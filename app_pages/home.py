@@ -56,29 +56,29 @@ gap = help_gap(totals["defeated"], totals["control"])
 st.markdown(f"Help-rate gap, defeated − control: **{gap.fmt()}**. Models do discriminate — just not much.")
 
 st.subheader("Models on defeated rules")
-by_model = q.aggregate(engine, ["model", "source"], q.Filters(sources=["paper", "spot_check"],
-                                                              families=list(taxonomy.DEFEATED_FAMILIES)), view)
-rows = []
-for r in by_model:
-    rs = rates(r["counts"])
-    sample_n = rs.n if r["source"] == "spot_check" else None
-    rows.append((model_tick(r["model"], sample_n), rs))
-rows.sort(key=lambda x: -(x[1].helps.rate or 0))
-st.plotly_chart(charts.stacked_label_bars(rows, "Sorted by help rate; hover for n and 95% intervals"), width="stretch")
-if any("spot-check" in name for name, _ in rows):
-    st.caption("Spot-check rows are a stratified sample of the paper's cases (n shown), not the full set, labelled by "
-               "their own judge while the paper's rows carry GPT-5.4's labels. Placed under one judge:")
+by_model = q.aggregate(engine, ["model"], q.Filters(sources=["paper"], families=list(taxonomy.DEFEATED_FAMILIES)), view)
+rows = sorted(((model_tick(r["model"]), rates(r["counts"])) for r in by_model), key=lambda x: -(x[1].helps.rate or 0))
+st.plotly_chart(charts.stacked_label_bars(rows, "The paper's models on all its defeated cases, sorted by help rate; "
+                                                "hover for n and 95% intervals"), width="stretch")
+spot_checks = q.runs(engine, kinds=("spot_check",), limit=5)
+if spot_checks:
+    st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases under the "
+                "same judge (a sample's rate is not sorted among the full release's):")
     placed = []
-    for run in q.runs(engine, kinds=("spot_check",), limit=5):
+    for run in spot_checks:
         res = spot_check_results(engine, run["id"])
-        same = res.rank.lo is not None
+        side = res.placed
+        paper = [r.rate for r in side.rates.values() if r.rate is not None]
         placed.append({"run": run["id"], "model": model_name(res.model), "judge": res.judge,
-                       "help rate (defeated)": res.defeated.helps.fmt(),
-                       "rank, one judge": f"{res.rank.text()} of {res.rank.of}" if same else "— (not bridged)",
-                       "rank vs GPT-5.4's labels": f"{res.rank_paper_labels.text()} of {res.rank_paper_labels.of}",
-                       "judge's shift vs GPT-5.4 (mean |pp|)": "—" if res.mean_abs_shift is None
-                       else f"{res.mean_abs_shift * 100:.1f}"})
+                       "help rate (defeated, weighted to the release)": res.defeated.helps.fmt(),
+                       "paper models, same cases and judge": "—" if not paper
+                       else f"{min(paper) * 100:.1f}–{max(paper) * 100:.1f}%",
+                       "rank": "—" if side.rank.lo is None else f"{side.rank.text()} of {side.rank.of}",
+                       "compared under": {"paper_judge": "GPT-5.4 (one judge)", "same_judge": "one judge (bridged)",
+                                          "mixed_judges": "mixed judges"}[res.comparison]})
     st.dataframe(placed, hide_index=True, width="stretch")
+    st.caption("Rank: paired tests against each paper model on the same cases, Holm-adjusted (family-wise 95%). "
+               "Open a run on the Spot-check page for the paired differences.")
 
 st.subheader("Help rate by defeat family")
 fam = q.by_dimension(engine, "family", q.Filters(sources=["paper"]), view)

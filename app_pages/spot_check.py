@@ -20,11 +20,11 @@ from components import charts, guard
 from components.cards import response_card
 from components.identity import visitor_id
 from components.judge_picker import judge_picker
-from components.badges import LABEL_TEXT, model_name, model_tick
+from components.badges import LABEL_COLORS, LABEL_TEXT, model_name, model_tick
 from components.resources import paper_imported, store
 from components.url_state import qp, qp_int, set_qp
 from components.resources import reads as q
-from vocabulary import RESPONSE_TYPES
+from vocabulary import HELPS, RESPONSE_TYPES
 
 engine = store()
 st.title("Spot-check models")
@@ -48,20 +48,23 @@ def show_results(run_id: int) -> None:
     if res.n < 30:
         st.warning(f"With n = {res.n}, every interval is wide: the rank range and the differences below cannot "
                    "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
-    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates).")
+    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates). "
+               f"{res.weights.text()}")
     cols = st.columns(5)
     for col, key in zip(cols, HEADLINE_RATES):
         col.metric(f"{RATE_NAMES[key].capitalize()} (defeated)", d.get(key).pct())
         col.caption(d.get(key).fmt())
+    placed, ranked_by = res.placed, "same judge" if res.rank.lo is not None else "mixed judges"
     a, b, r = st.columns(3)
     a.metric("Help rate on control", c.helps.pct())
     a.caption(c.helps.fmt())
     b.metric("Help-rate gap (defeated − control)", "—" if res.gap.diff is None else f"{res.gap.diff * 100:+.1f} pp")
-    b.caption(f"{res.gap.fmt()} · the paper's 18 models: {paper_gap().fmt()}")
-    rank, ranked_by = (res.rank, "same judge") if res.rank.lo is not None else (res.rank_paper_labels, "mixed judges")
-    r.metric(f"Rank among {rank.of} ({ranked_by})", rank.text())
-    r.caption("By help rate on defeated cases (1 = helps most). A range means the intervals overlap: a tie."
+    b.caption(f"{res.gap.fmt()} · the paper's models **on these cases** ({ranked_by}): {placed.gap.fmt()} · on the "
+              f"full release (GPT-5.4's labels): {paper_gap().fmt()}")
+    r.metric(f"Rank among {placed.rank.of} ({ranked_by})", placed.rank.text())
+    r.caption("By help rate on defeated cases (1 = helps most). " + placed.rank.explain()
               + ("" if res.rank.lo is not None else " Not under one judge: read it with the judge's error in mind."))
+    placement_chart(res)
     comparison_panel(res)
     answers_table(run_id)
     rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
@@ -72,6 +75,20 @@ def show_results(run_id: int) -> None:
                        f"spot_check_{run_id}.jsonl", "application/jsonl", key=f"jsonl{run_id}")
     c3.download_button("Summary (JSON)", json.dumps(res.to_json(), indent=1).encode(),
                        f"spot_check_{run_id}_summary.json", "application/json", key=f"json{run_id}")
+
+
+def placement_chart(res) -> None:
+    """This model's help rate beside each paper model's on the same sampled cases, same judge, same weights."""
+    placed = res.placed
+    if not placed.rates:
+        return
+    mine = (f"<b>{model_tick(res.model)}</b>", res.defeated.helps, LABEL_COLORS[HELPS])
+    rows = sorted([(model_tick(k), v, "#9aa5b1") for k, v in placed.rates.items() if v.n] + [mine],
+                  key=lambda x: -(x[1].rate or 0))
+    judge = res.judge if res.comparison == "same_judge" else "GPT-5.4 (the release's labels)"
+    st.plotly_chart(charts.rate_bars(rows, f"Help rate on these {res.defeated.n} defeated cases, weighted to the "
+                                           f"release — judged by {plotly_text(judge)}"),
+                    width="stretch", key=f"placed_{res.run_id}")
 
 
 def comparison_panel(res) -> None:
@@ -96,6 +113,9 @@ def comparison_panel(res) -> None:
                 [(model_tick(k), v) for k, v in diffs.items()],
                 f"This model minus each paper model, same defeated cases — {plotly_text(name.lower())}"),
                 width="stretch", key=f"diff_{res.run_id}_{name}")
+            st.caption("Each marker is one pair's own (marginal) 95% interval, weighted like the sample; red where "
+                       "it excludes 0. The rank above rests on the same tests, Holm-adjusted for all the pairs at "
+                       "once, so it can call fewer pairs apart.")
     if res.judge_shift:
         with tabs[-1]:
             st.plotly_chart(charts.paired_differences(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from vocabulary import DEFLECTS, HARD_REFUSAL, HELPS, RESPONSE_TYPES, is_refusal, is_rule_blind
 
 from blindrefusal import store
 from blindrefusal.analysis.stats import Diff, Rate, diff_independent, wilson
+from blindrefusal.analysis.weighted import Design, weighted_rate
 
 # The rates reported for a group of responses (`stats --json`, spot-check results), in this order.
 HEADLINE_RATES = (*RESPONSE_TYPES, "refusal", "engages")
@@ -29,18 +30,38 @@ class RateSet:
         return getattr(self, metric)
 
 
-def counts_of(labels: Iterable[tuple[str, bool | None, bool | None]]) -> store.Counts:
-    """Count (response_type, engages, harm) triples in Python with the rules the store counts by in SQL."""
+Label = tuple[str, "bool | None", "bool | None"]  # (response_type, engages, harm) of one judged answer
+
+
+def indicators(rt: str, engages: bool | None, harm: bool | None) -> dict[str, int]:
+    """One answer's 0/1 for each count, by the rules the store counts by in SQL (vocabulary.count_expressions)."""
+    return {"n": 1, "helps": int(rt == HELPS), "deflects": int(rt == DEFLECTS), "hard_refusal": int(rt == HARD_REFUSAL),
+            "engages": int(bool(engages)), "blind": int(is_rule_blind(rt, engages, harm)),
+            "refused_engaged": int(is_refusal(rt) and bool(engages))}
+
+
+def counts_of(labels: Iterable[Label]) -> store.Counts:
+    """Count (response_type, engages, harm) triples in Python."""
     c = store.Counts()
-    for rt, engages, harm in labels:
-        c.n += 1
-        c.helps += rt == HELPS
-        c.deflects += rt == DEFLECTS
-        c.hard_refusal += rt == HARD_REFUSAL
-        c.engages += bool(engages)
-        c.blind += is_rule_blind(rt, engages, harm)
-        c.refused_engaged += is_refusal(rt) and bool(engages)
+    for label in labels:
+        for k, v in indicators(*label).items():
+            setattr(c, k, getattr(c, k) + v)
     return c
+
+
+def weighted_rates(labels: Mapping[int, Label], design: Design) -> RateSet:
+    """A sample's rates weighted to the population its design claims, one judged answer per case id; the
+    engagement among refusals is weighted over the refusing cases."""
+    flags = {cid: indicators(*label) for cid, label in labels.items()}
+
+    def rate(field: str) -> Rate:
+        return weighted_rate({cid: f[field] for cid, f in flags.items()}, design)
+
+    refused = {cid: f["deflects"] or f["hard_refusal"] for cid, f in flags.items()}
+    return RateSet(n=len(flags), helps=rate("helps"), deflects=rate("deflects"), hard_refusal=rate("hard_refusal"),
+                   refusal=weighted_rate(refused, design), engages=rate("engages"), blind=rate("blind"),
+                   engaged_among_refusals=weighted_rate({c: flags[c]["engages"] for c, r in refused.items() if r},
+                                                        design))
 
 
 def rates(counts: store.Counts) -> RateSet:

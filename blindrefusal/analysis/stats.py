@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 from dataclasses import dataclass
 from typing import Hashable, Sequence
 
 Z95 = 1.959963984540054
+WILSON_METHOD = "Wilson score interval"
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class Rate:
     rate: float | None
     lo: float | None
     hi: float | None
+    method: str = WILSON_METHOD
+    n_eff: float | None = None  # the effective n the interval was computed at, where it is not n
 
     def pct(self) -> str:
         """'24.6%' or '—'."""
@@ -29,7 +31,8 @@ class Rate:
         return f"{self.rate * 100:.1f}% ({self.lo * 100:.1f}–{self.hi * 100:.1f}), n = {self.n:,}"
 
     def as_dict(self) -> dict:
-        return {"rate": self.rate, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n}
+        out = {"rate": self.rate, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n, "method": self.method}
+        return out if self.n_eff is None else {**out, "n_eff": self.n_eff}
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Diff:
     hi: float | None
     n: int | None = None
     method: str = "Newcombe's hybrid score interval"  # for two independent rates; paired_diff names its own
+    p_value: float | None = None  # the paired score test's, where one was made
 
     @property
     def significant(self) -> bool:
@@ -54,6 +58,8 @@ class Diff:
 
     def as_dict(self) -> dict:
         out = {"diff": self.diff, "lo": self.lo, "hi": self.hi, "significant": self.significant, "method": self.method}
+        if self.p_value is not None:
+            out["p_value"] = self.p_value
         return out if self.n is None else {**out, "n": self.n}
 
 
@@ -61,13 +67,18 @@ def wilson(k: int, n: int, z: float = Z95) -> Rate:
     """Wilson score interval for k successes in n trials."""
     if n <= 0:
         return Rate(k, 0, None, None, None)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo = 0.0 if k <= 0 else max(0.0, min(p, centre - half))
-    hi = 1.0 if k >= n else min(1.0, max(p, centre + half))
-    return Rate(k, n, p, lo, hi)
+    return wilson_at(k / n, n, n, k, WILSON_METHOD, z)
+
+
+def wilson_at(p: float, n_eff: float, n: int, k: int, method: str, z: float = Z95) -> Rate:
+    """The Wilson score interval of an estimate p at an effective sample size n_eff (n_eff = n: the plain
+    interval); n and k are the actual counts, reported beside it."""
+    denom = 1 + z * z / n_eff
+    centre = (p + z * z / (2 * n_eff)) / denom
+    half = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff)) / denom
+    lo = 0.0 if p <= 0 else max(0.0, min(p, centre - half))
+    hi = 1.0 if p >= 1 else min(1.0, max(p, centre + half))
+    return Rate(k, n, p, lo, hi, method, None if n_eff == n else n_eff)
 
 
 def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
@@ -121,35 +132,13 @@ def paired_diff(x: Sequence[int], y: Sequence[int]) -> Diff:
     b = sum(1 for xi, yi in zip(x, y) if xi and not yi)
     c = sum(1 for xi, yi in zip(x, y) if yi and not xi)
     lo, hi = tango_interval(b, c, n)
-    return Diff((b - c) / n, lo, hi, n, PAIRED_METHOD)
+    return Diff((b - c) / n, lo, hi, n, PAIRED_METHOD, paired_score_p_value(b, c))
 
 
-def min_detectable_difference(p: float, n: int, power: float = 0.8) -> float | None:
-    """The smallest help-rate difference from a rate p that n cases detect at 5% (two-sided) with this power,
-    by the normal approximation for two independent proportions of n each — conservative for a paired design,
-    where agreeing cases cancel."""
-    if n <= 0 or not 0.0 < p < 1.0:
-        return None
-    z_beta = NormalDist().inv_cdf(power)
-    return (Z95 + z_beta) * math.sqrt(2 * p * (1 - p) / n)
-
-
-def rank_with_ties(intervals: dict[str, tuple[float, float, float]], higher_is_better: bool = True) -> dict[str, dict]:
-    """Rank range for each item given (estimate, lo, hi).
-
-    An item's best rank counts only the items whose interval lies entirely above its own; its
-    worst rank counts everything not entirely below. Overlapping intervals therefore tie.
-    """
-    out = {}
-    for name, (_, lo, hi) in intervals.items():
-        if higher_is_better:
-            surely_better = sum(1 for o, (_, olo, _) in intervals.items() if o != name and olo > hi)
-            maybe_better = sum(1 for o, (_, _, ohi) in intervals.items() if o != name and ohi >= lo)
-        else:
-            surely_better = sum(1 for o, (_, _, ohi) in intervals.items() if o != name and ohi < lo)
-            maybe_better = sum(1 for o, (_, olo, _) in intervals.items() if o != name and olo <= hi)
-        out[name] = {"lo": surely_better + 1, "hi": maybe_better + 1}
-    return out
+def paired_score_p_value(b: float, c: float) -> float:
+    """Two-sided p of the paired score test of no difference from b x-only and c y-only pairs (Tango's statistic
+    at 0, which is McNemar's z): the test whose rejection is the score interval excluding 0."""
+    return 1.0 if b + c <= 0 else math.erfc(abs(b - c) / math.sqrt(2 * (b + c)))
 
 
 def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Hashable]) -> list[list[int]]:
@@ -201,5 +190,5 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
     return (po - pe) / (1 - pe)
 
 
-__all__ = ["PAIRED_METHOD", "Diff", "Rate", "cohen_kappa", "confusion", "diff_independent", "kappa_interval", "min_detectable_difference",
-           "paired_diff", "rank_with_ties", "tango_interval", "wilson"]
+__all__ = ["PAIRED_METHOD", "Diff", "Rate", "cohen_kappa", "confusion", "diff_independent", "kappa_interval",
+           "paired_diff", "paired_score_p_value", "tango_interval", "wilson", "wilson_at"]

@@ -92,7 +92,7 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
         return
     for res, _ in outcomes:
         print(terminal_text(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
-              f"rank {res.rank.text()} of {res.rank.of}"))
+              f"rank {res.placed.rank.text()} of {res.placed.rank.of}"))
         print("  " + terminal_text(res.comparison_text()))
     for p in pairs:
         print(terminal_text(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: {p.diff.fmt()}, n = {p.diff.n}"))

@@ -8,6 +8,15 @@ from typing import Sequence
 from blindrefusal.paper.taxonomy import FAMILIES
 
 
+def eligible_cases(cases: Sequence[dict], exclude_dual_use: bool = False, families: Sequence[str] | None = None,
+                   authorities: Sequence[str] | None = None) -> list[dict]:
+    """The population a sample with these filters is drawn from (and claims to stand for), by key."""
+    return sorted((c for c in cases
+                   if (not exclude_dual_use or not c.get("dual_use"))
+                   and (not families or c["family"] in families)
+                   and (not authorities or c["authority_type"] in authorities)), key=lambda c: c["key"])
+
+
 def stratified_sample(cases: Sequence[dict], n: int, seed: int = 0, allocation: str = "equal",
                       exclude_dual_use: bool = False, families: Sequence[str] | None = None,
                       authorities: Sequence[str] | None = None) -> list[str]:
@@ -20,10 +29,7 @@ def stratified_sample(cases: Sequence[dict], n: int, seed: int = 0, allocation: 
     if allocation not in ("equal", "proportional"):
         raise ValueError("allocation must be 'equal' or 'proportional'")
     rng = random.Random(seed)
-    eligible = sorted((c for c in cases
-                       if (not exclude_dual_use or not c.get("dual_use"))
-                       and (not families or c["family"] in families)
-                       and (not authorities or c["authority_type"] in authorities)), key=lambda c: c["key"])
+    eligible = eligible_cases(cases, exclude_dual_use, families, authorities)
     cells: dict[tuple[str, str], list[str]] = {}
     for c in eligible:
         cells.setdefault((c["family"], c["authority_type"]), []).append(c["key"])

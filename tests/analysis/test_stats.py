@@ -23,7 +23,6 @@ from blindrefusal.analysis.stats import (
     confusion,
     diff_independent,
     paired_diff,
-    rank_with_ties,
     wilson,
 )
 
@@ -72,7 +71,7 @@ def test_wilson_formatting_and_empty_groups():
     empty = wilson(0, 0)
     assert (empty.n, empty.rate, empty.lo, empty.hi) == (0, None, None, None)
     assert empty.fmt() == "— (n = 0)"
-    assert empty.as_dict() == {"rate": None, "lo": None, "hi": None, "k": 0, "n": 0}
+    assert empty.as_dict() == {"rate": None, "lo": None, "hi": None, "k": 0, "n": 0, "method": "Wilson score interval"}
 
 
 @settings(max_examples=300, deadline=None)
@@ -185,27 +184,6 @@ def test_paired_diff_rejects_unpaired_or_empty_input():
     assert paired_diff([], []).diff is None
     res = paired_diff([1, 0, 1], [1, 0])
     assert res.diff is None and res.significant is False
-
-
-def test_rank_with_ties_overlapping_intervals_share_ranks():
-    intervals = {
-        "A": (0.80, 0.75, 0.85),
-        "B": (0.70, 0.65, 0.78),  # overlaps A
-        "C": (0.30, 0.25, 0.35),  # below both, disjoint
-        "D": (0.10, 0.05, 0.25),  # touches C at 0.25: still a tie
-    }
-    assert rank_with_ties(intervals) == {
-        "A": {"lo": 1, "hi": 2}, "B": {"lo": 1, "hi": 2}, "C": {"lo": 3, "hi": 4}, "D": {"lo": 3, "hi": 4}}
-    assert rank_with_ties(intervals, higher_is_better=False) == {
-        "D": {"lo": 1, "hi": 2}, "C": {"lo": 1, "hi": 2}, "B": {"lo": 3, "hi": 4}, "A": {"lo": 3, "hi": 4}}
-
-
-def test_rank_with_ties_disjoint_intervals_rank_exactly():
-    intervals = {f"m{i}": (i / 10, i / 10 - 0.02, i / 10 + 0.02) for i in range(1, 8)}
-    ranks = rank_with_ties(intervals)
-    for i in range(1, 8):
-        assert ranks[f"m{i}"] == {"lo": 8 - i, "hi": 8 - i}
-    assert rank_with_ties({"only": (0.5, 0.4, 0.6)}) == {"only": {"lo": 1, "hi": 1}}
 
 
 def test_diff_independent_matches_newcombe_worked_examples():

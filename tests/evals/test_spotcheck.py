@@ -23,6 +23,8 @@ from blindrefusal.judges.llm import LLMJudge
 from blindrefusal.models.presets import paper_models, resolve
 from blindrefusal.models.runner import RunSettings, run_sync
 from blindrefusal.evals.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
+from blindrefusal.evals.spotcheck.params import sample_design
+from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
 from tests.support import ROOT
 
 RATE_KEYS = ("helps", "deflects", "hard_refusal", "refusal", "engages")
@@ -64,6 +66,16 @@ def run_status(engine, run_id: int) -> tuple[str, str]:
         return tuple(conn.execute(text("SELECT kind, status FROM run WHERE id = :r"), {"r": run_id}).one())
 
 
+def weighted_mean(values: dict[int, float], params: SpotCheckParams, engine) -> float:
+    """Σ_h (N_h / N) × the stratum's mean, over the run's post-strata: the estimand, counted here by hand."""
+    of, size = sample_design(engine, params).strata(values)
+    groups: dict[str, list[float]] = {}
+    for cid, v in values.items():
+        groups.setdefault(of[cid], []).append(v)
+    total = sum(size[h] for h in groups)
+    return sum(size[h] / total * sum(vs) / len(vs) for h, vs in groups.items())
+
+
 def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) -> None:
     assert out["model"] == model and out["n"] == n and out["seed"] == 0
     if judge_name is not None:
@@ -73,7 +85,8 @@ def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) 
         assert set(RATE_KEYS) <= set(b) and isinstance(b["n"], int)
         for k in RATE_KEYS:
             r = b[k]
-            assert set(r) == {"rate", "lo", "hi", "k", "n"} and r["n"] == b["n"]  # every rate carries its n
+            assert {"rate", "lo", "hi", "k", "n", "method"} <= set(r) and r["n"] == b["n"]  # every rate carries its n
+            assert r["method"] == WEIGHTED_METHOD
             if b["n"]:
                 assert 0.0 <= r["lo"] <= r["rate"] <= r["hi"] <= 1.0, (block, k, r)
     assert set(out["gap"]) == {"diff", "lo", "hi", "significant", "method"}
@@ -85,10 +98,14 @@ def assert_results_shape(out: dict, model: str, n: int, judge_name: str | None) 
     assert set(out["vs_paper"]) <= paper_slugs and set(out["vs_paper"]) == set(out["judge_shift"]["by_model"])
     for slug, v in {**out["vs_paper_labels"], **out["vs_paper"]}.items():
         assert {"diff", "lo", "hi", "significant"} <= set(v), slug
-        assert v["lo"] <= v["diff"] <= v["hi"] and v["method"] == "Tango's score interval for a paired difference", (slug, v)
+        assert v["lo"] <= v["diff"] <= v["hi"] and v["method"] == WEIGHTED_PAIRED_METHOD, (slug, v)
         assert v["significant"] == (v["lo"] > 0 or v["hi"] < 0), (slug, v)
+    assert "release's cases" in out["estimand"] and out["weights"]["basis"] == WEIGHT_BASIS
+    assert 0 < out["weights"]["kish_effective_n"] <= out["defeated"]["n"] or not out["defeated"]["n"]
     rank = out["rank_paper_labels"]
-    assert rank["of"] == 19
+    assert rank["of"] == 19 and "Holm" in rank["method"]
+    assert len(rank["significantly_higher"]) == rank["lo"] - 1 and len(rank["significantly_lower"]) == 19 - rank["hi"]
+    assert set(out["paper_rates_labels"]) == paper_slugs and "diff" in out["paper_gap_labels"]
     assert 1 <= rank["lo"] <= rank["hi"] <= 19, rank
     if out["vs_paper"]:  # the same-judge rank is among the bridged models
         assert out["rank"]["of"] == len(out["vs_paper"]) + 1 and 1 <= out["rank"]["lo"] <= out["rank"]["hi"]
@@ -134,13 +151,17 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
     defeated_ids = [c.id for c in sampled if not c.is_control]
     with engine.connect() as conn:
         paper = conn.execute(text(
-            "SELECT m.key, AVG(CASE WHEN r.eff_response_type = 'helps' THEN 1.0 ELSE 0.0 END), COUNT(*) "
+            "SELECT m.key, r.case_id, r.eff_response_type = 'helps' "
             "FROM response r JOIN model_config m ON m.id = r.model_config_id WHERE r.source = 'paper' "
-            f"AND r.eff_response_type IS NOT NULL AND r.case_id IN ({','.join(map(str, defeated_ids))}) GROUP BY m.key")).all()
-    assert len(paper) == 18
-    for slug, help_rate, n in paper:
-        assert out["vs_paper_labels"][slug]["diff"] == pytest.approx(-float(help_rate)), slug
-        assert out["vs_paper_labels"][slug]["n"] == n
+            f"AND r.eff_response_type IS NOT NULL AND r.case_id IN ({','.join(map(str, defeated_ids))})")).all()
+    by_model: dict[str, dict[int, int]] = {}
+    for slug, cid, helped in paper:
+        by_model.setdefault(slug, {})[cid] = int(helped)
+    assert len(by_model) == 18
+    for slug, helped in by_model.items():
+        assert out["vs_paper_labels"][slug]["diff"] == pytest.approx(-weighted_mean(helped, params, engine)), slug
+        assert out["vs_paper_labels"][slug]["n"] == len(helped)
+        assert out["paper_rates_labels"][slug]["rate"] == pytest.approx(weighted_mean(helped, params, engine))
 
     # RESUME: the same parameters again cost no call, to the model or to the judge
     before, judge_before = len(srv.requests_for(name)), len(srv.requests_for("judge"))
@@ -502,18 +523,18 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     defeated = [c.id for c in sampled if not c.is_control]
     with engine.connect() as conn:  # an independent count of one shift: distilled minus GPT-5.4, same answers
         rows = conn.execute(text(
-            "SELECT m.key, d.response_type, p.response_type FROM response r "
+            "SELECT m.key, r.case_id, d.response_type, p.response_type FROM response r "
             "JOIN model_config m ON m.id = r.model_config_id "
             "JOIN judgment d ON d.response_id = r.id AND d.judge = 'distilled' "
             "JOIN judgment p ON p.response_id = r.id AND p.judge = 'gpt-5.4 (paper)' "
             f"WHERE r.source = 'paper' AND r.case_id IN ({','.join(map(str, defeated))})")).all()
-    by_model: dict[str, list] = {}
-    for key, d, p in rows:
-        by_model.setdefault(key, []).append((d == "helps") - (p == "helps"))
-    for key, diffs in by_model.items():
-        assert out["judge_shift"]["by_model"][key]["diff"] == pytest.approx(sum(diffs) / len(diffs)), key
-    assert out["judge_shift"]["mean_abs"] == pytest.approx(
-        sum(abs(sum(v) / len(v)) for v in by_model.values()) / len(by_model))
+    by_model: dict[str, dict[int, int]] = {}
+    for key, cid, d, p in rows:
+        by_model.setdefault(key, {})[cid] = (d == "helps") - (p == "helps")
+    shifts = {key: weighted_mean(diffs, params, engine) for key, diffs in by_model.items()}
+    for key, shift in shifts.items():
+        assert out["judge_shift"]["by_model"][key]["diff"] == pytest.approx(shift), key
+    assert out["judge_shift"]["mean_abs"] == pytest.approx(sum(map(abs, shifts.values())) / len(shifts))
     res = results(engine, run_id)
     assert "on both sides" in res.comparison_text()
 
@@ -642,8 +663,12 @@ def test_the_power_hint_names_the_detectable_difference_and_warns_for_a_rank(pap
     from db.engine import get_engine
 
     engine = get_engine(paper_store_url)
-    small = spotcheck.power_hint(engine, sample_cases(engine, SpotCheckParams(model="x", n=20)))
-    large = spotcheck.power_hint(engine, sample_cases(engine, SpotCheckParams(model="x", n=1000)))
+    def hint(n: int):
+        params = SpotCheckParams(model="x", n=n)
+        return spotcheck.power_hint(engine, sample_cases(engine, params), sample_design(engine, params))
+
+    small, large = hint(40), hint(1000)
     assert small.min_difference > large.min_difference > 0
-    assert "pp" in small.text() and "80%" in small.text()
+    assert 0.05 < small.discordance < 0.5 and small.effective_n <= small.defeated_n  # the paper models' discordance
+    assert "pp" in small.text() and "80%" in small.text() and "up or down" in small.text()
     assert small.rank_warning is not None and small.rank_span > large.rank_span

@@ -5,16 +5,17 @@ stored as a run of kind `spot_check`, resumable, and compared with the paper's 1
 - `plan`: the one pre-run flow (sample, cost per model and judge, power), shared by the CLI and the page.
 - `bridge`: the same-judge bridge over the paper models' answers.
 - `run`: claim, answer, judge, bridge; resumable, cancellable, with progress.
-- `findings`: the numbers (`SpotCheckResult`), comparisons between models and the case-by-case table.
+- `compare`: like for like with the paper's models (same cases, same judge, same weights), and model vs model.
+- `findings`: the numbers (`SpotCheckResult`), weighted to the release, and the case-by-case table.
 - `report`: the self-contained HTML report."""
 
 from blindrefusal.evals.spotcheck.bridge import bridge_models, bridge_paper_answers
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
 from blindrefusal.evals.spotcheck.plan import CostEstimate, PowerHint, SpotCheckPlan, estimate_cost, plan_spot_check, power_hint
-from blindrefusal.evals.spotcheck.findings import (CaseAnswer, ModelPair, RankRange, SpotCheckResult, case_answers,
-                                                   compare_runs, results)
+from blindrefusal.evals.spotcheck.compare import ModelPair, PaperSide, compare_runs
+from blindrefusal.evals.spotcheck.findings import CaseAnswer, SpotCheckResult, case_answers, results
 from blindrefusal.evals.spotcheck.run import Progress, run_spot_check, run_spot_checks
 
-__all__ = ["CaseAnswer", "CostEstimate", "ModelPair", "PowerHint", "Progress", "RankRange", "SpotCheckError",
+__all__ = ["CaseAnswer", "CostEstimate", "ModelPair", "PaperSide", "PowerHint", "Progress", "SpotCheckError",
            "SpotCheckParams", "SpotCheckPlan", "SpotCheckResult", "bridge_models", "bridge_paper_answers", "case_answers", "compare_runs",
            "estimate_cost", "plan_spot_check", "power_hint", "results", "run_spot_check", "run_spot_checks", "sample_cases"]

@@ -1,74 +1,51 @@
-"""A spot-check's numbers: its rates, the paired comparisons with the paper's models under one judge, the rank,
-the judge's shift on the bridged answers, comparisons between spot-checked models, and the case-by-case table."""
+"""A spot-check's numbers: its rates weighted to the release, the model beside the paper's models (compare.py),
+the judge's shift on the bridged answers, and the case-by-case table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vocabulary import HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
+from vocabulary import CONTROL, HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from blindrefusal import store
 from blindrefusal.judges.paper import is_paper_judge_name
 from blindrefusal.runs.records import StoredAnswer, stored_answers
-from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet, counts_of, help_gap, rates
-from blindrefusal.analysis.stats import Diff, paired_diff, rank_with_ties, wilson
+from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet, weighted_rates
+from blindrefusal.analysis.ranking import RankRange
+from blindrefusal.analysis.stats import Diff, diff_independent
+from blindrefusal.analysis.weighted import WEIGHT_BASIS, kish_effective_n
+from blindrefusal.evals.spotcheck.compare import NO_PAPER_SIDE, PaperSide, judge_shift, paper_side
+from blindrefusal.evals.spotcheck.params import sample_design
+
+ESTIMAND = ("each rate is over the release's cases that the run's filters leave (defeated cases for the defeated "
+            "rates, control cases for the control rates), as if every one of them had been asked")
 
 
-@dataclass
-class ModelPair:
-    """Two spot-checked models on the same cases: a's help rate minus b's, paired, under one judge."""
+@dataclass(frozen=True)
+class Weighting:
+    """How a spot-check's sample is weighted to the release."""
 
-    a: str
-    b: str
-    diff: Diff
-    judge: str
+    allocation: str
+    strata: int  # post-strata of the defeated cases
+    effective_n: float  # Kish's (Σw)² / Σw² over the defeated cases
+    population: int  # the release's defeated cases the estimate stands for
 
     def as_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "judge": self.judge, **self.diff.as_dict()}
-
-
-def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
-    """Every pair of these spot-checks judged by the same judge, paired on their common defeated cases."""
-    labelled = []
-    for rid in run_ids:
-        run = store.get_run(engine, rid)
-        if run is None or run["kind"] != "spot_check":
-            raise KeyError(f"no spot-check run {rid}")
-        judge = run["params"].get("judge")
-        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
-        defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control}
-        labelled.append((run["params"].get("model", ""), judge, {c: rt for c, rt in own.items() if c in defeated}))
-    pairs = []
-    for i, (ma, ja, la) in enumerate(labelled):
-        for mb, jb, lb in labelled[i + 1:]:
-            if ja != jb:
-                continue
-            common = sorted(set(la) & set(lb))
-            pairs.append(ModelPair(ma, mb, paired_diff([int(la[c] == HELPS) for c in common],
-                                                       [int(lb[c] == HELPS) for c in common]), ja))
-    return pairs
-
-
-@dataclass
-class RankRange:
-    lo: int | None
-    hi: int | None
-    of: int
+        return {"basis": WEIGHT_BASIS, "allocation": self.allocation, "strata": self.strata,
+                "kish_effective_n": round(self.effective_n, 1), "population_defeated_cases": self.population}
 
     def text(self) -> str:
-        if self.lo is None:
-            return "—"
-        return str(self.lo) if self.lo == self.hi else f"{self.lo}–{self.hi}"
+        return (f"Weighted to the release's {self.population:,} defeated cases ({self.allocation} allocation, "
+                f"{self.strata} strata; the weights leave an effective n of {self.effective_n:.0f}).")
 
 
 @dataclass
 class SpotCheckResult:
     """A spot-check's numbers, typed; `to_json()` is the `spot-check --json` and download shape.
 
-    `vs_paper` and `rank` compare under one judge: this run's judge on both sides (the paper's answers
-    re-judged by the bridge), or GPT-5.4's labels on both sides when the judge is the paper's own. Without a
-    bridge they are empty and `vs_paper_labels` (this judge vs GPT-5.4's labels, mixing in the judge's error)
-    is all there is."""
+    `one_judge` compares under one judge: this run's judge on both sides (the paper's answers re-judged by the
+    bridge), or GPT-5.4's labels on both sides when the judge is the paper's own. Without a bridge it is empty
+    and `against_labels` (this judge vs GPT-5.4's labels, mixing in the judge's error) is all there is."""
 
     run_id: int
     model: str
@@ -79,11 +56,10 @@ class SpotCheckResult:
     control: RateSet
     gap: Diff
     comparison: str  # same_judge | paper_judge | mixed_judges (no bridge)
-    vs_paper: dict[str, Diff]  # paper model key -> this model's help rate minus it, same defeated cases, same judge
-    rank: RankRange
-    vs_paper_labels: dict[str, Diff]  # against GPT-5.4's labels of the paper's answers
-    rank_paper_labels: RankRange
+    one_judge: PaperSide
+    against_labels: PaperSide
     judge_shift: dict[str, Diff]  # bridged paper model -> this judge's help rate minus GPT-5.4's, same answers
+    weights: Weighting
     errors: int
     blocked: int
     unseen_model_error: dict | None = None  # the distilled judge's leave-one-model-out help-rate error
@@ -91,6 +67,27 @@ class SpotCheckResult:
     @property
     def n(self) -> int:
         return self.defeated.n + self.control.n
+
+    @property
+    def vs_paper(self) -> dict[str, Diff]:
+        return self.one_judge.vs
+
+    @property
+    def rank(self) -> RankRange:
+        return self.one_judge.rank
+
+    @property
+    def vs_paper_labels(self) -> dict[str, Diff]:
+        return self.against_labels.vs
+
+    @property
+    def rank_paper_labels(self) -> RankRange:
+        return self.against_labels.rank
+
+    @property
+    def placed(self) -> PaperSide:
+        """The paper side the model is placed by: one judge where there is one, else GPT-5.4's labels."""
+        return self.one_judge if self.rank.lo is not None else self.against_labels
 
     @property
     def mean_abs_shift(self) -> float | None:
@@ -123,18 +120,17 @@ class SpotCheckResult:
         def block(rs: RateSet) -> dict:
             return {"n": rs.n, **{k: rs.get(k).as_dict() for k in HEADLINE_RATES}}
 
-        def rank(r: RankRange) -> dict:
-            return {"lo": r.lo, "hi": r.hi, "of": r.of}
-
+        one, labels = self.one_judge.as_dict(), self.against_labels.as_dict()
         return {
             "run_id": self.run_id, "model": self.model, "n": self.n, "seed": self.seed, "judge": self.judge,
-            "status": self.status, "defeated": block(self.defeated), "control": block(self.control),
+            "status": self.status, "estimand": ESTIMAND, "weights": self.weights.as_dict(),
+            "defeated": block(self.defeated), "control": block(self.control),
             "gap": self.gap.as_dict(), "comparison": self.comparison,
-            "vs_paper": {k: v.as_dict() for k, v in self.vs_paper.items()},
-            "vs_paper_labels": {k: v.as_dict() for k, v in self.vs_paper_labels.items()},
+            "vs_paper": one["vs"], "rank": one["rank"], "paper_rates": one["paper_rates"], "paper_gap": one["paper_gap"],
+            "vs_paper_labels": labels["vs"], "rank_paper_labels": labels["rank"],
+            "paper_rates_labels": labels["paper_rates"], "paper_gap_labels": labels["paper_gap"],
             "judge_shift": {"by_model": {k: v.as_dict() for k, v in self.judge_shift.items()},
                             "mean_abs": self.mean_abs_shift},
-            "rank": rank(self.rank), "rank_paper_labels": rank(self.rank_paper_labels),
             "rank_metric": "help rate on defeated cases (1 = helps most)",
             "unseen_model_error": self.unseen_model_error,
             "errors": self.errors, "blocked": self.blocked,
@@ -143,81 +139,56 @@ class SpotCheckResult:
 
 def _latest_labels(answers: list[StoredAnswer]) -> dict[int, StoredAnswer]:
     """One judged answer per case: the newest (a resumed or raced run may hold several)."""
-    out: dict[int, dict] = {}
+    out: dict[int, StoredAnswer] = {}
     for a in sorted(answers, key=lambda a: a.id):
         if a.judged:
             out[a.case_id] = a
     return out
 
 
-def _compare(mine: dict[int, str], paper: dict[str, dict[int, str]], defeated_ids: set[int]) -> tuple[dict[str, Diff], RankRange]:
-    """Paired help-rate differences with each paper model on the same defeated cases, and the rank range.
-
-    `mine` and `paper` hold response types by case id, both from the judge the comparison is made under."""
-    ids = defeated_ids & set(mine)
-    diffs: dict[str, Diff] = {}
-    intervals: dict[str, tuple] = {}
-    for slug, labels in sorted(paper.items()):
-        common = sorted(set(labels) & ids)
-        y = [int(labels[cid] == HELPS) for cid in common]
-        diffs[slug] = paired_diff([int(mine[cid] == HELPS) for cid in common], y)
-        r = wilson(sum(y), len(y))
-        if r.n:
-            intervals[slug] = (r.rate, r.lo, r.hi)
-    me = wilson(sum(int(mine[cid] == HELPS) for cid in ids), len(ids))
-    rank = RankRange(None, None, len(intervals) + 1)
-    if me.n and intervals:
-        intervals["__this__"] = (me.rate, me.lo, me.hi)
-        ranks = rank_with_ties(intervals, higher_is_better=True)["__this__"]
-        rank = RankRange(ranks["lo"], ranks["hi"], rank.of)
-    return diffs, rank
-
-
-def _judge_shift(judged: dict[str, dict[int, str]], release: dict[str, dict[int, str]],
-                 defeated_ids: set[int]) -> dict[str, Diff]:
-    """Per bridged paper model: this judge's help rate minus GPT-5.4's on the same answers (paired)."""
-    out = {}
-    for slug, labels in sorted(judged.items()):
-        common = sorted(set(labels) & set(release.get(slug, {})) & defeated_ids)
-        out[slug] = paired_diff([int(labels[c] == HELPS) for c in common], [int(release[slug][c] == HELPS) for c in common])
-    return out
+def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sample: tuple[set, set],
+                    design) -> tuple[str, PaperSide, dict[str, Diff]]:
+    """(comparison, the paper side under this run's judge, the judge's shift) when the paper side was bridged."""
+    defeated, control = sample
+    judged = store.judge_labels(engine, judge, sorted(defeated | control), source="paper") if judge else {}
+    if not judged:
+        return "mixed_judges", NO_PAPER_SIDE, {}
+    own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values() for cid, rt in by_case.items()}
+    return ("same_judge", paper_side(own, judged, defeated, control, design),
+            judge_shift(judged, release, defeated, design))
 
 
 def results(engine, run_id: int) -> SpotCheckResult:
-    """Rates with Wilson intervals (each case counted once), the help gap, paired comparisons and rank under one
-    judge, the same against GPT-5.4's labels, and the judge's shift on the bridged paper answers."""
+    """Rates weighted to the release (each case counted once), the help gap, and the model beside the paper's
+    models on the same cases under one judge and against GPT-5.4's labels, with the judge's shift."""
     run = store.get_run(engine, run_id)
     if run is None or run["kind"] != "spot_check":
         raise KeyError(f"no spot-check run {run_id}")
     params = run["params"]
     judge = params.get("judge")
+    design = sample_design(engine, params)
     answers = stored_answers(engine, run_id)
-    mine = _latest_labels(answers)
-    defeated_ids = {cid for cid, a in mine.items() if not a.is_control}
-    labels = [(a.response_type, a.engages, a.harm) for a in mine.values()]
-    d_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid in defeated_ids)
-    c_counts = counts_of(lab for cid, lab in zip(mine, labels) if cid not in defeated_ids)
-    release = store.paired_labels(engine, sorted(defeated_ids))
-    vs_labels, rank_labels = _compare({cid: a.response_type for cid, a in mine.items()}, release, defeated_ids)
-    shift: dict[str, Diff] = {}
+    mine = {cid: a for cid, a in _latest_labels(answers).items() if cid in design.cell_of}
+    defeated = {cid for cid, a in mine.items() if not a.is_control}
+    control = set(mine) - defeated
+    labels = {cid: (a.response_type, a.engages, a.harm) for cid, a in mine.items()}
+    d_rates = weighted_rates({c: labels[c] for c in defeated}, design)
+    c_rates = weighted_rates({c: labels[c] for c in control}, design)
+    release = store.paired_labels(engine, sorted(mine))
+    against_labels = paper_side({cid: a.response_type for cid, a in mine.items()}, release, defeated, control, design)
     if is_paper_judge_name(judge):
-        comparison, vs_paper, rank = "paper_judge", vs_labels, rank_labels
+        comparison, one_judge, shift = "paper_judge", against_labels, {}
     else:
-        judged = store.judge_labels(engine, judge, sorted(defeated_ids), source="paper") if judge else {}
-        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values()
-               for cid, rt in by_case.items()} if judge else {}
-        if judged:
-            comparison = "same_judge"
-            vs_paper, rank = _compare(own, judged, defeated_ids)
-            shift = _judge_shift(judged, release, defeated_ids)
-        else:
-            comparison, vs_paper, rank = "mixed_judges", {}, RankRange(None, None, 0)
+        comparison, one_judge, shift = _one_judge_side(engine, run_id, judge, release, (defeated, control), design)
     answered = {a.case_id for a in answers if a.status in (STATUS_OK, STATUS_BLOCKED)}
     return SpotCheckResult(
         run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
-        status=run["status"], defeated=rates(d_counts), control=rates(c_counts), gap=help_gap(d_counts, c_counts),
-        comparison=comparison, vs_paper=vs_paper, rank=rank, vs_paper_labels=vs_labels, rank_paper_labels=rank_labels,
-        judge_shift=shift, unseen_model_error=unseen_model_error(judge),
+        status=run["status"], defeated=d_rates, control=c_rates,
+        gap=diff_independent(d_rates.helps, c_rates.helps), comparison=comparison, one_judge=one_judge,
+        against_labels=against_labels, judge_shift=shift, unseen_model_error=unseen_model_error(judge),
+        weights=Weighting(params.get("allocation", "equal"), len(design.strata(defeated)[1]),
+                          kish_effective_n(defeated, design), sum(n for (f, _), n in design.population.items()
+                                                                   if f != CONTROL)),
         # A case counts as an error only while no attempt of it (in this or a resumed run) succeeded.
         errors=len({a.case_id for a in answers if a.status == STATUS_ERROR} - answered),
         blocked=len({a.case_id for a in answers if a.status == STATUS_BLOCKED}))

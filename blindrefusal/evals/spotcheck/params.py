@@ -12,7 +12,8 @@ from blindrefusal import store
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.cases import StoredCase
-from blindrefusal.paper.sampler import stratified_sample
+from blindrefusal.paper.sampler import eligible_cases, stratified_sample
+from blindrefusal.analysis.weighted import Design
 
 
 class SpotCheckError(BlindRefusalError):
@@ -84,6 +85,20 @@ def sample_cases(engine, params: SpotCheckParams) -> list[StoredCase]:
     keys = set(stratified_sample(cases, params.n, params.seed, params.allocation, params.exclude_dual_use,
                                  params.families or None, params.authorities or None))
     return [StoredCase.from_row(c) for c in cases if c["key"] in keys]
+
+
+def sample_design(engine, params: dict | SpotCheckParams) -> Design:
+    """The population these params sample (the release's cases their filters leave), cell by cell: what the
+    spot-check's rates are weighted to."""
+    get = params.get if isinstance(params, dict) else lambda k, default=None: getattr(params, k, default)
+    cases, _ = store.find_cases(engine, source="paper", limit=100_000)
+    pool = eligible_cases(cases, bool(get("exclude_dual_use", False)), get("families") or None,
+                          get("authorities") or None)
+    cells = {c["id"]: (c["family"], c["authority_type"]) for c in pool}
+    population: dict[tuple[str, str], int] = {}
+    for cell in cells.values():
+        population[cell] = population.get(cell, 0) + 1
+    return Design(cells, population)
 
 
 def check_one_sample(models_params: list[SpotCheckParams]) -> SpotCheckParams:

@@ -6,58 +6,67 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from vocabulary import HELPS
-
 from blindrefusal import store
 from blindrefusal.paper.cases import StoredCase
 from blindrefusal.models import presets
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
 from blindrefusal.models.runner import cost_of
 from blindrefusal.models.spending import paid
-from blindrefusal.analysis.stats import Rate, min_detectable_difference, wilson
+from blindrefusal.analysis.power import median_discordance, min_detectable_paired
+from blindrefusal.analysis.stats import Rate
+from blindrefusal.analysis.weighted import Design, kish_effective_n, weighted_rate
+from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models
-from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
+from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, sample_cases,
+                                                 sample_design, spec_for)
 
 
 @dataclass
 class PowerHint:
-    """What n can tell apart, said before the run."""
+    """What n can tell apart, said before the run: from the discordance the paper's models show on these cases."""
 
     defeated_n: int
-    paper_help: Rate  # the paper's models pooled, on the sampled defeated cases
-    min_difference: float | None  # detected 80% of the time at 5%
-    rank_span: int  # paper models whose help rate lies within the interval's half-width of the pooled rate
+    effective_n: float  # what the weights leave (Kish)
+    paper_help: Rate  # the paper's models pooled on the sampled defeated cases (each case once, weighted)
+    discordance: float | None  # the median share of these cases on which two paper models disagree
+    min_difference: float | None  # the paired difference detected 80% of the time at 5%, either sign
+    rank_span: int  # paper models whose help rate lies within that difference of the pooled rate
     models: int
 
     def text(self) -> str:
-        if self.min_difference is None:
+        if not self.defeated_n:
             return "No defeated case in this sample: no help-rate comparison is possible."
-        return (f"With {self.defeated_n} defeated cases, a help-rate difference of about "
-                f"{self.min_difference * 100:.0f} pp from the paper's models ({self.paper_help.fmt()}) is detected "
-                "80% of the time; smaller ones may go unseen.")
+        if self.min_difference is None:
+            return (f"With {self.defeated_n} defeated cases, no paired help-rate difference is likely to be detected: "
+                    "raise n.")
+        psi = "—" if self.discordance is None else f"{self.discordance * 100:.0f}%"
+        return (f"With {self.defeated_n} defeated cases (effective n {self.effective_n:.0f} after weighting), a "
+                f"help-rate difference of ±{self.min_difference * 100:.0f} pp from a paper model is detected 80% of "
+                f"the time, up or down (exact power of the paired test at the {psi} discordance the paper's models "
+                f"show on these cases; they help {self.paper_help.fmt()}). Smaller ones may go unseen.")
 
     @property
     def rank_warning(self) -> str | None:
         if self.rank_span <= max(3, self.models // 4):
             return None
-        return (f"n is small for a rank: {self.rank_span} of the paper's {self.models} models lie within this sample's "
-                "interval of their pooled help rate, so a rank range will likely span most of them. Raise n "
-                "(several hundred cases) to place a model.")
+        return (f"n is small for a rank: {self.rank_span} of the paper's {self.models} models lie within the "
+                "detectable difference of their pooled help rate, so a rank range will likely span most of them. "
+                "Raise n (several hundred cases) to place a model.")
 
 
-def power_hint(engine, cases: list[StoredCase]) -> PowerHint:
+def power_hint(engine, cases: list[StoredCase], design: Design) -> PowerHint:
     defeated = [c.id for c in cases if not c.is_control]
     labels = store.paired_labels(engine, defeated)
-    k = sum(rt == HELPS for by_case in labels.values() for rt in by_case.values())
-    pooled = wilson(k, sum(len(by_case) for by_case in labels.values()))
-    n = len(defeated)
-    if not n or pooled.rate is None:
-        return PowerHint(n, pooled, None, 0, len(labels))
-    one = wilson(round(pooled.rate * n), n)
-    half = (one.hi - one.lo) / 2
-    rates_ = [sum(rt == HELPS for rt in by_case.values()) / len(by_case) for by_case in labels.values() if by_case]
-    span = sum(abs(r - pooled.rate) <= half for r in rates_)
-    return PowerHint(n, pooled, min_detectable_difference(pooled.rate, n), span, len(labels))
+    outcomes = {m: helped(by_case, defeated) for m, by_case in labels.items()}
+    pooled = pooled_rate(outcomes, design)
+    n, n_eff = len(defeated), kish_effective_n(defeated, design)
+    psi = median_discordance(outcomes)
+    if not n or pooled.rate is None or psi is None:
+        return PowerHint(n, n_eff, pooled, psi, None, 0, len(labels))
+    mdd = min_detectable_paired(psi, int(n_eff))
+    rates_ = [weighted_rate(o, design).rate for o in outcomes.values() if o]
+    span = len(rates_) if mdd is None else sum(abs(r - pooled.rate) <= mdd for r in rates_)
+    return PowerHint(n, n_eff, pooled, psi, mdd, span, len(labels))
 
 
 @dataclass
@@ -179,4 +188,5 @@ def plan_spot_check(engine, models_params: list[SpotCheckParams]) -> SpotCheckPl
     except JudgeUnavailable as exc:
         raise SpotCheckError(f"--judge: {exc}") from None
     estimates = {p.model: estimate_cost(engine, p, cases, judge) for p in models_params}
-    return SpotCheckPlan(models_params, cases, estimates, power_hint(engine, cases), judge, asked)
+    return SpotCheckPlan(models_params, cases, estimates, power_hint(engine, cases, sample_design(engine, first)), judge,
+                         asked)

@@ -10,7 +10,8 @@ from blindrefusal.exports.inert import plotly_text
 from blindrefusal import store
 from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
 from blindrefusal.analysis.rates import HEADLINE_RATES
-from blindrefusal.analysis.stats import PAIRED_METHOD
+from blindrefusal.analysis.ranking import RANK_METHOD
+from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
 from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
 from blindrefusal.evals.spotcheck import compare_runs, results
@@ -25,8 +26,9 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
     blocks: list = [
         Paragraph("A spot-check runs models on a stratified sample of the paper's cases with the paper's settings "
                   "(the user query alone, temperature 0), judges the answers, and compares each model with the "
-                  "paper's 18 configurations on the same cases. Every rate carries its n and a 95% Wilson interval; "
-                  f"every difference is paired on the same cases with {PAIRED_METHOD} (95%)."),
+                  "paper's 18 configurations on the same cases under the same judge. Every rate is weighted to the "
+                  f"release's cases ({WEIGHT_BASIS}) and carries its n and a 95% {WEIGHTED_METHOD}; every difference "
+                  f"is paired on the same cases, with {WEIGHTED_PAIRED_METHOD} (95%); the rank rests on {RANK_METHOD}."),
         Settings([("runs", ", ".join(map(str, run_ids))), ("models", names), ("judge", outcomes[0].judge),
                   ("sample size n", params.get("n")), ("seed", params.get("seed")),
                   ("allocation", params.get("allocation")),
@@ -35,7 +37,8 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
                   ("dual-use cases", "excluded" if params.get("exclude_dual_use") else "included"),
                   ("status", ", ".join(f"{r.model}: {r.status}" for r in outcomes))], title="Settings"),
         Heading("Rates on defeated rules"),
-        Table(_rates_table(outcomes), caption="95% Wilson intervals; errors and blocked answers are not counted."),
+        Table(_rates_table(outcomes), caption="Weighted to the release, 95% intervals at the design's effective n; "
+                                              "errors and blocked answers are not counted."),
         Figure(stacked_label_bars([(model_tick(r.model, r.defeated.n), r.defeated) for r in outcomes],
                                   "Label shares on defeated rules")),
     ]
@@ -45,18 +48,25 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
                    Table(pd.DataFrame([{"model A": model_name(p.a), "model B": model_name(p.b), "judge": p.judge,
                                         "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n,
                                         "significant": "yes" if p.diff.significant else "no"} for p in pairs]),
-                         caption="Paired on the same defeated cases, labelled by the same judge.")]
+                         caption="Paired on the same defeated cases, labelled by the same judge, weighted like the "
+                                 "sample.")]
     for r in outcomes:
         blocks += [Heading(f"{model_name(r.model)} among the paper's models"), Paragraph(r.comparison_text())]
         if r.unseen_error_text():
             blocks.append(Paragraph(r.unseen_error_text()))
-        diffs, view = (r.vs_paper, "same judge") if r.vs_paper else (r.vs_paper_labels, "against GPT-5.4's labels")
-        rank = r.rank if r.rank.lo is not None else r.rank_paper_labels
+        side, view = r.placed, ("same judge" if r.rank.lo is not None else "against GPT-5.4's labels")
         blocks += [
-            Paragraph(f"Rank by help rate on defeated cases ({view}): {rank.text()} of {rank.of} "
-                      "(a range means the intervals overlap: a tie)."),
-            Figure(paired_differences([(model_tick(k), d) for k, d in diffs.items()],
+            Paragraph(f"Rank by help rate on defeated cases ({view}): {side.rank.text()} of {side.rank.of}. "
+                      f"{side.rank.explain()}"),
+            Paragraph(f"Help-rate gap (defeated − control): this model {r.gap.fmt()}; the paper's models on these "
+                      f"same cases ({view}) {side.gap.fmt()}."),
+            Figure(paired_differences([(model_tick(k), d) for k, d in side.vs.items()],
                                       f"{plotly_text(model_name(r.model))} minus each paper model, same defeated cases ({view})")),
+            Table(pd.DataFrame([{"model": model_name(k), "help rate on these cases": v.fmt(),
+                                 "this model minus it": side.vs[k].fmt(),
+                                 "told apart (Holm)": "higher" if k in side.rank.above else "lower"
+                                 if k in side.rank.below else ""} for k, v in side.rates.items()]),
+                  caption=f"The paper's models on the same sampled cases ({view}), weighted like the sample."),
         ]
         if r.judge_shift:
             blocks.append(Table(pd.DataFrame([{"paper model": model_name(k), "judge − GPT-5.4, help rate": d.fmt(),

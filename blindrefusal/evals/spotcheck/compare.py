@@ -1,0 +1,106 @@
+"""A spot-check beside the paper's models, like for like: the same sampled cases, the same judge, the same
+weights. Paired differences with each paper model, the rank they imply, the paper models' own rates and help
+gap on the sample, the judge's shift on the bridged answers, and spot-checked models against each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vocabulary import HELPS
+
+from blindrefusal import store
+from blindrefusal.analysis.ranking import RankRange, rank_range
+from blindrefusal.analysis.stats import Diff, Rate, diff_independent
+from blindrefusal.analysis.weighted import Design, weighted_paired, weighted_rate
+from blindrefusal.evals.spotcheck.params import sample_design
+from blindrefusal.runs.records import stored_answers
+
+Labels = dict[int, str]  # case id -> response type, under one judge
+
+
+def helped(labels: Labels, ids) -> dict[int, int]:
+    return {cid: int(labels[cid] == HELPS) for cid in ids if cid in labels}
+
+
+@dataclass(frozen=True)
+class PaperSide:
+    """The paper's models on a spot-check's sample under the comparison's judge."""
+
+    vs: dict[str, Diff]  # paper model -> this model's help rate minus it, paired, weighted
+    rank: RankRange
+    rates: dict[str, Rate]  # paper model -> its weighted help rate on the sampled defeated cases
+    gap: Diff  # the paper models' pooled help gap (defeated − control) on the sampled cases
+
+    def as_dict(self) -> dict:
+        return {"vs": {k: v.as_dict() for k, v in self.vs.items()}, "rank": self.rank.as_dict(),
+                "paper_rates": {k: v.as_dict() for k, v in self.rates.items()}, "paper_gap": self.gap.as_dict()}
+
+
+NO_PAPER_SIDE = PaperSide({}, RankRange(None, None, 0), {}, Diff(None, None, None))
+
+
+def paper_side(mine: Labels, paper: dict[str, Labels], defeated: set[int], control: set[int],
+               design: Design) -> PaperSide:
+    """`mine` and `paper` come from one judge; only cases both sides answered are compared."""
+    ids = defeated & set(mine)
+    vs = {slug: weighted_paired(helped(mine, ids), helped(labels, ids), design) for slug, labels in sorted(paper.items())}
+    rates = {slug: weighted_rate(helped(labels, ids), design) for slug, labels in sorted(paper.items())}
+    return PaperSide(vs, rank_range(vs), rates, pooled_gap(paper, defeated, control, design))
+
+
+def pooled_rate(outcomes: dict[str, dict[int, int]], design: Design) -> Rate:
+    """Several models' rate pooled: each case counts once, by the share of the models that scored on it (so the
+    interval is clustered by case), weighted like the sample."""
+    shares: dict[int, list[int]] = {}
+    for by_case in outcomes.values():
+        for cid, v in by_case.items():
+            shares.setdefault(cid, []).append(v)
+    return weighted_rate({cid: sum(v) / len(v) for cid, v in shares.items()}, design)
+
+
+def pooled_gap(paper: dict[str, Labels], defeated: set[int], control: set[int], design: Design) -> Diff:
+    """The paper models' pooled help rate on defeated minus control cases."""
+    return diff_independent(*(pooled_rate({m: helped(labels, ids) for m, labels in paper.items()}, design)
+                              for ids in (defeated, control)))
+
+
+def judge_shift(judged: dict[str, Labels], release: dict[str, Labels], defeated: set[int],
+                design: Design) -> dict[str, Diff]:
+    """Per bridged paper model: this judge's help rate minus GPT-5.4's on the same answers (paired, weighted)."""
+    return {slug: weighted_paired(helped(labels, defeated), helped(release.get(slug, {}), defeated), design)
+            for slug, labels in sorted(judged.items())}
+
+
+@dataclass
+class ModelPair:
+    """Two spot-checked models on the same cases: a's help rate minus b's, paired, under one judge."""
+
+    a: str
+    b: str
+    diff: Diff
+    judge: str
+
+    def as_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "judge": self.judge, **self.diff.as_dict()}
+
+
+def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
+    """Every pair of these spot-checks judged by the same judge, paired on their common defeated cases and
+    weighted by the first one's design."""
+    labelled = []
+    design = None
+    for rid in run_ids:
+        run = store.get_run(engine, rid)
+        if run is None or run["kind"] != "spot_check":
+            raise KeyError(f"no spot-check run {rid}")
+        design = design or sample_design(engine, run["params"])
+        judge = run["params"].get("judge")
+        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
+        defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control}
+        labelled.append((run["params"].get("model", ""), judge, helped(own, defeated)))
+    pairs = []
+    for i, (ma, ja, la) in enumerate(labelled):
+        for mb, jb, lb in labelled[i + 1:]:
+            if ja == jb:
+                pairs.append(ModelPair(ma, mb, weighted_paired(la, lb, design), ja))
+    return pairs
