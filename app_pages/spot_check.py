@@ -210,7 +210,10 @@ if job is None:
         n_cases = max(2, q.store_counts(engine)["paper_cases"])
         n = b.number_input("Sample size n", min_value=2, max_value=n_cases, value=qp_int("n", 40, 2, n_cases), step=10)
         seed = b.number_input("Seed", min_value=0, value=qp_int("seed", 0, 0, 2**31 - 1))
-        allocation = b.radio("Allocation across cells", ["equal", "proportional"], horizontal=True)
+        allocation = b.radio("Allocation across cells", ["proportional", "equal"], horizontal=True,
+                             help="Proportional: the release's own proportions, so every case counts alike. Equal: "
+                                  "every family × authority cell alike; the rates are weighted back to the release, "
+                                  "at the cost of a smaller effective n.")
         f1, f2 = st.columns(2)
         families = f1.multiselect("Only these families", taxonomy.FAMILIES, format_func=taxonomy.family_label,
                                   placeholder="all (control included)")

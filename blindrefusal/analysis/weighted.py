@@ -1,13 +1,14 @@
 """A sample's estimates weighted to the population it claims: post-stratified rates and paired differences with a
 design-based variance, turned into score intervals at the design's effective n.
 
-A spot-check samples the release's cases by family × authority cell (equal allocation by default), so its cells
-are not in the release's proportions. Each answered case stands for its stratum's share of the population:
-p̂ = Σ_h (N_h / N) ȳ_h, var = Σ_h (N_h / N)² s_h² / n_h (no finite-population correction: a model's answer to a
-case is itself a draw). The strata are the cells with at least two answered cases; a family's thinner cells
-pool into one family stratum (the whole family when that pool is thin too). The interval is the score interval
-at the effective n = p̂(1 − p̂) / var, truncated at the actual n (Korn & Graubard 1998), so no weighting makes
-an interval narrower than simple random sampling of the same n would."""
+A spot-check samples the release's cases by family × authority cell. Proportional allocation (the default) draws
+every case alike; equal allocation over-samples small cells, so there each answered case stands for its cell
+(weight N_c / n_c). Either way the weights are scaled so that each stratum adds up to its population. The variance strata are the cells with at least two answered
+cases; a family's thinner cells pool into one family stratum (the whole family when that pool is thin too).
+The variance is the linearised one of a stratified weighted mean (no finite-population correction: a model's
+answer to a case is itself a draw), and the interval is the score interval at the effective n = p̂(1 − p̂) / var,
+truncated at the actual n (Korn & Graubard 1998), so no weighting makes an interval narrower than simple random
+sampling of the same n would."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from blindrefusal.analysis.stats import Diff, Rate, paired_score_p_value, tango_
 
 WEIGHTED_METHOD = "Wilson interval at the design's effective n (post-stratified weights)"
 WEIGHTED_PAIRED_METHOD = "Tango's score interval at the design's effective n (post-stratified weights)"
-WEIGHT_BASIS = ("post-stratified on family × authority: cells with fewer than 2 answered cases pooled within their "
-                "family; weights N_h / n_h over the release's eligible cases")
+WEIGHT_BASIS = ("post-stratified to the release's eligible cases by family × authority cell (cells with fewer than "
+                "2 answered cases pooled within their family); within a stratum, each case weighted by the inverse of "
+                "its chance of being drawn (equal under proportional allocation, N_c / n_c under equal allocation)")
 MIN_STRATUM = 2
 
 Cell = tuple[str, str]  # (family, authority type)
@@ -32,6 +34,7 @@ class Design:
 
     cell_of: Mapping[int, Cell]  # sampled case id -> its cell
     population: Mapping[Cell, int]  # the eligible release cases per cell
+    allocation: str = "proportional"  # how the sampler spread n over the cells: what the weights undo
 
     def strata(self, ids) -> tuple[dict[int, str], dict[str, int]]:
         """The post-strata of these answered cases: (case id -> stratum, stratum -> population size). A family
@@ -68,19 +71,37 @@ class Design:
         return of, size
 
 
-def _stratified_mean(values: Mapping[int, float], design: Design) -> tuple[float, float]:
-    """(p̂, its design variance) of these per-case values."""
+def _case_weights(values: Mapping[int, float], design: Design) -> tuple[dict[int, str], dict[int, float]]:
+    """(case -> stratum, case -> its final weight): the inverse of the case's chance of being drawn, scaled so each
+    stratum adds up to its population. Proportional allocation draws every case alike; equal allocation draws
+    each cell alike, so a case stands for its cell (N_c / n_c)."""
     of, size = design.strata(values)
-    groups: dict[str, list[float]] = {}
-    for cid, v in values.items():
-        groups.setdefault(of[cid], []).append(v)
-    total = sum(size[h] for h in groups)
-    mean = var = 0.0
-    for h, vs in groups.items():
-        w, m = size[h] / total, sum(vs) / len(vs)
-        mean += w * m
-        if len(vs) > 1:
-            var += w * w * sum((v - m) ** 2 for v in vs) / (len(vs) - 1) / len(vs)
+    in_cell: dict[Cell, int] = {}
+    for cid in values:
+        in_cell[design.cell_of[cid]] = in_cell.get(design.cell_of[cid], 0) + 1
+    raw = {cid: 1.0 if design.allocation == "proportional"
+           else design.population[design.cell_of[cid]] / in_cell[design.cell_of[cid]] for cid in values}
+    per_stratum: dict[str, float] = {}
+    for cid, w in raw.items():
+        per_stratum[of[cid]] = per_stratum.get(of[cid], 0.0) + w
+    return of, {cid: w * size[of[cid]] / per_stratum[of[cid]] for cid, w in raw.items()}
+
+
+def _stratified_mean(values: Mapping[int, float], design: Design) -> tuple[float, float]:
+    """(p̂, its design variance) of these per-case values: the weighted mean, with the linearised variance of a
+    stratified sample (each stratum's weighted residuals, n_h / (n_h − 1))."""
+    of, weight = _case_weights(values, design)
+    total = sum(weight.values())
+    mean = sum(weight[c] * v for c, v in values.items()) / total
+    groups: dict[str, list[int]] = {}
+    for cid in values:
+        groups.setdefault(of[cid], []).append(cid)
+    var = 0.0
+    for ids in groups.values():
+        if len(ids) > 1:
+            w_h = sum(weight[c] for c in ids)
+            m_h = sum(weight[c] * values[c] for c in ids) / w_h
+            var += len(ids) / (len(ids) - 1) * sum((weight[c] * (values[c] - m_h)) ** 2 for c in ids) / total ** 2
     return mean, var
 
 
@@ -120,12 +141,10 @@ def weighted_paired(x: Mapping[int, int], y: Mapping[int, int], design: Design) 
 
 def kish_effective_n(ids, design: Design) -> float:
     """(Σw)² / Σw²: the n the weights alone leave, for planning."""
-    of, size = design.strata(ids)
-    counts: dict[str, int] = {}
-    for cid in ids:
-        counts[of[cid]] = counts.get(of[cid], 0) + 1
-    weights = [size[h] / counts[h] for h in counts for _ in range(counts[h])]
-    return sum(weights) ** 2 / sum(w * w for w in weights) if weights else 0.0
+    if not ids:
+        return 0.0
+    _, weight = _case_weights(dict.fromkeys(ids, 0.0), design)
+    return sum(weight.values()) ** 2 / sum(w * w for w in weight.values())
 
 
 __all__ = ["WEIGHTED_METHOD", "WEIGHTED_PAIRED_METHOD", "WEIGHT_BASIS", "Design", "effective_n", "kish_effective_n",

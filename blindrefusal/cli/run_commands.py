@@ -24,7 +24,9 @@ def add_spot_check(sub) -> None:
                    help="re-judge K paper models' answers with the same judge, spread across the help-rate range "
                         "(default: all 18 for free judges, 6 for paid ones; 0: none)")
     s.add_argument("--concurrency", type=POSITIVE, help="fixed cap (default: adaptive, per-provider cap)")
-    s.add_argument("--allocation", choices=["equal", "proportional"], default="equal")
+    s.add_argument("--allocation", choices=["proportional", "equal"], default="proportional",
+                   help="proportional (default): cells in the release's proportions, self-weighting; equal: every "
+                        "cell alike (small cells over-sampled, then weighted back)")
     s.add_argument("--exclude-dual-use", action="store_true")
     s.add_argument("--family", action="append", help="restrict to a family (repeat)")
     s.add_argument("--authority", action="append", help="restrict to an authority type (repeat)")

@@ -36,9 +36,9 @@ def _release(seed: int = 0) -> tuple[list[dict], dict[int, int], dict[int, int]]
     return cases, x, y
 
 
-def _design(cases: list[dict]) -> Design:
+def _design(cases: list[dict], allocation: str = "equal") -> Design:
     return Design({c["id"]: (c["family"], c["authority_type"]) for c in cases},
-                  Counter((c["family"], c["authority_type"]) for c in cases))
+                  Counter((c["family"], c["authority_type"]) for c in cases), allocation)
 
 
 CASES, X, Y = _release()

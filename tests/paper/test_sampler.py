@@ -46,7 +46,7 @@ def cell(key: str) -> tuple[str, str]:
 def test_equal_allocation_small_samples_cover_families_then_every_cell():
     pool_keys = set(BY_KEY)
     for n in range(0, len(CASES) + 1):
-        sample = stratified_sample(CASES, n, seed=3)
+        sample = stratified_sample(CASES, n, seed=3, allocation="equal")
         assert len(sample) == n and len(set(sample)) == n, n
         assert set(sample) <= pool_keys
         assert sample == sorted(sample)
@@ -143,6 +143,23 @@ def test_proportional_allocation_matches_each_cells_share_within_one():
         assert abs(counts[c] - 17 * size / len(eligible)) < 1, (c, counts[c])
 
 
+def test_proportional_allocation_draws_every_case_alike_and_gives_each_family_its_share():
+    """The fractions of the cells' quotas are drawn systematically along the cells in family order: each case's
+    chance of being drawn is n / N (the sample is self-weighting), and each family gets its share within one."""
+    n, seeds, total = 13, 3000, len(CASES)
+    hits = Counter()
+    families = Counter(c["family"] for c in CASES)
+    for seed in range(seeds):
+        s = stratified_sample(CASES, n, seed=seed, allocation="proportional")
+        hits.update(s)
+        drawn = Counter(BY_KEY[k]["family"] for k in s)
+        assert all(abs(drawn[f] - n * size / total) < 1 for f, size in families.items()), (seed, drawn)
+    for c in CELL_SIZES:  # per cell, the mean hits per case is n / N (binomial SE over 3,000 draws)
+        keys = [k for k in BY_KEY if cell(k) == c]
+        rate = sum(hits[k] for k in keys) / (len(keys) * seeds)
+        assert abs(rate - n / total) < 4 * (n / total / (len(keys) * seeds)) ** 0.5, (c, rate)
+
+
 def test_invalid_allocation_raises():
     with pytest.raises(ValueError, match="allocation"):
         stratified_sample(CASES, 5, allocation="uniform")
@@ -159,10 +176,11 @@ def test_the_papers_84_cells_are_all_covered_by_an_equal_sample_of_84(paper_stor
     cells = {(c["family"], c["authority_type"]) for c in cases}
     assert len(cells) == 84
     for seed in (0, 1):
-        sample = stratified_sample(cases, 84, seed=seed)
+        sample = stratified_sample(cases, 84, seed=seed, allocation="equal")
         by_key = {c["key"]: c for c in cases}
         covered = Counter((by_key[k]["family"], by_key[k]["authority_type"]) for k in sample)
         assert set(covered) == cells and set(covered.values()) == {1}, seed
-    # a small sample still covers control and every defeat family
-    small = stratified_sample(cases, 10, seed=0)
-    assert {c["family"] for c in cases if c["key"] in set(small)} == set(FAMILIES)
+    # a small sample still covers control and every defeat family, under either allocation
+    for allocation in ("equal", "proportional"):
+        small = stratified_sample(cases, 10, seed=0, allocation=allocation)
+        assert {c["family"] for c in cases if c["key"] in set(small)} == set(FAMILIES), allocation

@@ -27,7 +27,7 @@ class SpotCheckParams:
     seed: int = 0
     judge: str | None = None
     api_base: str | None = None
-    allocation: str = "equal"
+    allocation: str = "proportional"
     exclude_dual_use: bool = False
     families: list[str] = field(default_factory=list)
     authorities: list[str] = field(default_factory=list)
@@ -98,7 +98,7 @@ def sample_design(engine, params: dict | SpotCheckParams) -> Design:
     population: dict[tuple[str, str], int] = {}
     for cell in cells.values():
         population[cell] = population.get(cell, 0) + 1
-    return Design(cells, population)
+    return Design(cells, population, get("allocation", "proportional"))
 
 
 def check_one_sample(models_params: list[SpotCheckParams]) -> SpotCheckParams:
