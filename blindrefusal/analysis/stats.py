@@ -17,6 +17,7 @@ class Rate:
     rate: float | None
     lo: float | None
     hi: float | None
+    n_eff: float | None = None  # the effective n of a rate clustered by case (analysis.clustered), else None
 
     def pct(self) -> str:
         """'24.6%' or '—'."""
@@ -29,7 +30,8 @@ class Rate:
         return f"{self.rate * 100:.1f}% ({self.lo * 100:.1f}–{self.hi * 100:.1f}), n = {self.n:,}"
 
     def as_dict(self) -> dict:
-        return {"rate": self.rate, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n}
+        out = {"rate": self.rate, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n}
+        return out if self.n_eff is None else {**out, "n_eff": self.n_eff}
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,21 @@ class Diff:
         return out if self.n is None else {**out, "n": self.n}
 
 
+def wilson_bounds(p: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for an observed proportion p over n trials (n > 0, not necessarily whole)."""
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if p <= 0 else max(0.0, min(p, centre - half))
+    hi = 1.0 if p >= 1 else min(1.0, max(p, centre + half))
+    return lo, hi
+
+
 def wilson(k: int, n: int, z: float = Z95) -> Rate:
     """Wilson score interval for k successes in n trials."""
     if n <= 0:
         return Rate(k, 0, None, None, None)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo = 0.0 if k <= 0 else max(0.0, min(p, centre - half))
-    hi = 1.0 if k >= n else min(1.0, max(p, centre + half))
-    return Rate(k, n, p, lo, hi)
+    return Rate(k, n, k / n, *wilson_bounds(k / n, n, z))
 
 
 def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
@@ -201,5 +207,5 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
     return (po - pe) / (1 - pe)
 
 
-__all__ = ["PAIRED_METHOD", "Diff", "Rate", "cohen_kappa", "confusion", "diff_independent", "kappa_interval", "min_detectable_difference",
-           "paired_diff", "rank_with_ties", "tango_interval", "wilson"]
+__all__ = ["PAIRED_METHOD", "Diff", "Rate", "cohen_kappa", "confusion", "diff_independent", "kappa_interval",
+           "min_detectable_difference", "paired_diff", "rank_with_ties", "tango_interval", "wilson", "wilson_bounds"]
