@@ -17,7 +17,7 @@ from db.queries import (  # noqa: F401
     get_run, has_paper, human_labelled, judge_inputs, judge_labels, judgment_pairs, judges_present, label_queue,
     model_ids, models_present, paired_labels, release_prompt, responses_for, runs, store_counts,
 )
-from db.records import DIMENSION_COLUMNS, JudgmentRow, ResponseRow  # noqa: F401
+from db.records import DIMENSION_COLUMNS, JudgmentPair, JudgmentRow, ResponseRow  # noqa: F401
 from db.summary import export_summary  # noqa: F401
 from db.summary import summary_engine as _summary_engine
 from db.writes import (  # noqa: F401

@@ -168,9 +168,11 @@ def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Ha
     return m
 
 
-def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 1000,
-                   seed: int = 0) -> tuple[float, float] | None:
-    """A 95% percentile-bootstrap interval for Cohen's kappa (pairs resampled together); None for n < 2."""
+def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 1000, seed: int = 0,
+                   clusters: Sequence[Hashable] | None = None) -> tuple[float, float] | None:
+    """A 95% percentile-bootstrap interval for Cohen's kappa; None for n < 2. Without `clusters` the pairs are
+    resampled; with them (a case id per pair) whole clusters are, so the 18 models' answers to one case go
+    together."""
     import numpy as np
 
     n = len(a)
@@ -180,9 +182,17 @@ def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 100
     index = {c: i for i, c in enumerate(classes)}
     k = len(classes)
     pair = np.array([index[x] * k + index[y] for x, y in zip(a, b)])
-    draws = pair[np.random.default_rng(seed).integers(0, n, size=(reps, n))]  # reps resampled sets of pairs
-    draws += (np.arange(reps) * k * k)[:, None]  # one bincount for all resamples
-    counts = np.bincount(draws.ravel(), minlength=reps * k * k).reshape(reps, k, k) / n
+    if clusters is None:
+        cluster, g = np.arange(n), n
+    else:
+        ids = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+        cluster, g = np.array([ids[c] for c in clusters]), len(ids)
+    per_cluster = np.zeros((g, k * k))
+    np.add.at(per_cluster, (cluster, pair), 1)  # each cluster's confusion table, flattened
+    draws = np.random.default_rng(seed).integers(0, g, size=(reps, g))  # reps resampled sets of clusters
+    weight = np.bincount((draws + (np.arange(reps) * g)[:, None]).ravel(), minlength=reps * g).reshape(reps, g)
+    counts = (weight @ per_cluster).reshape(reps, k, k)
+    counts /= counts.sum(axis=(1, 2))[:, None, None]
     po = np.trace(counts, axis1=1, axis2=2)
     pe = (counts.sum(axis=2) * counts.sum(axis=1)).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,6 +1,6 @@
 """Intervals clustered by case: seeded Monte Carlo coverage on populations of cases with a case-level random
 effect (each case's propensity drawn from a beta distribution, 18 answers per case, as 18 models answer the
-same case), and the edge cases.
+same case), the edge cases, and κ's interval resampling cases.
 
 Every coverage point also checks that the plain Wilson interval over all answers covers under 90% there, so
 the test fails if the clustered interval is replaced by it."""
@@ -14,7 +14,7 @@ from blindrefusal.analysis.clustered import (
     CLUSTERED_DIFF_METHOD, CLUSTERED_METHOD, clustered_diff, clustered_wilson, effective_n, rate_of,
 )
 from blindrefusal.analysis.rates import help_gap, rates
-from blindrefusal.analysis.stats import diff_independent, wilson, wilson_bounds
+from blindrefusal.analysis.stats import cohen_kappa, diff_independent, kappa_interval, wilson, wilson_bounds
 from blindrefusal.store import CASE_PAIRS, CaseSums, Counts
 
 REPS = 2000  # coverage's standard error is about 0.5 percentage points
@@ -123,3 +123,34 @@ def test_the_gap_is_newcombe_from_the_two_clustered_intervals():
     assert gap.hi - gap.lo > diff_independent(wilson(a.k, a.n), wilson(b.k, b.n)).hi - \
         diff_independent(wilson(a.k, a.n), wilson(b.k, b.n)).lo
     assert "clustered by case" in CLUSTERED_METHOD
+
+
+def _rated_cases(rng, cases: int, answers: int = 18) -> tuple[list, list, list]:
+    """Two raters over `answers` answers per case; a case sets how often its answers are 'yes' and how clear it
+    is (the chance that rater B copies rater A rather than guessing), so agreement clusters by case."""
+    yes = rng.beta(1.0, 2.0, size=cases)[:, None]
+    clear = rng.beta(2.0, 1.0, size=cases)[:, None]
+    a = rng.random((cases, answers)) < yes
+    b = np.where(rng.random((cases, answers)) < clear, a, rng.random((cases, answers)) < yes)
+    return a.ravel().tolist(), b.ravel().tolist(), np.repeat(np.arange(cases), answers).tolist()
+
+
+def test_kappa_resampling_cases_is_wider_than_resampling_pairs_and_covers():
+    rng = np.random.default_rng(0)
+    a, b, _ = _rated_cases(rng, 20_000)
+    true = cohen_kappa(a, b)  # the population's κ, to within about 0.003
+    covered_cases = covered_pairs = 0
+    trials = 100
+    for i in range(trials):
+        a, b, case = _rated_cases(rng, 100)
+        by_case, by_pair = kappa_interval(a, b, reps=400, seed=i, clusters=case), kappa_interval(a, b, reps=400, seed=i)
+        assert by_case[1] - by_case[0] > by_pair[1] - by_pair[0]
+        covered_cases += by_case[0] <= true <= by_case[1]
+        covered_pairs += by_pair[0] <= true <= by_pair[1]
+    assert covered_cases / trials >= 0.90 and covered_pairs / trials < 0.85, (covered_cases, covered_pairs)
+
+
+def test_kappa_clustered_by_singletons_is_the_pair_bootstrap():
+    rng = np.random.default_rng(3)
+    a, b, _ = _rated_cases(rng, 30)
+    assert kappa_interval(a, b, clusters=list(range(len(a)))) == kappa_interval(a, b)
