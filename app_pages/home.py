@@ -58,8 +58,8 @@ st.caption(f"95% intervals: the {CLUSTERED_METHOD}. The models answer the same c
                                    "authority × dual use), which are coarser than cases, so they come out wider than "
                                    "on the imported release." if summary_only else ""))
 gap = help_gap(totals["defeated"], totals["control"])
-st.markdown(f"Help-rate gap, defeated − control: **{gap.fmt()}** ({gap.method}). Models do discriminate — just not "
-            "much.")
+st.markdown(f"Help-rate gap, defeated − control: **{gap.fmt()}**, by {gap.method}. Models do discriminate — just "
+            "not much.")
 
 st.subheader("Models on defeated rules")
 by_model = q.aggregate(engine, ["model", "source"], q.Filters(sources=["paper", "spot_check"],
@@ -95,5 +95,5 @@ for f in taxonomy.DEFEATED_FAMILIES:
 base = rates(fam["control"]["control"]).helps if "control" in fam else None
 st.plotly_chart(charts.rate_bars(items, "Help rate on defeated rules, with the control baseline", base,
                                  "control help rate"), width="stretch")
-st.caption(f"Error bars are 95% intervals clustered by case ({CLUSTERED_METHOD}). The dashed line is the help rate "
-           "when the rule is just — where declining is the right answer.")
+st.caption(f"Error bars: the 95% {CLUSTERED_METHOD}. The dashed line is the help rate when the rule is just — "
+           "where declining is the right answer.")
