@@ -5,6 +5,7 @@ import streamlit as st
 
 from blindrefusal.exports.inert import csv_bytes
 from blindrefusal.paper import taxonomy
+from blindrefusal.analysis.clustered import CLUSTERED_METHOD
 from blindrefusal.analysis.grid import build_cells
 from blindrefusal.exports.style import METRIC_NAMES as METRICS
 from components import charts
@@ -25,11 +26,13 @@ VIEW_NAMES = {PAPER_VIEW: "The paper's labels (GPT-5.4), frozen", EFFECTIVE: "Wi
 
 engine, summary_only = browse_engine()
 st.title("Heatmaps")
-st.caption("Pick two dimensions and a metric. Every cell shows its rate; hover for n and the 95% Wilson interval. "
-           "Cells with fewer than 10 responses are outlined as thin.")
+st.caption(f"Pick two dimensions and a metric. Every cell shows its rate; hover for n and the 95% interval — the "
+           f"{CLUSTERED_METHOD}, since the models answer the same cases (the plain Wilson interval where each case "
+           "gives one answer). Cells with fewer than 10 responses are outlined as thin.")
 if summary_only:
     st.info("Showing the shipped summary (counts only): secondary dimensions and drill-down need the full release. "
-            "Run `python -m blindrefusal import-paper`.")
+            "It has no case ids either, so the intervals cluster by its cells (subtype × authority × dual use) and "
+            "come out wider than on the release. Run `python -m blindrefusal import-paper`.")
 
 restore_view("app_pages/heatmaps.py", foreign=("case",))
 # The shipped summary holds counts by model, subtype, authority and dual-use only: offer what it can show.
@@ -119,9 +122,11 @@ st.plotly_chart(fig, key="hm_chart", on_select="rerun", selection_mode="points",
 
 grid = pd.DataFrame([{DIM_LABELS[row_dim]: row_labels.get(c.row, c.row), DIM_LABELS[col_dim]: col_labels.get(c.col, c.col),
                       row_dim + "_key": c.row, col_dim + "_key": c.col, "metric": metric, "value": c.value,
-                      "ci_low": c.lo, "ci_high": c.hi, "n": c.n, **({"n_control": c.n_control} if metric == "gap" else {})}
+                      "ci_low": c.lo, "ci_high": c.hi, "n": c.n,
+                      **({"n_control": c.n_control} if metric == "gap" else {"n_effective": c.n_eff})}
                      for c in cells])
-whole = build_cells([{**r, "_all": ""} for r in rows], "_all", "_all", metric)
+whole = build_cells([{**r, "_all": ""} for r in q.aggregate(engine, [], filters, None if judge == PAPER_VIEW else judge)],
+                    "_all", "_all", metric)  # its own query: the cells share cases, so their sums are not the grid's
 settings = {"Rows": DIM_LABELS[row_dim], "Columns": DIM_LABELS[col_dim], "Metric": METRICS[metric],
             "Labels from": VIEW_NAMES.get(judge, judge), "Dual-use cases": dual, "Source": sources or ["paper"],
             "Families": [taxonomy.family_label(f) for f in families] or "all",
@@ -133,10 +138,10 @@ stem = f"heatmap_{row_dim}_x_{col_dim}_{metric}"
 e1, e2, e3, _ = st.columns([1, 1, 1, 2])
 e1.download_button("Download grid (CSV)", csv_bytes(grid), f"{stem}.csv", "text/csv")
 table = grid[[DIM_LABELS[row_dim], DIM_LABELS[col_dim]]].assign(**{
-    f"{METRICS[metric]} (95% Wilson interval), n": [c.fmt(metric) for c in cells],
+    f"{METRICS[metric]} (95% interval clustered by case), n": [c.fmt(metric) for c in cells],
     "thin (n < 10)": ["yes" if c.thin else "" for c in cells]})
 export_view(e2, e3, stem, f"Blind Refusal Explorer — {title}", fig, settings,
-            [Table(table, caption="Every cell with its n and 95% Wilson interval.")], engine)
+            [Table(table, caption=f"Every cell with its n and 95% interval: {CLUSTERED_METHOD}.")], engine)
 
 st.subheader("Drill down into a cell")
 p1, p2 = st.columns(2)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from blindrefusal import PAPER_CITATION, PAPER_URL
 from blindrefusal.paper import taxonomy
+from blindrefusal.analysis.clustered import CLUSTERED_METHOD
 from blindrefusal.analysis.rates import help_gap, rates
 from blindrefusal.evals.spotcheck import results as spot_check_results
 from components import charts
@@ -52,8 +53,13 @@ cols[2].metric("Engages, among refusals", d.engaged_among_refusals.pct(),
 cols[2].caption(d.engaged_among_refusals.fmt())
 cols[3].metric("Help rate on control (just) rules", c.helps.pct(), help="The baseline: here declining is right")
 cols[3].caption(c.helps.fmt())
+st.caption(f"95% intervals: the {CLUSTERED_METHOD}. The models answer the same cases, so their answers are not "
+           "independent draws." + (" The shipped summary has no case ids: here they cluster by its cells (subtype × "
+                                   "authority × dual use), which are coarser than cases, so they come out wider than "
+                                   "on the imported release." if summary_only else ""))
 gap = help_gap(totals["defeated"], totals["control"])
-st.markdown(f"Help-rate gap, defeated − control: **{gap.fmt()}**. Models do discriminate — just not much.")
+st.markdown(f"Help-rate gap, defeated − control: **{gap.fmt()}**, by {gap.method}. Models do discriminate — just "
+            "not much.")
 
 st.subheader("Models on defeated rules")
 by_model = q.aggregate(engine, ["model"], q.Filters(sources=["paper"], families=list(taxonomy.DEFEATED_FAMILIES)), view)
@@ -89,5 +95,5 @@ for f in taxonomy.DEFEATED_FAMILIES:
 base = rates(fam["control"]["control"]).helps if "control" in fam else None
 st.plotly_chart(charts.rate_bars(items, "Help rate on defeated rules, with the control baseline", base,
                                  "control help rate"), width="stretch")
-st.caption("Error bars are 95% Wilson intervals. The dashed line is the help rate when the rule is just — "
+st.caption(f"Error bars: the 95% {CLUSTERED_METHOD}. The dashed line is the help rate when the rule is just — "
            "where declining is the right answer.")

@@ -7,6 +7,8 @@ import time
 
 from sqlalchemy import insert
 
+from vocabulary import PAPER_JUDGE
+
 from blindrefusal.paper import taxonomy
 from db.engine import open_store
 from db.models import Case, Judgment, ModelConfig, Response, Run, utcnow
@@ -47,8 +49,8 @@ def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40
                 rows.append({"id": i + 1, "run_id": run_id, "case_id": rng.randint(1, n_cases),
                              "model_config_id": rng.randint(1, n_models), "source": "paper", "text": "", "status": "ok",
                              "attempts": 1, "created_at": now, "eff_response_type": rt, "eff_engages": eng,
-                             "eff_harm": harm, "eff_judge": "gen"})
-                judg.append({"response_id": i + 1, "judge": "gen", "judge_kind": "paper", "judge_version": "",
+                             "eff_harm": harm, "eff_judge": PAPER_JUDGE})
+                judg.append({"response_id": i + 1, "judge": PAPER_JUDGE, "judge_kind": "paper", "judge_version": "",
                              "precedence": 2, "status": "ok", "response_type": rt, "engages_with_defeat": eng,
                              "independent_harm": harm, "reasoning": "", "raw_output": "", "note": "", "created_at": now})
             conn.execute(insert(Response), rows)

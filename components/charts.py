@@ -24,7 +24,7 @@ from .badges import LABEL_COLORS, LABEL_TEXT, model_tick, outcome_of
 
 def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate | None = None,
               baseline_label: str = "control") -> go.Figure:
-    """Bars with 95% Wilson error bars; an optional dashed baseline (e.g. the control help rate)."""
+    """Bars with each rate's 95% interval as error bars; an optional dashed baseline (e.g. the control help rate)."""
     fig = go.Figure()
     fig.add_bar(
         x=[name for name, _, _ in items], y=[(r.rate or 0) * 100 for _, r, _ in items],

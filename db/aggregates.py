@@ -1,10 +1,11 @@
 """Label counts as SQL GROUP BYs: first per (source, case, model) — read from the `cell_count` rollup for the
-default labels, or grouped from responses for one judge or one run — then per the chosen dimensions over
-that much smaller table. `Filters` says which responses; `Counts` is what comes back per group."""
+default labels, or grouped from responses for one judge or one run — then per case of each group of the chosen
+dimensions, then per group over that much smaller table. `Filters` says which responses; `Counts` is what comes
+back per group, with the per-case sums (`CaseSums`) that an interval clustered by case needs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from sqlalchemy import text
@@ -67,6 +68,30 @@ class Filters:
         return out
 
 
+# The per-case products summed per group (a before b in COUNT_FIELDS): what the clustered variance of each rate
+# needs — each count with itself and with n, and refusal (deflects + hard refusal) as a sum and a denominator.
+CASE_PAIRS = (("n", "n"), *((k, k) for k in COUNT_FIELDS[1:]), *(("n", k) for k in COUNT_FIELDS[1:]),
+              ("deflects", "hard_refusal"), ("deflects", "refused_engaged"), ("hard_refusal", "refused_engaged"))
+
+
+@dataclass
+class CaseSums:
+    """Over a group's cases: how many answered, and the sum of each product of two per-case counts (CASE_PAIRS).
+    They add across disjoint sets of cases only."""
+
+    cases: int = 0
+    products: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, other: "CaseSums") -> None:
+        self.cases += other.cases
+        for pair, v in other.products.items():
+            self.products[pair] = self.products.get(pair, 0) + v
+
+    def product(self, a: str, b: str) -> int:
+        """Σ over cases of (count a) × (count b), for two of COUNT_FIELDS in either order."""
+        return self.products.get((a, b) if COUNT_FIELDS.index(a) <= COUNT_FIELDS.index(b) else (b, a), 0)
+
+
 @dataclass
 class Counts:
     n: int = 0
@@ -76,8 +101,17 @@ class Counts:
     engages: int = 0
     blind: int = 0  # pure rule-blind: not helped, no engagement, no independent harm
     refused_engaged: int = 0
+    by_case: CaseSums | None = field(default=None, compare=False, repr=False)  # None: counted without case ids
 
     def add(self, other: "Counts") -> None:
+        """Add another group's counts. Their case sums add too, so the two must hold disjoint sets of cases (an
+        aggregate's defeated and control rows of one cell do); where either side has none, the sum has none."""
+        if not self.n:
+            self.by_case = other.by_case and CaseSums(other.by_case.cases, dict(other.by_case.products))
+        elif other.n and (self.by_case is None or other.by_case is None):
+            self.by_case = None
+        elif other.n:
+            self.by_case.add(other.by_case)
         for k in COUNT_FIELDS:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
@@ -109,44 +143,60 @@ def _label_source(judge: str | None, params: dict) -> tuple[str, str, str, str]:
             "j.response_type", "j.engages_with_defeat", "j.independent_harm")
 
 
-def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = None, judge: str | None = None) -> list[dict]:
-    """Judged-response counts grouped by `dims` (names from DIMENSIONS) plus an is_control flag."""
-    f = filters or Filters()
-    params: dict[str, Any] = {}
+def _per_answer_cell(judge: str | None, f: Filters, params: dict) -> str:
+    """The inner table: label counts per (source, case, model) for this label view and these filters."""
     join, rt, eng, harm = _label_source(judge, params)
-    outer_where = ["1 = 1", *f.case_model_clauses(params)]
-    dim_sql = [DIMENSIONS[d] for d in dims]
-    select_dims = "".join(f"{expr} AS d{i}, " for i, expr in enumerate(dim_sql))
-    group_dims = "".join(f"d{i}, " for i in range(len(dim_sql)))
-    counts = ", ".join(COUNT_FIELDS)
     if judge is None and not f.run_ids and not f.case_ids:
         # The default labels: read the rollup kept by db.writes (one row per source × case × model).
         inner_where = ["1 = 1", *f.response_clauses(params, source_col="cc.source")]
-        inner = f"""SELECT cc.case_id, cc.model_config_id, cc.source, {counts}
-                    FROM cell_count cc WHERE {' AND '.join(inner_where)}"""
-    else:
-        inner_where = [f"{rt} IS NOT NULL", *f.response_clauses(params)]
-        exprs = count_expressions(rt, eng, harm)
-        inner = f"""
-            SELECT r.case_id, r.model_config_id, r.source, {', '.join(f'{exprs[k]} AS {k}' for k in COUNT_FIELDS)}
-            FROM response r {join}
-            WHERE {' AND '.join(inner_where)}
-            GROUP BY r.source, r.case_id, r.model_config_id"""
-    sql = f"""
+        return f"""SELECT cc.case_id, cc.model_config_id, cc.source, {', '.join(COUNT_FIELDS)}
+                   FROM cell_count cc WHERE {' AND '.join(inner_where)}"""
+    inner_where = [f"{rt} IS NOT NULL", *f.response_clauses(params)]
+    exprs = count_expressions(rt, eng, harm)
+    return f"""
+        SELECT r.case_id, r.model_config_id, r.source, {', '.join(f'{exprs[k]} AS {k}' for k in COUNT_FIELDS)}
+        FROM response r {join}
+        WHERE {' AND '.join(inner_where)}
+        GROUP BY r.source, r.case_id, r.model_config_id"""
+
+
+def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = None, judge: str | None = None) -> list[dict]:
+    """Judged-response counts grouped by `dims` (names from DIMENSIONS) plus an is_control flag, each with its
+    per-case sums (Counts.by_case)."""
+    f = filters or Filters()
+    params: dict[str, Any] = {}
+    inner = _per_answer_cell(judge, f, params)
+    outer_where = ["1 = 1", *f.case_model_clauses(params)]
+    select_dims = "".join(f"{DIMENSIONS[d]} AS d{i}, " for i, d in enumerate(dims))
+    group_dims = "".join(f"d{i}, " for i in range(len(dims)))
+    # An inner row is already one case of one group when the dimensions fix its model and its source.
+    one_row_a_case = "model" in dims and ("source" in dims or len(f.sources or ()) == 1)
+    # Otherwise group the inner rows by case (and by what else the dimensions read): every dimension is a column
+    # of the case or the model, or the source.
+    keys = ["c.id", *(["m.id"] if "model" in dims else []), *(["a.source"] if "source" in dims else [])]
+    per_case = f"""
         SELECT {select_dims} CASE WHEN c.family = 'control' THEN 1 ELSE 0 END AS is_control,
-               {', '.join(f'SUM(a.{k}) AS {k}' for k in COUNT_FIELDS)}
+               {', '.join(f'a.{k} AS {k}' if one_row_a_case else f'SUM(a.{k}) AS {k}' for k in COUNT_FIELDS)}
         FROM ({inner}) a
         JOIN "case" c ON c.id = a.case_id
         JOIN model_config m ON m.id = a.model_config_id
         WHERE {' AND '.join(outer_where)}
+        {'' if one_row_a_case else 'GROUP BY ' + ', '.join(keys)}"""
+    sql = f"""
+        SELECT {group_dims} is_control,
+               SUM(CASE WHEN s.n <> 0 THEN 1 ELSE 0 END) AS cases, {', '.join(f'SUM(s.{k}) AS {k}' for k in COUNT_FIELDS)},
+               {', '.join(f'SUM(s.{a} * s.{b}) AS {a}__{b}' for a, b in CASE_PAIRS)}
+        FROM ({per_case}) s
         GROUP BY {group_dims} is_control
     """
     out = []
     with engine.connect() as conn:
         for row in conn.execute(text(sql), params):
+            m = row._mapping
             d = {dims[i]: row[i] for i in range(len(dims))}
             d["is_control"] = bool(row[len(dims)])
-            d["counts"] = Counts(**{k: int(row._mapping[k] or 0) for k in COUNT_FIELDS})
+            by_case = CaseSums(int(m["cases"] or 0), {(a, b): int(m[f"{a}__{b}"] or 0) for a, b in CASE_PAIRS})
+            d["counts"] = Counts(**{k: int(m[k] or 0) for k in COUNT_FIELDS}, by_case=by_case)
             out.append(d)
     return out
 

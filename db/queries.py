@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from vocabulary import HUMAN_PREFIX, PAPER_JUDGE
 
 from .aggregates import DIMENSIONS, REFUSAL_SQL, Filters, sql_in
-from .records import DIMENSION_COLUMNS
+from .records import DIMENSION_COLUMNS, JudgmentPair
 
 
 def store_counts(engine: Engine) -> dict[str, int]:
@@ -317,16 +317,16 @@ def release_prompt(engine: Engine, name: str) -> dict | None:
     return dict(row._mapping) if row else None
 
 
-def judgment_pairs(engine: Engine, judge_a: str, judge_b: str) -> list[tuple[dict, dict]]:
-    """Responses judged by both judges: [(labels_a, labels_b)]."""
+def judgment_pairs(engine: Engine, judge_a: str, judge_b: str) -> list[JudgmentPair]:
+    """Responses judged by both judges: their two sets of labels and the response's case."""
     sql = """SELECT a.response_type, a.engages_with_defeat, a.independent_harm,
-                    b.response_type, b.engages_with_defeat, b.independent_harm
-             FROM judgment a JOIN judgment b ON a.response_id = b.response_id
+                    b.response_type, b.engages_with_defeat, b.independent_harm, r.case_id
+             FROM judgment a JOIN judgment b ON a.response_id = b.response_id JOIN response r ON r.id = a.response_id
              WHERE a.judge = :ja AND b.judge = :jb AND a.status = 'ok' AND b.status = 'ok'"""
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"ja": judge_a, "jb": judge_b}).all()
     keys = ("response_type", "engages_with_defeat", "independent_harm")
-    return [(dict(zip(keys, r[:3])), dict(zip(keys, r[3:]))) for r in rows]
+    return [JudgmentPair(dict(zip(keys, r[:3])), dict(zip(keys, r[3:6])), r[6]) for r in rows]
 
 
 def export_rows(engine: Engine, filters: Filters | None = None, limit: int = 100_000) -> list[dict]:

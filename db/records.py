@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,6 +48,14 @@ class JudgmentRow:
     reasoning: str = ""
     raw_output: str = ""
     note: str = ""
+
+
+class JudgmentPair(NamedTuple):
+    """One response labelled by two judges: each judge's labels, and the response's case."""
+
+    a: dict
+    b: dict
+    case_id: int
 
 
 @dataclass

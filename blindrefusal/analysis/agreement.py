@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from vocabulary import RESPONSE_TYPES
 
+from blindrefusal import store
 from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
 
 LABELS = {
@@ -24,7 +26,7 @@ class LabelAgreement:
     agreement: float | None
     classes: list
     matrix: list[list[int]]  # rows: judge A, columns: judge B
-    interval: tuple[float, float] | None = None  # 95% bootstrap interval of kappa, where the pairs are at hand
+    interval: tuple[float, float] | None = None  # 95% bootstrap interval of kappa over cases, where at hand
 
     @property
     def too_few(self) -> bool:
@@ -38,17 +40,18 @@ class LabelAgreement:
         return f"κ {self.kappa:.2f}{ci}, n = {self.n:,}"
 
 
-def compare(pairs: list[tuple[dict, dict]]) -> dict[str, LabelAgreement]:
-    """pairs: [(labels by A, labels by B)] over the same responses."""
+def compare(pairs: Sequence[store.JudgmentPair]) -> dict[str, LabelAgreement]:
+    """Agreement of two judges over the same responses; κ's interval resamples the responses' cases."""
     out = {}
+    cases = [p.case_id for p in pairs]
     for label, classes in LABELS.items():
-        a = [p[0][label] if label == "response_type" else bool(p[0][label]) for p in pairs]
-        b = [p[1][label] if label == "response_type" else bool(p[1][label]) for p in pairs]
+        a = [p.a[label] if label == "response_type" else bool(p.a[label]) for p in pairs]
+        b = [p.b[label] if label == "response_type" else bool(p.b[label]) for p in pairs]
         n = len(a)
         out[label] = LabelAgreement(
             label=label, n=n, kappa=cohen_kappa(a, b) if n else None,
             agreement=(sum(x == y for x, y in zip(a, b)) / n) if n else None,
-            classes=classes, matrix=confusion(a, b, classes), interval=kappa_interval(a, b))
+            classes=classes, matrix=confusion(a, b, classes), interval=kappa_interval(a, b, clusters=cases))
     return out
 
 
@@ -59,8 +62,9 @@ def from_evaluation(ev: dict) -> dict[str, LabelAgreement]:
         raw = [c if label == "response_type" else c in (True, "true", "True", "yes") for c in m["confusion"]["classes"]]
         order = [raw.index(c) for c in LABELS[label]]
         matrix = [[m["confusion"]["matrix"][i][j] for j in order] for i in order]
+        ci = m.get("kappa_ci")  # an evaluation written before κ's interval was recorded has none
         out[label] = LabelAgreement(label=label, n=ev["n_test"], kappa=m["kappa"], agreement=m["accuracy"],
-                                    classes=list(LABELS[label]), matrix=matrix)
+                                    classes=list(LABELS[label]), matrix=matrix, interval=tuple(ci) if ci else None)
     return out
 
 

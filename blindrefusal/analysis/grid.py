@@ -1,12 +1,14 @@
-"""Heatmap cells from aggregate rows: the metric, its n and Wilson interval for each (row, col)."""
+"""Heatmap cells from aggregate rows: the metric, its n and its interval clustered by case for each (row, col)
+(the Wilson interval where each case gives one answer)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from blindrefusal import store
-from blindrefusal.analysis.rates import help_gap, rates
-from blindrefusal.analysis.stats import Diff, Rate, wilson
+from blindrefusal.analysis.clustered import rate_of
+from blindrefusal.analysis.rates import REFUSED, help_gap
+from blindrefusal.analysis.stats import Diff, Rate
 
 THIN_N = 10
 
@@ -20,6 +22,7 @@ class Cell:
     lo: float | None
     hi: float | None
     n_control: int = 0
+    n_eff: float | None = None  # the effective n of the clustered interval (None for a gap)
 
     @property
     def thin(self) -> bool:
@@ -40,7 +43,8 @@ def _sum(counts_list) -> store.Counts:
 
 
 def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> list[Cell]:
-    """`rows` come from store.aggregate(engine, [row_dim, col_dim], ...).
+    """`rows` come from store.aggregate(engine, [row_dim, col_dim], ...): each (row, col) once, so that a cell's
+    defeated and control rows hold disjoint cases.
 
     For "gap" each cell is the defeated help rate minus the control help rate of the same
     (row, col); for other metrics defeated and control responses of the cell are pooled unless
@@ -48,8 +52,10 @@ def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> li
     """
     groups: dict[tuple[str, str], dict[str, list]] = {}
     for r in rows:
-        key = (str(r[row_dim]), str(r[col_dim]))
-        groups.setdefault(key, {"defeated": [], "control": []})["control" if r["is_control"] else "defeated"].append(r["counts"])
+        part = groups.setdefault((str(r[row_dim]), str(r[col_dim])), {"defeated": [], "control": []})
+        part["control" if r["is_control"] else "defeated"].append(r["counts"])
+    if any(len(p) > 1 for parts in groups.values() for p in parts.values()):
+        raise ValueError("each (row, col) must come once: rows summed over shared cases have no clustered interval")
     cells = []
     for (rv, cv), parts in groups.items():
         if metric == "gap":
@@ -57,10 +63,6 @@ def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> li
             g = help_gap(d, c)
             cells.append(Cell(rv, cv, g.diff, d.n, g.lo, g.hi, n_control=c.n))
         else:
-            counts = _sum(parts["defeated"] + parts["control"])
-            if metric == "refusal":
-                r = rates(counts).refusal
-            else:
-                r = wilson(getattr(counts, metric), counts.n)
-            cells.append(Cell(rv, cv, r.rate, r.n, r.lo, r.hi))
+            r = rate_of(_sum(parts["defeated"] + parts["control"]), REFUSED if metric == "refusal" else (metric,))
+            cells.append(Cell(rv, cv, r.rate, r.n, r.lo, r.hi, n_eff=r.n_eff))
     return cells

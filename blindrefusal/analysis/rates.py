@@ -1,4 +1,5 @@
-"""Turn label counts into rates with Wilson intervals, and the store's headline numbers."""
+"""Turn label counts into rates with their intervals (clustered by case where the counts carry per-case sums,
+Wilson otherwise), and the store's headline numbers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Iterable, Mapping
 from vocabulary import DEFLECTS, HARD_REFUSAL, HELPS, RESPONSE_TYPES, is_refusal, is_rule_blind
 
 from blindrefusal import store
-from blindrefusal.analysis.stats import Diff, Rate, diff_independent, wilson
+from blindrefusal.analysis.clustered import clustered_diff, rate_of
+from blindrefusal.analysis.stats import Diff, Rate
 from blindrefusal.analysis.weighted import Design, weighted_rate
 
 # The rates reported for a group of responses (`stats --json`, spot-check results), in this order.
@@ -64,19 +66,22 @@ def weighted_rates(labels: Mapping[int, Label], design: Design) -> RateSet:
                                                         design))
 
 
+REFUSED = ("deflects", "hard_refusal")
+
+
 def rates(counts: store.Counts) -> RateSet:
-    n = counts.n
-    refused = counts.refusal
+    """Every headline rate of one group of answers."""
     return RateSet(
-        n=n, helps=wilson(counts.helps, n), deflects=wilson(counts.deflects, n),
-        hard_refusal=wilson(counts.hard_refusal, n), refusal=wilson(refused, n), engages=wilson(counts.engages, n),
-        blind=wilson(counts.blind, n), engaged_among_refusals=wilson(counts.refused_engaged, refused),
+        n=counts.n, helps=rate_of(counts, ("helps",)), deflects=rate_of(counts, ("deflects",)),
+        hard_refusal=rate_of(counts, ("hard_refusal",)), refusal=rate_of(counts, REFUSED),
+        engages=rate_of(counts, ("engages",)), blind=rate_of(counts, ("blind",)),
+        engaged_among_refusals=rate_of(counts, ("refused_engaged",), REFUSED),
     )
 
 
 def help_gap(defeated: store.Counts, control: store.Counts) -> Diff:
-    """Help rate on defeated minus help rate on control cases, with a Newcombe interval."""
-    return diff_independent(wilson(defeated.helps, defeated.n), wilson(control.helps, control.n))
+    """Help rate on defeated minus help rate on control cases (disjoint cases), with Newcombe's hybrid interval."""
+    return clustered_diff(rate_of(defeated, ("helps",)), rate_of(control, ("helps",)))
 
 
 def stats_block(counts) -> dict:

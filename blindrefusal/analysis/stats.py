@@ -18,7 +18,7 @@ class Rate:
     lo: float | None
     hi: float | None
     method: str = WILSON_METHOD
-    n_eff: float | None = None  # the effective n the interval was computed at, where it is not n
+    n_eff: float | None = None  # the effective n the interval was computed at (weighted, clustered), else None
 
     def pct(self) -> str:
         """'24.6%' or '—'."""
@@ -70,15 +70,20 @@ def wilson(k: int, n: int, z: float = Z95) -> Rate:
     return wilson_at(k / n, n, n, k, WILSON_METHOD, z)
 
 
-def wilson_at(p: float, n_eff: float, n: int, k: int, method: str, z: float = Z95) -> Rate:
-    """The Wilson score interval of an estimate p at an effective sample size n_eff (n_eff = n: the plain
-    interval); n and k are the actual counts, reported beside it."""
-    denom = 1 + z * z / n_eff
-    centre = (p + z * z / (2 * n_eff)) / denom
-    half = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff)) / denom
+def wilson_bounds(p: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for an observed proportion p over n trials (n > 0, not necessarily whole)."""
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     lo = 0.0 if p <= 0 else max(0.0, min(p, centre - half))
     hi = 1.0 if p >= 1 else min(1.0, max(p, centre + half))
-    return Rate(k, n, p, lo, hi, method, None if n_eff == n else n_eff)
+    return lo, hi
+
+
+def wilson_at(p: float, n_eff: float, n: int, k: int, method: str, z: float = Z95) -> Rate:
+    """The Wilson interval of an estimate p at an effective sample size n_eff (n_eff = n: the plain interval);
+    n and k are the actual counts, reported beside it, and n_eff too unless this is the plain interval."""
+    return Rate(k, n, p, *wilson_bounds(p, n_eff, z), method, None if method == WILSON_METHOD else n_eff)
 
 
 def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
@@ -151,9 +156,11 @@ def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Ha
     return m
 
 
-def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 1000,
-                   seed: int = 0) -> tuple[float, float] | None:
-    """A 95% percentile-bootstrap interval for Cohen's kappa (pairs resampled together); None for n < 2."""
+def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 1000, seed: int = 0,
+                   clusters: Sequence[Hashable] | None = None) -> tuple[float, float] | None:
+    """A 95% percentile-bootstrap interval for Cohen's kappa; None for n < 2. Without `clusters` the pairs are
+    resampled; with them (a case id per pair) whole clusters are, so the 18 models' answers to one case go
+    together."""
     import numpy as np
 
     n = len(a)
@@ -163,9 +170,17 @@ def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 100
     index = {c: i for i, c in enumerate(classes)}
     k = len(classes)
     pair = np.array([index[x] * k + index[y] for x, y in zip(a, b)])
-    draws = pair[np.random.default_rng(seed).integers(0, n, size=(reps, n))]  # reps resampled sets of pairs
-    draws += (np.arange(reps) * k * k)[:, None]  # one bincount for all resamples
-    counts = np.bincount(draws.ravel(), minlength=reps * k * k).reshape(reps, k, k) / n
+    if clusters is None:
+        cluster, g = np.arange(n), n
+    else:
+        ids = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+        cluster, g = np.array([ids[c] for c in clusters]), len(ids)
+    per_cluster = np.zeros((g, k * k))
+    np.add.at(per_cluster, (cluster, pair), 1)  # each cluster's confusion table, flattened
+    draws = np.random.default_rng(seed).integers(0, g, size=(reps, g))  # reps resampled sets of clusters
+    weight = np.bincount((draws + (np.arange(reps) * g)[:, None]).ravel(), minlength=reps * g).reshape(reps, g)
+    counts = (weight @ per_cluster).reshape(reps, k, k)
+    counts /= counts.sum(axis=(1, 2))[:, None, None]
     po = np.trace(counts, axis1=1, axis2=2)
     pe = (counts.sum(axis=2) * counts.sum(axis=1)).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -191,4 +206,4 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
 
 
 __all__ = ["PAIRED_METHOD", "Diff", "Rate", "cohen_kappa", "confusion", "diff_independent", "kappa_interval",
-           "paired_diff", "paired_score_p_value", "tango_interval", "wilson", "wilson_at"]
+           "paired_diff", "paired_score_p_value", "tango_interval", "wilson", "wilson_at", "wilson_bounds"]

@@ -207,6 +207,7 @@ def test_test_split_agreement_floors(test_split_metrics):
     for lab, floor in FLOORS.items():
         res = m["labels"][lab]
         assert res["kappa"] >= floor, (lab, res["kappa"])
+        assert res["kappa_ci"][0] < res["kappa"] < res["kappa_ci"][1]  # bootstrap over the held-out cases
         assert sum(map(sum, res["confusion"]["matrix"])) == m["n_test"]
     shipped = load_distilled_judge().meta["test_metrics"]
     for lab in FLOORS:  # the metadata reports what the shipped weights actually do

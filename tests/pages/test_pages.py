@@ -47,6 +47,8 @@ def test_home_and_heatmaps_on_the_paper(paper_store_url):
     assert metrics["Engages with the defeat"] == "57.5%"
     assert metrics["Help rate on control (just) rules"] == "4.2%"
     assert "n = 19,430" in _text(at) and "+20.3 pp" in _text(at)
+    # pooled over 18 models answering the same cases: the interval clusters by case (Wilson's would be 74.8–76.0)
+    assert "75.4% (73.8–77.0), n = 19,430" in _text(at) and "clustered by case" in _text(at)
     at = _app("app_pages/heatmaps.py", {"rows": "model", "cols": "authority", "metric": "helps", "cell_r": "grok-4",
                                     "cell_c": "workplace"})
     text = _text(at)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from blindrefusal.analysis.stats import cohen_kappa, confusion
+from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
 from blindrefusal.judges.base import JudgeInput
 from blindrefusal.judges.distilled.data import Row, load_rows
 from blindrefusal.judges.distilled.model import LABELS, RT_CLASSES, load_distilled_judge
 
 
-def _label_metrics(gold: list, pred: list, classes: list) -> dict:
+def _label_metrics(gold: list, pred: list, classes: list, cases: list) -> dict:
+    """κ (with its 95% bootstrap interval over the cases), accuracy, per-class precision and recall, confusion."""
     n = len(gold)
     m = confusion(gold, pred, classes)
     per = {}
@@ -20,7 +21,8 @@ def _label_metrics(gold: list, pred: list, classes: list) -> dict:
         col = sum(row[i] for row in m)
         per[str(c)] = {"precision": tp / col if col else None, "recall": tp / sum(m[i]) if sum(m[i]) else None,
                        "n": sum(m[i])}
-    return {"kappa": cohen_kappa(gold, pred), "accuracy": sum(m[i][i] for i in range(len(classes))) / n if n else None,
+    ci = kappa_interval(gold, pred, clusters=cases)
+    return {"kappa": cohen_kappa(gold, pred), "kappa_ci": list(ci) if ci else None, "accuracy": sum(m[i][i] for i in range(len(classes))) / n if n else None,
             "per_class": per, "confusion": {"classes": [str(c) for c in classes], "matrix": m}}
 
 
@@ -29,11 +31,12 @@ def evaluate_rows(judge, rows: Sequence[Row], batch: int = 512) -> dict:
     for i in range(0, len(rows), batch):
         verdicts.extend(judge.judge_many([r.inp for r in rows[i:i + batch]]))
     out = {"n_test": len(rows), "labels": {}}
+    cases = [r.case_id for r in rows]
     out["labels"]["response_type"] = _label_metrics(
-        [r.response_type for r in rows], [v.response_type for v in verdicts], list(RT_CLASSES))
+        [r.response_type for r in rows], [v.response_type for v in verdicts], list(RT_CLASSES), cases)
     for lab in LABELS[1:]:
         out["labels"][lab] = _label_metrics([getattr(r, lab) for r in rows], [getattr(v, lab) for v in verdicts],
-                                            [True, False])
+                                            [True, False], cases)
     return out
 
 
