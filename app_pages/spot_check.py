@@ -28,10 +28,10 @@ from vocabulary import HELPS, RESPONSE_TYPES
 
 engine = store()
 st.title("Spot-check models")
-st.caption("Runs one or several models on one stratified sample of the paper's cases (every family × authority "
-           "cell, control included), with the paper's settings — the user query alone, temperature 0 — judges the "
-           "answers, and compares each model with the paper's 18 configurations and with each other **on the same "
-           "cases**.")
+st.caption("Runs one or several models on one stratified sample of the paper's cases (by family × authority cell, "
+           "control included), with the paper's settings — the user query alone, temperature 0 — judges the "
+           "answers, weights them back to the release, and compares each model with the paper's 18 configurations "
+           "and with each other **on the same cases, under the same judge**.")
 if not paper_imported():
     st.info("Spot-checks sample the paper's cases: import the release first "
             "(`BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper`).")

@@ -15,6 +15,7 @@ from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHT
 from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
 from blindrefusal.evals.spotcheck import compare_runs, results
+from blindrefusal.evals.spotcheck.findings import ESTIMAND
 
 
 
@@ -27,11 +28,13 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
         Paragraph("A spot-check runs models on a stratified sample of the paper's cases with the paper's settings "
                   "(the user query alone, temperature 0), judges the answers, and compares each model with the "
                   "paper's 18 configurations on the same cases under the same judge. Every rate is weighted to the "
-                  f"release's cases ({WEIGHT_BASIS}) and carries its n and a 95% {WEIGHTED_METHOD}; every difference "
-                  f"is paired on the same cases, with {WEIGHTED_PAIRED_METHOD} (95%); the rank rests on {RANK_METHOD}."),
+                  f"release's cases (the weights are in the settings) and carries its n and a 95% {WEIGHTED_METHOD}; "
+                  f"every difference is paired on the same cases, with {WEIGHTED_PAIRED_METHOD} (95%); the rank rests "
+                  f"on {RANK_METHOD}."),
         Settings([("runs", ", ".join(map(str, run_ids))), ("models", names), ("judge", outcomes[0].judge),
                   ("sample size n", params.get("n")), ("seed", params.get("seed")),
-                  ("allocation", params.get("allocation")),
+                  ("allocation", params.get("allocation")), ("weights", WEIGHT_BASIS),
+                  ("estimand", ESTIMAND),
                   ("families", ", ".join(params.get("families") or []) or "all (control included)"),
                   ("authorities", ", ".join(params.get("authorities") or []) or "all"),
                   ("dual-use cases", "excluded" if params.get("exclude_dual_use") else "included"),
