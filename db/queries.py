@@ -289,19 +289,40 @@ def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_
         return [dict(r._mapping) for r in conn.execute(text(sql), params)]
 
 
-def judge_labels(engine: Engine, judge: str, case_ids: Sequence[int] | None = None, run_id: int | None = None,
-                 source: str | None = None) -> dict[str, dict[int, str]]:
-    """{model key: {case_id: response_type}} by one judge (its newest ok label of the newest answer per case)."""
+Verdict = tuple[str, "bool | None", "bool | None"]  # (response_type, engages_with_defeat, independent_harm)
+
+
+def judge_verdicts(engine: Engine, judge: str, case_ids: Sequence[int] | None = None, run_id: int | None = None,
+                   source: str | None = None) -> dict[str, dict[int, Verdict]]:
+    """{model key: {case_id: (response_type, engages, harm)}} by one judge (its newest ok label of the newest
+    answer per case)."""
     params: dict[str, Any] = {"judge": judge}
     where = ["1 = 1", *_answer_clauses(params, case_ids, run_id, source)]
-    sql = f"""SELECT m.key, r.case_id, j.response_type FROM response r JOIN model_config m ON m.id = r.model_config_id
+    sql = f"""SELECT m.key, r.case_id, j.response_type, j.engages_with_defeat, j.independent_harm
+              FROM response r JOIN model_config m ON m.id = r.model_config_id
               JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'
               WHERE {' AND '.join(where)} ORDER BY r.id, j.id"""
-    out: dict[str, dict[int, str]] = {}
+    out: dict[str, dict[int, Verdict]] = {}
     with engine.connect() as conn:
-        for key, cid, rt in conn.execute(text(sql), params):
-            out.setdefault(key, {})[cid] = rt
+        for key, cid, rt, engages, harm in conn.execute(text(sql), params):
+            out.setdefault(key, {})[cid] = (rt, None if engages is None else bool(engages),
+                                            None if harm is None else bool(harm))
     return out
+
+
+def judge_labels(engine: Engine, judge: str, case_ids: Sequence[int] | None = None, run_id: int | None = None,
+                 source: str | None = None) -> dict[str, dict[int, str]]:
+    """{model key: {case_id: response_type}} by one judge (see judge_verdicts)."""
+    return {key: {cid: v[0] for cid, v in by_case.items()}
+            for key, by_case in judge_verdicts(engine, judge, case_ids, run_id, source).items()}
+
+
+def comparison_judges(engine: Engine, run_id: int) -> list[str]:
+    """The judges whose labels on this run's answers are kept for comparison only (a spot-check's gold labels)."""
+    sql = """SELECT DISTINCT j.judge FROM judgment j JOIN response r ON r.id = j.response_id
+             WHERE r.run_id = :run AND j.precedence = 0 AND j.status = 'ok' ORDER BY j.judge"""
+    with engine.connect() as conn:
+        return [row[0] for row in conn.execute(text(sql), {"run": run_id})]
 
 
 def paired_labels(engine: Engine, case_ids: Sequence[int]) -> dict[str, dict[int, str]]:

@@ -118,13 +118,14 @@ def save_responses(engine: Engine, run_id: int, source: str, rows: Sequence[Resp
     return ids
 
 
-def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]]) -> None:
+def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]], comparison_only: bool = False) -> None:
     """Attach judgments to stored responses.
 
     A human label replaces the same human's earlier one. On the paper's own answers a machine judge's label
     is kept for comparisons only (a spot-check's same-judge bridge): it never replaces the release's label,
     and it replaces the same judge's earlier label there, so two spot-checks bridging at once never count
-    an answer twice."""
+    an answer twice. `comparison_only` keeps machine labels of any answer that way (a spot-check's gold
+    labels), replacing the same judge's earlier one."""
     if not items:
         return
     ids = sorted({rid for rid, _ in items})
@@ -136,13 +137,14 @@ def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]]) -> N
                                                                           Response.source == "paper")).all()}
         replaced: dict[str, list[int]] = {}
         for rid, j in items:
-            if j.judge.startswith(HUMAN_PREFIX) or rid in paper:
+            if j.judge.startswith(HUMAN_PREFIX) or rid in paper or comparison_only:
                 replaced.setdefault(j.judge, []).append(rid)
         for judge, rids in replaced.items():
             for chunk in chunks(sorted(set(rids))):
                 conn.execute(delete(Judgment).where(Judgment.judge == judge, Judgment.response_id.in_(chunk)))
         conn.execute(insert(Judgment), [
-            judgment_values(rid, j, comparison_only=rid in paper and not j.judge.startswith(HUMAN_PREFIX))
+            judgment_values(rid, j, comparison_only=(rid in paper or comparison_only)
+                            and not j.judge.startswith(HUMAN_PREFIX))
             for rid, j in items])
         relabel(conn, ids)
 

@@ -139,13 +139,19 @@ def weighted_paired(x: Mapping[int, int], y: Mapping[int, int], design: Design) 
     return Diff(delta, lo, hi, n, WEIGHTED_PAIRED_METHOD, p_value=paired_score_p_value(p10 * n_eff, p01 * n_eff))
 
 
+def case_weights(ids, design: Design) -> dict[int, float]:
+    """Each case's weight in the estimate over these cases (see `_case_weights`)."""
+    return _case_weights(dict.fromkeys(ids, 0.0), design)[1]
+
+
 def kish_effective_n(ids, design: Design) -> float:
     """(Σw)² / Σw²: the n the weights alone leave, for planning."""
     if not ids:
         return 0.0
-    _, weight = _case_weights(dict.fromkeys(ids, 0.0), design)
+    weight = case_weights(ids, design)
     return sum(weight.values()) ** 2 / sum(w * w for w in weight.values())
 
 
-__all__ = ["WEIGHTED_METHOD", "WEIGHTED_PAIRED_METHOD", "WEIGHT_BASIS", "Design", "effective_n", "kish_effective_n",
+__all__ = ["WEIGHTED_METHOD", "WEIGHTED_PAIRED_METHOD", "WEIGHT_BASIS", "Design", "case_weights", "effective_n",
+           "kish_effective_n",
            "weighted_paired", "weighted_rate"]

@@ -3,8 +3,10 @@ step of a spot-check. One batch for the distilled judge; concurrent calls for an
 
 from __future__ import annotations
 
+import asyncio
+
 from blindrefusal import store
-from blindrefusal.judges import JudgeInput, Verdict, get_judge, judge_all, judgment_record
+from blindrefusal.judges import Judge, JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_record
 
 
 async def rejudge(engine, response_ids: list[int] | None = None, judge_name=None,
@@ -16,8 +18,15 @@ async def rejudge(engine, response_ids: list[int] | None = None, judge_name=None
     judge = judge_name if hasattr(judge_name, "kind") else get_judge(judge_name)
     rows = store.judge_inputs(engine, response_ids=response_ids, run_id=run_id,
                                 only_unjudged=response_ids is None, limit=limit)
-    inputs = [JudgeInput.from_stored(r) for r in rows]
-    results = await judge_all(judge, inputs)
-    store.add_judgments(engine, [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results)])
+    results = await judge_rows(engine, judge, rows)
     ok = sum(1 for res in results if isinstance(res, Verdict))
     return {"judge": judge.name, "judged": ok, "failed": len(results) - ok}
+
+
+async def judge_rows(engine, judge: Judge, rows: list[dict], comparison_only: bool = False) -> list[JudgeResult]:
+    """Judge these `store.judge_inputs` rows and store the results (failures too, re-judgeable);
+    `comparison_only`: labels kept beside the answers' own, never replacing them (see store.add_judgments)."""
+    results = await judge_all(judge, [JudgeInput.from_stored(r) for r in rows])
+    await asyncio.to_thread(store.add_judgments, engine,
+                            [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results)], comparison_only)
+    return results

@@ -9,7 +9,8 @@ from vocabulary import HELPS
 
 from blindrefusal import store
 from blindrefusal.paper.cases import StoredCase
-from blindrefusal.judges import Judge, JudgeInput, judge_all, judgment_record
+from blindrefusal.judges import Judge
+from blindrefusal.runs.rejudge import judge_rows
 from blindrefusal.judges.paper import is_paper_judge_name
 from blindrefusal.evals.spotcheck.params import SpotCheckParams
 
@@ -58,7 +59,5 @@ async def bridge_paper_answers(engine, judge: Judge, cases: list[StoredCase], mo
         return 0
     rows = await asyncio.to_thread(store.judge_inputs, engine, only_unjudged=False, case_ids=[c.id for c in cases],
                                    model_keys=models, source="paper", not_judged_by=judge.name)
-    results = await judge_all(judge, [JudgeInput.from_stored(r) for r in rows])
-    await asyncio.to_thread(store.add_judgments, engine,
-                            [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results)])
+    await judge_rows(engine, judge, rows)
     return len(rows)
