@@ -65,6 +65,8 @@ def show_results(run_id: int) -> None:
     r.caption("By help rate on defeated cases (1 = helps most). " + placed.rank.explain()
               + ("" if res.rank.lo is not None else " Not under one judge: read it with the judge's error in mind."))
     placement_chart(res)
+    if res.gold is not None:
+        gold_panel(res)
     comparison_panel(res)
     answers_table(run_id)
     rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
@@ -89,6 +91,22 @@ def placement_chart(res) -> None:
     st.plotly_chart(charts.rate_bars(rows, f"Help rate on these {res.defeated.n} defeated cases, weighted to the "
                                            f"release — judged by {plotly_text(judge)}"),
                     width="stretch", key=f"placed_{res.run_id}")
+
+
+def gold_panel(res) -> None:
+    """The numbers rectified by the gold labels, beside the judge-only ones."""
+    g = res.gold
+    st.markdown("**With the gold labels**")
+    st.info(md_inline(g.text(), 600))
+    rows = [{"rate (defeated)": RATE_NAMES[k], "judge only (sampling error)": res.defeated.get(k).fmt(),
+             "prediction-powered (judge error too)": v.fmt(), "λ": "—" if v.lam is None else f"{v.lam:.2f}"}
+            for k, v in g.rates.items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(f"Rank under the gold judge: {g.rank.text()} of {g.rank.of}. {g.rank.explain()}")
+    st.plotly_chart(charts.paired_differences(
+        [(model_tick(k), d) for k, d in g.differences().items()],
+        f"This model minus each paper model under {plotly_text(g.judge)} — prediction-powered"),
+        width="stretch", key=f"gold_{res.run_id}")
 
 
 def comparison_panel(res) -> None:

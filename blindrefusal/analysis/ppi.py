@@ -87,9 +87,9 @@ def ppi_mean(gold: Mapping[int, float], cheap: Mapping[int, float], weight: Mapp
         share = w[mine].sum() / w.sum()
         estimate += share * (lam_k * np.average(f_rest, weights=w_rest) + np.average(residual[mine], weights=w[mine]))
         lam += share * lam_k
-    lo, hi, p_value = _interval(estimate, (w_rest * lam * f_rest).var(ddof=1) / len(rest)
-                                + (w * residual).var(ddof=1) / m, float(t_dist.ppf(0.975, m - 1)))
-    return PPIEstimate(float(estimate), max(bounds[0], lo), min(bounds[1], hi), lam, m, n, p_value)
+    lo, hi, p_value = _interval(float(estimate), float((w_rest * lam * f_rest).var(ddof=1) / len(rest)
+                                                     + (w * residual).var(ddof=1) / m), float(t_dist.ppf(0.975, m - 1)))
+    return PPIEstimate(float(estimate), max(bounds[0], lo), min(bounds[1], hi), float(lam), m, n, p_value)
 
 
 def _interval(estimate: float, variance: float, quantile: float) -> tuple[float, float, float]:

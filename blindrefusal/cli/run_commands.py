@@ -23,6 +23,9 @@ def add_spot_check(sub) -> None:
     s.add_argument("--bridge-models", type=NON_NEGATIVE, metavar="K",
                    help="re-judge K paper models' answers with the same judge, spread across the help-rate range "
                         "(default: all 18 for free judges, 6 for paid ones; 0: none)")
+    s.add_argument("--gold", metavar="JUDGE", help="a gold judge (paper, paper:<model>) for a random --gold-n of the "
+                                                   "answers: prediction-powered intervals that include the judge's error")
+    s.add_argument("--gold-n", type=POSITIVE, metavar="M", help="how many answers the gold judge labels")
     s.add_argument("--concurrency", type=POSITIVE, help="fixed cap (default: adaptive, per-provider cap)")
     s.add_argument("--allocation", choices=["proportional", "equal"], default="proportional",
                    help="proportional (default): cells in the release's proportions, self-weighting; equal: every "
@@ -60,7 +63,8 @@ def _spot_check_params(args) -> list:
     return [SpotCheckParams(
         model=model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base, allocation=args.allocation,
         exclude_dual_use=args.exclude_dual_use, families=args.family or [], authorities=args.authority or [],
-        max_tokens=args.max_tokens, bridge_models=args.bridge_models) for model in args.model]
+        max_tokens=args.max_tokens, bridge_models=args.bridge_models, gold=args.gold, gold_n=args.gold_n)
+        for model in args.model]
 
 
 def _spot_check_bar(total: int):

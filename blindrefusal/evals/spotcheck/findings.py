@@ -15,6 +15,7 @@ from blindrefusal.analysis.ranking import RankRange
 from blindrefusal.analysis.stats import Diff, diff_independent
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, kish_effective_n
 from blindrefusal.evals.spotcheck.compare import NO_PAPER_SIDE, PaperSide, judge_shift, paper_side
+from blindrefusal.evals.spotcheck.gold import GoldFindings, gold_findings
 from blindrefusal.evals.spotcheck.params import sample_design
 
 ESTIMAND = ("each rate is over the release's cases that the run's filters leave (defeated cases for the defeated "
@@ -60,6 +61,7 @@ class SpotCheckResult:
     against_labels: PaperSide
     judge_shift: dict[str, Diff]  # bridged paper model -> this judge's help rate minus GPT-5.4's, same answers
     weights: Weighting
+    gold: GoldFindings | None  # prediction-powered numbers, once a gold judge has labelled a subset
     errors: int
     blocked: int
     unseen_model_error: dict | None = None  # the distilled judge's leave-one-model-out help-rate error
@@ -108,13 +110,19 @@ class SpotCheckResult:
                 "Differences below mix in the judges' disagreement; re-run the same settings to bridge.")
 
     def unseen_error_text(self) -> str | None:
-        """The distilled judge's measured error on models it never saw, for reading the differences."""
-        u = self.unseen_model_error
-        if not u:
+        """Without gold labels: what the intervals leave out, and the judge's measured error on unseen models."""
+        if self.gold is not None or is_paper_judge_name(self.judge):
             return None
-        return (f"On models it never saw, this judge's help rate is off by {u['help_rate_mean_abs_pp']:.1f} pp on "
-                f"average (max {u['help_rate_max_abs_pp']:.1f}), leave-one-model-out over {u['models']} paper "
-                f"model{'' if u['models'] == 1 else 's'}: differences smaller than that may be the judge, not the model.")
+        u = self.unseen_model_error
+        out = ("These intervals cover sampling error only, not the judge's own error: add gold labels "
+               "(`--gold paper --gold-n 50`) for intervals that do.")
+        if not u:
+            return out
+        signed = u.get("help_rate_mean_signed_pp")
+        return out + (f" On models it never saw, this judge's help rate is off by {signed:+.1f} pp on average "
+                      f"(|error| {u['help_rate_mean_abs_pp']:.1f}, max {u['help_rate_max_abs_pp']:.1f}; "
+                      f"leave-one-model-out over {u['models']} paper model{'' if u['models'] == 1 else 's'}): "
+                      "differences smaller than that may be the judge, not the model.")
 
     def to_json(self) -> dict:
         def block(rs: RateSet) -> dict:
@@ -132,9 +140,18 @@ class SpotCheckResult:
             "judge_shift": {"by_model": {k: v.as_dict() for k, v in self.judge_shift.items()},
                             "mean_abs": self.mean_abs_shift},
             "rank_metric": "help rate on defeated cases (1 = helps most)",
+            "gold": None if self.gold is None else self._gold_json(),
             "unseen_model_error": self.unseen_model_error,
             "errors": self.errors, "blocked": self.blocked,
         }
+
+
+    def _gold_json(self) -> dict:
+        """The prediction-powered numbers beside the judge-only ones they rectify."""
+        g = self.gold.as_dict()
+        return {**g, "rates": {k: {"ppi": v, "judge_only": self.defeated.get(k).as_dict()} for k, v in g["rates"].items()},
+                "vs_paper": {k: {"ppi": v, "judge_only": self.vs_paper_labels[k].as_dict()}
+                             for k, v in g["vs_paper"].items() if k in self.vs_paper_labels}}
 
 
 def _latest_labels(answers: list[StoredAnswer]) -> dict[int, StoredAnswer]:
@@ -156,6 +173,17 @@ def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sampl
     own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values() for cid, rt in by_case.items()}
     return ("same_judge", paper_side(own, judged, defeated, control, design),
             judge_shift(judged, release, defeated, design))
+
+
+def _gold(engine, run_id: int, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
+    """The prediction-powered findings from the gold judge that labelled part of this run, if one has."""
+    judges = [j for j in store.comparison_judges(engine, run_id) if is_paper_judge_name(j)] or \
+        store.comparison_judges(engine, run_id)
+    if not judges:
+        return None
+    gold = {cid: v for by_case in store.judge_verdicts(engine, judges[0], run_id=run_id).values()
+            for cid, v in by_case.items()}
+    return gold_findings(judges[0], labels, gold, release, defeated, design)
 
 
 def results(engine, run_id: int) -> SpotCheckResult:
@@ -181,11 +209,12 @@ def results(engine, run_id: int) -> SpotCheckResult:
     else:
         comparison, one_judge, shift = _one_judge_side(engine, run_id, judge, release, (defeated, control), design)
     answered = {a.case_id for a in answers if a.status in (STATUS_OK, STATUS_BLOCKED)}
+    gold = _gold(engine, run_id, labels, release, defeated, design)
     return SpotCheckResult(
         run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
         status=run["status"], defeated=d_rates, control=c_rates,
         gap=diff_independent(d_rates.helps, c_rates.helps), comparison=comparison, one_judge=one_judge,
-        against_labels=against_labels, judge_shift=shift, unseen_model_error=unseen_model_error(judge),
+        against_labels=against_labels, judge_shift=shift, unseen_model_error=unseen_model_error(judge), gold=gold,
         weights=Weighting(params.get("allocation", "equal"), len(design.strata(defeated)[1]),
                           kish_effective_n(defeated, design), sum(n for (f, _), n in design.population.items()
                                                                    if f != CONTROL)),

@@ -11,7 +11,7 @@ the cheap judge's bias, beside the judge-only interval, which covers sampling er
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vocabulary import HELPS, is_refusal
 
@@ -19,7 +19,7 @@ from blindrefusal import store
 from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Diff
-from blindrefusal.analysis.weighted import Design, case_weights
+from blindrefusal.analysis.weighted import Design, case_weights, weighted_paired, weighted_rate
 from blindrefusal.judges import Judge
 from blindrefusal.paper.cases import StoredCase
 from blindrefusal.paper.sampler import stratified_sample
@@ -49,6 +49,31 @@ async def label_gold(engine, run_ids: list[int], gold: Judge, cases: list[Stored
     return len(rows)
 
 
+GOLD_ONLY_METHOD = "gold labels alone (too few of one outcome for the normal interval): score interval, weighted"
+MIN_EACH = 5  # gold labels of each outcome (or non-zero paired differences) the normal interval needs
+
+
+def _rectified(gold: dict[int, int], cheap: dict[int, int], design: Design, weight: dict[int, float],
+               paper: dict[int, int] | None = None) -> PPIEstimate:
+    """The prediction-powered estimate of a rate (or, given the paper model's outcomes, of this model's rate minus
+    it); where the gold labels are nearly all one outcome, the gold labels' own score interval instead (a normal
+    interval would collapse at the boundary)."""
+    if paper is None:
+        thin = min(sum(gold.values()), len(gold) - sum(gold.values())) < MIN_EACH
+        estimate = ppi_mean(gold, cheap, weight)
+        fallback = weighted_rate(gold, design) if thin else None
+    else:
+        diffs = {c: gold[c] - paper[c] for c in gold}
+        estimate = ppi_mean(diffs, {c: cheap[c] - paper[c] for c in cheap}, weight, bounds=(-1.0, 1.0))
+        thin = sum(1 for d in diffs.values() if d) < MIN_EACH
+        fallback = weighted_paired(gold, {c: paper[c] for c in gold}, design) if thin else None
+    if fallback is None or estimate.estimate is None:
+        return estimate
+    value = fallback.rate if paper is None else fallback.diff
+    return PPIEstimate(value, fallback.lo, fallback.hi, 0.0, estimate.m, estimate.n,
+                       None if paper is None else fallback.p_value, GOLD_ONLY_METHOD)
+
+
 def _as_diff(e: PPIEstimate) -> Diff:
     return Diff(e.estimate, e.lo, e.hi, e.m, e.method, e.p_value)
 
@@ -63,6 +88,18 @@ class GoldFindings:
     rank: RankRange
     method: str = PPI_METHOD
 
+    @property
+    def m(self) -> int:
+        return self.rates["helps"].m
+
+    def differences(self) -> dict[str, Diff]:
+        """The paired differences with each paper model, as Diffs (for the charts)."""
+        return {k: _as_diff(v) for k, v in self.vs_paper.items()}
+
+    def text(self) -> str:
+        return (f"Gold labels: {self.judge} labelled {self.m} of the answers to defeated cases, drawn at random. The "
+                "prediction-powered intervals below include the judge's own error; the judge-only ones do not.")
+
     def as_dict(self) -> dict:
         return {"judge": self.judge, "method": self.method, "rates": {k: v.as_dict() for k, v in self.rates.items()},
                 "vs_paper": {k: v.as_dict() for k, v in self.vs_paper.items()}, "rank": self.rank.as_dict()}
@@ -75,13 +112,13 @@ def gold_findings(gold_judge: str, cheap: dict[int, Verdict], gold: dict[int, Ve
     ids = sorted(defeated & set(cheap))
     weight = case_weights(ids, design)
     gold_ids = [c for c in ids if c in gold]
-    rates = {name: ppi_mean({c: count(gold[c]) for c in gold_ids}, {c: count(cheap[c]) for c in ids}, weight)
+    rates = {name: _rectified({c: count(gold[c]) for c in gold_ids}, {c: count(cheap[c]) for c in ids}, design, weight)
              for name, count in OUTCOMES.items()}
     helps = OUTCOMES["helps"]
     vs_paper = {}
     for slug, labels in sorted(release.items()):
         common = [c for c in ids if c in labels]
-        paper = {c: int(labels[c] == HELPS) for c in common}
-        vs_paper[slug] = ppi_mean({c: helps(gold[c]) - paper[c] for c in common if c in gold},
-                                  {c: helps(cheap[c]) - paper[c] for c in common}, weight, bounds=(-1.0, 1.0))
-    return GoldFindings(gold_judge, rates, vs_paper, rank_range({k: _as_diff(v) for k, v in vs_paper.items()}))
+        vs_paper[slug] = _rectified({c: helps(gold[c]) for c in common if c in gold}, {c: helps(cheap[c]) for c in common},
+                                    design, weight, {c: int(labels[c] == HELPS) for c in common})
+    found = GoldFindings(gold_judge, rates, vs_paper, RankRange(None, None, 0))
+    return replace(found, rank=rank_range(found.differences()))

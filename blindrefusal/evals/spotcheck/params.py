@@ -13,6 +13,7 @@ from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.cases import StoredCase
 from blindrefusal.paper.sampler import eligible_cases, stratified_sample
+from blindrefusal.analysis.ppi import MIN_GOLD
 from blindrefusal.analysis.weighted import Design
 
 
@@ -35,14 +36,17 @@ class SpotCheckParams:
     max_tokens: int | None = None
     # Paper models whose stored answers the spot-check's judge also labels (None: the judge's default).
     bridge_models: int | None = None
+    # A gold judge for a random gold_n of the answers (prediction-powered intervals); added later as well as now.
+    gold: str | None = None
+    gold_n: int | None = None
     # A visitor's own key for `api_base`, for this session only: never part of the run's stored key.
     api_key: str | None = field(default=None, repr=False, compare=False)
 
     def run_key(self) -> str:
         """What identifies a resumable run (concurrency, the bridge and the like are not part of it)."""
         key = asdict(self)
-        key.pop("bridge_models")
-        key.pop("api_key")
+        for extra in ("bridge_models", "api_key", "gold", "gold_n"):
+            key.pop(extra)
         return json.dumps(key, sort_keys=True)
 
     def check(self) -> "SpotCheckParams":
@@ -65,6 +69,11 @@ class SpotCheckParams:
             raise SpotCheckError(f"--max-tokens must be positive (got {self.max_tokens})")
         if self.bridge_models is not None and self.bridge_models < 0:
             raise SpotCheckError(f"--bridge-models must be 0 or more (got {self.bridge_models})")
+        if (self.gold is None) != (self.gold_n is None):
+            raise SpotCheckError("--gold and --gold-n go together: a gold judge and how many answers it labels")
+        if self.gold_n is not None and not MIN_GOLD <= self.gold_n <= self.n:
+            raise SpotCheckError(f"--gold-n must be between {MIN_GOLD} (fewer give no valid interval) and n = {self.n} "
+                                 f"(got {self.gold_n})")
         if self.api_base and presets.resolve(self.model).local:
             self.api_base = None  # the local model has its own server: the API base of the others is not its
         if self.api_base:

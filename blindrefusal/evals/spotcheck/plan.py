@@ -17,6 +17,7 @@ from blindrefusal.analysis.stats import Rate
 from blindrefusal.analysis.weighted import Design, kish_effective_n, weighted_rate
 from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models
+from blindrefusal.evals.spotcheck.run import gold_judge
 from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, sample_cases,
                                                  sample_design, spec_for)
 
@@ -79,13 +80,15 @@ class CostEstimate:
     judge_calls: int = 0  # LLM-judge calls: one per answer, plus one per bridged paper answer
     bridge_models: list[str] = field(default_factory=list)  # paper models re-judged by the same judge
     bridge_calls: int = 0  # paper answers still to be judged by this judge (earlier runs' are reused)
+    gold_calls: int = 0  # answers the gold judge labels (at most)
+    gold_paid: bool = False
     judge_cost_usd: float | None = None  # None: free (distilled, local, self-hosted) or no price known
     judge_paid: bool = False
 
     @property
     def paid(self) -> bool:
-        """The model or the judge costs money: confirm before running."""
-        return self.model_paid or self.judge_paid
+        """The model or a judge costs money: confirm before running."""
+        return self.model_paid or self.judge_paid or self.gold_paid
 
     def text(self) -> str:
         """One paragraph for the confirmation (CLI and page)."""
@@ -99,6 +102,8 @@ class CostEstimate:
                     "still to judge.")
         if self.judge_calls:
             out += f" Judge: {self.judge_calls:,} calls, cost {usd(self.judge_cost_usd, self.judge_paid)}."
+        if self.gold_calls:
+            out += f" Gold judge: at most {self.gold_calls:,} calls (a random subset of the answers)."
         return out
 
 
@@ -118,6 +123,9 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
     est.bridge_models = models
     est.bridge_calls = len(store.judge_inputs(engine, only_unjudged=False, case_ids=[c.id for c in cases],
                                               model_keys=models, source="paper", not_judged_by=judge.name)) if models else 0
+    gold = gold_judge(params)
+    if gold is not None:
+        est.gold_calls, est.gold_paid = params.gold_n, gold.spec is not None and gold.spec.uses_host_key
     judge_spec = judge.spec
     if judge_spec is not None:  # an LLM judge: one call per answer
         est.judge_calls = len(cases) + est.bridge_calls
@@ -165,6 +173,9 @@ class SpotCheckPlan:
         if self.judge.spec is not None:
             bridge = max((est.bridge_calls for est in self.estimates.values()), default=0)
             calls += [self.judge.spec] * (self.calls + bridge)
+        gold = gold_judge(self.params[0])
+        if gold is not None and gold.spec is not None:
+            calls += [gold.spec] * (self.params[0].gold_n * len(self.params))
         return paid(calls)
 
     def cost_text(self) -> str:

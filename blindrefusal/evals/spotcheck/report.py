@@ -54,30 +54,51 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
                          caption="Paired on the same defeated cases, labelled by the same judge, weighted like the "
                                  "sample.")]
     for r in outcomes:
-        blocks += [Heading(f"{model_name(r.model)} among the paper's models"), Paragraph(r.comparison_text())]
-        if r.unseen_error_text():
-            blocks.append(Paragraph(r.unseen_error_text()))
-        side, view = r.placed, ("same judge" if r.rank.lo is not None else "against GPT-5.4's labels")
-        blocks += [
-            Paragraph(f"Rank by help rate on defeated cases ({view}): {side.rank.text()} of {side.rank.of}. "
-                      f"{side.rank.explain()}"),
-            Paragraph(f"Help-rate gap (defeated − control): this model {r.gap.fmt()}; the paper's models on these "
-                      f"same cases ({view}) {side.gap.fmt()}."),
-            Figure(paired_differences([(model_tick(k), d) for k, d in side.vs.items()],
-                                      f"{plotly_text(model_name(r.model))} minus each paper model, same defeated cases ({view})")),
-            Table(pd.DataFrame([{"model": model_name(k), "help rate on these cases": v.fmt(),
-                                 "this model minus it": side.vs[k].fmt(),
-                                 "told apart (Holm)": "higher" if k in side.rank.above else "lower"
-                                 if k in side.rank.below else ""} for k, v in side.rates.items()]),
-                  caption=f"The paper's models on the same sampled cases ({view}), weighted like the sample."),
-        ]
-        if r.judge_shift:
-            blocks.append(Table(pd.DataFrame([{"paper model": model_name(k), "judge − GPT-5.4, help rate": d.fmt(),
-                                               "answers": d.n} for k, d in r.judge_shift.items()]),
-                                caption=f"The judge's shift: {r.judge}'s help rate minus GPT-5.4's on the same "
-                                        "paper answers."))
+        blocks += _model_blocks(r)
     version = store.data_version(engine)
     return html_document(f"Spot-check: {names}", blocks, data_note=f"store data version {version}")
+
+
+def _model_blocks(r) -> list:
+    """One model among the paper's: the rank, the gap, the paired differences, the gold labels, the judge's shift."""
+    blocks: list = [Heading(f"{model_name(r.model)} among the paper's models"), Paragraph(r.comparison_text())]
+    if r.unseen_error_text():
+        blocks.append(Paragraph(r.unseen_error_text()))
+    side, view = r.placed, ("same judge" if r.rank.lo is not None else "against GPT-5.4's labels")
+    blocks += [
+        Paragraph(f"Rank by help rate on defeated cases ({view}): {side.rank.text()} of {side.rank.of}. "
+                  f"{side.rank.explain()}"),
+        Paragraph(f"Help-rate gap (defeated − control): this model {r.gap.fmt()}; the paper's models on these "
+                  f"same cases ({view}) {side.gap.fmt()}."),
+        Figure(paired_differences([(model_tick(k), d) for k, d in side.vs.items()],
+                                  f"{plotly_text(model_name(r.model))} minus each paper model, same defeated cases ({view})")),
+        Table(pd.DataFrame([{"model": model_name(k), "help rate on these cases": v.fmt(),
+                             "this model minus it": side.vs[k].fmt(),
+                             "told apart (Holm)": "higher" if k in side.rank.above else "lower"
+                             if k in side.rank.below else ""} for k, v in side.rates.items()]),
+              caption=f"The paper's models on the same sampled cases ({view}), weighted like the sample."),
+    ]
+    if r.gold is not None:
+        blocks += _gold_blocks(r)
+    if r.judge_shift:
+        blocks.append(Table(pd.DataFrame([{"paper model": model_name(k), "judge − GPT-5.4, help rate": d.fmt(),
+                                           "answers": d.n} for k, d in r.judge_shift.items()]),
+                            caption=f"The judge's shift: {r.judge}'s help rate minus GPT-5.4's on the same "
+                                    "paper answers."))
+    return blocks
+
+
+def _gold_blocks(r) -> list:
+    g = r.gold
+    rates = pd.DataFrame([{"rate (defeated)": RATE_NAMES[k], "judge only": r.defeated.get(k).fmt(),
+                           "prediction-powered": v.fmt(), "λ": "—" if v.lam is None else f"{v.lam:.2f}"}
+                          for k, v in g.rates.items()])
+    diffs = pd.DataFrame([{"paper model": model_name(k), "this model minus it, prediction-powered": v.fmt(pp=True),
+                           "judge only (against GPT-5.4's labels)": r.vs_paper_labels[k].fmt()}
+                          for k, v in g.vs_paper.items() if k in r.vs_paper_labels])
+    return [Heading(f"{model_name(r.model)} with gold labels"), Paragraph(g.text() + f" Method: {g.method}."),
+            Table(rates), Paragraph(f"Rank under the gold judge: {g.rank.text()} of {g.rank.of}. {g.rank.explain()}"),
+            Table(diffs, caption="Paired on the same defeated cases; the paper side's gold labels are the release's.")]
 
 
 def _rates_table(outcomes) -> pd.DataFrame:

@@ -25,11 +25,13 @@ from blindrefusal.runs.rejudge import rejudge
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.runner import CallResult, RunSettings, call_model, litellm_module, ready
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
+from blindrefusal.evals.spotcheck.gold import gold_cases, label_gold
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
 
 
-# answering the cases; judging the answers; bridging: judging the paper models' answers with the same judge
-Stage = Literal["answering", "judging", "bridging"]
+# answering the cases; judging the answers; bridging: judging the paper models' answers with the same judge;
+# gold: the gold judge labelling its random subset of the answers
+Stage = Literal["answering", "judging", "bridging", "gold"]
 
 
 @dataclass
@@ -162,6 +164,8 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         judge = get_judge(params.judge)
     except JudgeUnavailable as exc:
         raise SpotCheckError(f"--judge: {exc}") from None
+    if bridge_paper:
+        gold_judge(params)  # an unusable gold judge is said before the model is called
     params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
     cases = sample_cases(engine, params)
     params = replace(params, n=len(cases))  # the n actually drawn (all matching cases when fewer than asked)
@@ -188,10 +192,7 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         await rejudge(engine, judge_name=judge, run_id=run.run_id)
         cancelled = cancel is not None and cancel.is_set()
         if not cancelled and bridge_paper:
-            run.progress.stage = "bridging"
-            if progress:
-                progress(run.progress)
-            await bridge_paper_answers(engine, judge, cases, bridge_models(engine, cases, bridge_count(params, judge)))
+            await _bridge_and_gold(engine, params, [run.run_id], cases, [run.progress], progress)
         status = "cancelled" if cancelled else "done"
     finally:
         alive.cancel()
@@ -210,17 +211,45 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
     def reporter(model: str) -> ProgressFn | None:
         return (lambda prog: progress(model, prog)) if progress else None
 
+    gold_judge(first)  # an unusable gold judge is said before any model is called
     runs = await asyncio.gather(*(run_spot_check(engine, p, reporter(p.model), cancel, fresh, concurrency, settings,
                                                  bridge_paper=False) for p in models_params))
     if not (cancel is not None and cancel.is_set()):
-        judge = get_judge(first.judge)
-        cases = sample_cases(engine, first)
-        for _, prog in runs:
-            prog.stage = "bridging"
-        if progress:
-            for p, (_, prog) in zip(models_params, runs):
-                progress(p.model, prog)
-        await bridge_paper_answers(engine, judge, cases, bridge_models(engine, cases, bridge_count(first, judge)))
+        def report(_prog: Progress) -> None:
+            if progress:
+                for p, (_, prog) in zip(models_params, runs):
+                    progress(p.model, prog)
+
+        await _bridge_and_gold(engine, first, [rid for rid, _ in runs], sample_cases(engine, first),
+                               [prog for _, prog in runs], report)
     return list(runs)
+
+
+def gold_judge(params: SpotCheckParams) -> Judge | None:
+    if not params.gold:
+        return None
+    try:
+        return get_judge(params.gold)
+    except JudgeUnavailable as exc:
+        raise SpotCheckError(f"--gold: {exc}") from None
+
+
+async def _bridge_and_gold(engine, params: SpotCheckParams, run_ids: list[int], cases: list[StoredCase],
+                           progs: list[Progress], progress: ProgressFn | None) -> None:
+    """After the answers: the same-judge bridge over the paper's answers, once for every model of the sample,
+    then the gold judge's labels on its random subset of the answers."""
+    def stage(name: Stage) -> None:
+        for prog in progs:
+            prog.stage = name
+        if progress:
+            progress(progs[0])
+
+    judge = get_judge(params.judge)
+    stage("bridging")
+    await bridge_paper_answers(engine, judge, cases, bridge_models(engine, cases, bridge_count(params, judge)))
+    gold = gold_judge(params)
+    if gold is not None:
+        stage("gold")
+        await label_gold(engine, run_ids, gold, gold_cases(cases, params.gold_n, params.seed))
 
 
