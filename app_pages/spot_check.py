@@ -14,6 +14,7 @@ from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
 from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.models.runner import run_sync
 from blindrefusal.evals.spotcheck.report import spot_check_report
+from blindrefusal.evals.spotcheck.gold import REVIEWERS_NAME
 from blindrefusal.evals.spotcheck import (SpotCheckError, SpotCheckParams, case_answers, compare_runs, plan_spot_check,
                                           results, run_spot_checks)
 from components import charts, guard
@@ -98,6 +99,9 @@ def gold_panel(res) -> None:
     g = res.gold
     st.markdown("**With the gold labels**")
     st.info(md_inline(g.text(), 600))
+    if g.judge == REVIEWERS_NAME:
+        st.page_link("app_pages/cases.py", label=f"The reviewers' label queue for this run ({g.m} labelled so far) →",
+                     query_params={"queue": "gold", "qrun": str(res.run_id)})
     rows = [{"rate (defeated)": RATE_NAMES[k], "judge only (sampling error)": res.defeated.get(k).fmt(),
              "prediction-powered (judge error too)": v.fmt(), "λ": "—" if v.lam is None else f"{v.lam:.2f}"}
             for k, v in g.rates.items()]

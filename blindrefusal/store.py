@@ -22,8 +22,8 @@ from db.records import DIMENSION_COLUMNS, JudgmentPair, JudgmentRow, ResponseRow
 from db.summary import export_summary  # noqa: F401
 from db.summary import summary_engine as _summary_engine
 from db.writes import (  # noqa: F401
-    add_judgments, charge_paid_call, claim_run, create_run, delete_runs, finish_run, heartbeat, paid_calls_used,
-    save_custom_case, save_models, save_responses,
+    add_judgments, charge_paid_call, claim_label, claim_run, create_run, delete_runs, finish_run, heartbeat,
+    paid_calls_used, save_custom_case, save_models, save_responses, set_run_gold,
 )
 
 from blindrefusal.models import presets

@@ -1,9 +1,10 @@
 """The label queue: a reviewer works through a set of responses one at a time, the next unlabelled first.
 
 A queue is named in the link (so it can be shared): `?queue=cell&qr=<dim>:<value>&qc=<dim>:<value>` (one
-heatmap cell, with the heatmap's filters in `qsrc`, `qmod`, `qfam`, `qdual`) or `?queue=disagree` (the
-paper's responses whose stored judgments disagree on the response type); `?qat=<response id>` is the
-response on screen."""
+heatmap cell, with the heatmap's filters in `qsrc`, `qmod`, `qfam`, `qdual`), `?queue=disagree` (the
+paper's responses whose stored judgments disagree on the response type) or `?queue=gold&qrun=<run id>` (a
+spot-check's random gold subset, shared by several reviewers: each is handed an answer no one else holds);
+`?qat=<response id>` is the response on screen."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import streamlit as st
 
 from vocabulary import JUDGMENT_OK
 
-from blindrefusal.exports.inert import md_inline
 from blindrefusal.paper import taxonomy
 
 from .cards import response_card
@@ -22,8 +22,9 @@ from components.identity import label_prompt, reviewer_judge
 from components.navigation import came_from
 from components.url_state import qp, qp_list, set_qp
 from components.resources import reads as q
+from blindrefusal.evals.spotcheck.gold import gold_queue, next_gold_answer
 
-QUEUE_PARAMS = ("queue", "qr", "qc", "qsrc", "qmod", "qfam", "qdual", "qat")
+QUEUE_PARAMS = ("queue", "qr", "qc", "qsrc", "qmod", "qfam", "qdual", "qat", "qrun")
 _DUAL = {"only": True, "exclude": False}
 
 
@@ -96,8 +97,17 @@ def _queue_items(engine, judge: str | None) -> tuple[str, list[dict]] | None:
     kind = qp("queue")
     if kind == "disagree":
         return "responses where the judges disagree on the response type", q.label_queue(engine, judge, disagree=True)
+    if kind == "gold":
+        run = qp("qrun") or ""
+        answers = gold_queue(engine, int(run)) if run.isdigit() else []
+        if not answers:
+            return _bad(f"Ignored `?qrun={run[:40]}` in the link: not a spot-check run whose gold labels are "
+                        "asked of our reviewers.")
+        return (f"the gold labels of spot-check run {run}: a random {len(answers)} of its answers, each labelled "
+                "once by one of you (no skipping: the subset must stay random)", q.label_queue(engine, None,
+                                                                                           response_ids=answers))
     if kind != "cell":
-        return _bad(f"Ignored `?queue={str(kind)[:40]}` in the link: expected `cell` or `disagree`.")
+        return _bad(f"Ignored `?queue={str(kind)[:40]}` in the link: expected `cell`, `disagree` or `gold`.")
     row, col = _cell(qp("qr")), _cell(qp("qc"))
     if row is None or col is None or row[0] == col[0]:
         return _bad(f"Ignored the label queue in the link (`?qr={str(qp('qr'))[:40]}&qc={str(qp('qc'))[:40]}`): "
@@ -115,11 +125,18 @@ def _queue_items(engine, judge: str | None) -> tuple[str, list[dict]] | None:
     return title, q.label_queue(engine, judge, dict([row, col]), filters)
 
 
-def _current_response(items: list[dict]) -> int | None:
+def _current_response(engine, items: list[dict]) -> int | None:
     """The response to show: after a save the next unlabelled one (never back to the one just labelled), else
-    the one in ?qat=, else the first unlabelled one."""
+    the one in ?qat=, else the first unlabelled one. In a gold queue, the next is the one handed to this
+    reviewer (and ?qat= opens a labelled answer only when asked for by name)."""
     order = [i["response_id"] for i in items]
     saved = st.session_state.pop("_queue_saved", None)
+    if qp("queue") == "gold":
+        raw = qp("qat")
+        if saved is None and raw is not None and raw.isdigit() and int(raw) in order:
+            return int(raw)
+        reviewer = reviewer_judge()
+        return next_gold_answer(engine, int(qp("qrun")), reviewer) if reviewer else None
     if saved in order:
         return _next_unlabelled(items, saved)
     raw = qp("qat")
@@ -149,13 +166,20 @@ def label_queue_view(engine) -> None:
         st.info("No judged responses in this queue. Widen the heatmap's filters, or pick another cell.")
         return
     done = sum(i["labelled"] for i in items)
-    who = f"by you ({judge_markdown(judge)})" if judge else "by any of our reviewers"
+    gold = qp("queue") == "gold"
+    who = "by one of our reviewers" if gold else f"by you ({judge_markdown(judge)})" if judge else \
+        "by any of our reviewers"
     top[0].progress(done / len(items), text=f"{done:,} of {len(items):,} labelled {who}")
     if judge is None:
         st.info(f"{label_prompt()} Until then the progress counts every reviewer.")
 
     order = [i["response_id"] for i in items]
-    current = _current_response(items)
+    current = _current_response(engine, items)
+    if current is None and gold and (judge is None or done < len(items)):
+        if judge is not None:
+            st.info("Every answer left is with another reviewer right now. Come back in a few minutes: an answer "
+                    "not labelled within 15 minutes is handed on.")
+        return  # without a name, the label prompt above says what to do
     if current is None:
         st.success(f"All {len(items):,} responses in this queue are labelled {who}.")
         set_qp("qat", None)
@@ -165,7 +189,7 @@ def label_queue_view(engine) -> None:
     nav = st.columns([3, 1])
     nav[0].caption(f"Response {order.index(current) + 1:,} of {len(items):,} in the queue"
                    + (" — already labelled" if item["labelled"] else ""))
-    if nav[1].button("Skip →", help="The next unlabelled response; this one stays in the queue."):
+    if qp("queue") != "gold" and nav[1].button("Skip →", help="The next unlabelled response; this one stays in the queue."):
         following = _next_unlabelled(items, current)
         set_qp("qat", str(following) if following else None)
         st.rerun()

@@ -71,6 +71,19 @@ class Run(SQLModel, table=True):
     # A process working on the run holds it: `claimed_by` names the process, `heartbeat_at` says it lives.
     claimed_by: Optional[str] = None
     heartbeat_at: Optional[datetime] = None
+    # A spot-check's gold labels, JSON {"gold": judge name or "reviewers", "gold_n": m}: asked for at or after the
+    # run, so never part of the params a rerun is matched by.
+    gold: Optional[str] = None
+
+
+class LabelClaim(SQLModel, table=True):
+    """A reviewer working on one answer of a shared label queue: the others are handed other answers until the
+    claim is labelled or goes stale."""
+
+    __tablename__ = "label_claim"
+    response_id: int = Field(foreign_key="response.id", primary_key=True)
+    reviewer: str
+    claimed_at: datetime = Field(default_factory=utcnow)
 
 
 class SpendLedger(SQLModel, table=True):

@@ -171,14 +171,18 @@ def cell_cases(engine: Engine, conditions: dict[str, Any], filters: Filters | No
 
 
 def label_queue(engine: Engine, judge: str | None, conditions: dict[str, Any] | None = None,
-                filters: Filters | None = None, disagree: bool = False, limit: int = 5000) -> list[dict]:
+                filters: Filters | None = None, disagree: bool = False, limit: int = 5000,
+                response_ids: Sequence[int] | None = None) -> list[dict]:
     """Responses for a reviewer to work through, in a fixed order (case, model, id), each with `labelled`:
     whether `judge` (e.g. "human:ada"; None: any of our reviewers) has labelled it.
 
-    Either one heatmap cell (`conditions` and `filters`, as cell_cases) or, with `disagree`, the paper's
-    answers whose stored judgments (other than `judge`'s own) disagree on the response type."""
+    Either one heatmap cell (`conditions` and `filters`, as cell_cases), or, with `disagree`, the paper's
+    answers whose stored judgments (other than `judge`'s own) disagree on the response type, or the given
+    `response_ids` (a spot-check's gold subset)."""
     params: dict[str, Any] = {"me": judge or "", "lim": limit}
-    if disagree:
+    if response_ids is not None:
+        where = [sql_in("r.id", response_ids, "rid", params)]
+    elif disagree:
         where = ["r.source = 'paper'", "r.status = 'ok'",
                  """r.id IN (SELECT dj.response_id FROM judgment dj WHERE dj.status = 'ok' AND dj.judge <> :me
                              GROUP BY dj.response_id HAVING COUNT(DISTINCT dj.response_type) > 1)"""]
@@ -218,6 +222,7 @@ def get_run(engine: Engine, run_id: int) -> dict | None:
         return None
     d = dict(row._mapping)
     d["params"] = json.loads(d.get("params") or "{}")
+    d["gold"] = json.loads(d["gold"]) if d.get("gold") else None
     return d
 
 
@@ -293,14 +298,14 @@ Verdict = tuple[str, "bool | None", "bool | None"]  # (response_type, engages_wi
 
 
 def judge_verdicts(engine: Engine, judge: str, case_ids: Sequence[int] | None = None, run_id: int | None = None,
-                   source: str | None = None) -> dict[str, dict[int, Verdict]]:
+                   source: str | None = None, prefix: bool = False) -> dict[str, dict[int, Verdict]]:
     """{model key: {case_id: (response_type, engages, harm)}} by one judge (its newest ok label of the newest
-    answer per case)."""
-    params: dict[str, Any] = {"judge": judge}
+    answer per case); `prefix`: by every judge whose name starts with `judge` (e.g. all our reviewers)."""
+    params: dict[str, Any] = {"judge": judge + "%" if prefix else judge}
     where = ["1 = 1", *_answer_clauses(params, case_ids, run_id, source)]
     sql = f"""SELECT m.key, r.case_id, j.response_type, j.engages_with_defeat, j.independent_harm
               FROM response r JOIN model_config m ON m.id = r.model_config_id
-              JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'
+              JOIN judgment j ON j.response_id = r.id AND j.judge {'LIKE' if prefix else '='} :judge AND j.status = 'ok'
               WHERE {' AND '.join(where)} ORDER BY r.id, j.id"""
     out: dict[str, dict[int, Verdict]] = {}
     with engine.connect() as conn:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from vocabulary import COUNT_FIELDS, HUMAN_PREFIX
 
 from .engine import STALE_AFTER, StoreError, transaction
-from .models import CellCount, Judgment, Response, Run, SchemaInfo, SpendLedger, utcnow
+from .models import CellCount, Judgment, LabelClaim, Response, Run, SchemaInfo, SpendLedger, utcnow
 from .records import JudgmentRow, ResponseRow, chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
 from .rollup import lock_responses, relabel, rollup_rows
 
@@ -73,6 +73,47 @@ def claim_run(engine: Engine, kind: str, params_json: str, label: str, owner: st
 def heartbeat(engine: Engine, run_id: int, owner: str) -> None:
     with transaction(engine) as conn:
         conn.execute(update(Run).where(Run.id == run_id, Run.claimed_by == owner).values(heartbeat_at=utcnow()))
+
+
+def set_run_gold(engine: Engine, run_id: int, gold: dict) -> None:
+    """Record the gold labels a spot-check asked for ({"gold": judge or "reviewers", "gold_n": m})."""
+    with transaction(engine) as conn:
+        conn.execute(update(Run).where(Run.id == run_id).values(gold=json.dumps(gold, sort_keys=True)))
+
+
+CLAIM_LEASE = timedelta(minutes=15)
+
+
+def claim_label(engine: Engine, response_ids: Sequence[int], reviewer: str) -> int | None:
+    """The first of these answers (in this order) that no reviewer has labelled and no other reviewer holds,
+    claimed for `reviewer` (who keeps an answer already claimed); None when every one is labelled or held.
+    One transaction, so two reviewers asking at once are handed two different answers."""
+    if not response_ids:
+        return None
+    with transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("LOCK TABLE label_claim IN EXCLUSIVE MODE"))
+        labelled: set[int] = set()
+        claims: dict[int, tuple[str, object]] = {}
+        for chunk in chunks(list(response_ids)):
+            labelled |= set(conn.execute(select(Judgment.response_id).where(
+                Judgment.response_id.in_(chunk), Judgment.judge.startswith(HUMAN_PREFIX),
+                Judgment.status == "ok")).scalars())
+            claims.update({r: (who, at) for r, who, at in conn.execute(select(
+                LabelClaim.response_id, LabelClaim.reviewer, LabelClaim.claimed_at).where(LabelClaim.response_id.in_(chunk)))})
+        stale = utcnow() - CLAIM_LEASE
+        mine = next((r for r in response_ids if r not in labelled and claims.get(r, ("",))[0] == reviewer), None)
+        free = mine or next((r for r in response_ids if r not in labelled
+                             and (r not in claims or _naive(claims[r][1]) < _naive(stale))), None)
+        if free is not None:
+            conn.execute(delete(LabelClaim).where(LabelClaim.response_id == free))
+            conn.execute(insert(LabelClaim).values(response_id=free, reviewer=reviewer, claimed_at=utcnow()))
+        return free
+
+
+def _naive(at) -> object:
+    """A stored time without its zone (SQLite hands back naive text-parsed times; PostgreSQL aware ones)."""
+    return at.replace(tzinfo=None) if hasattr(at, "replace") and getattr(at, "tzinfo", None) else at
 
 
 def finish_run(engine: Engine, run_id: int, status: str, owner: str | None = None) -> None:
@@ -163,6 +204,7 @@ def delete_runs(engine: Engine, run_ids: Sequence[int]) -> list[int]:
         upsert(conn, CellCount, removed, keys=("source", "case_id", "model_config_id"), additive=COUNT_FIELDS)
         for chunk in chunks(resp):
             conn.execute(delete(Judgment).where(Judgment.response_id.in_(chunk)))
+            conn.execute(delete(LabelClaim).where(LabelClaim.response_id.in_(chunk)))
             conn.execute(delete(Response).where(Response.id.in_(chunk)))
         conn.execute(delete(Run).where(Run.id.in_(ids)))
         conn.execute(text("DELETE FROM cell_count WHERE n = 0"))

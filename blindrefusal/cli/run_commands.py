@@ -23,7 +23,8 @@ def add_spot_check(sub) -> None:
     s.add_argument("--bridge-models", type=NON_NEGATIVE, metavar="K",
                    help="re-judge K paper models' answers with the same judge, spread across the help-rate range "
                         "(default: all 18 for free judges, 6 for paid ones; 0: none)")
-    s.add_argument("--gold", metavar="JUDGE", help="a gold judge (paper, paper:<model>) for a random --gold-n of the "
+    s.add_argument("--gold", metavar="JUDGE", help="a gold judge (paper, paper:<model>, or reviewers: our reviewers, "
+                                                   "through a shared label queue) for a random --gold-n of the "
                                                    "answers: prediction-powered intervals that include the judge's error")
     s.add_argument("--gold-n", type=POSITIVE, metavar="M", help="how many answers the gold judge labels")
     s.add_argument("--concurrency", type=POSITIVE, help="fixed cap (default: adaptive, per-provider cap)")
@@ -134,6 +135,10 @@ def cmd_spot_check(args) -> int:
 
         report.write_text(spot_check_report(engine, run_ids), encoding="utf-8")
         print(f"report written to {report}", file=sys.stderr)
+    if args.gold == "reviewers":
+        for run_id in run_ids:
+            print(f"gold labels: our reviewers label run {run_id}'s random {args.gold_n} in the app, at "
+                  f"/cases?queue=gold&qrun={run_id}", file=sys.stderr)
     _print_spot_checks(args, plan, outcomes, pairs)
     failed = [res for res, _ in outcomes if res.n == 0 and res.errors]
     if len(failed) == len(outcomes):

@@ -15,7 +15,7 @@ from blindrefusal.analysis.ranking import RankRange
 from blindrefusal.analysis.stats import Diff, diff_independent
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, kish_effective_n
 from blindrefusal.evals.spotcheck.compare import NO_PAPER_SIDE, PaperSide, judge_shift, paper_side
-from blindrefusal.evals.spotcheck.gold import GoldFindings, gold_findings
+from blindrefusal.evals.spotcheck.gold import GoldFindings, gold_findings, gold_verdicts
 from blindrefusal.evals.spotcheck.params import sample_design
 
 ESTIMAND = ("each rate is over the release's cases that the run's filters leave (defeated cases for the defeated "
@@ -175,15 +175,20 @@ def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sampl
             judge_shift(judged, release, defeated, design))
 
 
-def _gold(engine, run_id: int, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
-    """The prediction-powered findings from the gold judge that labelled part of this run, if one has."""
-    judges = [j for j in store.comparison_judges(engine, run_id) if is_paper_judge_name(j)] or \
-        store.comparison_judges(engine, run_id)
-    if not judges:
+def _gold(engine, run: dict, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
+    """The prediction-powered findings from the gold labels of this run's gold subset, if it asked for any."""
+    found = gold_verdicts(engine, run)
+    if found is None:
         return None
-    gold = {cid: v for by_case in store.judge_verdicts(engine, judges[0], run_id=run_id).values()
-            for cid, v in by_case.items()}
-    return gold_findings(judges[0], labels, gold, release, defeated, design)
+    name, verdicts = found
+    return gold_findings(name, labels, verdicts, release, defeated, design)
+
+
+def _judge_labels(engine, run_id: int, judge: str | None, effective: dict) -> dict:
+    """The run judge's own verdict per case (a reviewer's label, which may be a gold label, is not the judge's)."""
+    own = {cid: v for by_case in store.judge_verdicts(engine, judge, run_id=run_id).values()
+           for cid, v in by_case.items()} if judge else {}
+    return {cid: own.get(cid, v) for cid, v in effective.items()}
 
 
 def results(engine, run_id: int) -> SpotCheckResult:
@@ -199,17 +204,17 @@ def results(engine, run_id: int) -> SpotCheckResult:
     mine = {cid: a for cid, a in _latest_labels(answers).items() if cid in design.cell_of}
     defeated = {cid for cid, a in mine.items() if not a.is_control}
     control = set(mine) - defeated
-    labels = {cid: (a.response_type, a.engages, a.harm) for cid, a in mine.items()}
+    labels = _judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm) for cid, a in mine.items()})
     d_rates = weighted_rates({c: labels[c] for c in defeated}, design)
     c_rates = weighted_rates({c: labels[c] for c in control}, design)
     release = store.paired_labels(engine, sorted(mine))
-    against_labels = paper_side({cid: a.response_type for cid, a in mine.items()}, release, defeated, control, design)
+    against_labels = paper_side({cid: v[0] for cid, v in labels.items()}, release, defeated, control, design)
     if is_paper_judge_name(judge):
         comparison, one_judge, shift = "paper_judge", against_labels, {}
     else:
         comparison, one_judge, shift = _one_judge_side(engine, run_id, judge, release, (defeated, control), design)
     answered = {a.case_id for a in answers if a.status in (STATUS_OK, STATUS_BLOCKED)}
-    gold = _gold(engine, run_id, labels, release, defeated, design)
+    gold = _gold(engine, run, labels, release, defeated, design)
     return SpotCheckResult(
         run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
         status=run["status"], defeated=d_rates, control=c_rates,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from vocabulary import HELPS, is_refusal
+from vocabulary import HELPS, HUMAN_PREFIX, is_refusal
 
 from blindrefusal import store
 from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean
@@ -25,6 +25,8 @@ from blindrefusal.paper.cases import StoredCase
 from blindrefusal.paper.sampler import stratified_sample
 from blindrefusal.runs.rejudge import judge_rows
 
+REVIEWERS = "reviewers"  # --gold reviewers: our reviewers label the subset, through a shared label queue
+REVIEWERS_NAME = "our reviewers"
 Verdict = tuple[str, "bool | None", "bool | None"]
 # What each gold-checked rate counts, from one verdict.
 OUTCOMES = {"helps": lambda v: int(v[0] == HELPS), "refusal": lambda v: int(is_refusal(v[0])),
@@ -37,6 +39,43 @@ def gold_cases(cases: list[StoredCase], m: int, seed: int) -> list[StoredCase]:
     rows = [{"key": c.key, "family": c.family, "authority_type": c.authority_type} for c in cases]
     keys = set(stratified_sample(rows, m, seed=seed, allocation="proportional"))
     return [c for c in cases if c.key in keys]
+
+
+def gold_subset(engine, run: dict) -> set[int]:
+    """The case ids a stored run's gold labels are drawn on (empty when it asked for none)."""
+    from blindrefusal.evals.spotcheck.params import SpotCheckParams, sample_cases
+
+    if not run.get("gold"):
+        return set()
+    known = {k: v for k, v in run["params"].items() if k in SpotCheckParams.__dataclass_fields__}
+    cases = sample_cases(engine, SpotCheckParams(**known))
+    return {c.id for c in gold_cases(cases, run["gold"]["gold_n"], run["params"].get("seed", 0))}
+
+
+def gold_queue(engine, run_id: int) -> list[int]:
+    """The answers of a run's gold subset, in case order: what its reviewers' label queue works through."""
+    run = store.get_run(engine, run_id)
+    subset = gold_subset(engine, run) if run and run["kind"] == "spot_check" else set()
+    rows = store.judge_inputs(engine, only_unjudged=False, run_id=run_id, case_ids=sorted(subset)) if subset else []
+    return [r["id"] for r in sorted(rows, key=lambda r: (r["case_key"], r["id"]))]
+
+
+def next_gold_answer(engine, run_id: int, reviewer: str) -> int | None:
+    """The answer of the run's gold queue this reviewer labels next: theirs if they hold one, else one that no
+    reviewer has labelled or holds (None: all done or held by others)."""
+    return store.claim_label(engine, gold_queue(engine, run_id), reviewer)
+
+
+def gold_verdicts(engine, run: dict) -> tuple[str, dict[int, Verdict]] | None:
+    """(the gold judge's name, its verdict per case of the subset) for this stored run, if it asked for gold."""
+    subset = gold_subset(engine, run)
+    if not subset:
+        return None
+    judge = run["gold"]["gold"]
+    reviewers = judge == REVIEWERS
+    by_model = store.judge_verdicts(engine, HUMAN_PREFIX if reviewers else judge, run_id=run["id"], prefix=reviewers)
+    verdicts = {cid: v for by_case in by_model.values() for cid, v in by_case.items() if cid in subset}
+    return (REVIEWERS_NAME if reviewers else judge), verdicts
 
 
 async def label_gold(engine, run_ids: list[int], gold: Judge, cases: list[StoredCase]) -> int:
@@ -97,8 +136,9 @@ class GoldFindings:
         return {k: _as_diff(v) for k, v in self.vs_paper.items()}
 
     def text(self) -> str:
-        return (f"Gold labels: {self.judge} labelled {self.m} of the answers to defeated cases, drawn at random. The "
-                "prediction-powered intervals below include the judge's own error; the judge-only ones do not.")
+        return (f"Gold labels: {self.judge} labelled {self.m} of the answers to defeated cases, drawn at random "
+                "(the numbers update as more arrive). The prediction-powered intervals below include the judge's own "
+                "error; the judge-only ones do not.")
 
     def as_dict(self) -> dict:
         return {"judge": self.judge, "method": self.method, "rates": {k: v.as_dict() for k, v in self.rates.items()},

@@ -25,7 +25,7 @@ from blindrefusal.runs.rejudge import rejudge
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.runner import CallResult, RunSettings, call_model, litellm_module, ready
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
-from blindrefusal.evals.spotcheck.gold import gold_cases, label_gold
+from blindrefusal.evals.spotcheck.gold import REVIEWERS, gold_cases, label_gold
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
 
 
@@ -226,7 +226,8 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
 
 
 def gold_judge(params: SpotCheckParams) -> Judge | None:
-    if not params.gold:
+    """The gold judge asked for (None: none, or our reviewers, who label through the queue)."""
+    if not params.gold or params.gold == REVIEWERS:
         return None
     try:
         return get_judge(params.gold)
@@ -247,7 +248,12 @@ async def _bridge_and_gold(engine, params: SpotCheckParams, run_ids: list[int], 
     judge = get_judge(params.judge)
     stage("bridging")
     await bridge_paper_answers(engine, judge, cases, bridge_models(engine, cases, bridge_count(params, judge)))
+    if not params.gold:
+        return
     gold = gold_judge(params)
+    for run_id in run_ids:  # the run remembers its gold subset: the results count gold labels there only
+        await asyncio.to_thread(store.set_run_gold, engine, run_id,
+                                {"gold": REVIEWERS if gold is None else gold.name, "gold_n": params.gold_n})
     if gold is not None:
         stage("gold")
         await label_gold(engine, run_ids, gold, gold_cases(cases, params.gold_n, params.seed))
