@@ -5,6 +5,8 @@ stored as a run of kind `spot_check`, resumable, and compared with the paper's 1
 - `plan`: the one pre-run flow (sample, cost per model and judge, power), shared by the CLI and the page.
 - `bridge`: the same-judge bridge over the paper models' answers.
 - `run`: claim, answer, judge, bridge; resumable, cancellable, with progress.
+- `gold`: gold labels on a random subset (a gold judge, or our reviewers through a shared queue), and the
+  prediction-powered numbers they buy.
 - `compare`: like for like with the paper's models (same cases, same judge, same weights), and model vs model.
 - `findings`: the numbers (`SpotCheckResult`), weighted to the release, and the case-by-case table.
 - `report`: the self-contained HTML report."""
