@@ -27,6 +27,9 @@ def add_judge_commands(sub) -> None:
     s.add_argument("--write", action="store_true", help="also write data/distilled_judge_eval.json (shown in the app)")
     s.add_argument("--injection", action="store_true",
                    help="also measure the injection flip rate on every test-split refusal (8 variants each)")
+    s.add_argument("--robustness", action="store_true",
+                   help="also measure style flips: a refusal sentence before or after a helping answer, and short "
+                        "helping answers of ours (our own text)")
     s.add_argument("--leave-one-model-out", action="store_true",
                    help="refit without each paper model and score it on its held-out answers (~5 min per model); "
                         "with --write, data/distilled_judge_lomo.json is written model by model and resumed")
@@ -65,6 +68,12 @@ def cmd_judge_eval(args) -> int:
         from blindrefusal.judges.distilled.evaluate import injection_flip_rate
 
         result["injection"] = injection_flip_rate(source)
+    if args.robustness:
+        from blindrefusal.judges.distilled.data import load_rows
+        from blindrefusal.judges.distilled.model import load_distilled_judge
+        from blindrefusal.judges.distilled.robustness import style_flip_rates
+
+        result["robustness"] = style_flip_rates(load_rows(source)[1], load_distilled_judge())
     text = json.dumps(result, indent=1, default=str)
     if args.write:
         EVAL_FILE.write_text(text + "\n", encoding="utf-8")
