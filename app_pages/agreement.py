@@ -69,7 +69,8 @@ else:
     c1, c2, c3 = st.columns(3)
     c1.metric("Help-rate error, unseen (mean |·|)", f"{u['help_rate_mean_abs_pp']:.1f} pp",
               help="Distilled judge minus GPT-5.4, absolute, averaged over the models measured")
-    c1.caption(f"max {u['help_rate_max_abs_pp']:.1f} pp over {plural(u['models'], 'model')}")
+    c1.caption(f"signed mean {u['help_rate_mean_signed_pp']:+.1f} pp (a spot-check's help rate leans this way), "
+               f"max {u['help_rate_max_abs_pp']:.1f} pp over {plural(u['models'], 'model')}")
     c2.metric("Engagement error, unseen (mean |·|)", f"{u['engagement_mean_abs_pp']:.1f} pp")
     c2.caption(f"max {u['engagement_max_abs_pp']:.1f} pp")
     seen = lomo.summary_stats["seen"]["help_rate_error_pp"]
