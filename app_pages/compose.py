@@ -25,7 +25,8 @@ from components.models import model_picker
 from components.scenario import (control_form, control_from_state, load_control_into_form, load_into_form, scenario_form,
                                  scenario_from_state)
 from components.resources import paper_imported, store
-from components.url_state import bind_flag, publish_flag, qp, qp_id, set_qp
+from components import draft
+from components.url_state import qp, qp_id, set_qp
 from components.resources import reads as q
 
 SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance", CONTROL: "Control: a just version of the same rule"}
@@ -33,7 +34,8 @@ SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance", CONTROL: "C
 engine = store()
 st.title("Live lab")
 
-bind_flag("contrast", "contrast_on")
+draft_linked = draft.linked()  # read before `restore` puts this session's draft back into the link
+draft.restore()
 run_id, control_run_id = qp_id("run"), qp_id("control_run")
 pending = st.session_state.get("_pending")
 shown = q.get_run(engine, run_id) if run_id is not None else None
@@ -55,6 +57,8 @@ def load_linked(param: str, loader) -> None:
     key = qp(param)
     if key and st.session_state.get(f"_loaded_{param}") != key:
         st.session_state[f"_loaded_{param}"] = key
+        if draft_linked:  # the link carries the draft itself (perhaps edited since): it wins
+            return
         case = q.get_case(engine, key)
         if case:
             loader(from_case(case))
@@ -136,7 +140,6 @@ def composer() -> None:
     raw = scenario_form()
     st.toggle("**Contrast mode** — also send a control twin (a just version of the same rule) and show both side by "
               "side: the paper's central contrast", key="contrast_on")
-    publish_flag("contrast", "contrast_on")
     control_raw = None
     if st.session_state["contrast_on"]:
         st.subheader("Control twin")
@@ -176,6 +179,7 @@ with st.container(key="composer"):
             composer()
     else:
         composer()
+draft.save()
 
 problem = st.session_state.pop("_send_problem", None)
 if problem:
