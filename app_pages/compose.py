@@ -13,7 +13,7 @@ from blindrefusal.paper.control_twins import control_candidates, matching_contro
 from blindrefusal.judges import JudgeUnavailable, get_judge
 from vocabulary import CONTROL, STATUS_OK
 
-from blindrefusal.runs.contrast import DEFEATED, run_contrast
+from blindrefusal.runs.contrast import DEFEATED, is_pair, run_contrast
 from blindrefusal.runs.live import run_live
 from blindrefusal.models.runner import run_sync
 from blindrefusal.runs.scenario import ScenarioError, control_twin, examples, from_case, validate
@@ -22,8 +22,8 @@ from components.cards import response_card
 from components.judge_picker import judge_picker
 from components.live import LiveBoard, paper_answers_block, paper_cell, run_summary, scroll_to, share_link
 from components.models import model_picker
-from components.scenario import (control_form, control_from_state, load_control_into_form, load_into_form, scenario_form,
-                                 scenario_from_state)
+from components.scenario import (control_form, control_from_state, load_control_into_form, load_into_form, question,
+                                 scenario_form, scenario_from_state)
 from components.resources import paper_imported, store
 from components import draft
 from components.url_state import qp, qp_id, set_qp
@@ -266,6 +266,7 @@ def result_header(run: dict) -> tuple[list[dict], dict | None]:
     """The run's summary, the paper's rate for its cell and a re-judge button; returns its answers and case."""
     responses = q.responses_for(engine, run_id=run["id"])
     case = q.get_case_by_id(engine, run["case_id"]) if run.get("case_id") else None
+    question(case)
     run_summary(responses)
     paper_cell(engine, case)
     rejudge_button(responses, run["params"].get("judge"), key=f"rejudge{run['id']}")
@@ -278,6 +279,11 @@ run = live_run(run_id)
 if run is None:
     st.stop()
 control_run = live_run(control_run_id) if control_run_id is not None else None
+if control_run is not None and not is_pair(run["params"], control_run["params"]):
+    st.error(f"Run {control_run['id']} is not the control twin of run {run_id} (`?control_run=` in the link): "
+             f"showing run {run_id} alone. Reopen a contrast run from History to see both halves.")
+    control_run = None
+    set_qp("control_run", None)
 
 if control_run is None:
     st.subheader(f"Run {run_id} — judged by {md_inline(run['params'].get('judge', '?'), 120)}", anchor="results")
