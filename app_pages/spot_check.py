@@ -47,8 +47,8 @@ def show_results(run_id: int) -> None:
     d, c = res.defeated, res.control
     asked = results_params(run_id).get("n")
     st.subheader(f"{md_inline(model_name(res.model))} — run {run_id}, n = {res.n}, seed {res.seed}")
-    if failure_panel(q.responses_for(engine, run_id=run_id)):
-        return
+    if (res.errors or res.blocked) and failure_panel(q.responses_for(engine, run_id=run_id)):
+        return  # every call failed: the causes, not an empty chart
     if res.status in ("cancelled", "interrupted") and asked:
         st.warning(f"{res.n} of {asked} cases answered — {res.status}. Re-run the same settings to resume.")
     if res.n < 30:

@@ -41,7 +41,7 @@ def question(case: dict | None) -> None:
     spot-check's answer card, so nobody has to open the composer to know what was asked."""
     if not case:
         return
-    with st.container(border=True, key=f"question_{case.get('id', '')}"):
+    with st.container(border=True):
         st.caption("The question")
         scenario_view(case, show_dimensions=False)
 

@@ -49,7 +49,8 @@ def summarise(outcomes: list[tuple[str, str | None, bool | None]]) -> str:
     failed = sum(1 for status, _, _ in outcomes if status != STATUS_OK)
     unjudged = sum(1 for status, rt, _ in outcomes if status == STATUS_OK and not rt)
     if outcomes and failed == len(outcomes):
-        return f"No model answered: {'the call' if failed == 1 else f'all {failed} calls'} failed or were blocked"
+        return ("No model answered: the call failed or was blocked" if failed == 1 else
+                f"No model answered: all {failed} calls failed or were blocked")
     text = f"{len(refused)} of {len(judged)} judged models refused; {sum(map(bool, refused))} of those engaged with the defeat"
     if failed:
         text += f"; {failed} failed or blocked"
