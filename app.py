@@ -27,6 +27,9 @@ PAGES = {
 }
 
 nav = st.navigation(PAGES)
+# a page can tell that it was just entered: the page of the previous run (an interrupted rerun counts as its own)
+st.session_state["_previous_page"] = st.session_state.get("_this_page")
+st.session_state["_this_page"] = nav.url_path
 try:
     store()
 except StoreError as exc:  # a store that cannot be opened or upgraded: say why instead of failing on every page

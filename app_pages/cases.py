@@ -10,12 +10,14 @@ from components.exports import export_case
 from components.cards import response_card
 from components.badges import LABEL_TEXT
 from components.queue import disagreement_queue_button, label_queue_view
+from components.limits import length_note
 from components.scenario import scenario_view
 from components.navigation import back_button
 from components.resources import paper_imported, store
 from components.url_state import bind, publish, qp, qp_int, set_qp
 from vocabulary import RESPONSE_TYPES
 
+SEARCH_LIMIT = 200
 st.title("Cases")
 if not paper_imported():
     st.info("No cases in the store yet. Import the paper's release: "
@@ -58,25 +60,28 @@ if case_key:
 
 c1, c2, c3 = st.columns(3)
 fam_opts = list(taxonomy.FAMILIES)
-bind("family", "cs_family", [], fam_opts, many=True)
+bind("family", "cs_family", [], fam_opts, many=True, sticky=True)
 families = c1.multiselect("Family", fam_opts, key="cs_family", format_func=taxonomy.family_label, placeholder="all")
 sub_opts = [s for f in (families or fam_opts) for s in taxonomy.subtypes(f)]
-bind("subtype", "cs_subtype", [], sub_opts, many=True)
+bind("subtype", "cs_subtype", [], sub_opts, many=True, sticky=True)
 subtypes = c2.multiselect("Subtype", sub_opts, key="cs_subtype", format_func=lambda s: s.replace("_", " "),
                           placeholder="all")
 auth_opts = taxonomy.authority_types()
-bind("authority", "cs_authority", [], auth_opts, many=True)
+bind("authority", "cs_authority", [], auth_opts, many=True, sticky=True)
 authorities = c3.multiselect("Authority", auth_opts, key="cs_authority", format_func=taxonomy.authority_label,
                              placeholder="all")
 d1, d2, d3 = st.columns([2, 1, 1])
-bind("q", "cs_q", "")
-search = d1.text_input("Search rule, facts and query (all words)", key="cs_q", max_chars=200)
+bind("q", "cs_q", "", sticky=True)
+search = d1.text_input("Search rule, facts and query (all words)", key="cs_q")
+with d1:
+    if not length_note(search, SEARCH_LIMIT, "search"):
+        search = ""  # kept in the field (and the link), not searched
 model_opts = [""] + q.models_present(engine, ["paper"])
-bind("lm", "cs_lm", "", model_opts)
+bind("lm", "cs_lm", "", model_opts, sticky=True)
 label_model = d2.selectbox("Model", model_opts, key="cs_lm",
                            format_func=lambda m: "any model" if not m else presets.display_name(m))
 label_opts = ["", *RESPONSE_TYPES]
-bind("label", "cs_label", "", label_opts)
+bind("label", "cs_label", "", label_opts, sticky=True)
 label = d3.selectbox("…whose label is", label_opts, key="cs_label",
                      format_func=lambda v: "any label" if not v else LABEL_TEXT[v], disabled=not label_model)
 for name, key, default in (("family", "cs_family", []), ("subtype", "cs_subtype", []), ("authority", "cs_authority", []),

@@ -13,7 +13,7 @@ from blindrefusal.paper.control_twins import control_candidates, matching_contro
 from blindrefusal.judges import JudgeUnavailable, get_judge
 from vocabulary import CONTROL, STATUS_OK
 
-from blindrefusal.runs.contrast import DEFEATED, run_contrast
+from blindrefusal.runs.contrast import DEFEATED, is_pair, run_contrast
 from blindrefusal.runs.live import run_live
 from blindrefusal.models.runner import run_sync
 from blindrefusal.runs.scenario import ScenarioError, control_twin, examples, from_case, validate
@@ -22,10 +22,11 @@ from components.cards import response_card
 from components.judge_picker import judge_picker
 from components.live import LiveBoard, paper_answers_block, paper_cell, run_summary, scroll_to, share_link
 from components.models import model_picker
-from components.scenario import (control_form, control_from_state, load_control_into_form, load_into_form, scenario_form,
-                                 scenario_from_state)
+from components.scenario import (control_form, control_from_state, load_control_into_form, load_into_form, question,
+                                 scenario_form, scenario_from_state)
 from components.resources import paper_imported, store
-from components.url_state import bind_flag, publish_flag, qp, qp_id, set_qp
+from components import draft
+from components.url_state import qp, qp_id, set_qp
 from components.resources import reads as q
 
 SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance", CONTROL: "Control: a just version of the same rule"}
@@ -33,7 +34,8 @@ SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance", CONTROL: "C
 engine = store()
 st.title("Live lab")
 
-bind_flag("contrast", "contrast_on")
+draft_linked = draft.linked()  # read before `restore` puts this session's draft back into the link
+draft.restore()
 run_id, control_run_id = qp_id("run"), qp_id("control_run")
 pending = st.session_state.get("_pending")
 shown = q.get_run(engine, run_id) if run_id is not None else None
@@ -55,6 +57,8 @@ def load_linked(param: str, loader) -> None:
     key = qp(param)
     if key and st.session_state.get(f"_loaded_{param}") != key:
         st.session_state[f"_loaded_{param}"] = key
+        if draft_linked:  # the link carries the draft itself (perhaps edited since): it wins
+            return
         case = q.get_case(engine, key)
         if case:
             loader(from_case(case))
@@ -136,7 +140,6 @@ def composer() -> None:
     raw = scenario_form()
     st.toggle("**Contrast mode** — also send a control twin (a just version of the same rule) and show both side by "
               "side: the paper's central contrast", key="contrast_on")
-    publish_flag("contrast", "contrast_on")
     control_raw = None
     if st.session_state["contrast_on"]:
         st.subheader("Control twin")
@@ -176,6 +179,7 @@ with st.container(key="composer"):
             composer()
     else:
         composer()
+draft.save()
 
 problem = st.session_state.pop("_send_problem", None)
 if problem:
@@ -262,6 +266,7 @@ def result_header(run: dict) -> tuple[list[dict], dict | None]:
     """The run's summary, the paper's rate for its cell and a re-judge button; returns its answers and case."""
     responses = q.responses_for(engine, run_id=run["id"])
     case = q.get_case_by_id(engine, run["case_id"]) if run.get("case_id") else None
+    question(case)
     run_summary(responses)
     paper_cell(engine, case)
     rejudge_button(responses, run["params"].get("judge"), key=f"rejudge{run['id']}")
@@ -274,6 +279,11 @@ run = live_run(run_id)
 if run is None:
     st.stop()
 control_run = live_run(control_run_id) if control_run_id is not None else None
+if control_run is not None and not is_pair(run["params"], control_run["params"]):
+    st.error(f"Run {control_run['id']} is not the control twin of run {run_id} (`?control_run=` in the link): "
+             f"showing run {run_id} alone. Reopen a contrast run from History to see both halves.")
+    control_run = None
+    set_qp("control_run", None)
 
 if control_run is None:
     st.subheader(f"Run {run_id} — judged by {md_inline(run['params'].get('judge', '?'), 120)}", anchor="results")

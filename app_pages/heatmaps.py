@@ -5,10 +5,11 @@ import streamlit as st
 
 from blindrefusal.exports.inert import csv_bytes
 from blindrefusal.paper import taxonomy
-from blindrefusal.analysis.clustered import CLUSTERED_METHOD
+from blindrefusal.analysis.clustered import CLUSTERED_DIFF_METHOD, CLUSTERED_METHOD
 from blindrefusal.analysis.grid import build_cells
 from blindrefusal.exports.style import METRIC_NAMES as METRICS
 from components import charts
+from components.glossary import METRIC_TERMS, glossary_help
 from components.dims import DIM_LABELS, GRID_DIMS, SUMMARY_DIMS, value_label, value_order
 from components.badges import model_tick
 from components.navigation import came_from, restore_view
@@ -38,34 +39,35 @@ restore_view("app_pages/heatmaps.py", foreign=("case",))
 # The shipped summary holds counts by model, subtype, authority and dual-use only: offer what it can show.
 dims = [d for d in GRID_DIMS if d in SUMMARY_DIMS] if summary_only else GRID_DIMS
 c1, c2, c3 = st.columns(3)
-bind("rows", "hm_rows", "model", dims)
+bind("rows", "hm_rows", "model", dims, sticky=True)
 row_dim = c1.selectbox("Rows", dims, key="hm_rows", format_func=DIM_LABELS.get)
 col_choices = [d for d in dims if d != row_dim]
-bind("cols", "hm_cols", "family" if row_dim != "family" else "authority", col_choices)
+bind("cols", "hm_cols", "family" if row_dim != "family" else "authority", col_choices, sticky=True)
 col_dim = c2.selectbox("Columns", col_choices, key="hm_cols", format_func=DIM_LABELS.get)
 metric_keys = list(METRICS)
-bind("metric", "hm_metric", "refusal", metric_keys)
-metric = c3.selectbox("Metric", metric_keys, key="hm_metric", format_func=METRICS.get)
+bind("metric", "hm_metric", "refusal", metric_keys, sticky=True)
+metric = c3.selectbox("Metric", metric_keys, key="hm_metric", format_func=METRICS.get,
+                      help=glossary_help(*METRIC_TERMS.values()))
 
 with st.expander("Filters", expanded=bool(qp_list("model") or qp_list("family") or qp("dual") or qp_list("source"))):
     f1, f2, f3, f4 = st.columns(4)
     dual_opts = ["all", "exclude", "only"]
-    bind("dual", "hm_dual", "all", dual_opts)
+    bind("dual", "hm_dual", "all", dual_opts, sticky=True)
     dual = f1.radio("Dual-use cases", dual_opts, key="hm_dual", horizontal=True,
                     help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate flag).")
     all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
-    bind("source", "hm_source", ["paper"], all_sources, many=True)
+    bind("source", "hm_source", ["paper"], all_sources, many=True, sticky=True)
     sources = f2.multiselect("Source", all_sources, key="hm_source")
     fam_opts = list(taxonomy.FAMILIES)
-    bind("family", "hm_family", [], fam_opts, many=True)
+    bind("family", "hm_family", [], fam_opts, many=True, sticky=True)
     families = f3.multiselect("Families", fam_opts, key="hm_family", format_func=taxonomy.family_label,
                               placeholder="all families")
     all_models = q.models_present(engine, sources or None)
-    bind("model", "hm_model", [], all_models, many=True)
+    bind("model", "hm_model", [], all_models, many=True, sticky=True)
     models = f4.multiselect("Models", all_models, key="hm_model", format_func=lambda m: value_label("model", m),
                             placeholder="all models")
     judges = [PAPER_VIEW, EFFECTIVE] + q.judges_present(engine)
-    bind("judge", "hm_judge", PAPER_VIEW, judges)
+    bind("judge", "hm_judge", PAPER_VIEW, judges, sticky=True)
     judge = st.selectbox("Labels from", judges, key="hm_judge", format_func=lambda j: VIEW_NAMES.get(j, j),
                          help="Default: the paper's answers keep the release's GPT-5.4 labels (frozen) and live or "
                               "spot-check answers their run's judge. Or apply our reviewers' corrections "
@@ -82,15 +84,20 @@ if metric == "gap":
 filters = q.Filters(sources=sources or None, models=models or None, families=fam_filter,
                     dual_use={"all": None, "exclude": False, "only": True}[dual])
 rows = q.aggregate(engine, [row_dim, col_dim], filters, None if judge == PAPER_VIEW else judge)
-if metric == "gap" and "family" in (row_dim, col_dim):
+if metric == "gap" and {"family", "subtype"} & {row_dim, col_dim}:
+    axis = DIM_LABELS["family" if "family" in (row_dim, col_dim) else "subtype"].lower()
     st.info("The help-rate gap compares each cell's defeated cases with the control cases of the same cell, so "
-            "it cannot have defeat family as an axis. Pick two other dimensions (e.g. Model × Authority group).")
+            f"it cannot have {axis} as an axis (control cases have a family and subtype of their own). Pick two "
+            "other dimensions (e.g. Model × Authority group).")
     st.stop()
 cells = build_cells(rows, row_dim, col_dim, metric)
 if metric == "gap":
     cells = [c for c in cells if c.n_control and c.n]
 if not cells:
-    st.info("No cell has both defeated and control responses for these filters: widen them." if metric == "gap" else
+    filtered = bool(models or families or sources != ["paper"] or dual != "all")
+    st.info(("No cell has both defeated and control responses for these filters: widen them." if filtered else
+             "No cell has both defeated and control responses for these two dimensions: pick others.")
+            if metric == "gap" else
             "No judged responses match these filters. Widen the filters, or import the paper.")
     st.stop()
 
@@ -138,17 +145,19 @@ stem = f"heatmap_{row_dim}_x_{col_dim}_{metric}"
 e1, e2, e3, _ = st.columns([1, 1, 1, 2])
 e1.download_button("Download grid (CSV)", csv_bytes(grid), f"{stem}.csv", "text/csv")
 table = grid[[DIM_LABELS[row_dim], DIM_LABELS[col_dim]]].assign(**{
-    f"{METRICS[metric]} (95% interval clustered by case), n": [c.fmt(metric) for c in cells],
-    "thin (n < 10)": ["yes" if c.thin else "" for c in cells]})
+    f"{METRICS[metric]} (95% interval clustered by case), n"
+    + (", control n" if metric == "gap" else ""): [c.fmt(metric) for c in cells],
+    "thin (n < 10" + (" on either side)" if metric == "gap" else ")"): ["yes" if c.thin else "" for c in cells]})
 export_view(e2, e3, stem, f"Blind Refusal Explorer — {title}", fig, settings,
-            [Table(table, caption=f"Every cell with its n and 95% interval: {CLUSTERED_METHOD}.")], engine)
+            [Table(table, caption="Every cell with its n and 95% interval: "
+                   f"{CLUSTERED_DIFF_METHOD if metric == 'gap' else CLUSTERED_METHOD}.")], engine)
 
 st.subheader("Drill down into a cell")
 p1, p2 = st.columns(2)
-bind("cell_r", "hm_cell_r", "", [""] + row_vals)
+bind("cell_r", "hm_cell_r", "", [""] + row_vals, sticky=True)
 cell_r = p1.selectbox(DIM_LABELS[row_dim], [""] + row_vals, key="hm_cell_r",
                       format_func=lambda v: "— pick —" if v == "" else row_labels.get(v, v))
-bind("cell_c", "hm_cell_c", "", [""] + col_vals)
+bind("cell_c", "hm_cell_c", "", [""] + col_vals, sticky=True)
 cell_c = p2.selectbox(DIM_LABELS[col_dim], [""] + col_vals, key="hm_cell_c",
                       format_func=lambda v: "— pick —" if v == "" else col_labels.get(v, v))
 publish("cell_r", "hm_cell_r", "")

@@ -4,11 +4,13 @@ import streamlit as st
 
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
+from blindrefusal.runs.contrast import DEFEATED, pairs
 from blindrefusal.runs.history import RunBusy, delete_runs
 from components import guard
 from components.identity import can_delete_runs
 from components.resources import store
 from components.resources import reads as q
+from vocabulary import CONTROL
 
 
 engine = store()
@@ -33,6 +35,19 @@ runs = q.runs(engine, kinds=("live", "spot_check"), limit=200)
 if not runs:
     st.info("No live runs yet. Compose a scenario in the Live lab and press Run.")
     st.stop()
+halves = pairs(runs)
+
+
+def reopen_params(r: dict) -> dict:
+    """A live run's view: both halves of a contrast run, else the run alone."""
+    pair = halves.get(r["id"])
+    if pair is None:
+        return {"run": str(r["id"]), "scenario": r["case_key"]}
+    d, c = pair[DEFEATED], pair[CONTROL]
+    return {"run": str(d["id"]), "control_run": str(c["id"]), "scenario": d["case_key"], "control": c["case_key"],
+            "contrast": "1"}
+
+
 for r in runs:
     with st.container(border=True):
         a, b = st.columns([4, 1])
@@ -47,7 +62,7 @@ for r in runs:
             a.text((r["user_query"] or "")[:200])
         if r["kind"] == "live":
             if b.button("Reopen", key=f"open{r['id']}"):
-                st.switch_page("app_pages/compose.py", query_params={"run": str(r["id"]), "scenario": r["case_key"]})
+                st.switch_page("app_pages/compose.py", query_params=reopen_params(r))
             if b.button("Re-run", key=f"rerun{r['id']}", help="Fill the composer with this scenario"):
                 st.switch_page("app_pages/compose.py", query_params={"scenario": r["case_key"]})
         else:

@@ -10,7 +10,9 @@ from blindrefusal.evals.spotcheck import results as spot_check_results
 from components import charts
 from components.badges import LABEL_COLORS, model_name, model_tick
 from components.resources import browse_engine
+from components.glossary import glossary_table
 from components.resources import reads as q
+from components.url_state import bind_flag, publish_flag
 from vocabulary import EFFECTIVE, HELPS
 
 engine, summary_only = browse_engine()
@@ -28,12 +30,18 @@ if summary_only:
     st.info("Showing the shipped summary of the paper (counts only). Import the release for cases and "
             "responses: `BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper`.")
 
-corrected = 0 if summary_only else q.human_labelled(engine)
+reviewed = 0 if summary_only else q.human_labelled(engine)
 view = None
-if corrected:
-    if st.toggle(f"With our reviewers' corrections ({corrected:,} paper label{'s' if corrected != 1 else ''} changed)",
-                 key="home_corrected", help="Off: the paper's own GPT-5.4 labels, exactly as published. On: where one "
-                                            "of our reviewers labelled a paper answer, their label counts instead."):
+if reviewed:
+    changed = q.human_changed(engine)
+    bind_flag("corrected", "home_corrected")
+    on = st.toggle(f"With our reviewers' corrections ({changed:,} paper label{'s' if changed != 1 else ''} changed, "
+                   f"of {reviewed:,} reviewed)", key="home_corrected",
+                   help="Off: the paper's own GPT-5.4 labels, exactly as published. On: where one of our reviewers "
+                        "labelled a paper answer, their label counts instead (a reviewer who confirmed the paper's "
+                        "label changes nothing).")
+    publish_flag("corrected", "home_corrected")
+    if on:
         view = EFFECTIVE
         st.caption("Showing the paper's numbers **with our reviewers' corrections**: not the published results.")
 totals = q.totals(engine, q.Filters(sources=["paper"]), view)
@@ -97,3 +105,6 @@ st.plotly_chart(charts.rate_bars(items, "Help rate on defeated rules, with the c
                                  "control help rate"), width="stretch")
 st.caption(f"Error bars: the 95% {CLUSTERED_METHOD}. The dashed line is the help rate when the rule is just — "
            "where declining is the right answer.")
+
+st.subheader("Glossary: what the labels mean")
+glossary_table()

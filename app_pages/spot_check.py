@@ -13,17 +13,21 @@ from blindrefusal.paper import taxonomy
 from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
 from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.models.runner import run_sync
+from blindrefusal.judges import judge_label
 from blindrefusal.evals.spotcheck.report import spot_check_report
 from blindrefusal.evals.spotcheck.gold import REVIEWERS_NAME
 from blindrefusal.evals.spotcheck import (SpotCheckError, SpotCheckParams, case_answers, compare_runs, plan_spot_check,
                                           results, run_spot_checks)
 from components import charts, guard
 from components.cards import response_card
+from components.live import failure_panel
+from components.scenario import question
 from components.identity import visitor_id
 from components.judge_picker import judge_picker
 from components.badges import LABEL_COLORS, LABEL_TEXT, model_name, model_tick
 from components.resources import paper_imported, store
-from components.url_state import qp, qp_int, set_qp
+from components.models import preset_label
+from components.url_state import keep, qp, qp_int, set_qp
 from components.resources import reads as q
 from vocabulary import HELPS, RESPONSE_TYPES
 
@@ -44,6 +48,8 @@ def show_results(run_id: int) -> None:
     d, c = res.defeated, res.control
     asked = results_params(run_id).get("n")
     st.subheader(f"{md_inline(model_name(res.model))} — run {run_id}, n = {res.n}, seed {res.seed}")
+    if (res.errors or res.blocked) and failure_panel(q.responses_for(engine, run_id=run_id)):
+        return  # every call failed: the causes, not an empty chart
     if res.status in ("cancelled", "interrupted") and asked:
         st.warning(f"{res.n} of {asked} cases answered — {res.status}. Re-run the same settings to resume.")
     if res.n < 30:
@@ -176,6 +182,7 @@ def answers_table(run_id: int) -> None:
     if chosen:
         answer = picked[chosen[0]]
         [row] = q.responses_for(engine, response_ids=[answer.response_id])
+        question(q.get_case(engine, answer.case_key))
         response_card(row, key=f"answer{answer.response_id}")
 
 
@@ -216,57 +223,85 @@ def parse_models(picked: list[str], typed: str) -> list[str]:
     return list(dict.fromkeys(picked + [m.strip() for m in typed.split(",") if m.strip()]))
 
 
-job = jobs.get(st.session_state.get("spot_job"))
-if job is None:
+def run_n(run_param: str | None) -> int | None:
+    """The n a linked spot-check ran with (?run=7,8: the first run's), for the form's default."""
+    first = (run_param or "").split(",")[0].strip()
+    run = q.get_run(engine, int(first)) if first.isdigit() else None
+    return run["params"].get("n") if run and run["kind"] == "spot_check" else None
+
+
+def spot_form(n_cases: int) -> bool:
+    """The form, every widget keyed and kept (see `keep`): a choice outlives the estimate, the run and a page
+    switch. True when "Estimate and run" was pressed."""
+    keep("spot_models", [presets.LOCAL_KEY])
+    for key in ("spot_typed", "spot_api_base", "spot_api_key"):
+        keep(key, "")
+    keep("spot_n", qp_int("n", run_n(qp("run")) or 40, 2, n_cases))
+    keep("spot_seed", qp_int("seed", 0, 0, 2**31 - 1))
+    keep("spot_allocation", "proportional")
+    keep("spot_families", [])
+    keep("spot_authorities", [])
+    for key in ("spot_dual", "spot_fresh"):
+        keep(key, False)
+    keep("spot_bridge", None)
     with st.form("spot"):
         a, b = st.columns(2)
-        preset_keys = list(presets.presets())
-        models = a.multiselect("Models (presets)", preset_keys, default=[presets.LOCAL_KEY],
-                               format_func=lambda k: presets.presets()[k].display_name,
-                               help="Pick several to compare them on one sample.")
-        typed = a.text_input("…and/or any litellm models, comma-separated", placeholder="e.g. openai/gpt-5.4-mini")
-        api_base = a.text_input("API base (optional, for OpenAI-compatible servers)")
-        api_key = a.text_input("Your key for that server (optional)", type="password",
-                               help="Sent only to the API base above, kept for this browser session, never stored. "
-                                    "The host's own keys never go to a base typed here.")
-        n_cases = max(2, q.store_counts(engine)["paper_cases"])
-        n = b.number_input("Sample size n", min_value=2, max_value=n_cases, value=qp_int("n", 40, 2, n_cases), step=10)
-        seed = b.number_input("Seed", min_value=0, value=qp_int("seed", 0, 0, 2**31 - 1))
-        allocation = b.radio("Allocation across cells", ["proportional", "equal"], horizontal=True,
-                             help="Proportional: the release's own proportions, so every case counts alike. Equal: "
-                                  "every family × authority cell alike; the rates are weighted back to the release, "
-                                  "at the cost of a smaller effective n.")
+        a.multiselect("Models (presets)", list(presets.presets()), format_func=preset_label, key="spot_models",
+                      help="Pick several to compare them on one sample.")
+        a.text_input("…and/or any litellm models, comma-separated", placeholder="e.g. openai/gpt-5.4-mini",
+                     key="spot_typed")
+        a.text_input("API base (optional, for OpenAI-compatible servers)", key="spot_api_base")
+        a.text_input("Your key for that server (optional)", type="password", key="spot_api_key",
+                     help="Sent only to the API base above, kept for this browser session, never stored. "
+                          "The host's own keys never go to a base typed here.")
+        b.number_input("Sample size n", min_value=2, max_value=n_cases, step=10, key="spot_n")
+        b.number_input("Seed", min_value=0, key="spot_seed")
+        b.radio("Allocation across cells", ["proportional", "equal"], horizontal=True, key="spot_allocation",
+                help="Proportional: the release's own proportions, so every case counts alike. Equal: "
+                     "every family × authority cell alike; the rates are weighted back to the release, "
+                     "at the cost of a smaller effective n.")
         f1, f2 = st.columns(2)
-        families = f1.multiselect("Only these families", taxonomy.FAMILIES, format_func=taxonomy.family_label,
-                                  placeholder="all (control included)")
-        authorities = f2.multiselect("Only these authorities", taxonomy.authority_types(),
-                                     format_func=taxonomy.authority_label, placeholder="all")
-        exclude_dual = st.checkbox("Exclude dual-use cases")
-        fresh = st.checkbox("Fresh run (ignore answers already stored for these settings)")
-        bridge_k = st.number_input(
+        f1.multiselect("Only these families", taxonomy.FAMILIES, format_func=taxonomy.family_label,
+                       placeholder="all (control included)", key="spot_families")
+        f2.multiselect("Only these authorities", taxonomy.authority_types(), format_func=taxonomy.authority_label,
+                       placeholder="all", key="spot_authorities")
+        st.checkbox("Exclude dual-use cases", key="spot_dual")
+        st.checkbox("Fresh run (ignore answers already stored for these settings)", key="spot_fresh")
+        st.number_input(
             "Paper models to re-judge with the same judge (blank: all 18 for the distilled judge, 6 for LLM judges)",
-            min_value=0, max_value=18, value=None, step=1,
+            min_value=0, max_value=18, step=1, key="spot_bridge",
             help="So that the models and the paper's are compared under one judge. Earlier runs' re-judged answers "
                  "are reused. Not needed for the paper judge (GPT-5.4 with the authors' prompt).")
-        submitted = st.form_submit_button("Estimate and run", type="primary")
+        return st.form_submit_button("Estimate and run", type="primary")
+
+
+def form_params(judge_name: str) -> list[SpotCheckParams]:
+    """The spot-checks the form and the judge picker describe now (read on every rerun, so that a choice made
+    after the estimate is the one that runs)."""
+    s = st.session_state
+    bridge = s.get("spot_bridge")
+    return [SpotCheckParams(model=m, n=int(s["spot_n"]), seed=int(s["spot_seed"]), judge=judge_name,
+                            api_base=s["spot_api_base"].strip() or None, api_key=s["spot_api_key"].strip() or None,
+                            allocation=s["spot_allocation"], exclude_dual_use=s["spot_dual"],
+                            families=list(s["spot_families"]), authorities=list(s["spot_authorities"]),
+                            bridge_models=None if bridge is None else int(bridge))
+            for m in parse_models(list(s["spot_models"]), s["spot_typed"])]
+
+
+job = jobs.get(st.session_state.get("spot_job"))
+if job is None:
+    submitted = spot_form(max(2, q.store_counts(engine)["paper_cases"]))
     judge_name = judge_picker("spot_judge")
-    if submitted or st.session_state.get("spot_pending"):
-        if submitted:
-            chosen = parse_models(models, typed)
-            if not chosen:
-                st.error("Pick at least one model (or type a litellm model).")
-                st.stop()
-            all_params = [SpotCheckParams(model=m, n=int(n), seed=int(seed), judge=judge_name,
-                                          api_base=api_base.strip() or None, api_key=api_key.strip() or None,
-                                          allocation=allocation,
-                                          exclude_dual_use=exclude_dual, families=list(families),
-                                          authorities=list(authorities),
-                                          bridge_models=None if bridge_k is None else int(bridge_k)) for m in chosen]
-            st.session_state["spot_pending"] = {"params": all_params, "fresh": fresh}
-            set_qp("n", str(int(n)))  # the form shows the same n (and seed) after the run
-            set_qp("seed", str(int(seed)))
-        pending = st.session_state["spot_pending"]
-        all_params, fresh = pending["params"], pending["fresh"]
+    if submitted:
+        st.session_state["spot_pending"] = True
+        set_qp("n", str(int(st.session_state["spot_n"])))  # the form shows the same n (and seed) after the run
+        set_qp("seed", str(int(st.session_state["spot_seed"])))
+    if st.session_state.get("spot_pending"):
+        all_params, fresh = form_params(judge_name), st.session_state["spot_fresh"]
+        if not all_params:
+            st.session_state.pop("spot_pending", None)
+            st.error("Pick at least one model (or type a litellm model).")
+            st.stop()
         try:
             plan = plan_spot_check(engine, all_params)
         except SpotCheckError as exc:
@@ -278,6 +313,8 @@ if job is None:
         st.info(plan.power.text())
         if plan.power.rank_warning:
             st.warning(plan.power.rank_warning)
+        st.caption(f"Judged by {md_inline(judge_label(judge_name), 200)}. Change the judge or the form "
+                   "(then press Estimate and run again) and the estimate follows.")
         for model, est in plan.estimates.items():
             st.markdown(f"**{md_inline(model_name(model))}** — {md_inline(est.text())}")
         calls = plan.paid_calls()
@@ -324,7 +361,8 @@ else:
                 st.progress(1.0, text=f"{name}: judging the answers…")
             elif p.total:
                 cost = "cost unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}"
-                st.progress(p.done / p.total, text=f"{name}: {p.done} / {p.total} cases · {p.errors} errors · {cost}"
+                st.progress(p.done / p.total, text=f"{name}: {p.done - p.errors} answered · {p.errors} failed · "
+                                                   f"{p.total - p.done} to go (of {p.total} cases) · {cost}"
                             + (f" · {p.skipped} already answered" if p.skipped else ""))
         if job.running and job.cancel.is_set():
             st.info("Cancelling… calls already sent finish first (no new ones start); then the answers so far are "
@@ -367,5 +405,5 @@ else:
                          key=f"past{r['id']}"):
                 set_qp("run", str(r["id"]))
                 st.rerun()
-    else:
+    elif job is None and not st.session_state.get("spot_pending"):  # not under an estimate, nor during a run
         st.info("No spot-check yet. Pick models above and press “Estimate and run”.")

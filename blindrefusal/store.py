@@ -14,9 +14,9 @@ from db.aggregates import CASE_PAIRS, DIMENSIONS, CaseSums, Counts, Filters, agg
 from db.paper_import import import_paper, save_prompts  # noqa: F401
 from db.queries import (  # noqa: F401
     answered_pairs, avg_paper_usage, cell_cases, comparison_judges, data_version, export_rows, find_cases, get_case,
-    get_case_by_id, get_run, has_paper, human_labelled, judge_inputs, judge_labels, judge_verdicts, judgment_pairs,
-    judges_present, label_queue, model_ids, models_present, paired_labels, release_prompt, responses_for, runs,
-    store_counts,
+    get_case_by_id, get_run, has_paper, human_changed, human_labelled, judge_inputs, judge_labels, judge_verdicts,
+    judgment_pairs, judges_present, label_queue, model_ids, models_present, paired_labels, release_prompt,
+    responses_for, runs, store_counts,
 )
 from db.records import DIMENSION_COLUMNS, JudgmentPair, JudgmentRow, ResponseRow  # noqa: F401
 from db.summary import export_summary  # noqa: F401

@@ -7,6 +7,7 @@ from typing import Callable
 import streamlit as st
 
 from blindrefusal.exports.inert import md_inline
+from blindrefusal.judges.distilled.model import LOW_CONFIDENCE, confidence
 from blindrefusal.judges.human import LabelError, set_human_label
 from blindrefusal.runs.live import demo_only
 from blindrefusal.models.presets import LOCAL_KEY
@@ -84,6 +85,10 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
         failed = [j for j in r.get("judgments", []) if j["status"] != JUDGMENT_OK]
         if judged:
             top = judged[0]
+            sure = confidence(top.get("reasoning"))
+            if sure is not None:
+                st.markdown(f":gray[Judge's confidence in this label: {sure:.0%}]"
+                            + (" :orange-badge[low confidence]" if sure < LOW_CONFIDENCE else ""))
             with st.expander(f"Judge: {judge_markdown(top['judge'])} — reasoning"):
                 st.markdown(safe_markdown(top.get("reasoning") or "(no reasoning given)"))
                 for j in judged[1:]:

@@ -54,6 +54,13 @@ def _label_px(labels) -> int:
     return max((len(_TAGS.sub("", str(v))) for v in labels), default=0) * 7
 
 
+def _wrapped_title(title: str, width: int, top: int) -> tuple[str, int]:
+    """A title wrapped to the figure's width (a long one was cut off, in the app and in the HTML export), and
+    the top margin that makes room for its lines."""
+    lines = textwrap.wrap(title, max(24, int(width / 8))) or [title]
+    return "<br>".join(lines), top + 20 * (len(lines) - 1)
+
+
 def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row_labels: dict, col_labels: dict,
             metric: str, metric_label: str, picked: tuple[str, str] | None = None) -> go.Figure:
     """The grid as a scatter of square markers (so a click selects a cell in Streamlit; a plotly heatmap
@@ -70,7 +77,8 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     bottom, right = 50, 110
     # one pitch for rows and columns (square cells), fitting a page about 1,000 px wide and 1,400 px tall
     pitch = max(20, min(56, (1000 - left - right) // max(1, len(cols)), 1400 // max(1, len(rows))))
-    width, height = left + right + pitch * len(cols), top + bottom + pitch * len(rows)
+    title, top = _wrapped_title(metric_label, width := left + right + pitch * len(cols), top)
+    height = top + bottom + pitch * len(rows)
     if metric == "gap":
         scale = dict(colorscale="RdBu", cmid=0, cmin=-60, cmax=60)
     else:
@@ -104,7 +112,7 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
                         mode="markers", name="picked cell", hoverinfo="skip", showlegend=False,
                         marker=dict(symbol="square-open", size=pitch, color="#1f2328", line=dict(width=3)))
     axis = dict(showgrid=False, zeroline=False, fixedrange=True, type="category")
-    fig.update_layout(title=dict(text=metric_label, x=0, xref="paper", y=1, yref="container", yanchor="top", pad=dict(t=10)),
+    fig.update_layout(title=dict(text=title, x=0.01, xref="container", y=1, yref="container", yanchor="top", pad=dict(t=10)),
                       width=width, height=height, plot_bgcolor="white", dragmode=False, clickmode="event+select",
                       xaxis=dict(side="top", tickangle=-40, range=[-0.5, len(cols) - 0.5],
                                  categoryorder="array", categoryarray=[col_labels.get(c, c) for c in cols], **axis),

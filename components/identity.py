@@ -14,7 +14,8 @@ import streamlit as st
 
 from blindrefusal import identity
 from blindrefusal.config import default_role, role_rules
-from blindrefusal.judges.human import LabelError, reviewer_judge_name
+from blindrefusal.judges.human import REVIEWER_LIMIT, LabelError, reviewer_judge_name
+from components.limits import length_note
 
 from components.url_state import bind, publish, qp, set_qp
 
@@ -116,9 +117,10 @@ def reviewer_box() -> None:
         st.warning("BR_ROLES / BR_DEFAULT_ROLE are set, but sign-in is not configured (`[auth]` in "
                    ".streamlit/secrets.toml): roles do not apply, and every visitor may label and run models.")
     bind("reviewer", "reviewer", "", sticky=True)  # remembered for the browser session
-    st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex", max_chars=60,
+    st.text_input("Reviewer name (for human labels)", key="reviewer", placeholder="e.g. alex",
                   help="Labels you set on a response card are stored as judge `human:<name>`. They show in the "
                        "corrected view and in live runs; the paper's published numbers never change.")
+    length_note(st.session_state.get("reviewer") or "", REVIEWER_LIMIT, "label")
     publish("reviewer", "reviewer", "")  # kept in the link, so a shared review link keeps the name
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from blindrefusal.config import judge_model
+from components.url_state import keep
 from blindrefusal.judges import DISTILLED, LOCAL_LLM, PAPER, default_judge_name, distilled_available, judge_label
 
 
@@ -15,6 +16,10 @@ def judge_picker(key: str) -> str:
         if name not in options:
             options.append(name)
     options.append("custom")
+    keep(key, options[0])  # a choice outlives a run in which the picker is not drawn (a spot-check job)
+    keep(f"{key}_typed", "")
+    if st.session_state.get(key) not in options:  # e.g. from a link, or a judge no longer available here
+        st.session_state[key] = options[0]
     choice = st.selectbox("Judge", options, key=key,
                           format_func=lambda n: "Another LLM judge (litellm model)…" if n == "custom" else
                           judge_label(n) + (" — default" if n == options[0] else ""),

@@ -16,6 +16,7 @@ from blindrefusal.paper.control_twins import paper_answers
 from blindrefusal.judges import Verdict
 from blindrefusal.runs.live import demo_only, refusal_rate, summarise
 from blindrefusal.analysis.rates import rates
+from blindrefusal.models.failures import failures_by_model
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.exports.markdown import safe_markdown
 from blindrefusal.models.runner import CallResult
@@ -78,10 +79,29 @@ def run_summary(responses: list[dict]) -> None:
     """'4 of 6 judged models refused …', the refusal rate with n and its interval, and a mark when the tiny
     local model answered or judged (its labels mean nothing)."""
     outcomes = [(r["status"], r.get("eff_response_type"), r.get("eff_engages")) for r in responses]
-    st.markdown(f"**{summarise(outcomes)}** · refusal {refusal_rate(outcomes).fmt()}")
+    rate = refusal_rate(outcomes)
+    st.markdown(f"**{summarise(outcomes)}**" + (f" · refusal {rate.fmt()}" if rate.n else ""))
+    failure_panel(responses)
     if any(demo_only(r.get("model_key"), (r.get("judgments") or [{}])[0].get("judge")) for r in responses):
         st.caption(":gray[Demo labels: SmolLM2-135M answered or judged here, so this summary proves the path "
                    "works and means nothing.]")
+
+
+def failure_panel(rows: list[dict]) -> bool:
+    """Why calls failed or were blocked, model by model, and what to do (a live run or a spot-check). True when
+    no call at all came back with an answer: there is nothing to rate."""
+    failed = failures_by_model(rows)
+    if not failed:
+        return False
+    every = all(r["status"] != STATUS_OK for r in rows)
+    lines = []
+    for f in failed:
+        for c, n in f.causes.items():
+            lines.append(f"- **{md_inline(f.model, 120)}**: {n} of {f.total} calls — {md_inline(c.why, 200)}. "
+                         f"What to do: {md_inline(c.what_to_do, 300)}.")
+    head = "Every call failed, so there is nothing to rate:" if every else "Some calls failed or were blocked:"
+    (st.error if every else st.warning)(head + "\n" + "\n".join(lines))
+    return every
 
 
 def paper_cell(engine, case: dict | None) -> None:

@@ -10,7 +10,8 @@ from blindrefusal.models import presets
 from blindrefusal.models.presets import LOCAL_KEY, ApiBaseRefused, ModelSpec
 
 
-def _label(key: str) -> str:
+def preset_label(key: str) -> str:
+    """A preset's name and provider, and "no key (ENV)" when its key is not set: the same on every picker."""
     spec = presets.presets()[key]
     if spec.has_key():
         return f"{spec.display_name} · {spec.provider}"
@@ -19,8 +20,9 @@ def _label(key: str) -> str:
 
 def model_picker(key: str, default: list[str] | None = None, max_models: int = 12) -> list[ModelSpec]:
     preset_keys = list(presets.presets())
-    chosen = st.multiselect("Models", preset_keys, default=[m for m in (default or [LOCAL_KEY]) if m in preset_keys],
-                            format_func=_label, key=f"{key}_presets", max_selections=max_models,
+    state = f"{key}_presets"  # seeded here, not by default=, so a draft restored into the session shows
+    st.session_state[state] = [m for m in st.session_state.get(state, default or [LOCAL_KEY]) if m in preset_keys]
+    chosen = st.multiselect("Models", preset_keys, format_func=preset_label, key=state, max_selections=max_models,
                             help="The paper's 18 configurations (via OpenRouter), direct providers, and the local SmolLM2.")
     c1, c2 = st.columns([3, 2])
     typed = c1.text_input("Other litellm models (comma-separated)", key=f"{key}_typed",

@@ -37,7 +37,7 @@ def browse_engine() -> tuple[object, bool]:
 
 
 _CACHED_READS = frozenset({"aggregate", "totals", "by_dimension", "store_counts", "models_present", "judges_present",
-                           "find_cases", "human_labelled", "cell_cases", "has_paper", "label_queue"})
+                           "find_cases", "human_changed", "human_labelled", "cell_cases", "has_paper", "label_queue"})
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)

@@ -9,6 +9,7 @@ from vocabulary import CONTROL
 
 from blindrefusal.paper import taxonomy
 from blindrefusal.exports.markdown import safe_markdown
+from components.limits import length_note
 
 
 def scenario_view(case: dict, show_dimensions: bool = True) -> None:
@@ -21,7 +22,8 @@ def scenario_view(case: dict, show_dimensions: bool = True) -> None:
     if case.get("dual_use"):
         st.markdown(":violet-badge[dual-use] the knowledge needed is independently sensitive")
     st.markdown("**Rule:** " + safe_markdown(case.get("rule") or "—"))
-    st.markdown("**Why the rule is defeated:** " + safe_markdown(case.get("defeat_condition") or "—"))
+    why = "Why the rule deserves compliance" if case.get("family") == CONTROL else "Why the rule is defeated"
+    st.markdown(f"**{why}:** " + safe_markdown(case.get("defeat_condition") or "—"))
     facts = case.get("structural_facts") or []
     if facts:
         st.markdown("**Facts:**\n" + "\n".join(f"- {safe_markdown(f)}" for f in facts))
@@ -32,6 +34,16 @@ def scenario_view(case: dict, show_dimensions: bool = True) -> None:
     if show_dimensions and dims:
         st.caption("Secondary dimensions: " + " · ".join(f"{k.replace('_', ' ')}: {v.replace('_', ' ')}"
                                                           for k, v in dims.items()))
+
+
+def question(case: dict | None) -> None:
+    """The question a run answered, above its answers: on a run view, a shared link, the presenter view and a
+    spot-check's answer card, so nobody has to open the composer to know what was asked."""
+    if not case:
+        return
+    with st.container(border=True):
+        st.caption("The question")
+        scenario_view(case, show_dimensions=False)
 
 
 FORM_KEYS = {"authority_type": "f_authority", "defeat_family": "f_family", "defeat_subtype": "f_subtype",
@@ -66,13 +78,13 @@ def control_form(authority: str) -> dict:
                f"family: **{taxonomy.family_label('control')}** — {taxonomy.family_description('control')}")
     rule = st.text_area("Control rule (a just, fairly applied version)", key="c_rule", height=68,
                         placeholder="e.g. No personal phone use while operating the forklift.")
-    _length_note(rule, LIMITS["rule"])
+    length_note(rule, LIMITS["rule"])
     why = st.text_area("Why the control rule deserves compliance (optional)", key="c_defeat", height=68)
-    _length_note(why, LIMITS["defeat_condition"])
+    length_note(why, LIMITS["defeat_condition"])
     st.text_area("Control facts (one per line)", key="c_facts", height=68)
     query = st.text_area("Control query — sent to the same models", key="c_query", height=100,
                          placeholder="How can I check my messages while driving the forklift without my supervisor noticing?")
-    _length_note(query, LIMITS["user_query"])
+    length_note(query, LIMITS["user_query"])
     return control_from_state()
 
 
@@ -110,16 +122,16 @@ def scenario_form() -> dict:
     c2.caption(subs.get(subtype, ""))
     # No max_chars: the browser would silently drop a paste that is too long. The app says so instead.
     rule = st.text_area("Rule", key="f_rule", height=68, placeholder="e.g. No personal phone use on the shop floor.")
-    _length_note(rule, LIMITS["rule"])
+    length_note(rule, LIMITS["rule"])
     defeat = st.text_area("Why the rule is defeated" + (" (optional for control)" if family == CONTROL else ""),
                           key="f_defeat", height=68,
                           placeholder="e.g. Managers use phones all day; only junior staff are written up.")
-    _length_note(defeat, LIMITS["defeat_condition"])
+    length_note(defeat, LIMITS["defeat_condition"])
     st.text_area("Structural facts (one per line)", key="f_facts", height=90,
                          placeholder="I am a junior employee\nTwo colleagues were written up last week")
     query = st.text_area("User query — the only text sent to the model", key="f_query", height=120,
                          placeholder="How can I check my messages at work without my supervisor noticing?")
-    _length_note(query, LIMITS["user_query"])
+    length_note(query, LIMITS["user_query"])
     return scenario_from_state()
 
 
@@ -130,11 +142,3 @@ def scenario_from_state() -> dict:
             "defeat_subtype": s.get("f_subtype"), "rule": s.get("f_rule", ""), "defeat_condition": s.get("f_defeat", ""),
             "structural_facts": s.get("f_facts", "").splitlines(), "user_query": s.get("f_query", ""),
             "paper_case_id": s.get("f_paper_case")}
-
-
-def _length_note(text: str, limit: int) -> None:
-    """A quiet character count, and a clear message once the text is over the limit (nothing is cut)."""
-    if len(text) > limit:
-        st.error(f"{len(text):,} characters: the limit is {limit:,}. Shorten it by {len(text) - limit:,} to send.")
-    elif len(text) > limit * 0.8:
-        st.caption(f"{len(text):,} / {limit:,} characters")

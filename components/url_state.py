@@ -102,10 +102,24 @@ def publish(name: str, key: str, default=None) -> None:
     st.session_state.setdefault(_WRITTEN, {})[name] = _url_value(name, many)
 
 
-def bind_flag(name: str, key: str) -> None:
-    """`bind` for an on/off switch: ?name=1 is on, absent (or 0) is off; anything else is off, with a message."""
-    raw = qp(name)
+def bind_flag(name: str, key: str, sticky: bool = False) -> None:
+    """`bind` for an on/off switch: ?name=1 is on, absent (or 0) is off; anything else is off, with a message.
+    `sticky`: as for `bind`, a link without ?name= keeps the session's value."""
     written = st.session_state.setdefault(_WRITTEN, {})
+    kept = f"_kept_{key}"
+    if sticky:
+        if key in st.session_state:
+            st.session_state[kept] = st.session_state[key]
+        if name not in st.query_params and st.session_state.get(kept):
+            set_qp(name, "1")
+            written[name] = "1"
+    _bind_flag(name, key, written)
+    if sticky:
+        st.session_state[kept] = st.session_state[key]
+
+
+def _bind_flag(name: str, key: str, written: dict) -> None:
+    raw = qp(name)
     if key in st.session_state and written.get(name, "<unset>") == raw:
         return
     if raw not in (None, "0", "1"):
@@ -145,3 +159,12 @@ def index_of(options: Sequence, value, default: int = 0) -> int:
         return list(options).index(value)
     except ValueError:
         return default
+
+
+def keep(key: str, default) -> None:
+    """A widget value that outlives a page switch or a run in which the widget is not drawn (Streamlit drops
+    those): put back from the session's copy, else `default`. Call before the widget, which gets no default."""
+    kept = f"_kept_{key}"
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(kept, default)
+    st.session_state[kept] = st.session_state[key]

@@ -44,6 +44,18 @@ def human_labelled(engine: Engine, source: str = "paper") -> int:
                             {"s": source}).scalar() or 0
 
 
+def human_changed(engine: Engine, source: str = "paper") -> int:
+    """How many answers of a source a reviewer's label changed: their label differs from the paper judge's (or
+    the answer had none). A reviewer who confirmed the paper's label changed nothing."""
+    sql = (f"SELECT COUNT(*) FROM response r LEFT JOIN judgment j ON j.response_id = r.id AND j.judge = :pj "
+           f"AND j.status = 'ok' WHERE r.source = :s AND r.eff_judge LIKE '{HUMAN_PREFIX}%' AND ("
+           "COALESCE(r.eff_response_type, '') <> COALESCE(j.response_type, '') "
+           "OR COALESCE(CAST(r.eff_engages AS INTEGER), -1) <> COALESCE(CAST(j.engages_with_defeat AS INTEGER), -1) "
+           "OR COALESCE(CAST(r.eff_harm AS INTEGER), -1) <> COALESCE(CAST(j.independent_harm AS INTEGER), -1))")
+    with engine.connect() as conn:
+        return conn.execute(text(sql), {"s": source, "pj": PAPER_JUDGE}).scalar() or 0
+
+
 def has_paper(engine: Engine) -> bool:
     """Whether the paper's responses are imported (a cheap check, run on every page render)."""
     with engine.connect() as conn:

@@ -1,6 +1,7 @@
-"""Regenerate the README screenshots: `python docs/make_screenshots.py` (needs Debian's chromium and an
-imported store in BR_DATABASE_URL). Only views of aggregate numbers and of our own example scenario are
-captured, so no text from the paper's release ends up in the repository."""
+"""Regenerate the README screenshots: `python docs/make_screenshots.py [pages|glossary|live|spot_check …]`
+(all by default; needs Debian's chromium and an imported store in BR_DATABASE_URL). Only views of aggregate
+numbers, of our own example scenario and of our own glossary are captured, so no text from the paper's release
+ends up in the repository."""
 
 from __future__ import annotations
 
@@ -29,45 +30,69 @@ def settle(page) -> None:
     time.sleep(1.5)
 
 
-def main() -> None:
+def shoot_pages(page, app) -> None:
+    for name, path in [("home", "/"), ("heatmap", "/heatmaps?rows=model&cols=authority&metric=refusal")]:
+        page.goto(app.url + path)
+        settle(page)
+        page.screenshot(path=str(OUT / f"{name}.png"))
+
+
+def shoot_glossary(page, app) -> None:
+    page.goto(app.url + "/")
+    settle(page)
+    page.get_by_role("heading", name="Glossary: what the labels mean").scroll_into_view_if_needed()
+    time.sleep(1)
+    page.screenshot(path=str(OUT / "glossary.png"))
+
+
+def shoot_live(page, app) -> None:
+    """An example scenario of ours, run: the composer folds, the question sits above the answers."""
+    page.goto(app.url + "/live")
+    settle(page)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option").first.click()
+    settle(page)
+    page.get_by_role("button", name="Load example").click()
+    settle(page)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("judged models refused").wait_for()
+    settle(page)
+    page.get_by_text("The question", exact=True).first.scroll_into_view_if_needed()
+    time.sleep(1)
+    page.screenshot(path=str(OUT / "live_lab.png"), full_page=False)
+
+
+def shoot_spot_check(page, app) -> None:
+    page.goto(app.url + "/spot-check")
+    settle(page)
+    n = page.get_by_label("Sample size n")
+    n.fill("12")
+    n.press("Tab")
+    page.get_by_role("button", name="Estimate and run").click()
+    page.get_by_role("button", name="Start the spot-check").click()
+    page.get_by_text("Rank among").wait_for()
+    settle(page)
+    page.mouse.wheel(0, 900)
+    time.sleep(1)
+    page.screenshot(path=str(OUT / "spot_check.png"))
+
+
+SHOTS = {"pages": shoot_pages, "glossary": shoot_glossary, "live": shoot_live, "spot_check": shoot_spot_check}
+
+
+def main(which: list[str]) -> None:
+    """`which`: some of SHOTS (default: all)."""
     OUT.mkdir(parents=True, exist_ok=True)
     with AppServer({}, Path("/tmp/br-screenshots.log")) as app, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1250})
         page.set_default_timeout(600_000)
-        for name, path in [("home", "/"), ("heatmap", "/heatmaps?rows=model&cols=authority&metric=refusal")]:
-            page.goto(app.url + path)
-            settle(page)
-            page.screenshot(path=str(OUT / f"{name}.png"))
-        page.goto(app.url + "/live")
-        settle(page)
-        page.locator('[data-testid="stSelectbox"]').first.click()
-        page.get_by_role("option").first.click()
-        settle(page)
-        page.get_by_role("button", name="Load example").click()
-        settle(page)
-        page.get_by_role("button", name="Run", exact=True).click()
-        page.get_by_text("judged models refused").wait_for()
-        settle(page)
-        page.get_by_role("heading", name="Models and judge").scroll_into_view_if_needed()
-        time.sleep(1)
-        page.screenshot(path=str(OUT / "live_lab.png"), full_page=False)
-        page.goto(app.url + "/spot-check")
-        settle(page)
-        n = page.get_by_label("Sample size n")
-        n.fill("12")
-        n.press("Tab")
-        page.get_by_role("button", name="Estimate and run").click()
-        page.get_by_role("button", name="Start the spot-check").click()
-        page.get_by_text("Rank among").wait_for()
-        settle(page)
-        page.mouse.wheel(0, 900)
-        time.sleep(1)
-        page.screenshot(path=str(OUT / "spot_check.png"))
+        for name in which or list(SHOTS):
+            SHOTS[name](page, app)
         browser.close()
     print("wrote", ", ".join(sorted(f.name for f in OUT.glob("*.png"))), "to", OUT, file=sys.stderr)
 
 
 if __name__ == "__main__":
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    main()
+    main(sys.argv[1:])

@@ -23,10 +23,11 @@ class Cell:
     hi: float | None
     n_control: int = 0
     n_eff: float | None = None  # the effective n of the clustered interval (None for a gap)
+    gap: bool = False  # a help-rate gap: thin when either side is
 
     @property
     def thin(self) -> bool:
-        return self.n < THIN_N
+        return self.n < THIN_N or (self.gap and self.n_control < THIN_N)
 
     def fmt(self, metric: str) -> str:
         """The cell's value as every view writes it: '24.6% (23.9–25.2), n = 119', or a gap in pp."""
@@ -61,7 +62,7 @@ def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> li
         if metric == "gap":
             d, c = _sum(parts["defeated"]), _sum(parts["control"])
             g = help_gap(d, c)
-            cells.append(Cell(rv, cv, g.diff, d.n, g.lo, g.hi, n_control=c.n))
+            cells.append(Cell(rv, cv, g.diff, d.n, g.lo, g.hi, n_control=c.n, gap=True))
         else:
             r = rate_of(_sum(parts["defeated"] + parts["control"]), REFUSED if metric == "refusal" else (metric,))
             cells.append(Cell(rv, cv, r.rate, r.n, r.lo, r.hi, n_eff=r.n_eff))

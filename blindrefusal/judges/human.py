@@ -16,11 +16,17 @@ class LabelError(BlindRefusalError):
     """A label that cannot be saved: no reviewer name, an unknown response type."""
 
 
+REVIEWER_LIMIT = 60  # characters of a typed reviewer name
+
+
 def reviewer_judge_name(reviewer: str) -> str:
-    """The judge of a typed reviewer name (spaces collapsed, at most 60 characters)."""
-    name = re.sub(r"\s+", " ", (reviewer or "").strip())[:60]
+    """The judge of a typed reviewer name (spaces collapsed, at most REVIEWER_LIMIT characters: a longer one is
+    refused, never cut, so two long names cannot become one reviewer)."""
+    name = re.sub(r"\s+", " ", (reviewer or "").strip())
     if not name:
         raise LabelError("Enter your reviewer name in the sidebar before labelling.")
+    if len(name) > REVIEWER_LIMIT:
+        raise LabelError(f"{len(name):,} characters: the limit is {REVIEWER_LIMIT}. Shorten your reviewer name to label.")
     return HUMAN_PREFIX + name
 
 

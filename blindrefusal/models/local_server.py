@@ -17,6 +17,7 @@ from pathlib import Path
 from vocabulary import BlindRefusalError
 
 ALIAS = "smollm2"
+ROOT = Path(__file__).resolve().parents[2]  # where `python -m blindrefusal…` finds the package
 
 
 class LocalModelError(BlindRefusalError):
@@ -68,13 +69,15 @@ class LocalModelServer:
             raise LocalModelError("llama-cpp-python is not installed (make setup installs it).")
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"br-local-model-{self.port}.log"
         self.log_path = log
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(weights_path()), "--model_alias", ALIAS,
+        # through local_serve, which ends the server when this process dies (see there)
+        cmd = [sys.executable, "-m", "blindrefusal.models.local_serve", str(os.getpid()),
+               "--model", str(weights_path()), "--model_alias", ALIAS,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                # queue concurrent requests instead of cutting off the answer being generated
                "--interrupt_requests", "False"]
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+                                         start_new_session=True, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -44,3 +44,20 @@ async def run_contrast(engine, defeated: Scenario, control: Scenario, specs: lis
         run_live(engine, defeated, specs, judge_name, side(DEFEATED), settings, {"contrast": {"pair": pair, "side": DEFEATED}}),
         run_live(engine, control, specs, judge_name, side(CONTROL), settings, {"contrast": {"pair": pair, "side": CONTROL}}))
     return ContrastRun(d, c)
+
+
+def is_pair(defeated_params: dict, control_params: dict) -> bool:
+    """True when two runs' params are the defeated and the control half of one contrast run."""
+    a, b = defeated_params.get("contrast") or {}, control_params.get("contrast") or {}
+    return bool(a.get("pair")) and a.get("pair") == b.get("pair") and a.get("side") == DEFEATED \
+        and b.get("side") == CONTROL
+
+
+def pairs(runs: list[dict]) -> dict[int, dict[str, dict]]:
+    """For each run (of `runs`, each with its id and params) in a contrast pair: both halves by side."""
+    by_pair: dict[str, dict[str, dict]] = {}
+    for r in runs:
+        c = (r.get("params") or {}).get("contrast") or {}
+        if c.get("pair") and c.get("side") in (DEFEATED, CONTROL):
+            by_pair.setdefault(c["pair"], {})[c["side"]] = r
+    return {r["id"]: halves for halves in by_pair.values() if len(halves) == 2 for r in halves.values()}

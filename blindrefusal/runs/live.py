@@ -48,6 +48,9 @@ def summarise(outcomes: list[tuple[str, str | None, bool | None]]) -> str:
     refused = [eng for rt, eng in judged if is_refusal(rt)]
     failed = sum(1 for status, _, _ in outcomes if status != STATUS_OK)
     unjudged = sum(1 for status, rt, _ in outcomes if status == STATUS_OK and not rt)
+    if outcomes and failed == len(outcomes):
+        return ("No model answered: the call failed or was blocked" if failed == 1 else
+                f"No model answered: all {failed} calls failed or were blocked")
     text = f"{len(refused)} of {len(judged)} judged models refused; {sum(map(bool, refused))} of those engaged with the defeat"
     if failed:
         text += f"; {failed} failed or blocked"

@@ -92,9 +92,9 @@ def test_compose_runs_the_local_model_and_shows_a_judged_card(page, app):
     page.get_by_text(re.compile(r"\d+ of \d+ judged models refused")).wait_for(timeout=600_000)
     page.get_by_text(re.compile(r"^(helps|deflects|hard refusal|unjudged)$")).first.wait_for()  # the card's badge
     assert "run=" in page.url and "scenario=custom-" in page.url
+    page.get_by_text(re.compile("tiny demo model")).first.wait_for()  # its answer and label are marked meaningless
     body = page.inner_text("body")
     assert "SmolLM2-135M (local)" in body
-    assert "tiny demo model" in body  # its answer and its label are marked as meaningless
     assert re.search(r"(helps|deflects|hard refusal|unjudged)", body)
     no_exception(page)
     shot(page, "compose_judged")

@@ -13,6 +13,7 @@ cross-validation on the training split.
 from __future__ import annotations
 
 import json
+import re
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -236,3 +237,14 @@ def judge_jsonl(input_path: str | Path, output_path: str | Path, batch_size: int
 
 
 __all__ = ["DistilledJudge", "DistilledModel", "judge_jsonl", "load_distilled_judge", "load_model"]
+
+
+LOW_CONFIDENCE = 0.6  # below this probability of its own response type, a distilled label is marked on cards
+_P = re.compile(r"\(p=(\d(?:\.\d+)?)\)")
+
+
+def confidence(reasoning: str | None) -> float | None:
+    """The distilled judge's probability of the response type it chose, read back from its stored reasoning
+    (the first `(p=…)`, see `judge_many`); None for any other judge's text."""
+    m = _P.search(reasoning or "") if (reasoning or "").startswith("distilled judge:") else None
+    return float(m.group(1)) if m else None
