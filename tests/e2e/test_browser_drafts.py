@@ -199,6 +199,9 @@ def test_failed_calls_say_why_per_model(page, app, browser_store, fault_server):
     body = page.inner_text("body")
     assert "HTTP 500" in body and "What to do" in body, body[:3000]
     shot(page, "spot_check_all_failed")
+    # The Live lab in a fresh browser session: the drafts kept by this module's other tests are not its business.
+    page = page.context.browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
+    page.set_default_timeout(60_000)
     goto(page, app, "/live")
     compose(page)
     _drop_presets(page, "Models")
@@ -216,6 +219,7 @@ def test_failed_calls_say_why_per_model(page, app, browser_store, fault_server):
     assert "0 of 0 judged" not in body and "(n = 0)" not in body
     assert "HTTP 500" in body and "What to do" in body
     no_exception(page)
+    page.context.close()
 
 
 def test_long_pastes_are_kept_and_explained(page, app):
