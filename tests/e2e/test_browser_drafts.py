@@ -57,6 +57,15 @@ def _draft_is_there(pg, api_base: str) -> None:
     no_exception(pg)
 
 
+def _fill_control(page) -> None:
+    """The contrast's control twin: its rule and its query."""
+    page.get_by_label("Control rule (a just, fairly applied version)").fill(C_RULE)
+    field = page.get_by_label("Control query — sent to the same models")
+    field.fill(C_QUERY)
+    field.press("Control+Enter")
+    idle(page)
+
+
 def test_a_live_draft_survives_navigation_a_reload_and_a_fresh_context(page, app, fault_server):
     goto(page, app, "/live")
     idle(page)
@@ -68,11 +77,7 @@ def test_a_live_draft_survives_navigation_a_reload_and_a_fresh_context(page, app
     compose(page, rule=RULE, defeat=DEFEAT, query=QUERY)
     idle(page)
     page.get_by_text("Contrast mode").click()
-    page.get_by_label("Control rule (a just, fairly applied version)").fill(C_RULE)
-    field = page.get_by_label("Control query — sent to the same models")
-    field.fill(C_QUERY)
-    field.press("Control+Enter")
-    idle(page)
+    _fill_control(page)
     typed = page.get_by_label("Other litellm models (comma-separated)")
     typed.fill(TYPED)
     typed.press("Enter")
@@ -128,11 +133,7 @@ def test_a_run_shows_its_question_and_a_contrast_reopens_both_halves(page, app):
     idle(page)
     if not page.get_by_label("Control rule (a just, fairly applied version)").is_visible():
         page.get_by_text("Contrast mode").click()
-    page.get_by_label("Control rule (a just, fairly applied version)").fill(C_RULE)
-    field = page.get_by_label("Control query — sent to the same models")
-    field.fill(C_QUERY)
-    field.press("Control+Enter")
-    idle(page)
+    _fill_control(page)
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text(SUMMARY).nth(1).wait_for(timeout=600_000)
     idle(page)
