@@ -10,7 +10,7 @@ from blindrefusal.evals.spotcheck import results as spot_check_results
 from components import charts
 from components.badges import LABEL_COLORS, model_name, model_tick
 from components.resources import browse_engine
-from components.glossary import glossary_table
+from components.glossary import glossary_help, glossary_table
 from components.resources import reads as q
 from components.url_state import bind_flag, publish_flag
 from vocabulary import EFFECTIVE, HELPS
@@ -74,6 +74,8 @@ by_model = q.aggregate(engine, ["model"], q.Filters(sources=["paper"], families=
 rows = sorted(((model_tick(r["model"]), rates(r["counts"])) for r in by_model), key=lambda x: -(x[1].helps.rate or 0))
 st.plotly_chart(charts.stacked_label_bars(rows, "The paper's models on all its defeated cases, sorted by help rate; "
                                                 "hover for n and 95% intervals"), width="stretch")
+st.caption("The legend's three labels are defined in the glossary below; hover the ⓘ for them here.",
+           help=glossary_help("helps", "deflects", "hard refusal"))
 spot_checks = q.runs(engine, kinds=("spot_check",), limit=5)
 if spot_checks:
     st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases under the "
