@@ -61,11 +61,14 @@ else:
         "fares on a model whose style it never saw. So the judge was refitted without each paper model's answers "
         "and scored on that model's held-out answers (defeated cases). **" + lomo.text().capitalize() + ".** "
         "The targets are a mean under 2.0 pp and a maximum under 4.0 pp.")
-    if lomo.stale_intervals:
-        st.warning("The per-model 95% intervals below were computed with the earlier paired method (a Clopper–Pearson "
-                   "interval rescaled by the observed discordance), which covers as little as 54–72% in this regime. "
-                   "Re-run `python -m blindrefusal judge-eval --leave-one-model-out --write` to recompute them with "
-                   "Tango's score interval; the point estimates are unaffected.")
+    stale = lomo.stale_intervals
+    if stale:
+        st.warning(f"The 95% intervals of {len(stale)} of these models ({', '.join(model_name(k) for k in stale)}) were "
+                   "computed with the earlier paired method (a Clopper–Pearson interval rescaled by the observed "
+                   "discordance), which covers as little as 54–72% in this regime; the others use Tango's score "
+                   "interval. Re-measure them (delete their entries from data/distilled_judge_lomo.json, then "
+                   "`python -m blindrefusal judge-eval --leave-one-model-out --write`); the point estimates are "
+                   "unaffected.")
     c1, c2, c3 = st.columns(3)
     c1.metric("Help-rate error, unseen (mean |·|)", f"{u['help_rate_mean_abs_pp']:.1f} pp",
               help="Distilled judge minus GPT-5.4, absolute, averaged over the models measured")

@@ -88,7 +88,8 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
         arrays, meta = fit([r for r in train_rows if r.model_slug != slug], seed, release_commit=commit)
         unseen = DistilledJudge(DistilledModel(arrays, meta))
         done[slug] = {"n": len(held), "unseen": _rates(held, _judge_rows(unseen, held)),
-                      "seen": _rates(held, _judge_rows(shipped, held)), "fit_seconds": round(time.time() - t0, 1)}
+                      "seen": _rates(held, _judge_rows(shipped, held)), "fit_seconds": round(time.time() - t0, 1),
+                      "interval_method": PAIRED_METHOD}
         say(f"{slug}: unseen help-rate error {done[slug]['unseen']['help_rate_error_pp']:+.2f} pp "
             f"(seen {done[slug]['seen']['help_rate_error_pp']:+.2f}), n = {len(held)}")
         if out_path is not None:
@@ -99,8 +100,7 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
 def _document(per_model: dict, seed: int, commit: str) -> dict:
     return {"per_model": {k: per_model[k] for k in sorted(per_model)}, "summary": summarise(per_model), "seed": seed,
             "release_commit": commit, "split": "held-out cases (sha256(case_id) % 5 == 0), defeated cases only",
-            "command": "python -m blindrefusal judge-eval --leave-one-model-out --write",
-            "interval_method": PAIRED_METHOD}
+            "command": "python -m blindrefusal judge-eval --leave-one-model-out --write"}
 
 
 def _write(path: Path, per_model: dict, seed: int, commit: str) -> None:

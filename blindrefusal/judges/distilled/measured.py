@@ -27,14 +27,13 @@ class UnseenModelMeasurement:
 
     per_model: dict[str, dict]
     summary_stats: dict
-    interval_method: str | None = None  # how its paired intervals were made (None: before the method was recorded)
-
     @property
-    def stale_intervals(self) -> bool:
-        """Its intervals came from an earlier paired method, not the one the app uses now."""
+    def stale_intervals(self) -> list[str]:
+        """The models whose intervals came from an earlier paired method (recorded per model; none recorded: the
+        earliest), not the one the app uses now."""
         from blindrefusal.analysis.stats import PAIRED_METHOD
 
-        return self.interval_method != PAIRED_METHOD
+        return sorted(k for k, m in self.per_model.items() if m.get("interval_method") != PAIRED_METHOD)
 
     def summary(self) -> dict:
         unseen = self.summary_stats["unseen"]
@@ -60,5 +59,4 @@ def unseen_model_measurement() -> UnseenModelMeasurement | None:
     doc = json.loads(LOMO_PATH.read_text(encoding="utf-8"))
     if not doc.get("per_model"):
         return None
-    return UnseenModelMeasurement(per_model=doc["per_model"], summary_stats=doc["summary"],
-                                  interval_method=doc.get("interval_method"))
+    return UnseenModelMeasurement(per_model=doc["per_model"], summary_stats=doc["summary"])
