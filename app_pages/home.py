@@ -8,12 +8,12 @@ from blindrefusal.analysis.clustered import CLUSTERED_METHOD
 from blindrefusal.analysis.rates import help_gap, rates
 from blindrefusal.evals.spotcheck import results as spot_check_results
 from components import charts
-from components.badges import LABEL_COLORS, model_name, model_tick
+from components.badges import LABEL_COLORS, LABEL_TEXT, model_name, model_tick
 from components.resources import browse_engine
 from components.glossary import glossary_help, glossary_table
 from components.resources import reads as q
 from components.url_state import bind_flag, publish_flag
-from vocabulary import EFFECTIVE, HELPS
+from vocabulary import RESPONSE_TYPES, EFFECTIVE, HELPS
 
 engine, summary_only = browse_engine()
 
@@ -75,7 +75,7 @@ rows = sorted(((model_tick(r["model"]), rates(r["counts"])) for r in by_model), 
 st.plotly_chart(charts.stacked_label_bars(rows, "The paper's models on all its defeated cases, sorted by help rate; "
                                                 "hover for n and 95% intervals"), width="stretch")
 st.caption("The legend's three labels are defined in the glossary below; hover the ⓘ for them here.",
-           help=glossary_help("helps", "deflects", "hard refusal"))
+           help=glossary_help(*(LABEL_TEXT[t] for t in RESPONSE_TYPES)))
 spot_checks = q.runs(engine, kinds=("spot_check",), limit=5)
 if spot_checks:
     st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases under the "
