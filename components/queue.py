@@ -136,7 +136,7 @@ def _current_response(engine, items: list[dict]) -> int | None:
         if saved is None and raw is not None and raw.isdigit() and int(raw) in order:
             return int(raw)
         reviewer = reviewer_judge()
-        return next_gold_answer(engine, int(qp("qrun")), reviewer) if reviewer else None
+        return next_gold_answer(engine, order, reviewer) if reviewer else None
     if saved in order:
         return _next_unlabelled(items, saved)
     raw = qp("qat")

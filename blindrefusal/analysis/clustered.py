@@ -11,13 +11,13 @@ from dataclasses import replace
 from typing import Sequence
 
 from blindrefusal import store
-from blindrefusal.analysis.stats import Z95, Diff, Rate, diff_independent, wilson, wilson_at
+from blindrefusal.analysis.stats import Z95, Diff, Rate, diff_independent, effective_n, wilson, wilson_at
 
 CLUSTERED_METHOD = "Wilson interval at the cluster-robust effective n (clustered by case)"
 CLUSTERED_DIFF_METHOD = "Newcombe's hybrid score interval from the two clustered Wilson intervals"
 
 
-def effective_n(p: float, n: int, cases: int, kk: float, kn: float, nn: float) -> float:
+def clustered_effective_n(p: float, n: int, cases: int, kk: float, kn: float, nn: float) -> float:
     """n over the design effect: `cases` clusters, kk, kn, nn the sums over them of k_i², k_i·n_i and n_i².
 
     The design effect is at least 1. With at most one answer per case (nn = n) or p̂ at 0 or 1 (no spread to
@@ -26,8 +26,7 @@ def effective_n(p: float, n: int, cases: int, kk: float, kn: float, nn: float) -
         return float(n)
     if cases < 2:
         return 1.0
-    var = cases / (cases - 1) * (kk - 2 * p * kn + p * p * nn) / (n * n)
-    return n / max(1.0, var * n / (p * (1 - p)))
+    return effective_n(p, cases / (cases - 1) * (kk - 2 * p * kn + p * p * nn) / (n * n), n)
 
 
 def clustered_wilson(k: int, n: int, cases: int, kk: float, kn: float, nn: float, z: float = Z95) -> Rate:
@@ -35,7 +34,7 @@ def clustered_wilson(k: int, n: int, cases: int, kk: float, kn: float, nn: float
     if n <= 0:
         return Rate(k, 0, None, None, None)
     p = k / n
-    return wilson_at(p, effective_n(p, n, cases, kk, kn, nn), n, k, CLUSTERED_METHOD, z)
+    return wilson_at(p, clustered_effective_n(p, n, cases, kk, kn, nn), n, k, CLUSTERED_METHOD, z)
 
 
 def _cross(sums: store.CaseSums, x: Sequence[str], y: Sequence[str]) -> int:

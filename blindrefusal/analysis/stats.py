@@ -86,6 +86,13 @@ def wilson_at(p: float, n_eff: float, n: int, k: int, method: str, z: float = Z9
     return Rate(k, n, p, *wilson_bounds(p, n_eff, z), method, None if method == WILSON_METHOD else n_eff)
 
 
+def effective_n(p: float, var: float, n: int) -> float:
+    """p(1 − p) / var, truncated at n (and n itself where the variance is 0)."""
+    if var <= 0 or p * (1 - p) <= 0:
+        return float(n)
+    return min(float(n), p * (1 - p) / var)
+
+
 def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
     """Difference of two independent proportions (a - b), Newcombe's hybrid Wilson interval."""
     if not a.n or not b.n:
@@ -206,4 +213,5 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
 
 
 __all__ = ["PAIRED_METHOD", "Diff", "Rate", "cohen_kappa", "confusion", "diff_independent", "kappa_interval",
-           "paired_diff", "paired_score_p_value", "tango_interval", "wilson", "wilson_at", "wilson_bounds"]
+           "paired_diff", "paired_score_p_value", "tango_interval", "wilson", "wilson_at", "wilson_bounds",
+           "effective_n"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from blindrefusal.analysis.stats import Diff, Rate, paired_score_p_value, tango_interval, wilson_at
+from blindrefusal.analysis.stats import Diff, Rate, effective_n, paired_score_p_value, tango_interval, wilson_at
 
 WEIGHTED_METHOD = "Wilson interval at the design's effective n (post-stratified weights)"
 WEIGHTED_PAIRED_METHOD = "Tango's score interval at the design's effective n (post-stratified weights)"
@@ -105,13 +105,6 @@ def _stratified_mean(values: Mapping[int, float], design: Design) -> tuple[float
     return mean, var
 
 
-def effective_n(p: float, var: float, n: int) -> float:
-    """p(1 − p) / var, truncated at n (and n itself where the variance is 0)."""
-    if var <= 0 or p * (1 - p) <= 0:
-        return float(n)
-    return min(float(n), p * (1 - p) / var)
-
-
 def weighted_rate(values: Mapping[int, float], design: Design) -> Rate:
     """The population rate of these per-case outcomes (0/1, or a per-case share such as the fraction of paper
     models that helped), weighted by the design, with its score interval at the effective n."""
@@ -152,6 +145,5 @@ def kish_effective_n(ids, design: Design) -> float:
     return sum(weight.values()) ** 2 / sum(w * w for w in weight.values())
 
 
-__all__ = ["WEIGHTED_METHOD", "WEIGHTED_PAIRED_METHOD", "WEIGHT_BASIS", "Design", "case_weights", "effective_n",
-           "kish_effective_n",
+__all__ = ["WEIGHTED_METHOD", "WEIGHTED_PAIRED_METHOD", "WEIGHT_BASIS", "Design", "case_weights", "kish_effective_n",
            "weighted_paired", "weighted_rate"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from blindrefusal.analysis.clustered import (
-    CLUSTERED_DIFF_METHOD, CLUSTERED_METHOD, clustered_diff, clustered_wilson, effective_n, rate_of,
+    CLUSTERED_DIFF_METHOD, CLUSTERED_METHOD, clustered_diff, clustered_effective_n, clustered_wilson, rate_of,
 )
 from blindrefusal.analysis.rates import help_gap, rates
 from blindrefusal.analysis.stats import Rate, cohen_kappa, diff_independent, kappa_interval, wilson, wilson_bounds
@@ -90,9 +90,9 @@ def test_a_single_case_counts_as_one_answer_and_an_empty_group_has_no_rate():
 
 def test_the_design_effect_is_at_least_one():
     # answers spread more evenly over cases than binomial (each case: exactly 9 of 18) give var below p(1-p)/n
-    assert effective_n(0.5, 1800, 100, 100 * 81, 100 * 162, 100 * 324) == 1800
+    assert clustered_effective_n(0.5, 1800, 100, 100 * 81, 100 * 162, 100 * 324) == 1800
     # the same answers with each case all-or-nothing: 100 cases' worth of information, less one
-    n_eff = effective_n(0.5, 1800, 100, 50 * 324, 50 * 324, 100 * 324)
+    n_eff = clustered_effective_n(0.5, 1800, 100, 50 * 324, 50 * 324, 100 * 324)
     assert n_eff == pytest.approx(99)
     wider = clustered_wilson(900, 1800, 100, 50 * 324, 50 * 324, 100 * 324)
     assert wider.hi - wider.lo > 4 * (wilson(900, 1800).hi - wilson(900, 1800).lo)  # about √18 times as wide

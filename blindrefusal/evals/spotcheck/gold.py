@@ -20,7 +20,8 @@ from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Diff
 from blindrefusal.analysis.weighted import Design, case_weights, weighted_paired, weighted_rate
-from blindrefusal.judges import Judge
+from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
+from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
 from blindrefusal.paper.cases import StoredCase
 from blindrefusal.paper.sampler import stratified_sample
 from blindrefusal.runs.rejudge import judge_rows
@@ -41,10 +42,18 @@ def gold_cases(cases: list[StoredCase], m: int, seed: int) -> list[StoredCase]:
     return [c for c in cases if c.key in keys]
 
 
+def gold_judge(params: SpotCheckParams) -> Judge | None:
+    """The gold judge asked for (None: none, or our reviewers, who label through the queue)."""
+    if not params.gold or params.gold == REVIEWERS:
+        return None
+    try:
+        return get_judge(params.gold)
+    except JudgeUnavailable as exc:
+        raise SpotCheckError(f"--gold: {exc}") from None
+
+
 def gold_subset(engine, run: dict) -> set[int]:
     """The case ids a stored run's gold labels are drawn on (empty when it asked for none)."""
-    from blindrefusal.evals.spotcheck.params import SpotCheckParams, sample_cases
-
     if not run.get("gold"):
         return set()
     known = {k: v for k, v in run["params"].items() if k in SpotCheckParams.__dataclass_fields__}
@@ -60,10 +69,10 @@ def gold_queue(engine, run_id: int) -> list[int]:
     return [r["id"] for r in sorted(rows, key=lambda r: (r["case_key"], r["id"]))]
 
 
-def next_gold_answer(engine, run_id: int, reviewer: str) -> int | None:
-    """The answer of the run's gold queue this reviewer labels next: theirs if they hold one, else one that no
-    reviewer has labelled or holds (None: all done or held by others)."""
-    return store.claim_label(engine, gold_queue(engine, run_id), reviewer)
+def next_gold_answer(engine, answers: list[int], reviewer: str) -> int | None:
+    """Of a gold queue's answers (`gold_queue`), the one this reviewer labels next: theirs if they hold one,
+    else one that no reviewer has labelled or holds (None: all done or held by others)."""
+    return store.claim_label(engine, answers, reviewer)
 
 
 def gold_verdicts(engine, run: dict) -> tuple[str, dict[int, Verdict]] | None:

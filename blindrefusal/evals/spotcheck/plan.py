@@ -17,7 +17,7 @@ from blindrefusal.analysis.stats import Rate
 from blindrefusal.analysis.weighted import Design, kish_effective_n, weighted_rate
 from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models
-from blindrefusal.evals.spotcheck.run import gold_judge
+from blindrefusal.evals.spotcheck.gold import gold_judge
 from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, sample_cases,
                                                  sample_design, spec_for)
 

@@ -25,7 +25,7 @@ from blindrefusal.runs.rejudge import rejudge
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.runner import CallResult, RunSettings, call_model, litellm_module, ready
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
-from blindrefusal.evals.spotcheck.gold import REVIEWERS, gold_cases, label_gold
+from blindrefusal.evals.spotcheck.gold import REVIEWERS, gold_cases, gold_judge, label_gold
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
 
 
@@ -223,16 +223,6 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
         await _bridge_and_gold(engine, first, [rid for rid, _ in runs], sample_cases(engine, first),
                                [prog for _, prog in runs], report)
     return list(runs)
-
-
-def gold_judge(params: SpotCheckParams) -> Judge | None:
-    """The gold judge asked for (None: none, or our reviewers, who label through the queue)."""
-    if not params.gold or params.gold == REVIEWERS:
-        return None
-    try:
-        return get_judge(params.gold)
-    except JudgeUnavailable as exc:
-        raise SpotCheckError(f"--gold: {exc}") from None
 
 
 async def _bridge_and_gold(engine, params: SpotCheckParams, run_ids: list[int], cases: list[StoredCase],
