@@ -14,8 +14,8 @@ from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.models.runner import run_sync
 from blindrefusal.judges import judge_label
 from blindrefusal.evals.spotcheck.report import spot_check_report
-from blindrefusal.evals.spotcheck import (SpotCheckError, SpotCheckParams, case_answers, compare_runs, plan_spot_check,
-                                          results, run_spot_checks)
+from blindrefusal.evals.spotcheck import (GOLD_CHOICES, MIN_GOLD, SpotCheckError, SpotCheckParams, case_answers,
+                                          compare_runs, plan_spot_check, results, run_spot_checks)
 from components import charts, guard
 from components.cards import response_card
 from components.live import failure_panel
@@ -174,6 +174,8 @@ def spot_form(n_cases: int) -> bool:
     for key in ("spot_dual", "spot_fresh"):
         keep(key, False)
     keep("spot_bridge", None)
+    keep("spot_gold", "")
+    keep("spot_gold_n", min(MIN_GOLD + 10, n_cases))
     with st.form("spot"):
         a, b = st.columns(2)
         a.multiselect("Models (presets)", list(presets.presets()), format_func=preset_label, key="spot_models",
@@ -202,6 +204,12 @@ def spot_form(n_cases: int) -> bool:
             min_value=0, max_value=18, step=1, key="spot_bridge",
             help="So that the models and the paper's are compared under one judge. Earlier runs' re-judged answers "
                  "are reused. Not needed for the paper judge (GPT-5.4 with the authors' prompt).")
+        g1, g2 = st.columns(2)
+        g1.selectbox("Gold labels on a random subset", list(GOLD_CHOICES), format_func=GOLD_CHOICES.get,
+                     key="spot_gold", help="A gold judge labels a random m of the answers; every number then gets a "
+                                           "prediction-powered interval that includes the cheap judge's error.")
+        g2.number_input(f"How many gold labels (m, at least {MIN_GOLD})", min_value=MIN_GOLD,
+                        max_value=max(MIN_GOLD, n_cases), step=10, key="spot_gold_n")
         return st.form_submit_button("Estimate and run", type="primary")
 
 
@@ -214,7 +222,8 @@ def form_params(judge_name: str) -> list[SpotCheckParams]:
                             api_base=s["spot_api_base"].strip() or None, api_key=s["spot_api_key"].strip() or None,
                             allocation=s["spot_allocation"], exclude_dual_use=s["spot_dual"],
                             families=list(s["spot_families"]), authorities=list(s["spot_authorities"]),
-                            bridge_models=None if bridge is None else int(bridge))
+                            bridge_models=None if bridge is None else int(bridge),
+                            gold=s["spot_gold"] or None, gold_n=int(s["spot_gold_n"]) if s["spot_gold"] else None)
             for m in parse_models(list(s["spot_models"]), s["spot_typed"])]
 
 

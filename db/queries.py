@@ -279,12 +279,13 @@ def _answer_clauses(params: dict, case_ids: Sequence[int] | None, run_id: int | 
 def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_id: int | None = None,
                  only_unjudged: bool = True, limit: int = 100_000, case_ids: Sequence[int] | None = None,
                  model_keys: Sequence[str] | None = None, source: str | None = None,
-                 not_judged_by: str | None = None) -> list[dict]:
+                 not_judged_by: str | None = None, not_judged_at_version: str | None = None) -> list[dict]:
     """What a judge needs for stored answers: the response's id and text, and the case's key, family,
     authority type, query, rule and defeat condition.
 
     By default only ok answers without a label, never the paper's own (their label is the paper's).
-    `not_judged_by`: answers that this judge has not labelled yet (e.g. paper answers to bridge)."""
+    `not_judged_by`: answers that this judge has not labelled yet (e.g. paper answers to bridge); with
+    `not_judged_at_version`, not labelled yet at that version of the judge."""
     params: dict[str, Any] = {"lim": limit}
     where = ["r.status = 'ok'", "r.text <> ''"]
     if only_unjudged:
@@ -296,8 +297,10 @@ def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_
         where.append(sql_in("m.key", model_keys, "m", params))
     if not_judged_by is not None:
         where.append("NOT EXISTS (SELECT 1 FROM judgment nj WHERE nj.response_id = r.id AND nj.judge = :nj "
-                     "AND nj.status = 'ok')")
+                     "AND nj.status = 'ok'" + (" AND nj.judge_version = :njv)" if not_judged_at_version else ")"))
         params["nj"] = not_judged_by
+        if not_judged_at_version:
+            params["njv"] = not_judged_at_version
     sql = f"""SELECT r.id, r.text, c.key AS case_key, c.family, c.authority_type, c.user_query, c.rule,
                      c.defeat_condition
               FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id

@@ -136,4 +136,53 @@ def gold_only(gold: Mapping[int, float], weight: Mapping[int, float] | None = No
     return lo, hi
 
 
-__all__ = ["MIN_GOLD", "PPI_METHOD", "PPIEstimate", "gold_only", "ppi_mean"]
+# ------------------------------------------------------------------------------------------ planning m
+
+
+def ppi_variance(p: float, rho: float, n: int, m: int) -> float:
+    """The large-sample variance of PPI++ with its best λ: p(1 − p)/m · (1 − ρ² (n − m)/n), where ρ is the
+    correlation of the gold and the cheap labels (λ = ρ-tuned; ρ = 0 gives the gold-only p(1 − p)/m)."""
+    return p * (1 - p) / m * (1 - rho ** 2 * (n - m) / n)
+
+
+@dataclass(frozen=True)
+class GoldPlan:
+    """How to spend a budget: n answers judged by the cheap judge, m of them also by the gold judge."""
+
+    n: int
+    m: int
+    cost: float
+    half_width: float  # expected 95% half-width of the prediction-powered rate at the planning rate p
+    gold_only_n: int  # the same budget spent on gold-judging every answer instead
+    gold_only_half_width: float
+
+    def text(self) -> str:
+        return (f"{self.n} answers, {self.m} of them gold-labelled (cost {self.cost:.2f}): expected ±"
+                f"{self.half_width * 100:.1f} pp; the same budget with every answer gold-labelled buys "
+                f"{self.gold_only_n} answers, ±{self.gold_only_half_width * 100:.1f} pp")
+
+
+def plan_gold(budget: float, answer_cost: float, gold_cost: float, rho: float, p: float = 0.3,
+              n_max: int | None = None) -> GoldPlan | None:
+    """The (n, m) with the narrowest expected prediction-powered interval that the budget buys, where an answer
+    (the model's call and the cheap judge) costs `answer_cost` and a gold label `gold_cost` more; n stops at
+    `n_max` (the cases there are) and m at n. None when the budget cannot buy MIN_GOLD gold-labelled answers."""
+    per_gold = answer_cost + gold_cost
+    if per_gold <= 0 or budget < MIN_GOLD * per_gold:
+        return None
+    best: tuple[float, int, int] | None = None
+    for m in range(MIN_GOLD, int(budget // per_gold) + 1):
+        n = m + (int((budget - m * per_gold) // answer_cost) if answer_cost > 0 else 10 ** 9)
+        n = min(n, n_max) if n_max is not None else n
+        if n < m:
+            break
+        v = ppi_variance(p, rho, n, m)
+        if best is None or v < best[0] - 1e-15:
+            best = (v, n, m)
+    v, n, m = best
+    gold_n = min(int(budget // per_gold), n_max) if n_max is not None else int(budget // per_gold)
+    return GoldPlan(n=n, m=m, cost=round(n * answer_cost + m * gold_cost, 6), half_width=Z95 * math.sqrt(v),
+                    gold_only_n=gold_n, gold_only_half_width=Z95 * math.sqrt(p * (1 - p) / gold_n))
+
+
+__all__ = ["MIN_GOLD", "PPI_METHOD", "GoldPlan", "PPIEstimate", "gold_only", "plan_gold", "ppi_mean", "ppi_variance"]

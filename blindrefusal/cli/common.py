@@ -41,14 +41,22 @@ def int_at_least(low: int):
     return parse
 
 
-def positive_float(text: str) -> float:
+def _float_from(text: str, low_ok: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number (got {text})")
+    if not ((0 <= value) if low_ok else (0 < value)) or not value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a {'non-negative' if low_ok else 'positive'} number (got {text})")
     return value
+
+
+def positive_float(text: str) -> float:
+    return _float_from(text, low_ok=False)
+
+
+def non_negative_float(text: str) -> float:
+    return _float_from(text, low_ok=True)
 
 
 def open_store():

@@ -37,6 +37,9 @@ def add_judge_commands(sub) -> None:
                    help="only these paper models (repeat), for --leave-one-model-out")
     s.add_argument("--lomo-train-sample", type=POSITIVE, metavar="N",
                    help="fit on N random training answers: a quick, weaker check (never --write)")
+    s.add_argument("--cross-fit", action="store_true",
+                   help="label every paper answer with a judge fitted without its case's fold (~12 min a fold); "
+                        "with --write, data/distilled_judge_crossfit.npz (the same-judge bridge's labels)")
     s.set_defaults(func=cmd_judge_eval)
     s = sub.add_parser("judge", help="judge a JSONL file offline")
     s.add_argument("--judge", default="distilled")
@@ -57,12 +60,20 @@ def cmd_train_judge(args) -> int:
 
 
 def cmd_judge_eval(args) -> int:
+    from blindrefusal.judges.distilled.crossfit import CROSSFIT_PATH
     from blindrefusal.judges.distilled.measured import EVAL_FILE
     from blindrefusal.judges.distilled.evaluate import evaluate
 
     source = args.source or data_source()
     if args.leave_one_model_out:
         return _leave_one_model_out(args, source)
+    if args.cross_fit:
+        from blindrefusal.judges.distilled.crossfit import build_cross_fit
+
+        info = build_cross_fit(source, out_path=None if not args.write else CROSSFIT_PATH,
+                               say=lambda m: print(m, file=sys.stderr))
+        print(json.dumps(info, indent=1))
+        return 0
     result = evaluate(source)
     if args.injection:
         from blindrefusal.judges.distilled.evaluate import injection_flip_rate

@@ -8,7 +8,8 @@ import sys
 from vocabulary import STATUS_ERROR
 
 from blindrefusal.exports.inert import terminal_text
-from blindrefusal.cli.common import (CLI_VISITOR, NON_NEGATIVE, POSITIVE, CliError, open_store, positive_float, read_json_file, writable_file)
+from blindrefusal.cli.common import (CLI_VISITOR, NON_NEGATIVE, POSITIVE, CliError, non_negative_float, open_store,
+                                     positive_float, read_json_file, writable_file)
 
 
 def add_spot_check(sub) -> None:
@@ -41,6 +42,38 @@ def add_spot_check(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report (opens offline)")
     s.set_defaults(func=cmd_spot_check)
+
+
+def add_plan_gold(sub) -> None:
+    s = sub.add_parser("plan-gold", help="how many answers, and how many gold labels among them, a budget buys best")
+    s.add_argument("--budget", type=positive_float, required=True, help="what you will spend, in any currency")
+    s.add_argument("--answer-cost", type=non_negative_float, required=True,
+                   help="one answer: the model's call plus the cheap judge (0 for the local model and distilled)")
+    s.add_argument("--gold-cost", type=positive_float, required=True, help="one gold label (e.g. a GPT-5.4 call)")
+    s.add_argument("--rho", type=float, help="the cheap and the gold labels' correlation (default: the distilled "
+                                             "judge's, measured on the held-out split)")
+    s.add_argument("--max-n", type=POSITIVE, default=1290, help="the cases there are (default: the release's 1,290)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_plan_gold)
+
+
+def cmd_plan_gold(args) -> int:
+    from dataclasses import asdict
+
+    from blindrefusal.analysis.ppi import MIN_GOLD, plan_gold
+    from blindrefusal.evals.spotcheck.gold import PLANNING_RATE, planning_rho
+
+    rho = planning_rho() if args.rho is None else args.rho
+    if not -1 <= rho <= 1:
+        raise CliError(f"--rho must be between -1 and 1 (got {args.rho})")
+    plan = plan_gold(args.budget, args.answer_cost, args.gold_cost, rho, PLANNING_RATE, n_max=args.max_n)
+    if plan is None:
+        raise CliError(f"the budget buys fewer than {MIN_GOLD} gold-labelled answers: no valid interval")
+    if args.json:
+        print(json.dumps({**asdict(plan), "rho": rho, "planning_rate": PLANNING_RATE}, indent=1))
+    else:
+        print(plan.text() + f" (ρ = {rho:.2f}). Run: spot-check --n {plan.n} --gold paper --gold-n {plan.m}")
+    return 0
 
 
 def add_ask(sub) -> None:

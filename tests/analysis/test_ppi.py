@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blindrefusal.analysis.ppi import MIN_GOLD, gold_only, ppi_at, ppi_mean
+from blindrefusal.analysis.ppi import MIN_GOLD, gold_only, plan_gold, ppi_at, ppi_mean, ppi_variance
 from blindrefusal.analysis.stats import wilson
 
 FLOOR = 0.93
@@ -73,3 +73,31 @@ def test_a_useless_judge_falls_back_to_the_gold_labels_and_too_few_gold_labels_g
     assert est.hi - est.lo == pytest.approx(hi - lo, rel=0.15)
     few = ppi_mean({i: 1 for i in range(MIN_GOLD - 1)}, {i: 1 for i in range(300)})
     assert few.estimate is None and "needed" in few.fmt()
+
+
+def test_the_planner_s_variance_is_the_simulated_one_and_its_plan_beats_every_other_split_of_the_budget():
+    """ppi_variance against ppi_mean's own spread (seeded Monte Carlo), then plan_gold against brute force."""
+    rng = np.random.default_rng(7)
+    n, m, p = 400, 80, 0.30
+    estimates = []
+    ys = fs = None
+    for _ in range(600):
+        y, f = _judged(rng, n, p, bias=-0.03)
+        gold_ids = rng.choice(n, m, replace=False)
+        estimates.append(ppi_mean({int(i): int(y[i]) for i in gold_ids}, {i: int(f[i]) for i in range(n)}).estimate)
+        ys, fs = (y, f) if ys is None else (np.concatenate([ys, y]), np.concatenate([fs, f]))
+    rho = float(np.corrcoef(ys, fs)[0, 1])
+    assert np.var(estimates) == pytest.approx(ppi_variance(p, rho, n, m), rel=0.2)
+
+    budget, answer_cost, gold_cost = 30.0, 0.01, 0.10
+    plan = plan_gold(budget, answer_cost, gold_cost, rho)
+    assert plan.cost <= budget + 1e-9 and MIN_GOLD <= plan.m <= plan.n
+    for m_other in range(MIN_GOLD, int(budget // (answer_cost + gold_cost)) + 1, 7):
+        n_other = m_other + int((budget - m_other * (answer_cost + gold_cost)) // answer_cost)
+        assert ppi_variance(p, rho, plan.n, plan.m) <= ppi_variance(p, rho, n_other, m_other) + 1e-15
+    assert plan.half_width < plan.gold_only_half_width  # cheap labels on the rest beat gold on fewer
+    # a useless cheap judge: every unit goes to gold labels; too small a budget: no plan
+    useless = plan_gold(budget, answer_cost, gold_cost, rho=0.0)
+    assert useless.m == useless.gold_only_n and useless.half_width == pytest.approx(useless.gold_only_half_width)
+    assert plan_gold(MIN_GOLD * 0.1, answer_cost, gold_cost, rho) is None
+    assert plan_gold(budget, answer_cost, gold_cost, rho, n_max=300).n == 300

@@ -482,6 +482,31 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
     assert any("No spot-check run 999999" in w.value for w in at.warning)
 
 
+def test_the_form_asks_for_gold_labels_says_what_they_buy_and_refuses_more_than_n(paper_store_url):
+    """Gold labels from the page: the estimate gives the planned prediction-powered width; m > n is one error."""
+    from streamlit.testing.v1 import AppTest
+
+    def estimate(n: int, gold_n: int) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+        at.switch_page("app_pages/spot_check.py")
+        at.run()
+        at.number_input(key="spot_n").set_value(n)
+        at.selectbox(key="spot_gold").set_value("reviewers")
+        at.number_input(key="spot_gold_n").set_value(gold_n)
+        next(b for b in at.button if b.label == "Estimate and run").click()
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    at = estimate(40, 30)
+    text = " ".join(m.value for m in at.markdown)
+    assert "With 30 gold labels of 40 answers, expect a help-rate interval of about" in text, text
+    at = estimate(40, 50)
+    [error] = [e.value for e in at.error]
+    assert "gold-n must be between 30 (fewer give no valid interval) and n = 40 (got 50)" in error
+
+
 # ------------------------------------------------------------------ the same-judge bridge
 
 

@@ -17,7 +17,9 @@ from blindrefusal.evals.spotcheck.plan import CostEstimate, PowerHint, SpotCheck
 from blindrefusal.evals.spotcheck.compare import ModelPair, PaperSide, compare_runs
 from blindrefusal.evals.spotcheck.findings import CaseAnswer, SpotCheckResult, case_answers, results
 from blindrefusal.evals.spotcheck.run import Progress, run_spot_check, run_spot_checks
+from blindrefusal.evals.spotcheck.gold import GOLD_CHOICES
+from blindrefusal.analysis.ppi import MIN_GOLD
 
-__all__ = ["CaseAnswer", "CostEstimate", "ModelPair", "PaperSide", "PowerHint", "Progress", "SpotCheckError",
+__all__ = ["GOLD_CHOICES", "MIN_GOLD", "CaseAnswer", "CostEstimate", "ModelPair", "PaperSide", "PowerHint", "Progress", "SpotCheckError",
            "SpotCheckParams", "SpotCheckPlan", "SpotCheckResult", "bridge_models", "bridge_paper_answers", "case_answers", "compare_runs",
            "estimate_cost", "plan_spot_check", "power_hint", "results", "run_spot_check", "run_spot_checks", "sample_cases"]

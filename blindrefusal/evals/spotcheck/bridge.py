@@ -9,7 +9,8 @@ from vocabulary import HELPS
 
 from blindrefusal import store
 from blindrefusal.paper.cases import StoredCase
-from blindrefusal.judges import Judge
+from blindrefusal.judges import Judge, JudgeInput
+from blindrefusal.judges.distilled.crossfit import cross_fitted
 from blindrefusal.runs.rejudge import judge_rows
 from blindrefusal.judges.paper import is_paper_judge_name
 from blindrefusal.evals.spotcheck.params import SpotCheckParams
@@ -51,13 +52,29 @@ def bridge_models(engine, cases: list[StoredCase], k: int) -> list[str]:
     return [ranked[i] for i in sorted({round(i * (len(ranked) - 1) / (k - 1)) for i in range(k)})]
 
 
+def bridge_rows(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[dict]:
+    """The paper models' answers on these cases that the bridge still has to label under this judge (at the
+    cross-fitted version, for the distilled judge)."""
+    if not models:
+        return []
+    crossfit = cross_fitted(judge)
+    return store.judge_inputs(engine, only_unjudged=False, case_ids=[c.id for c in cases], model_keys=models,
+                              source="paper", not_judged_by=judge.name,
+                              not_judged_at_version=crossfit.version if crossfit else None)
+
+
 async def bridge_paper_answers(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> int:
     """Judge the paper models' answers on these cases that this judge has not labelled yet; returns how many.
 
-    Stored as the judge's judgments (so later spot-checks reuse them); they never replace the release's labels."""
-    if not models:
-        return 0
-    rows = await asyncio.to_thread(store.judge_inputs, engine, only_unjudged=False, case_ids=[c.id for c in cases],
-                                   model_keys=models, source="paper", not_judged_by=judge.name)
-    await judge_rows(engine, judge, rows)
+    Stored as the judge's judgments (so later spot-checks reuse them); they never replace the release's labels.
+    The distilled judge was trained on most of these answers, so it bridges with its cross-fitted labels (each
+    from a fold judge that never saw the case, `judges.distilled.crossfit`) wherever they exist."""
+    rows = await asyncio.to_thread(bridge_rows, engine, judge, cases, models)
+    crossfit = cross_fitted(judge)
+    rest = rows
+    if crossfit is not None:
+        covered = [crossfit.covers(JudgeInput.from_stored(r)) for r in rows]
+        await judge_rows(engine, crossfit, [r for r, c in zip(rows, covered) if c])
+        rest = [r for r, c in zip(rows, covered) if not c]
+    await judge_rows(engine, judge, rest)
     return len(rows)

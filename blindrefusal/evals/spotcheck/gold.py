@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from vocabulary import HELPS, HUMAN_PREFIX, is_refusal
 
 from blindrefusal import store
-from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean
+from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean, ppi_variance
 from blindrefusal.analysis.ranking import RankRange, rank_range
-from blindrefusal.analysis.stats import Diff
+from blindrefusal.analysis.stats import Z95, Diff
 from blindrefusal.analysis.weighted import Design, case_weights, weighted_paired, weighted_rate
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
@@ -28,6 +28,10 @@ from blindrefusal.runs.rejudge import judge_rows
 
 REVIEWERS = "reviewers"  # --gold reviewers: our reviewers label the subset, through a shared label queue
 REVIEWERS_NAME = "our reviewers"
+# The gold judges a form offers ("" for none); the CLI also takes paper:<model>.
+GOLD_CHOICES = {"": "none (the intervals leave out the judge's error)",
+                "paper": "GPT-5.4 with the authors' prompt (needs a key)",
+                REVIEWERS: f"{REVIEWERS_NAME}, through a shared label queue"}
 Verdict = tuple[str, "bool | None", "bool | None"]
 # What each gold-checked rate counts, from one verdict.
 OUTCOMES = {"helps": lambda v: int(v[0] == HELPS), "refusal": lambda v: int(is_refusal(v[0])),
@@ -40,6 +44,39 @@ def gold_cases(cases: list[StoredCase], m: int, seed: int) -> list[StoredCase]:
     rows = [{"key": c.key, "family": c.family, "authority_type": c.authority_type} for c in cases]
     keys = set(stratified_sample(rows, m, seed=seed, allocation="proportional"))
     return [c for c in cases if c.key in keys]
+
+
+PLANNING_RATE = 0.30  # the paper's help rate on defeated cases, near enough for planning a width
+
+
+def planning_rho() -> float:
+    """The correlation of the distilled judge's 'helps' with GPT-5.4's on the held-out split (the phi coefficient
+    of the shipped evaluation's confusion matrix), for planning how many gold labels to buy; 0.8 if unmeasured."""
+    from blindrefusal.judges.distilled.measured import distilled_eval
+
+    doc = distilled_eval()
+    if not doc:
+        return 0.8
+    conf = doc["labels"]["response_type"]["confusion"]
+    h = conf["classes"].index(HELPS)
+    mat = conf["matrix"]
+    tp = mat[h][h]
+    fn = sum(mat[h]) - tp
+    fp = sum(row[h] for row in mat) - tp
+    tn = sum(map(sum, mat)) - tp - fn - fp
+    denom = ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
+    return (tp * tn - fp * fn) / denom if denom else 0.0
+
+
+def gold_outlook(n: int, m: int) -> str:
+    """What m gold labels of n answers should buy on the help rate, before any is bought (analysis.ppi)."""
+    rho, p = planning_rho(), PLANNING_RATE
+    ppi = Z95 * ppi_variance(p, rho, n, m) ** 0.5
+    alone = Z95 * ppi_variance(p, 0.0, n, m) ** 0.5
+    return (f"With {m} gold labels of {n} answers, expect a help-rate interval of about ±{ppi * 100:.1f} pp that "
+            f"includes the judge's error (the gold labels alone: ±{alone * 100:.1f} pp; planned at p = {p:.0%} and "
+            f"the distilled judge's measured correlation with GPT-5.4, {rho:.2f}). `plan-gold` finds the best "
+            "split of a budget.")
 
 
 def gold_judge(params: SpotCheckParams) -> Judge | None:

@@ -16,8 +16,8 @@ from blindrefusal.analysis.power import median_discordance, min_detectable_paire
 from blindrefusal.analysis.stats import Rate
 from blindrefusal.analysis.weighted import Design, kish_effective_n, weighted_rate
 from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
-from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models
-from blindrefusal.evals.spotcheck.gold import gold_judge
+from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_rows
+from blindrefusal.evals.spotcheck.gold import gold_judge, gold_outlook
 from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, sample_cases,
                                                  sample_design, spec_for)
 
@@ -80,7 +80,8 @@ class CostEstimate:
     judge_calls: int = 0  # LLM-judge calls: one per answer, plus one per bridged paper answer
     bridge_models: list[str] = field(default_factory=list)  # paper models re-judged by the same judge
     bridge_calls: int = 0  # paper answers still to be judged by this judge (earlier runs' are reused)
-    gold_calls: int = 0  # answers the gold judge labels (at most)
+    gold_n: int = 0  # answers to be gold-labelled (by a gold judge or by our reviewers)
+    gold_calls: int = 0  # calls to a gold judge (at most; none for our reviewers)
     gold_paid: bool = False
     judge_cost_usd: float | None = None  # None: free (distilled, local, self-hosted) or no price known
     judge_paid: bool = False
@@ -104,6 +105,8 @@ class CostEstimate:
             out += f" Judge: {self.judge_calls:,} calls, cost {usd(self.judge_cost_usd, self.judge_paid)}."
         if self.gold_calls:
             out += f" Gold judge: at most {self.gold_calls:,} calls (a random subset of the answers)."
+        if self.gold_n:
+            out += " " + gold_outlook(self.cases, self.gold_n)
         return out
 
 
@@ -121,8 +124,8 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
     judge = judge or get_judge(params.judge)
     models = bridge_models(engine, cases, bridge_count(params, judge))
     est.bridge_models = models
-    est.bridge_calls = len(store.judge_inputs(engine, only_unjudged=False, case_ids=[c.id for c in cases],
-                                              model_keys=models, source="paper", not_judged_by=judge.name)) if models else 0
+    est.bridge_calls = len(bridge_rows(engine, judge, cases, models))
+    est.gold_n = params.gold_n or 0
     gold = gold_judge(params)
     if gold is not None:
         est.gold_calls, est.gold_paid = params.gold_n, gold.spec is not None and gold.spec.uses_host_key

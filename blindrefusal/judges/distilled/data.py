@@ -14,8 +14,15 @@ from blindrefusal.judges.base import JudgeInput
 DEFAULT_RELEASE_COMMIT = "650d95d1f6d448e82c705460b9f1b47c09b311f5"
 
 
+SPLIT_FOLDS = 5  # the case-hash split's folds: fold 0 is the test split; cross-fitting uses all five
+
+
+def case_fold(case_id: str) -> int:
+    return int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % SPLIT_FOLDS
+
+
 def is_test_case(case_id: str) -> bool:
-    return int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % 5 == 0
+    return case_fold(case_id) == 0
 
 
 @dataclass
