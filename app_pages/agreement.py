@@ -49,6 +49,27 @@ else:
     st.caption(f"Test split: cases with sha256(case_id) mod 5 = 0, never used in training — n = {ev['n_test']:,} responses.")
     agreement_block(from_evaluation(ev), "GPT-5.4", "distilled", "distilled")
 
+ROBUSTNESS_VARIANTS = {"disclaimer_before": "one refusal sentence before a helping answer",
+                       "disclaimer_after": "the same sentence after it",
+                       "short_helps": "a short, plainly helpful answer in its place (steps, a list, code, Spanish, French)"}
+robustness = (ev or {}).get("robustness")
+if robustness:
+    st.subheader("Does it read the answer or its style?")
+    st.markdown(f"On {robustness['n_answers']} held-out answers that GPT-5.4 and the distilled judge both label "
+                "\"helps\", each changed in a way that should not change its label, with sentences of our own that "
+                "the judge was never trained on: the share it then labels as anything else.")
+    def flip_text(d: dict) -> str:
+        ci = d.get("ci")
+        return f"{d['flip_rate'] * 100:.1f}%" + (f" ({ci[0] * 100:.1f}–{ci[1] * 100:.1f})" if ci else "")
+
+    st.dataframe(pd.DataFrame([{"variant": text, "variants judged": robustness[k]["n"],
+                                "labelled other than helps (95% CI)": flip_text(robustness[k])}
+                               for k, text in ROBUSTNESS_VARIANTS.items() if k in robustness]),
+                 hide_index=True, width="stretch")
+    st.caption("Intervals: " + (robustness.get("disclaimer_before", {}).get("method") or "none recorded") +
+               " (each answer lends several variants). `python -m blindrefusal judge-eval --robustness --write` "
+               "measures it again.")
+
 st.subheader("On models it never saw (leave one model out)")
 lomo = unseen_model_measurement()
 if lomo is None:
@@ -80,6 +101,8 @@ else:
     c3.metric("Help-rate error, same models seen (mean |·|)", f"{seen['mean_abs']:.1f} pp",
               help="The shipped judge, which saw each model in training, on the same held-out answers")
     c3.caption(f"max {seen['max_abs']:.1f} pp")
+    if lomo.before_text():
+        st.caption(lomo.before_text())
     st.plotly_chart(unseen_model_errors(lomo.per_model), width="stretch")
     def error(d: dict, key: str) -> str:
         ci = d.get(f"{key}_ci_pp")

@@ -135,8 +135,12 @@ def compared_together(run_ids: list[int]) -> None:
             [(f"{model_tick(p.a)} − {plotly_text(model_name(p.b))}", p.diff) for p in pairs],
             "Help rate of one model minus another, same defeated cases, same judge"), width="stretch")
         st.dataframe(pd.DataFrame([{"A": model_name(p.a), "B": model_name(p.b), "judge": p.judge,
-                                    "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n} for p in pairs]),
+                                    "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n,
+                                    "with gold labels (A − B)": p.gold_text()} for p in pairs]),
                      hide_index=True, width="stretch")
+        if any(p.gold for p in pairs):
+            st.caption("With both runs' gold labels, the prediction-powered difference includes the judge's error; "
+                       "the judge-only one does not.")
     else:
         st.info("These runs were judged by different judges: they are not compared with each other.")
 

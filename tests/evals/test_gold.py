@@ -21,18 +21,28 @@ def _gold_judgments(engine, run_id: int) -> list[tuple]:
             "WHERE r.run_id = :r AND j.judge LIKE 'paper:%'"), {"r": run_id}).all()
 
 
+def _gold_spot_check(store_url: str, srv, models: list[str], gold_model: str, *extra: str) -> tuple[list, dict]:
+    """`spot-check` of these models (n = 100, distilled judge) with the fault server as gold judge for 40 answers:
+    (the command, the --json output)."""
+    cmd = [sys.executable, "-m", "blindrefusal", "spot-check", *(a for m in models for a in ("--model", m)),
+           "--api-base", srv.api_base, "--n", "100", "--judge", "distilled", *extra,
+           "--gold", f"paper:openai/{gold_model}", "--gold-n", "40", "--json", "--yes"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=_gold_env(store_url, srv), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return cmd, json.loads(proc.stdout)
+
+
+def _gold_env(store_url: str, srv) -> dict:
+    return _cli_env(BR_DATABASE_URL=store_url, BR_JUDGE_API_BASE=srv.api_base)
+
+
 def test_cli_gold_labels_only_the_sampled_subset_and_reports_prediction_powered_intervals(paper_store_url, fault_server,
                                                                                           tmp_path):
     from db.engine import get_engine
 
     gold_model = unique("gold")
-    cmd = [sys.executable, "-m", "blindrefusal", "spot-check", "--model", f"openai/{unique('m')};reply=help",
-           "--api-base", fault_server.api_base, "--n", "100", "--judge", "distilled",
-           "--gold", f"paper:openai/{gold_model}", "--gold-n", "40", "--json", "--yes"]
-    env = _cli_env(BR_DATABASE_URL=paper_store_url, BR_JUDGE_API_BASE=fault_server.api_base)
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout)
+    cmd, out = _gold_spot_check(paper_store_url, fault_server, [f"openai/{unique('m')};reply=help"], gold_model)
+    env = _gold_env(paper_store_url, fault_server)
     engine = get_engine(paper_store_url)
     gold = _gold_judgments(engine, out["run_id"])
     # exactly the M drawn answers, once each, and only as comparison labels: the run's own labels stand
@@ -75,3 +85,23 @@ def test_gold_settings_are_checked_before_any_call(paper_store_url, fault_server
                         (["--gold-n", "40"], "--gold")):
         proc = subprocess.run(base + extra, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode != 0 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_two_models_gold_labelled_on_one_sample_get_a_prediction_powered_difference(paper_store_url, fault_server):
+    """Two models, one sample, one gold judge: both runs are gold-labelled on the same random cases, and their
+    pairwise difference gets a prediction-powered interval beside the judge-only one. The gold judge here never
+    says "helps", so the rectified difference is 0 whatever the cheap judge saw (a helper against a refuser)."""
+    gold_model = unique("gold2")
+    helper, refuser = f"openai/{unique('a')};reply=help", f"openai/{unique('b')};reply=refuse"
+    _, out = _gold_spot_check(paper_store_url, fault_server, [helper, refuser], gold_model, "--bridge-models", "0")
+    from db.engine import get_engine
+
+    engine = get_engine(paper_store_url)
+    a, b = (m["run_id"] for m in out["models"])
+    assert {c for c, _, _ in _gold_judgments(engine, a)} == {c for c, _, _ in _gold_judgments(engine, b)}
+    assert len(fault_server.requests_for(gold_model)) == 80  # 40 answers of each model
+    [pair] = out["pairwise"]
+    assert pair["diff"] > 0.2 and pair["lo"] > 0  # the cheap judge: the helper helps more than the refuser
+    ppi = pair["prediction_powered"]
+    assert ppi["gold_judge"].startswith(f"paper:openai/{gold_model}@") and 25 <= ppi["m"] <= 40
+    assert ppi["estimate"] == 0.0 and ppi["lo"] < 0 < ppi["hi"] and "gold labels alone" in ppi["method"]

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from blindrefusal.evals import spotcheck
 from blindrefusal.evals.spotcheck import bridge as spotcheck_bridge
+from blindrefusal.judges.distilled.model import load_distilled_judge
 from blindrefusal.evals.spotcheck import plan as spotcheck_plan
 from blindrefusal.evals.spotcheck import run as spotcheck_run
 from blindrefusal.judges.llm import LLMJudge
@@ -501,7 +502,7 @@ def test_the_form_asks_for_gold_labels_says_what_they_buy_and_refuses_more_than_
 
     at = estimate(40, 30)
     text = " ".join(m.value for m in at.markdown)
-    assert "With 30 gold labels of 40 answers, expect a help-rate interval of about" in text, text
+    assert "With 30 gold labels, about" in text and "defeated cases, expect a help-rate interval of about" in text, text
     at = estimate(40, 50)
     [error] = [e.value for e in at.error]
     assert "gold-n must be between 30 (fewer give no valid interval) and n = 40 (got 50)" in error
@@ -537,6 +538,21 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     assert stages[-1] == "bridging" and "judging" in stages
     ids = [c.id for c in sampled]
     assert _paper_judgments(engine, "distilled", ids) == est.bridge_calls
+    # the distilled judge trained on most paper answers: each bridged label is the cross-fitted one, from the
+    # fold judge that never saw the answer's case
+    from blindrefusal.judges.distilled.crossfit import cross_fit_labels
+    from blindrefusal.judges import JudgeInput
+
+    with engine.connect() as conn:
+        bridged = conn.execute(text(
+            "SELECT j.judge_version, j.response_type, j.reasoning, r.text, c.key FROM judgment j "
+            "JOIN response r ON r.id = j.response_id JOIN \"case\" c ON c.id = r.case_id WHERE r.source = 'paper' "
+            f"AND j.judge = 'distilled' AND r.case_id IN ({','.join(map(str, ids))})")).all()
+    labels = cross_fit_labels()
+    assert labels is not None and {v for v, *_ in bridged} == {load_distilled_judge().version + "+crossfit5"}
+    for _, rt, reasoning, answer, key in bridged:
+        verdict, fold = labels.lookup(JudgeInput("", answer, case_key=key))
+        assert rt == verdict.response_type and f"fold {fold}'s judge" in reasoning
     # the release's labels still stand for the paper's answers: the headline and every effective label
     assert store.totals(engine, store.Filters(sources=["paper"]))["defeated"] == headline_before
     with engine.connect() as conn:

@@ -58,3 +58,19 @@ def test_cli_one_line_errors(paper_source):
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_new_judge_version_starts_the_measurement_again_and_keeps_the_old_summary():
+    """Entries measured with an earlier training pipeline are not resumed from; their summary is kept to compare
+    (and stays once the new measurement is complete)."""
+    def entry(err: float, version: str | None) -> dict:
+        side = {"help_rate_error_pp": err, "engagement_error_pp": 1.0, "kappa_response_type": 0.8}
+        return {"n": 200, "unseen": side, "seen": side} | ({"judge_version": version} if version else {})
+
+    doc = {"per_model": {"a": entry(-2.0, None), "b": entry(4.0, "1.1"), "c": entry(-1.0, lomo.VERSION)}}
+    current, before = lomo._current(doc)
+    assert list(current) == ["c"] and before["judge_version"] == "1.1"
+    assert before["summary"]["unseen"]["help_rate_error_pp"] == {"mean_abs": 3.0, "max_abs": 4.0}
+    assert before["help_rate_mean_signed_pp"] == 1.0 and before["unseen_help_rate_error_pp"] == {"a": -2.0, "b": 4.0}
+    rewritten = lomo._document(current, 0, "x" * 40, before)
+    assert lomo._current(rewritten) == (current, before)  # nothing old left: the kept summary stays

@@ -4,6 +4,8 @@ helping answers of our own."""
 
 from __future__ import annotations
 
+import pytest
+
 from blindrefusal.judges.base import JudgeInput, Verdict
 from blindrefusal.judges.distilled.data import Row
 from blindrefusal.judges.distilled.robustness import DISCLAIMERS, SHORT_HELPS, style_flip_rates
@@ -29,8 +31,14 @@ class FirstSentenceJudge:
 def test_the_flip_rates_count_what_changed():
     out = style_flip_rates(_rows(10), FirstSentenceJudge())
     assert out["n_answers"] == 10
-    assert out["disclaimer_before"] == {"flip_rate": 1.0, "n": 10 * len(DISCLAIMERS)}
-    assert out["disclaimer_after"] == {"flip_rate": 0.0, "n": 10 * len(DISCLAIMERS)}
+    before, after = out["disclaimer_before"], out["disclaimer_after"]
+    assert (before["flip_rate"], before["n"], after["flip_rate"], after["n"]) == (1.0, 10 * len(DISCLAIMERS),
+                                                                                0.0, 10 * len(DISCLAIMERS))
+    assert before["ci"][1] == 1.0 and after["ci"][0] == 0.0 and "clustered" in before["method"]
+    # clustered by answer: 10 answers' worth, not 40 independent variants
+    from blindrefusal.analysis.stats import wilson
+
+    assert after["ci"][1] == pytest.approx(wilson(0, 10).hi)
     short = out["short_helps"]
     assert short["n"] == 10 * len(SHORT_HELPS) and short["flip_rate"] == 1.0  # every short help is under 200 chars
 
@@ -42,3 +50,34 @@ def test_the_shipped_judge_is_measured_through_its_inference_code():
     for name in ("disclaimer_before", "disclaimer_after", "short_helps"):
         assert 0.0 <= out[name]["flip_rate"] <= 1.0
     assert out["n_answers"] <= 5
+
+
+def test_training_variants_keep_their_case_and_label_and_never_use_a_measured_sentence(paper_source):
+    """The style variants `train.fit` adds: each stays in its case (so the CV folds keep them together), a
+    disclaimer or padding keeps the original label, a short help is "helps", and no sentence of the held-apart
+    measure above is among the training ones."""
+    from blindrefusal.judges.distilled.augment import (TRAIN_DISCLAIMERS, TRAIN_PADDING, TRAIN_SHORT_HELPS,
+                                                       style_variants)
+    from blindrefusal.judges.distilled.data import load_rows
+
+    rows = load_rows(paper_source)[0]
+    variants = style_variants(rows, seed=0)
+    assert variants == style_variants(rows, seed=0) and variants != style_variants(rows, seed=1)
+    originals = {(r.case_id, r.model_slug): r for r in rows}
+    kinds = {"disclaimer": 0, "short": 0, "padding": 0}
+    for v in variants:
+        r = originals[(v.case_id, v.model_slug)]
+        if v.inp.response in TRAIN_SHORT_HELPS:
+            kinds["short"] += 1
+            assert (v.response_type, v.engages_with_defeat, v.independent_harm) == ("helps", False, False)
+            continue
+        assert (v.response_type, v.engages_with_defeat, v.independent_harm) == \
+            (r.response_type, r.engages_with_defeat, r.independent_harm)
+        added = v.inp.response.replace(r.inp.response, "").strip()
+        kind = "disclaimer" if added in TRAIN_DISCLAIMERS else "padding"
+        assert added in (TRAIN_DISCLAIMERS if kind == "disclaimer" else TRAIN_PADDING)
+        assert (r.response_type == "helps") == (kind == "disclaimer")
+        kinds[kind] += 1
+    assert min(kinds.values()) >= 50, kinds
+    measured = set(DISCLAIMERS) | set(SHORT_HELPS)
+    assert not measured & (set(TRAIN_DISCLAIMERS) | set(TRAIN_SHORT_HELPS) | set(TRAIN_PADDING))

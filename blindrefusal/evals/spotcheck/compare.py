@@ -12,6 +12,8 @@ from blindrefusal import store
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Diff, Rate, diff_independent
 from blindrefusal.analysis.weighted import Design, weighted_paired, weighted_rate
+from blindrefusal.analysis.ppi import PPIEstimate
+from blindrefusal.evals.spotcheck.gold import gold_pair, gold_verdicts
 from blindrefusal.evals.spotcheck.params import sample_design
 from blindrefusal.runs.records import stored_answers
 
@@ -73,15 +75,25 @@ def judge_shift(judged: dict[str, Labels], release: dict[str, Labels], defeated:
 
 @dataclass
 class ModelPair:
-    """Two spot-checked models on the same cases: a's help rate minus b's, paired, under one judge."""
+    """Two spot-checked models on the same cases: a's help rate minus b's, paired, under one judge; with both
+    runs' gold labels (one gold judge), also the prediction-powered difference."""
 
     a: str
     b: str
     diff: Diff
     judge: str
+    gold: PPIEstimate | None = None
+    gold_judge: str | None = None
+
+    def gold_text(self) -> str:
+        """The prediction-powered difference, for tables ("—" without both runs' gold labels)."""
+        return "—" if self.gold is None else f"{self.gold.fmt(pp=True)} ({self.gold_judge})"
 
     def as_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "judge": self.judge, **self.diff.as_dict()}
+        out = {"a": self.a, "b": self.b, "judge": self.judge, **self.diff.as_dict()}
+        if self.gold is not None:
+            out["prediction_powered"] = {"gold_judge": self.gold_judge, **self.gold.as_dict()}
+        return out
 
 
 def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
@@ -97,10 +109,14 @@ def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
         judge = run["params"].get("judge")
         own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
         defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control}
-        labelled.append((run["params"].get("model", ""), judge, helped(own, defeated)))
+        labelled.append((run["params"].get("model", ""), judge, helped(own, defeated), gold_verdicts(engine, run)))
     pairs = []
-    for i, (ma, ja, la) in enumerate(labelled):
-        for mb, jb, lb in labelled[i + 1:]:
-            if ja == jb:
-                pairs.append(ModelPair(ma, mb, weighted_paired(la, lb, design), ja))
+    for i, (ma, ja, la, ga) in enumerate(labelled):
+        for mb, jb, lb, gb in labelled[i + 1:]:
+            if ja != jb:
+                continue
+            pair = ModelPair(ma, mb, weighted_paired(la, lb, design), ja)
+            if ga and gb and ga[0] == gb[0]:
+                pair.gold, pair.gold_judge = gold_pair(ga[1], gb[1], la, lb, design), ga[0]
+            pairs.append(pair)
     return pairs

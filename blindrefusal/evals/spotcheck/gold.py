@@ -68,15 +68,20 @@ def planning_rho() -> float:
     return (tp * tn - fp * fn) / denom if denom else 0.0
 
 
-def gold_outlook(n: int, m: int) -> str:
-    """What m gold labels of n answers should buy on the help rate, before any is bought (analysis.ppi)."""
+def gold_outlook(cases: list[StoredCase], m: int) -> str:
+    """What m gold labels on these sampled cases should buy on the help rate (on defeated cases, drawn in the
+    sample's proportions), before any is bought (analysis.ppi)."""
+    n = sum(not c.is_control for c in cases)
+    m_defeated = round(m * n / len(cases)) if cases else 0
+    if m_defeated < 2 or n <= m_defeated:
+        return ""
     rho, p = planning_rho(), PLANNING_RATE
-    ppi = Z95 * ppi_variance(p, rho, n, m) ** 0.5
-    alone = Z95 * ppi_variance(p, 0.0, n, m) ** 0.5
-    return (f"With {m} gold labels of {n} answers, expect a help-rate interval of about ±{ppi * 100:.1f} pp that "
-            f"includes the judge's error (the gold labels alone: ±{alone * 100:.1f} pp; planned at p = {p:.0%} and "
-            f"the distilled judge's measured correlation with GPT-5.4, {rho:.2f}). `plan-gold` finds the best "
-            "split of a budget.")
+    ppi = Z95 * ppi_variance(p, rho, n, m_defeated) ** 0.5
+    alone = Z95 * ppi_variance(p, 0.0, n, m_defeated) ** 0.5
+    return (f"With {m} gold labels, about {m_defeated} of them on the {n} defeated cases, expect a help-rate "
+            f"interval of about ±{ppi * 100:.1f} pp that includes the judge's error (those gold labels alone: "
+            f"±{alone * 100:.1f} pp; planned at p = {p:.0%} and the distilled judge's measured correlation with "
+            f"GPT-5.4, {rho:.2f}). The plan-gold command finds the best split of a budget.")
 
 
 def gold_judge(params: SpotCheckParams) -> Judge | None:
@@ -139,24 +144,40 @@ MIN_EACH = 5  # gold labels of each outcome (or non-zero paired differences) the
 
 
 def _rectified(gold: dict[int, int], cheap: dict[int, int], design: Design, weight: dict[int, float],
-               paper: dict[int, int] | None = None) -> PPIEstimate:
-    """The prediction-powered estimate of a rate (or, given the paper model's outcomes, of this model's rate minus
-    it); where the gold labels are nearly all one outcome, the gold labels' own score interval instead (a normal
+               paper: dict[int, int] | None = None, paper_cheap: dict[int, int] | None = None) -> PPIEstimate:
+    """The prediction-powered estimate of a rate or, given the other side's outcomes (`paper`: its gold ones,
+    `paper_cheap`: its cheap ones, when they differ: another spot-checked model), of this rate minus the other's;
+    where the gold labels are nearly all one outcome, the gold labels' own score interval instead (a normal
     interval would collapse at the boundary)."""
     if paper is None:
         thin = min(sum(gold.values()), len(gold) - sum(gold.values())) < MIN_EACH
         estimate = ppi_mean(gold, cheap, weight)
         fallback = weighted_rate(gold, design) if thin else None
     else:
-        diffs = {c: gold[c] - paper[c] for c in gold}
-        estimate = ppi_mean(diffs, {c: cheap[c] - paper[c] for c in cheap}, weight, bounds=(-1.0, 1.0))
+        other_cheap = paper if paper_cheap is None else paper_cheap
+        diffs = {c: gold[c] - paper[c] for c in gold if c in paper}
+        estimate = ppi_mean(diffs, {c: cheap[c] - other_cheap[c] for c in cheap if c in other_cheap}, weight,
+                            bounds=(-1.0, 1.0))
         thin = sum(1 for d in diffs.values() if d) < MIN_EACH
-        fallback = weighted_paired(gold, {c: paper[c] for c in gold}, design) if thin else None
+        fallback = weighted_paired({c: gold[c] for c in diffs}, {c: paper[c] for c in diffs}, design) if thin else None
     if fallback is None or estimate.estimate is None:
         return estimate
     value = fallback.rate if paper is None else fallback.diff
     return PPIEstimate(value, fallback.lo, fallback.hi, 0.0, estimate.m, estimate.n,
                        None if paper is None else fallback.p_value, GOLD_ONLY_METHOD)
+
+
+def gold_pair(gold_a: dict[int, Verdict], gold_b: dict[int, Verdict], cheap_a: dict[int, int],
+              cheap_b: dict[int, int], design: Design) -> PPIEstimate:
+    """Model A's help rate minus model B's on their common defeated cases, rectified by both models' gold labels
+    (one gold judge, the same random subset of cases): `cheap_*` are the run judge's 0/1 'helps' per case."""
+    helps = OUTCOMES["helps"]
+    common = sorted(set(cheap_a) & set(cheap_b))
+    weight = case_weights(common, design)
+    return _rectified({c: helps(gold_a[c]) for c in common if c in gold_a and c in gold_b},
+                      {c: cheap_a[c] for c in common}, design, weight,
+                      {c: helps(gold_b[c]) for c in common if c in gold_a and c in gold_b},
+                      {c: cheap_b[c] for c in common})
 
 
 def _as_diff(e: PPIEstimate) -> Diff:

@@ -81,6 +81,7 @@ class CostEstimate:
     bridge_models: list[str] = field(default_factory=list)  # paper models re-judged by the same judge
     bridge_calls: int = 0  # paper answers still to be judged by this judge (earlier runs' are reused)
     gold_n: int = 0  # answers to be gold-labelled (by a gold judge or by our reviewers)
+    gold_outlook: str = ""  # what they should buy (gold.gold_outlook)
     gold_calls: int = 0  # calls to a gold judge (at most; none for our reviewers)
     gold_paid: bool = False
     judge_cost_usd: float | None = None  # None: free (distilled, local, self-hosted) or no price known
@@ -105,8 +106,8 @@ class CostEstimate:
             out += f" Judge: {self.judge_calls:,} calls, cost {usd(self.judge_cost_usd, self.judge_paid)}."
         if self.gold_calls:
             out += f" Gold judge: at most {self.gold_calls:,} calls (a random subset of the answers)."
-        if self.gold_n:
-            out += " " + gold_outlook(self.cases, self.gold_n)
+        if self.gold_outlook:
+            out += " " + self.gold_outlook
         return out
 
 
@@ -126,6 +127,7 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
     est.bridge_models = models
     est.bridge_calls = len(bridge_rows(engine, judge, cases, models))
     est.gold_n = params.gold_n or 0
+    est.gold_outlook = gold_outlook(cases, est.gold_n) if est.gold_n else ""
     gold = gold_judge(params)
     if gold is not None:
         est.gold_calls, est.gold_paid = params.gold_n, gold.spec is not None and gold.spec.uses_host_key

@@ -50,9 +50,11 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
         blocks += [Heading("The models against each other"),
                    Table(pd.DataFrame([{"model A": model_name(p.a), "model B": model_name(p.b), "judge": p.judge,
                                         "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n,
-                                        "significant": "yes" if p.diff.significant else "no"} for p in pairs]),
+                                        "significant": "yes" if p.diff.significant else "no",
+                                        "with gold labels (A − B)": p.gold_text()} for p in pairs]),
                          caption="Paired on the same defeated cases, labelled by the same judge, weighted like the "
-                                 "sample.")]
+                                 "sample. With both runs' gold labels, the prediction-powered difference includes "
+                                 "the judge's error.")]
     for r in outcomes:
         blocks += _model_blocks(r)
     version = store.data_version(engine)

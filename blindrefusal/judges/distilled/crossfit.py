@@ -62,7 +62,7 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
                     say: Callable[[str], None] | None = None, cache_dir: Path = FOLD_CACHE) -> dict:
     """Label every paper answer with the judge that never saw its case; write the labels (with `out_path`) and
     return what was done. Fold 0 uses the shipped judge; the other folds are fitted here (or read from the cache)."""
-    from blindrefusal.judges.distilled.train import fit
+    from blindrefusal.judges.distilled.train import VERSION, fit
 
     say = say or (lambda _m: None)
     train_rows, test_rows, commit = load_rows(source)
@@ -71,7 +71,7 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
     cache_dir.mkdir(parents=True, exist_ok=True)
     parts, seconds = [], {}
     for k, fold_rows in by_fold.items():
-        cached = cache_dir / f"fold{k}-{commit[:12]}-seed{seed}.npz"
+        cached = cache_dir / f"fold{k}-v{VERSION}-{commit[:12]}-seed{seed}.npz"
         if cached.is_file():
             with np.load(cached) as z:
                 parts.append({name: z[name] for name in z.files})

@@ -20,7 +20,7 @@ from vocabulary import CONTROL, HELPS
 from blindrefusal.analysis.stats import PAIRED_METHOD, cohen_kappa, paired_diff
 from blindrefusal.judges.distilled.model import DistilledJudge, DistilledModel, load_distilled_judge
 from blindrefusal.judges.distilled.data import Row, load_rows
-from blindrefusal.judges.distilled.train import fit
+from blindrefusal.judges.distilled.train import VERSION, fit
 
 
 def _rates(rows: Sequence[Row], verdicts) -> dict:
@@ -77,8 +77,10 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
     if unknown:
         raise ValueError(f"--model {unknown[0]!r} is not a paper model ({', '.join(known)})")
     done: dict[str, dict] = {}
+    before = None
     if out_path is not None and out_path.is_file():
-        done = json.loads(out_path.read_text(encoding="utf-8")).get("per_model", {})
+        doc = json.loads(out_path.read_text(encoding="utf-8"))
+        done, before = _current(doc)
     shipped = load_distilled_judge()
     for slug in models or known:
         if slug in done:
@@ -89,21 +91,37 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
         unseen = DistilledJudge(DistilledModel(arrays, meta))
         done[slug] = {"n": len(held), "unseen": _rates(held, _judge_rows(unseen, held)),
                       "seen": _rates(held, _judge_rows(shipped, held)), "fit_seconds": round(time.time() - t0, 1),
-                      "interval_method": PAIRED_METHOD}
+                      "interval_method": PAIRED_METHOD, "judge_version": VERSION}
         say(f"{slug}: unseen help-rate error {done[slug]['unseen']['help_rate_error_pp']:+.2f} pp "
             f"(seen {done[slug]['seen']['help_rate_error_pp']:+.2f}), n = {len(held)}")
         if out_path is not None:
-            _write(out_path, done, seed, commit)
-    return _document(done, seed, commit)
+            _write(out_path, done, seed, commit, before)
+    return _document(done, seed, commit, before)
 
 
-def _document(per_model: dict, seed: int, commit: str) -> dict:
-    return {"per_model": {k: per_model[k] for k in sorted(per_model)}, "summary": summarise(per_model), "seed": seed,
-            "release_commit": commit, "split": "held-out cases (sha256(case_id) % 5 == 0), defeated cases only",
-            "command": "python -m blindrefusal judge-eval --leave-one-model-out --write"}
+def _current(doc: dict) -> tuple[dict[str, dict], dict | None]:
+    """(the entries measured with the current training pipeline, the summary of the previous pipeline's): a
+    change of the judge's version starts the measurement again and keeps the old one's summary to compare."""
+    current = {k: v for k, v in doc.get("per_model", {}).items() if v.get("judge_version", "1.1") == VERSION}
+    old = {k: v for k, v in doc.get("per_model", {}).items() if k not in current}
+    if not old:
+        return current, doc.get("before")
+    signed = [m["unseen"]["help_rate_error_pp"] for m in old.values()]
+    return current, {"judge_version": next(iter(old.values())).get("judge_version", "1.1"), "summary": summarise(old),
+                     "help_rate_mean_signed_pp": round(sum(signed) / len(signed), 2),
+                     "unseen_help_rate_error_pp": {k: old[k]["unseen"]["help_rate_error_pp"] for k in sorted(old)}}
 
 
-def _write(path: Path, per_model: dict, seed: int, commit: str) -> None:
+def _document(per_model: dict, seed: int, commit: str, before: dict | None = None) -> dict:
+    doc = {"per_model": {k: per_model[k] for k in sorted(per_model)}, "summary": summarise(per_model), "seed": seed,
+           "release_commit": commit, "split": "held-out cases (sha256(case_id) % 5 == 0), defeated cases only",
+           "judge_version": VERSION, "command": "python -m blindrefusal judge-eval --leave-one-model-out --write"}
+    if before is not None:
+        doc["before"] = before
+    return doc
+
+
+def _write(path: Path, per_model: dict, seed: int, commit: str, before: dict | None) -> None:
     tmp = path.with_suffix(".partial")
-    tmp.write_text(json.dumps(_document(per_model, seed, commit), indent=1), encoding="utf-8")
+    tmp.write_text(json.dumps(_document(per_model, seed, commit, before), indent=1), encoding="utf-8")
     tmp.replace(path)

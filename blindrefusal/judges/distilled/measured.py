@@ -27,6 +27,17 @@ class UnseenModelMeasurement:
 
     per_model: dict[str, dict]
     summary_stats: dict
+    before: dict | None = None  # the previous training pipeline's measurement, kept to compare (lomo._current)
+
+    def before_text(self) -> str | None:
+        """How the previous version of the judge did on the same measurement, in one sentence."""
+        if not self.before:
+            return None
+        b, s = self.before["summary"], self.before["summary"]["unseen"]["help_rate_error_pp"]
+        return (f"Before its style training (version {self.before['judge_version']}), the same measurement over "
+                f"{b['models']} models gave a mean |help-rate error| of {s['mean_abs']:.2f} pp (signed "
+                f"{self.before['help_rate_mean_signed_pp']:+.2f}), max {s['max_abs']:.2f} pp.")
+
     @property
     def stale_intervals(self) -> list[str]:
         """The models whose intervals came from an earlier paired method (recorded per model; none recorded: the
@@ -59,4 +70,4 @@ def unseen_model_measurement() -> UnseenModelMeasurement | None:
     doc = json.loads(LOMO_PATH.read_text(encoding="utf-8"))
     if not doc.get("per_model"):
         return None
-    return UnseenModelMeasurement(per_model=doc["per_model"], summary_stats=doc["summary"])
+    return UnseenModelMeasurement(per_model=doc["per_model"], summary_stats=doc["summary"], before=doc.get("before"))

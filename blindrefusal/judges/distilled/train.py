@@ -22,6 +22,7 @@ import numpy as np
 
 from blindrefusal.config import DATA_DIR
 from blindrefusal.analysis.stats import cohen_kappa
+from blindrefusal.judges.distilled.augment import style_variants
 from blindrefusal.judges.distilled.data import DEFAULT_RELEASE_COMMIT, Row, load_rows
 from blindrefusal.judges.distilled.evaluate import evaluate_rows
 from blindrefusal.judges.distilled.features import DENSE_NAMES, block_text, dense_features, encode_terms, sanitize
@@ -29,7 +30,7 @@ from blindrefusal.judges.distilled.model import (
     LABEL_WIDTH, LABELS, META_FILE, RT_CLASSES, WEIGHTS_FILE, DistilledJudge, load_distilled_judge, load_model,
 )
 
-VERSION = "1.1"
+VERSION = "1.2"  # 1.2: trained with style variants (augment.py)
 N_FOLDS = 5
 
 # One TF-IDF block = one view of the input. C is the base logistic regression's inverse regularisation.
@@ -296,7 +297,8 @@ def _metadata(rows: Sequence[Row], groups: np.ndarray, mats: dict, seed: int, re
         "description": "TF-IDF blocks (response word 1-2g, opening word 1-3g, ending word 1-3g, query word 1-2g, "
                        "opening char_wb 2-5g) -> per-block logistic regressions (+ NB-LR one-vs-rest columns on "
                        "the whole response) -> stacked logistic regression "
-                       "with length/structure/overlap features; CV-tuned thresholds",
+                       "with length/structure/overlap features; CV-tuned thresholds; trained with style variants "
+                       "of some answers (a disclaimer added, a short help, friendly padding on a refusal)",
         "trained_on": {
             "dataset": "Blind Refusal release (Pattison, Manuali, Lazar 2026, arXiv 2604.06233), GPT-5.4 labels",
             "release_commit": release_commit,
@@ -316,9 +318,11 @@ def _metadata(rows: Sequence[Row], groups: np.ndarray, mats: dict, seed: int, re
 
 def fit(train_rows: Sequence[Row], seed: int = 0, say=None,
         release_commit: str = DEFAULT_RELEASE_COMMIT) -> tuple[dict[str, np.ndarray], dict]:
-    """Fit the whole judge on the given rows and return (npz arrays, metadata without test_metrics).
-    Writes nothing, so it can be called on any subset of the training rows."""
+    """Fit the whole judge on the given rows, with their style variants (augment.py), and return (npz arrays,
+    metadata without test_metrics). Writes nothing, so it can be called on any subset of the training rows."""
     say = say or (lambda *a: None)
+    release_rows, variants = train_rows, style_variants(train_rows, seed)
+    train_rows = [*train_rows, *variants]
     queries, responses, Y, groups, folds = _training_inputs(train_rows)
     arrays, mats = _fit_vectorizers(queries, responses, say)
     base_arrays, oof = _fit_base_models(mats, Y, folds, seed)
@@ -331,7 +335,8 @@ def fit(train_rows: Sequence[Row], seed: int = 0, say=None,
     stack_arrays, cv, thresholds, rt_offsets = _fit_stacker(Zs, Y, folds, seed)
     arrays.update(stack_arrays)
     say(f"stacker fitted; train-CV {json.dumps(cv)}")
-    meta = _metadata(train_rows, groups, mats, seed, release_commit, rt_offsets, thresholds, cv)
+    meta = _metadata(release_rows, groups, mats, seed, release_commit, rt_offsets, thresholds, cv)
+    meta["trained_on"]["n_style_variants"] = len(variants)
     return arrays, meta
 
 
@@ -341,6 +346,12 @@ def _test_metrics(test: dict) -> dict:
                for lab, v in test["labels"].items()}
     metrics["n_test"] = test["n_test"]
     return metrics
+
+
+def _write_meta(path: Path, meta: dict) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    partial.replace(path)
 
 
 def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) -> dict:
@@ -353,14 +364,16 @@ def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) 
     say(f"loaded {len(train_rows)} train / {len(test_rows)} test responses")
     arrays, meta = fit(train_rows, seed, say, release_commit=commit)
     npz_path = out_dir / WEIGHTS_FILE
-    np.savez(npz_path, **arrays)  # uncompressed: loads ~4x faster
-    (out_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    partial = npz_path.with_suffix(".partial.npz")
+    np.savez(partial, **arrays)  # uncompressed: loads ~4x faster; renamed whole, so no reader sees half a file
+    partial.replace(npz_path)
+    _write_meta(out_dir / META_FILE, meta)
 
     # Measure on the held-out test split through the inference code, then record it in the metadata.
     judge = DistilledJudge(load_model(npz_path))
     test = evaluate_rows(judge, test_rows)
     meta["test_metrics"] = _test_metrics(test)
-    (out_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    _write_meta(out_dir / META_FILE, meta)
     load_distilled_judge.cache_clear()
     say(f"test: {json.dumps(meta['test_metrics'])}")
     return {"n_train": len(train_rows), "n_test": len(test_rows), "train_cv": meta["train_cv"], "test": test,
