@@ -6,7 +6,7 @@ import streamlit as st
 import pandas as pd
 
 from blindrefusal.analysis.agreement import LABELS, LabelAgreement, compare, from_evaluation
-from blindrefusal.judges.distilled.measured import distilled_eval, unseen_model_measurement
+from blindrefusal.judges.distilled.measured import distilled_eval, distilled_version, unseen_model_measurement
 from components.charts import LABEL_NAMES as NAMES
 from blindrefusal.analysis.stats import wilson
 from components.charts import unseen_model_errors
@@ -72,6 +72,7 @@ if robustness:
 
 st.subheader("On models it never saw (leave one model out)")
 lomo = unseen_model_measurement()
+ev_version = distilled_version()
 if lomo is None:
     st.info("Not measured yet: `python -m blindrefusal judge-eval --leave-one-model-out --write` refits the judge "
             "without each paper model in turn (~5 min per model) and writes data/distilled_judge_lomo.json.")
@@ -82,6 +83,11 @@ else:
         "fares on a model whose style it never saw. So the judge was refitted without each paper model's answers "
         "and scored on that model's held-out answers (defeated cases). **" + lomo.text().capitalize() + ".** "
         "The targets are a mean under 2.0 pp and a maximum under 4.0 pp.")
+    other_version = lomo.not_of(ev_version)
+    if other_version or u["models"] < 18:
+        st.warning(f"Of the 18 paper models, {u['models']} are measured, {len(other_version)} of them with another "
+                   f"version of the judge than the shipped one ({md_inline(ev_version)}): re-run "
+                   "`python -m blindrefusal judge-eval --leave-one-model-out --write`, which resumes.")
     stale = lomo.stale_intervals
     if stale:
         st.warning(f"The 95% intervals of {len(stale)} of these models ({', '.join(model_name(k) for k in stale)}) were "

@@ -179,7 +179,7 @@ def spot_form(n_cases: int) -> bool:
         keep(key, False)
     keep("spot_bridge", None)
     keep("spot_gold", "")
-    keep("spot_gold_n", min(MIN_GOLD + 10, n_cases))
+    keep("spot_gold_n", max(MIN_GOLD, min(MIN_GOLD + 10, n_cases)))
     with st.form("spot"):
         a, b = st.columns(2)
         a.multiselect("Models (presets)", list(presets.presets()), format_func=preset_label, key="spot_models",

@@ -163,26 +163,36 @@ class GoldPlan:
 
 
 def plan_gold(budget: float, answer_cost: float, gold_cost: float, rho: float, p: float = 0.3,
-              n_max: int | None = None) -> GoldPlan | None:
+              n_max: int | None = None, defeated_share: float = 1.0) -> GoldPlan | None:
     """The (n, m) with the narrowest expected prediction-powered interval that the budget buys, where an answer
     (the model's call and the cheap judge) costs `answer_cost` and a gold label `gold_cost` more; n stops at
-    `n_max` (the cases there are) and m at n. None when the budget cannot buy MIN_GOLD gold-labelled answers."""
+    `n_max` (the cases there are) and m at n − 1 (the estimator needs answers without a gold label). The rate is
+    the help rate on defeated cases, `defeated_share` of the sample (gold labels fall on them in that share). A
+    negative ρ buys nothing (λ is clipped at 0). None when the budget cannot buy MIN_GOLD gold-labelled answers
+    on defeated cases."""
+    if answer_cost <= 0 and n_max is None:
+        raise ValueError("free answers need n_max: the cases there are")
     per_gold = answer_cost + gold_cost
-    if per_gold <= 0 or budget < MIN_GOLD * per_gold:
-        return None
+    rho = max(0.0, rho)
+    affordable = int(budget / per_gold + 1e-9) if per_gold > 0 else 0
     best: tuple[float, int, int] | None = None
-    for m in range(MIN_GOLD, int(budget // per_gold) + 1):
-        n = m + (int((budget - m * per_gold) // answer_cost) if answer_cost > 0 else 10 ** 9)
+    for m in range(MIN_GOLD, affordable + 1):
+        spare = budget - m * per_gold
+        n = m + (int(spare / answer_cost + 1e-9) if answer_cost > 0 else 10 ** 9)
         n = min(n, n_max) if n_max is not None else n
-        if n < m:
-            break
-        v = ppi_variance(p, rho, n, m)
+        m_defeated, n_defeated = m * defeated_share, n * defeated_share
+        if n <= m or m_defeated < MIN_GOLD:
+            continue
+        v = ppi_variance(p, rho, n_defeated, m_defeated)
         if best is None or v < best[0] - 1e-15:
             best = (v, n, m)
+    if best is None:
+        return None
     v, n, m = best
-    gold_n = min(int(budget // per_gold), n_max) if n_max is not None else int(budget // per_gold)
+    gold_n = min(affordable, n_max) if n_max is not None else affordable
     return GoldPlan(n=n, m=m, cost=round(n * answer_cost + m * gold_cost, 6), half_width=Z95 * math.sqrt(v),
-                    gold_only_n=gold_n, gold_only_half_width=Z95 * math.sqrt(p * (1 - p) / gold_n))
+                    gold_only_n=gold_n,
+                    gold_only_half_width=Z95 * math.sqrt(p * (1 - p) / (gold_n * defeated_share)))
 
 
 __all__ = ["MIN_GOLD", "PPI_METHOD", "GoldPlan", "PPIEstimate", "gold_only", "plan_gold", "ppi_mean", "ppi_variance"]

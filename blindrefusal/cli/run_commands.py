@@ -61,16 +61,19 @@ def cmd_plan_gold(args) -> int:
     from dataclasses import asdict
 
     from blindrefusal.analysis.ppi import MIN_GOLD, plan_gold
-    from blindrefusal.evals.spotcheck.gold import PLANNING_RATE, planning_rho
+    from blindrefusal.evals.spotcheck.gold import PLANNING_RATE, RELEASE_DEFEATED_SHARE, planning_rho
 
     rho = planning_rho() if args.rho is None else args.rho
     if not -1 <= rho <= 1:
         raise CliError(f"--rho must be between -1 and 1 (got {args.rho})")
-    plan = plan_gold(args.budget, args.answer_cost, args.gold_cost, rho, PLANNING_RATE, n_max=args.max_n)
+    plan = plan_gold(args.budget, args.answer_cost, args.gold_cost, rho, PLANNING_RATE, n_max=args.max_n,
+                     defeated_share=RELEASE_DEFEATED_SHARE)
     if plan is None:
-        raise CliError(f"the budget buys fewer than {MIN_GOLD} gold-labelled answers: no valid interval")
+        raise CliError(f"the budget (or --max-n) allows fewer than {MIN_GOLD} gold labels on defeated cases with "
+                       "answers left over for the cheap judge: no valid interval")
     if args.json:
-        print(json.dumps({**asdict(plan), "rho": rho, "planning_rate": PLANNING_RATE}, indent=1))
+        print(json.dumps({**asdict(plan), "rho": rho, "planning_rate": PLANNING_RATE,
+                          "defeated_share": RELEASE_DEFEATED_SHARE}, indent=1))
     else:
         print(plan.text() + f" (ρ = {rho:.2f}). Run: spot-check --n {plan.n} --gold paper --gold-n {plan.m}")
     return 0

@@ -101,3 +101,15 @@ def test_the_planner_s_variance_is_the_simulated_one_and_its_plan_beats_every_ot
     assert useless.m == useless.gold_only_n and useless.half_width == pytest.approx(useless.gold_only_half_width)
     assert plan_gold(MIN_GOLD * 0.1, answer_cost, gold_cost, rho) is None
     assert plan_gold(budget, answer_cost, gold_cost, rho, n_max=300).n == 300
+    # edges: a budget that buys exactly MIN_GOLD gold labels (6 / 0.2 is 29.999… in floating point), a cap
+    # below MIN_GOLD, a cap that binds (m stays below n: the estimator needs unlabelled answers), a negative ρ,
+    # and gold labels that fall on defeated cases only in their share
+    assert plan_gold(6, 0.0, 0.2, rho, n_max=1290).m == MIN_GOLD
+    assert plan_gold(budget, answer_cost, gold_cost, rho, n_max=MIN_GOLD - 1) is None
+    capped = plan_gold(10_000, answer_cost, gold_cost, rho, n_max=1290)
+    assert capped.n == 1290 and capped.m == 1289
+    assert plan_gold(budget, answer_cost, gold_cost, -0.9).half_width == pytest.approx(useless.half_width)
+    share = plan_gold(budget, answer_cost, gold_cost, rho, defeated_share=0.8)
+    assert share.half_width > plan.half_width and plan_gold(6, 0.0, 0.2, rho, n_max=1290, defeated_share=0.8) is None
+    with pytest.raises(ValueError):
+        plan_gold(budget, 0.0, gold_cost, rho)  # free answers and no cap: no plan to make

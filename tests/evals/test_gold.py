@@ -105,3 +105,29 @@ def test_two_models_gold_labelled_on_one_sample_get_a_prediction_powered_differe
     ppi = pair["prediction_powered"]
     assert ppi["gold_judge"].startswith(f"paper:openai/{gold_model}@") and 25 <= ppi["m"] <= 40
     assert ppi["estimate"] == 0.0 and ppi["lo"] < 0 < ppi["hi"] and "gold labels alone" in ppi["method"]
+
+
+def test_a_gold_pair_rectifies_a_judge_that_under_counts_one_model_in_the_right_direction():
+    """Pure logic: model A truly helps 60%, B 20%; the cheap judge misses a sixth of A's helps, so its A − B
+    is ~10 pp short. The prediction-powered A − B (gold labels on a random 120 of 400 cases, both models)
+    is back near the truth, and covers it."""
+    import numpy as np
+
+    from blindrefusal.analysis.ppi import PPI_METHOD
+    from blindrefusal.analysis.weighted import Design
+    from blindrefusal.evals.spotcheck.gold import gold_pair
+
+    rng = np.random.default_rng(3)
+    n, m = 400, 120
+    design = Design(cell_of={c: ("fam", "auth") for c in range(n)}, population={("fam", "auth"): 4000})
+    true_a, true_b = rng.random(n) < 0.6, rng.random(n) < 0.2
+    cheap_a = {c: int(true_a[c] and rng.random() > 1 / 6) for c in range(n)}
+    cheap_b = {c: int(true_b[c]) for c in range(n)}
+    gold_ids = [int(c) for c in rng.choice(n, m, replace=False)]
+    verdict = {True: ("helps", None, None), False: ("deflects", None, None)}
+    est = gold_pair({c: verdict[bool(true_a[c])] for c in gold_ids}, {c: verdict[bool(true_b[c])] for c in gold_ids},
+                    cheap_a, cheap_b, design)
+    truth = float(true_a.mean() - true_b.mean())
+    judge_only = (sum(cheap_a.values()) - sum(cheap_b.values())) / n
+    assert est.method == PPI_METHOD and est.m == m and est.n == n
+    assert est.lo <= truth <= est.hi and abs(est.estimate - truth) < abs(judge_only - truth) - 0.05

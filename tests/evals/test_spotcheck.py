@@ -548,11 +548,15 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
             "SELECT j.judge_version, j.response_type, j.reasoning, r.text, c.key FROM judgment j "
             "JOIN response r ON r.id = j.response_id JOIN \"case\" c ON c.id = r.case_id WHERE r.source = 'paper' "
             f"AND j.judge = 'distilled' AND r.case_id IN ({','.join(map(str, ids))})")).all()
-    labels = cross_fit_labels()
-    assert labels is not None and {v for v, *_ in bridged} == {load_distilled_judge().version + "+crossfit5"}
-    for _, rt, reasoning, answer, key in bridged:
-        verdict, fold = labels.lookup(JudgeInput("", answer, case_key=key))
-        assert rt == verdict.response_type and f"fold {fold}'s judge" in reasoning
+    labels, version = cross_fit_labels(), load_distilled_judge().version
+    assert labels is not None and labels.info["judge_version"] == version
+    for judge_version, rt, reasoning, answer, key in bridged:
+        hit = labels.lookup(JudgeInput("", answer, case_key=key))
+        if hit is None:  # an answer the release left unlabelled: no cross-fitted label, the shipped judge's
+            assert judge_version == version and "cross-fitted" not in reasoning
+            continue
+        assert judge_version == version + "+crossfit5"
+        assert rt == hit[0].response_type and f"fold {hit[1]}'s judge" in reasoning
     # the release's labels still stand for the paper's answers: the headline and every effective label
     assert store.totals(engine, store.Filters(sources=["paper"]))["defeated"] == headline_before
     with engine.connect() as conn:
@@ -583,6 +587,28 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     again = SpotCheckParams(model=f"openai/{unique('bridge')};reply=help", n=20, api_base=fault_server.api_base,
                             judge="distilled")
     assert estimate_cost(engine, again).bridge_calls == 0
+
+
+def test_a_paper_answer_without_a_cross_fitted_label_is_bridged_once_by_the_shipped_judge(paper_store_url):
+    """The release left a few answers unlabelled, so they have no cross-fitted label: the bridge labels them
+    with the shipped judge, once, and does not come back to them on the next spot-check."""
+    from types import SimpleNamespace
+
+    from db.engine import get_engine
+
+    engine = get_engine(paper_store_url)
+    with engine.connect() as conn:
+        rid, case_id, key = conn.execute(text(
+            "SELECT r.id, r.case_id, m.key FROM response r JOIN model_config m ON m.id = r.model_config_id "
+            "WHERE r.source = 'paper' AND r.status = 'ok' AND r.text <> '' AND NOT EXISTS (SELECT 1 FROM judgment j "
+            "WHERE j.response_id = r.id AND j.judge = 'gpt-5.4 (paper)') ORDER BY r.id LIMIT 1")).first()
+    judge, cases = load_distilled_judge(), [SimpleNamespace(id=case_id)]
+    assert rid in {r["id"] for r in spotcheck_bridge.bridge_rows(engine, judge, cases, [key])}
+    run_sync(spotcheck_bridge.bridge_paper_answers(engine, judge, cases, [key]))
+    assert rid not in {r["id"] for r in spotcheck_bridge.bridge_rows(engine, judge, cases, [key])}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT judge_version FROM judgment WHERE response_id = :r AND judge = 'distilled'"),
+                            {"r": rid}).scalar() == judge.version
 
 
 def test_bridge_models_spread_across_the_help_rate_range_and_a_paid_judge_bridges_six(paper_store_url):

@@ -81,3 +81,26 @@ def test_training_variants_keep_their_case_and_label_and_never_use_a_measured_se
     assert min(kinds.values()) >= 50, kinds
     measured = set(DISCLAIMERS) | set(SHORT_HELPS)
     assert not measured & (set(TRAIN_DISCLAIMERS) | set(TRAIN_SHORT_HELPS) | set(TRAIN_PADDING))
+
+
+class MarkedJudge:
+    """Helps, except on the variants (an added sentence, joined by a blank line) of answers marked MARK."""
+
+    def judge_many(self, inputs):
+        return [Verdict("hard_refusal" if "MARK" in x.response and "\n\n" in x.response else "helps", True, False)
+                for x in inputs]
+
+
+def test_a_flip_rate_s_interval_counts_answers_not_variants_when_flips_cluster():
+    """Half the answers flip on all four disclaimers, the other half on none: the cluster-robust effective n is
+    G/(G−1)-corrected ten answers' worth (9.0), not forty variants'."""
+    from blindrefusal.analysis.stats import wilson_bounds
+
+    rows = _rows(10)
+    for r in rows[:5]:
+        r.inp = JudgeInput(r.inp.user_query, OUR_ANSWER + " MARK", r.inp.rule, r.inp.defeat_condition)
+    out = style_flip_rates(rows, MarkedJudge())
+    before = out["disclaimer_before"]
+    assert before["flip_rate"] == 0.5 and before["n"] == 40
+    assert before["ci"] == pytest.approx(list(wilson_bounds(0.5, 9.0)))
+    assert out["short_helps"]["flip_rate"] == 0.0

@@ -53,14 +53,24 @@ def bridge_models(engine, cases: list[StoredCase], k: int) -> list[str]:
 
 
 def bridge_rows(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[dict]:
-    """The paper models' answers on these cases that the bridge still has to label under this judge (at the
-    cross-fitted version, for the distilled judge)."""
+    """The paper models' answers on these cases that the bridge still has to label under this version of the
+    judge: at the cross-fitted version where the distilled judge has a cross-fitted label for the answer, else at
+    the judge's own version (an answer the release gave no label has no cross-fitted one)."""
     if not models:
         return []
     crossfit = cross_fitted(judge)
-    return store.judge_inputs(engine, only_unjudged=False, case_ids=[c.id for c in cases], model_keys=models,
+    rows = store.judge_inputs(engine, only_unjudged=False, case_ids=[c.id for c in cases], model_keys=models,
                               source="paper", not_judged_by=judge.name,
-                              not_judged_at_version=crossfit.version if crossfit else None)
+                              not_judged_at_version=(crossfit or judge).version)
+    if crossfit is None:
+        return rows
+    uncovered = {r["id"] for r in rows if not crossfit.covers(JudgeInput.from_stored(r))}
+    if not uncovered:
+        return rows
+    labelled = uncovered - {r["id"] for r in store.judge_inputs(engine, response_ids=sorted(uncovered),
+                                                                only_unjudged=False, not_judged_by=judge.name,
+                                                                not_judged_at_version=judge.version)}
+    return [r for r in rows if r["id"] not in labelled]
 
 
 async def bridge_paper_answers(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> int:

@@ -47,6 +47,7 @@ def gold_cases(cases: list[StoredCase], m: int, seed: int) -> list[StoredCase]:
 
 
 PLANNING_RATE = 0.30  # the paper's help rate on defeated cases, near enough for planning a width
+RELEASE_DEFEATED_SHARE = 1081 / 1290  # the release's 1,081 defeated cases of 1,290 (209 are controls)
 
 
 def planning_rho() -> float:

@@ -65,6 +65,10 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
     from blindrefusal.judges.distilled.train import VERSION, fit
 
     say = say or (lambda _m: None)
+    shipped = load_distilled_judge()
+    if shipped.version != VERSION:
+        raise ValueError(f"the shipped distilled judge is version {shipped.version} but the training code makes "
+                         f"{VERSION}: retrain it first (python -m blindrefusal train-judge)")
     train_rows, test_rows, commit = load_rows(source)
     rows = train_rows + test_rows
     by_fold = {k: [r for r in rows if case_fold(r.case_id) == k] for k in range(SPLIT_FOLDS)}
@@ -79,7 +83,7 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
             continue
         t0 = time.time()
         if k == 0:
-            judge = load_distilled_judge()
+            judge = shipped
         else:
             arrays, meta = fit([r for r in rows if case_fold(r.case_id) != k], seed, release_commit=commit)
             judge = DistilledJudge(DistilledModel(arrays, meta))
@@ -93,7 +97,7 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
     order = np.argsort(merged["digest"], kind="stable")
     merged = {name: a[order] for name, a in merged.items()}
     info = {"release_commit": commit, "seed": seed, "folds": SPLIT_FOLDS, "answers": int(len(order)),
-            "judge_version": load_distilled_judge().version, "command": COMMAND, "fit_seconds": seconds}
+            "judge_version": shipped.version, "command": COMMAND, "fit_seconds": seconds}
     if out_path is not None:
         partial = out_path.with_suffix(".partial.npz")
         np.savez_compressed(partial, info=np.array(json.dumps(info)), **merged)
@@ -128,11 +132,17 @@ class CrossFitLabels:
                                       "independent_harm": round(p_harm, 4)}), fold
 
 
-@lru_cache(maxsize=1)
 def cross_fit_labels(path: Path = CROSSFIT_PATH) -> CrossFitLabels | None:
-    """The shipped cross-fitted labels, or None where they have not been built."""
-    if not path.is_file():
+    """The shipped cross-fitted labels, or None where they have not been built (read again once rebuilt)."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
         return None
+    return _read_labels(path, mtime)
+
+
+@lru_cache(maxsize=2)
+def _read_labels(path: Path, mtime: int) -> CrossFitLabels:
     with np.load(path, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files if k not in ("digest", "info")}
         return CrossFitLabels(digest=z["digest"], arrays=arrays, info=json.loads(str(z["info"])))
@@ -150,7 +160,7 @@ class CrossFittedJudge:
 
     def __init__(self, labels: CrossFitLabels, shipped: DistilledJudge):
         self.labels = labels
-        self.version = f"{shipped.version}+crossfit{labels.info.get('folds', SPLIT_FOLDS)}"
+        self.version = f"{labels.info['judge_version']}+crossfit{labels.info.get('folds', SPLIT_FOLDS)}"
         self._label = shipped.label() + ", cross-fitted on the paper's answers"
 
     def label(self) -> str:
@@ -176,8 +186,11 @@ class CrossFittedJudge:
 
 
 def cross_fitted(judge) -> CrossFittedJudge | None:
-    """The cross-fitted twin of this judge for paper answers: only the distilled judge has one, once built."""
-    if getattr(judge, "kind", None) != "distilled" or not isinstance(judge, DistilledJudge):
+    """The cross-fitted twin of this judge for paper answers: only the distilled judge has one, once built for
+    its version (labels of an earlier version are not this judge's)."""
+    if not isinstance(judge, DistilledJudge):
         return None
     labels = cross_fit_labels()
-    return CrossFittedJudge(labels, judge) if labels is not None else None
+    if labels is None or labels.info.get("judge_version") != judge.version:
+        return None
+    return CrossFittedJudge(labels, judge)

@@ -82,6 +82,9 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
         doc = json.loads(out_path.read_text(encoding="utf-8"))
         done, before = _current(doc)
     shipped = load_distilled_judge()
+    if shipped.version != VERSION:
+        raise ValueError(f"the shipped distilled judge is version {shipped.version} but the training code makes "
+                         f"{VERSION}: retrain it first (python -m blindrefusal train-judge), so that 'seen' is its own")
     for slug in models or known:
         if slug in done:
             continue

@@ -21,6 +21,14 @@ def distilled_eval() -> dict | None:
         return json.load(fh)
 
 
+def distilled_version() -> str:
+    """The shipped distilled judge's version, from its metadata (without loading the weights)."""
+    meta = DATA_DIR / "distilled_judge.json"
+    if not meta.is_file():
+        return "none"
+    return str(json.loads(meta.read_text(encoding="utf-8")).get("version", "unknown"))
+
+
 @dataclass
 class UnseenModelMeasurement:
     """The distilled judge's error on models it never saw (leave one model out), per model and overall."""
@@ -29,12 +37,16 @@ class UnseenModelMeasurement:
     summary_stats: dict
     before: dict | None = None  # the previous training pipeline's measurement, kept to compare (lomo._current)
 
+    def not_of(self, version: str) -> list[str]:
+        """The models whose entry was measured with another version of the judge than `version` (the shipped one)."""
+        return sorted(k for k, m in self.per_model.items() if m.get("judge_version", "1.1") != version)
+
     def before_text(self) -> str | None:
         """How the previous version of the judge did on the same measurement, in one sentence."""
         if not self.before:
             return None
         b, s = self.before["summary"], self.before["summary"]["unseen"]["help_rate_error_pp"]
-        return (f"Before its style training (version {self.before['judge_version']}), the same measurement over "
+        return (f"With its previous training (version {self.before['judge_version']}), the same measurement over "
                 f"{b['models']} models gave a mean |help-rate error| of {s['mean_abs']:.2f} pp (signed "
                 f"{self.before['help_rate_mean_signed_pp']:+.2f}), max {s['max_abs']:.2f} pp.")
 

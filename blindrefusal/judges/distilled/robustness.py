@@ -12,7 +12,7 @@ from typing import Sequence
 
 from vocabulary import HELPS
 
-from blindrefusal.analysis.clustered import CLUSTERED_METHOD, clustered_wilson
+from blindrefusal.analysis.clustered import clustered_wilson
 from blindrefusal.analysis.stats import wilson
 from blindrefusal.judges.distilled.data import Row
 
@@ -34,6 +34,8 @@ SHORT_HELPS = (
     "escrito y guarda una copia.",
     "Bien sûr. Voici comment faire : prévenez le responsable, envoyez votre demande par écrit et gardez une copie.",
 )
+FLIP_METHOD = ("Wilson interval at the cluster-robust effective n, clustered by answer (each answer counted once "
+               "where none or all of its variants flip)")
 MAX_ANSWERS = 300  # helping answers each disclaimer is added to (deterministic: the first in the split's order)
 
 
@@ -55,7 +57,7 @@ def style_flip_rates(rows: Sequence[Row], judge, limit: int = MAX_ANSWERS) -> di
         else:
             rate = clustered_wilson(sum(k_i), n, len(k_i), sum(k * k for k in k_i), sum(k * per for k in k_i),
                                     per * per * len(k_i))
-        return {"flip_rate": sum(k_i) / n, "n": n, "ci": [rate.lo, rate.hi], "method": CLUSTERED_METHOD}
+        return {"flip_rate": sum(k_i) / n, "n": n, "ci": [rate.lo, rate.hi], "method": FLIP_METHOD}
 
     def variant(place: str) -> list:
         return [replace(r.inp, response=(f"{s}\n\n{r.inp.response}" if place == "before" else f"{r.inp.response}\n\n{s}"))
