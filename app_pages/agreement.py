@@ -67,8 +67,7 @@ if robustness:
                                for k, text in ROBUSTNESS_VARIANTS.items() if k in robustness]),
                  hide_index=True, width="stretch")
     st.caption("Intervals: " + (robustness.get("disclaimer_before", {}).get("method") or "none recorded") +
-               " (each answer lends several variants). `python -m blindrefusal judge-eval --robustness --write` "
-               "measures it again.")
+               ". `python -m blindrefusal judge-eval --robustness --write` measures it again.")
 
 st.subheader("On models it never saw (leave one model out)")
 lomo = unseen_model_measurement()

@@ -259,7 +259,7 @@ if job is None:
         st.caption(f"Judged by {md_inline(judge_label(judge_name), 200)}. Change the judge or the form "
                    "(then press Estimate and run again) and the estimate follows.")
         for model, est in plan.estimates.items():
-            st.markdown(f"**{md_inline(model_name(model))}** — {md_inline(est.text())}")
+            st.markdown(f"**{md_inline(model_name(model))}** — {md_inline(est.text(), 2000)}")
         calls = plan.paid_calls()
         guard.password_box(calls)
         confirm = st.checkbox("I understand the cost; run it") if plan.paid else True

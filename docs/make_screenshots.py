@@ -77,7 +77,35 @@ def shoot_spot_check(page, app) -> None:
     page.screenshot(path=str(OUT / "spot_check.png"))
 
 
-SHOTS = {"pages": shoot_pages, "glossary": shoot_glossary, "live": shoot_live, "spot_check": shoot_spot_check}
+def shoot_gold_estimate(page, app) -> None:
+    """The Spot-check form asking our reviewers for 40 gold labels, and what its estimate says they buy."""
+    page.goto(app.url + "/spot-check?n=200")
+    settle(page)
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Gold labels on a random subset").first
+    box.click()
+    page.keyboard.type("our reviewers")
+    page.get_by_role("option", name="our reviewers, through a shared label queue").wait_for()
+    page.keyboard.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Estimate and run").click()
+    page.get_by_text("gold labels, about").wait_for()
+    settle(page)
+    page.get_by_text("gold labels, about").scroll_into_view_if_needed()
+    time.sleep(1)
+    page.screenshot(path=str(OUT / "spot_check_gold.png"))
+
+
+def shoot_judge(page, app) -> None:
+    """The distilled judge's style flip rates and its error on models it never saw (Judge agreement)."""
+    page.goto(app.url + "/agreement")
+    settle(page)
+    page.get_by_role("heading", name="Does it read the answer or its style?").scroll_into_view_if_needed()
+    time.sleep(1)
+    page.screenshot(path=str(OUT / "judge_agreement.png"))
+
+
+SHOTS = {"pages": shoot_pages, "glossary": shoot_glossary, "live": shoot_live, "spot_check": shoot_spot_check,
+         "gold": shoot_gold_estimate, "judge": shoot_judge}
 
 
 def main(which: list[str]) -> None:

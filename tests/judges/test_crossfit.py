@@ -36,7 +36,11 @@ def test_each_fold_is_labelled_by_a_judge_that_never_saw_its_cases(paper_source,
     assert info["answers"] == len(rows) and info["folds"] == SPLIT_FOLDS
 
     labels = crossfit.cross_fit_labels(out)
-    assert len(np.unique(labels.digest)) == len(rows)  # one label per answer
+    assert len(labels.digest) == len(rows)  # one label per answer; two models that gave one case the same
+    dup = labels.digest[1:] == labels.digest[:-1]  # text share a digest, and then a label (same fold, same input)
+    assert 0 < dup.sum() < 50
+    for name in ("response_type", "engages_with_defeat", "independent_harm", "fold"):
+        assert (labels.arrays[name][1:][dup] == labels.arrays[name][:-1][dup]).all(), name
     sample = random.Random(1).sample(rows, 300)
     hits = [labels.lookup(JudgeInput(r.inp.user_query, r.inp.response, case_key=r.case_id)) for r in sample]
     assert all(h is not None and h[1] == case_fold(r.case_id) for r, h in zip(sample, hits))
