@@ -683,6 +683,7 @@ def test_two_models_on_one_sample_compared_paired_with_a_report_that_opens_offli
     assert [m["model"] for m in out["models"]] == ["local/smollm2", refuser]
     assert all(m["comparison"] == "same_judge" and len(m["vs_paper"]) == 2 for m in out["models"])
     from db.engine import get_engine
+    from blindrefusal import store
 
     engine = get_engine(paper_store_url)
     with engine.connect() as conn:
@@ -696,7 +697,10 @@ def test_two_models_on_one_sample_compared_paired_with_a_report_that_opens_offli
     assert per_run[a] == per_run[b] and len(per_run[a]) == 8  # one sample for both
     [pair] = out["pairwise"]
     common = sorted(set(labels[a]) & set(labels[b]))
-    expected = sum((labels[a][c] == "helps") - (labels[b][c] == "helps") for c in common) / len(common)
+    run = store.get_run(engine, a)  # weighted like the sample: by hand, over the run's post-strata
+    params = SpotCheckParams(**{k: v for k, v in run["params"].items() if k in SpotCheckParams.__dataclass_fields__})
+    expected = weighted_mean({c: (labels[a][c] == "helps") - (labels[b][c] == "helps") for c in common}, params,
+                             engine)
     assert (pair["a"], pair["b"], pair["judge"], pair["n"]) == ("local/smollm2", refuser, "distilled", len(common))
     assert pair["diff"] == pytest.approx(expected)
 
