@@ -37,12 +37,17 @@ def shoot_pages(page, app) -> None:
         page.screenshot(path=str(OUT / f"{name}.png"))
 
 
-def shoot_glossary(page, app) -> None:
-    page.goto(app.url + "/")
+def shoot_heading(page, app, path: str, heading: str, name: str) -> None:
+    """The page at `path`, scrolled to one of its headings."""
+    page.goto(app.url + path)
     settle(page)
-    page.get_by_role("heading", name="Glossary: what the labels mean").scroll_into_view_if_needed()
+    page.get_by_role("heading", name=heading).scroll_into_view_if_needed()
     time.sleep(1)
-    page.screenshot(path=str(OUT / "glossary.png"))
+    page.screenshot(path=str(OUT / f"{name}.png"))
+
+
+def shoot_glossary(page, app) -> None:
+    shoot_heading(page, app, "/", "Glossary: what the labels mean", "glossary")
 
 
 def shoot_live(page, app) -> None:
@@ -97,11 +102,7 @@ def shoot_gold_estimate(page, app) -> None:
 
 def shoot_judge(page, app) -> None:
     """The distilled judge's style flip rates and its error on models it never saw (Judge agreement)."""
-    page.goto(app.url + "/agreement")
-    settle(page)
-    page.get_by_role("heading", name="Does it read the answer or its style?").scroll_into_view_if_needed()
-    time.sleep(1)
-    page.screenshot(path=str(OUT / "judge_agreement.png"))
+    shoot_heading(page, app, "/agreement", "Does it read the answer or its style?", "judge_agreement")
 
 
 SHOTS = {"pages": shoot_pages, "glossary": shoot_glossary, "live": shoot_live, "spot_check": shoot_spot_check,
