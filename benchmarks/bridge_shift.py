@@ -45,7 +45,7 @@ def main() -> int:
 
     from blindrefusal.judges.base import JudgeInput
     from blindrefusal.judges.distilled.crossfit import cross_fit_labels
-    from blindrefusal.judges.distilled.data import load_rows
+    from blindrefusal.judges.distilled.data import load_rows, row_verdicts
     from blindrefusal.judges.distilled.model import load_distilled_judge
 
     labels = cross_fit_labels()
@@ -58,8 +58,7 @@ def main() -> int:
     out: dict[str, dict] = {}
     for split, rows in (("training cases", train_rows), ("held-out cases", test_rows)):
         rows = [r for r in rows if r.family != CONTROL]
-        remembered = [v.response_type for i in range(0, len(rows), 512)
-                      for v in shipped.judge_many([r.inp for r in rows[i:i + 512]])]
+        remembered = [v.response_type for v in row_verdicts(shipped, rows)]
         hits = [labels.lookup(JudgeInput(r.inp.user_query, r.inp.response, case_key=r.case_id)) for r in rows]
         crossed = [h[0].response_type if h else None for h in hits]
         missing = sum(h is None for h in hits)

@@ -52,10 +52,11 @@ def bridge_models(engine, cases: list[StoredCase], k: int) -> list[str]:
     return [ranked[i] for i in sorted({round(i * (len(ranked) - 1) / (k - 1)) for i in range(k)})]
 
 
-def bridge_rows(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[dict]:
-    """The paper models' answers on these cases that the bridge still has to label under this version of the
-    judge: at the cross-fitted version where the distilled judge has a cross-fitted label for the answer, else at
-    the judge's own version (an answer the release gave no label has no cross-fitted one)."""
+def _bridge_work(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[tuple[Judge, list[dict]]]:
+    """The paper models' answers on these cases that the bridge still has to label, by who labels them: the
+    distilled judge's cross-fitted twin where it has a label for the answer (still to store at the cross-fitted
+    version), else the judge itself (not yet labelled at its own version; an answer the release gave no label
+    has no cross-fitted one)."""
     if not models:
         return []
     crossfit = cross_fitted(judge)
@@ -63,14 +64,17 @@ def bridge_rows(engine, judge: Judge, cases: list[StoredCase], models: list[str]
                               source="paper", not_judged_by=judge.name,
                               not_judged_at_version=(crossfit or judge).version)
     if crossfit is None:
-        return rows
-    uncovered = {r["id"] for r in rows if not crossfit.covers(JudgeInput.from_stored(r))}
-    if not uncovered:
-        return rows
-    labelled = uncovered - {r["id"] for r in store.judge_inputs(engine, response_ids=sorted(uncovered),
-                                                                only_unjudged=False, not_judged_by=judge.name,
-                                                                not_judged_at_version=judge.version)}
-    return [r for r in rows if r["id"] not in labelled]
+        return [(judge, rows)]
+    covered = [r for r in rows if crossfit.covers(JudgeInput.from_stored(r))]
+    uncovered = sorted({r["id"] for r in rows} - {r["id"] for r in covered})
+    rest = store.judge_inputs(engine, response_ids=uncovered, only_unjudged=False, not_judged_by=judge.name,
+                              not_judged_at_version=judge.version) if uncovered else []
+    return [(crossfit, covered), (judge, rest)]
+
+
+def bridge_rows(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[dict]:
+    """The paper models' answers on these cases that the bridge still has to label under this judge."""
+    return [r for _, rows in _bridge_work(engine, judge, cases, models) for r in rows]
 
 
 async def bridge_paper_answers(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> int:
@@ -79,12 +83,7 @@ async def bridge_paper_answers(engine, judge: Judge, cases: list[StoredCase], mo
     Stored as the judge's judgments (so later spot-checks reuse them); they never replace the release's labels.
     The distilled judge was trained on most of these answers, so it bridges with its cross-fitted labels (each
     from a fold judge that never saw the case, `judges.distilled.crossfit`) wherever they exist."""
-    rows = await asyncio.to_thread(bridge_rows, engine, judge, cases, models)
-    crossfit = cross_fitted(judge)
-    rest = rows
-    if crossfit is not None:
-        covered = [crossfit.covers(JudgeInput.from_stored(r)) for r in rows]
-        await judge_rows(engine, crossfit, [r for r, c in zip(rows, covered) if c])
-        rest = [r for r, c in zip(rows, covered) if not c]
-    await judge_rows(engine, judge, rest)
-    return len(rows)
+    work = await asyncio.to_thread(_bridge_work, engine, judge, cases, models)
+    for labeller, rows in work:
+        await judge_rows(engine, labeller, rows)
+    return sum(len(rows) for _, rows in work)

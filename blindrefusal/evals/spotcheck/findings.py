@@ -9,7 +9,7 @@ from vocabulary import CONTROL, HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 from blindrefusal import store
 from blindrefusal.judges import DISTILLED
-from blindrefusal.judges.distilled.crossfit import cross_fit_labels
+from blindrefusal.judges.distilled.crossfit import labels_for
 from blindrefusal.judges.distilled.measured import distilled_version
 from blindrefusal.judges.paper import is_paper_judge_name
 from blindrefusal.runs.records import StoredAnswer, stored_answers
@@ -106,9 +106,8 @@ class SpotCheckResult:
                     "under one judge, no bridge needed.")
         if self.comparison == "same_judge":
             shift = self.mean_abs_shift
-            labels = cross_fit_labels() if self.judge == DISTILLED else None
             crossed = (" (cross-fitted: each answer by a fold of it that never saw the case)"
-                       if labels is not None and labels.info.get("judge_version") == distilled_version() else "")
+                       if self.judge == DISTILLED and labels_for(distilled_version()) is not None else "")
             return (f"Judged by {self.judge} on both sides: the {len(self.judge_shift)} paper models' answers to these "
                     f"cases were re-judged by it{crossed}. Its help rate differs from GPT-5.4's by "
                     f"{'—' if shift is None else f'{shift * 100:.1f} pp'} on average on those answers.")

@@ -27,8 +27,9 @@ import numpy as np
 
 from blindrefusal.config import DATA_DIR
 from blindrefusal.judges.base import JudgeInput, Verdict
-from blindrefusal.judges.distilled.data import SPLIT_FOLDS, Row, case_fold, load_rows
-from blindrefusal.judges.distilled.model import RT_CLASSES, DistilledJudge, DistilledModel, load_distilled_judge
+from blindrefusal.judges.distilled.data import SPLIT_FOLDS, Row, case_fold, load_rows, row_verdicts, write_whole
+from blindrefusal.judges.distilled.model import (RT_CLASSES, DistilledJudge, DistilledModel, distilled_verdict,
+                                                 load_distilled_judge)
 
 CROSSFIT_PATH = DATA_DIR / "distilled_judge_crossfit.npz"
 FOLD_CACHE = DATA_DIR / ".crossfit"
@@ -49,13 +50,6 @@ def _label_arrays(rows: Sequence[Row], verdicts: Sequence[Verdict], fold: int) -
                                                                  "independent_harm")] for v in verdicts],
                           dtype=np.float16).reshape(-1, 3),
             "fold": np.full(len(rows), fold, dtype=np.int8)}
-
-
-def _judge(judge: DistilledJudge, rows: Sequence[Row], batch: int = 512) -> list[Verdict]:
-    out: list[Verdict] = []
-    for i in range(0, len(rows), batch):
-        out.extend(judge.judge_many([r.inp for r in rows[i:i + batch]]))
-    return out
 
 
 def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT_PATH,
@@ -87,9 +81,8 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
         else:
             arrays, meta = fit([r for r in rows if case_fold(r.case_id) != k], seed, release_commit=commit)
             judge = DistilledJudge(DistilledModel(arrays, meta))
-        part = _label_arrays(fold_rows, _judge(judge, fold_rows), k)
-        np.savez(cached.with_suffix(".partial.npz"), **part)
-        cached.with_suffix(".partial.npz").replace(cached)
+        part = _label_arrays(fold_rows, row_verdicts(judge, fold_rows), k)
+        write_whole(cached, lambda p, part=part: np.savez(p, **part))
         parts.append(part)
         seconds[k] = round(time.time() - t0, 1)
         say(f"fold {k}: {len(fold_rows)} answers labelled in {seconds[k]} s")
@@ -99,9 +92,7 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
     info = {"release_commit": commit, "seed": seed, "folds": SPLIT_FOLDS, "answers": int(len(order)),
             "judge_version": shipped.version, "command": COMMAND, "fit_seconds": seconds}
     if out_path is not None:
-        partial = out_path.with_suffix(".partial.npz")
-        np.savez_compressed(partial, info=np.array(json.dumps(info)), **merged)
-        partial.replace(out_path)
+        write_whole(out_path, lambda p: np.savez_compressed(p, info=np.array(json.dumps(info)), **merged))
     return info
 
 
@@ -123,13 +114,8 @@ class CrossFitLabels:
         rt, eng, harm = RT_CLASSES[int(a["response_type"][i])], bool(a["engages_with_defeat"][i]), bool(a["independent_harm"][i])
         p_rt, p_eng, p_harm = (float(x) for x in a["p"][i])
         fold = int(a["fold"][i])
-        reasoning = (f"distilled judge: {rt} (p={p_rt:.2f}); "
-                     f"{'engages with the defeat' if eng else 'no engagement'} (p={p_eng:.2f}); "
-                     f"{'cites an independent harm' if harm else 'no independent harm'} (p={p_harm:.2f}); "
-                     f"cross-fitted: fold {fold}'s judge, which never saw this case")
-        return Verdict(response_type=rt, engages_with_defeat=eng, independent_harm=harm, reasoning=reasoning,
-                       probabilities={"response_type": round(p_rt, 4), "engages_with_defeat": round(p_eng, 4),
-                                      "independent_harm": round(p_harm, 4)}), fold
+        return distilled_verdict(rt, eng, harm, p_rt, p_eng, p_harm,
+                                 f"; cross-fitted: fold {fold}'s judge, which never saw this case"), fold
 
 
 def cross_fit_labels(path: Path = CROSSFIT_PATH) -> CrossFitLabels | None:
@@ -185,12 +171,15 @@ class CrossFittedJudge:
         return self.judge_many([inp])[0]
 
 
+def labels_for(version: str) -> CrossFitLabels | None:
+    """The shipped cross-fitted labels if they were made by this version of the distilled judge (labels of
+    another version are not its own), else None."""
+    labels = cross_fit_labels()
+    return labels if labels is not None and labels.info.get("judge_version") == version else None
+
+
 def cross_fitted(judge) -> CrossFittedJudge | None:
     """The cross-fitted twin of this judge for paper answers: only the distilled judge has one, once built for
-    its version (labels of an earlier version are not this judge's)."""
-    if not isinstance(judge, DistilledJudge):
-        return None
-    labels = cross_fit_labels()
-    if labels is None or labels.info.get("judge_version") != judge.version:
-        return None
-    return CrossFittedJudge(labels, judge)
+    its version."""
+    labels = labels_for(judge.version) if isinstance(judge, DistilledJudge) else None
+    return CrossFittedJudge(labels, judge) if labels is not None else None

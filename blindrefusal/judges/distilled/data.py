@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 
 from blindrefusal.judges.base import JudgeInput
 
@@ -34,6 +35,22 @@ class Row:
     engages_with_defeat: bool
     independent_harm: bool
     family: str = ""
+
+
+def row_verdicts(judge, rows: Sequence[Row], batch: int = 512) -> list:
+    """The judge's verdict on each row's input, judged `batch` at a time."""
+    out: list = []
+    for i in range(0, len(rows), batch):
+        out.extend(judge.judge_many([r.inp for r in rows[i:i + batch]]))
+    return out
+
+
+def write_whole(path: Path, write: Callable[[Path], None]) -> None:
+    """`write` to a file beside `path`, then rename it over `path`: a reader sees the old file or the new one,
+    never half of one. The partial file keeps `path`'s ending (numpy adds ".npz" to a name without it)."""
+    partial = path.with_name(f"{path.stem}.partial{path.suffix}")
+    write(partial)
+    partial.replace(path)
 
 
 def load_rows(source: str) -> tuple[list[Row], list[Row], str]:

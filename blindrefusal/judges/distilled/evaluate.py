@@ -7,7 +7,7 @@ from typing import Sequence
 
 from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
 from blindrefusal.judges.base import JudgeInput
-from blindrefusal.judges.distilled.data import Row, load_rows
+from blindrefusal.judges.distilled.data import Row, load_rows, row_verdicts
 from blindrefusal.judges.distilled.model import LABELS, RT_CLASSES, load_distilled_judge
 
 
@@ -27,9 +27,7 @@ def _label_metrics(gold: list, pred: list, classes: list, cases: list) -> dict:
 
 
 def evaluate_rows(judge, rows: Sequence[Row], batch: int = 512) -> dict:
-    verdicts = []
-    for i in range(0, len(rows), batch):
-        verdicts.extend(judge.judge_many([r.inp for r in rows[i:i + batch]]))
+    verdicts = row_verdicts(judge, rows, batch)
     out = {"n_test": len(rows), "labels": {}}
     cases = [r.case_id for r in rows]
     out["labels"]["response_type"] = _label_metrics(

@@ -19,7 +19,7 @@ from vocabulary import CONTROL, HELPS
 
 from blindrefusal.analysis.stats import PAIRED_METHOD, cohen_kappa, paired_diff
 from blindrefusal.judges.distilled.model import DistilledJudge, DistilledModel, load_distilled_judge
-from blindrefusal.judges.distilled.data import Row, load_rows
+from blindrefusal.judges.distilled.data import Row, load_rows, row_verdicts, write_whole
 from blindrefusal.judges.distilled.train import VERSION, fit
 
 
@@ -37,13 +37,6 @@ def _rates(rows: Sequence[Row], verdicts) -> dict:
             "kappa_response_type": round(cohen_kappa([r.response_type for r in rows],
                                                      [v.response_type for v in verdicts]), 4),
             "gpt54_help_rate": round(gold_help, 4), "gpt54_engagement": round(gold_eng, 4)}
-
-
-def _judge_rows(judge, rows: Sequence[Row], batch: int = 512) -> list:
-    out = []
-    for i in range(0, len(rows), batch):
-        out.extend(judge.judge_many([r.inp for r in rows[i:i + batch]]))
-    return out
 
 
 def summarise(per_model: dict[str, dict]) -> dict:
@@ -92,8 +85,8 @@ def leave_one_model_out(source: str, models: Sequence[str] | None = None, seed: 
         held = [r for r in test_rows if r.model_slug == slug and r.family != CONTROL]
         arrays, meta = fit([r for r in train_rows if r.model_slug != slug], seed, release_commit=commit)
         unseen = DistilledJudge(DistilledModel(arrays, meta))
-        done[slug] = {"n": len(held), "unseen": _rates(held, _judge_rows(unseen, held)),
-                      "seen": _rates(held, _judge_rows(shipped, held)), "fit_seconds": round(time.time() - t0, 1),
+        done[slug] = {"n": len(held), "unseen": _rates(held, row_verdicts(unseen, held)),
+                      "seen": _rates(held, row_verdicts(shipped, held)), "fit_seconds": round(time.time() - t0, 1),
                       "interval_method": PAIRED_METHOD, "judge_version": VERSION}
         say(f"{slug}: unseen help-rate error {done[slug]['unseen']['help_rate_error_pp']:+.2f} pp "
             f"(seen {done[slug]['seen']['help_rate_error_pp']:+.2f}), n = {len(held)}")
@@ -125,6 +118,5 @@ def _document(per_model: dict, seed: int, commit: str, before: dict | None = Non
 
 
 def _write(path: Path, per_model: dict, seed: int, commit: str, before: dict | None) -> None:
-    tmp = path.with_suffix(".partial")
-    tmp.write_text(json.dumps(_document(per_model, seed, commit, before), indent=1), encoding="utf-8")
-    tmp.replace(path)
+    text = json.dumps(_document(per_model, seed, commit, before), indent=1)
+    write_whole(path, lambda p: p.write_text(text, encoding="utf-8"))

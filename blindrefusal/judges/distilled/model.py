@@ -118,6 +118,17 @@ def load_model(path: Path | None = None) -> DistilledModel:
     return DistilledModel(arrays, meta)
 
 
+def distilled_verdict(rt: str, eng: bool, harm: bool, p_rt: float, p_eng: float, p_harm: float,
+                      note: str = "") -> Verdict:
+    """A distilled judge's verdict, its reasoning in the one format `confidence` reads back (`note` appended)."""
+    reasoning = (f"distilled judge: {rt} (p={p_rt:.2f}); "
+                 f"{'engages with the defeat' if eng else 'no engagement'} (p={p_eng:.2f}); "
+                 f"{'cites an independent harm' if harm else 'no independent harm'} (p={p_harm:.2f})" + note)
+    return Verdict(response_type=rt, engages_with_defeat=eng, independent_harm=harm, reasoning=reasoning,
+                   probabilities={"response_type": round(p_rt, 4), "engages_with_defeat": round(p_eng, 4),
+                                  "independent_harm": round(p_harm, 4)})
+
+
 class DistilledJudge:
     name = "distilled"
     kind = "distilled"
@@ -147,14 +158,7 @@ class DistilledJudge:
             p_eng = float(proba["engages_with_defeat"][i])
             p_harm = float(proba["independent_harm"][i])
             eng, harm = labels["engages_with_defeat"][i], labels["independent_harm"][i]
-            reasoning = (f"distilled judge: {rt} (p={p_rt:.2f}); "
-                         f"{'engages with the defeat' if eng else 'no engagement'} (p={p_eng:.2f}); "
-                         f"{'cites an independent harm' if harm else 'no independent harm'} (p={p_harm:.2f})")
-            out.append(Verdict(response_type=rt, engages_with_defeat=eng, independent_harm=harm,
-                               reasoning=reasoning,
-                               probabilities={"response_type": round(p_rt, 4),
-                                              "engages_with_defeat": round(p_eng, 4),
-                                              "independent_harm": round(p_harm, 4)}))
+            out.append(distilled_verdict(rt, eng, harm, p_rt, p_eng, p_harm))
         return out
 
     async def ajudge_many(self, inputs: list[JudgeInput]) -> list[Verdict]:

@@ -23,7 +23,7 @@ import numpy as np
 from blindrefusal.config import DATA_DIR
 from blindrefusal.analysis.stats import cohen_kappa
 from blindrefusal.judges.distilled.augment import style_variants
-from blindrefusal.judges.distilled.data import DEFAULT_RELEASE_COMMIT, Row, load_rows
+from blindrefusal.judges.distilled.data import DEFAULT_RELEASE_COMMIT, Row, load_rows, write_whole
 from blindrefusal.judges.distilled.evaluate import evaluate_rows
 from blindrefusal.judges.distilled.features import DENSE_NAMES, block_text, dense_features, encode_terms, sanitize
 from blindrefusal.judges.distilled.model import (
@@ -349,9 +349,8 @@ def _test_metrics(test: dict) -> dict:
 
 
 def _write_meta(path: Path, meta: dict) -> None:
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    partial.replace(path)
+    text = json.dumps(meta, indent=2)
+    write_whole(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) -> dict:
@@ -364,9 +363,7 @@ def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) 
     say(f"loaded {len(train_rows)} train / {len(test_rows)} test responses")
     arrays, meta = fit(train_rows, seed, say, release_commit=commit)
     npz_path = out_dir / WEIGHTS_FILE
-    partial = npz_path.with_suffix(".partial.npz")
-    np.savez(partial, **arrays)  # uncompressed: loads ~4x faster; renamed whole, so no reader sees half a file
-    partial.replace(npz_path)
+    write_whole(npz_path, lambda p: np.savez(p, **arrays))  # uncompressed: loads ~4x faster
     _write_meta(out_dir / META_FILE, meta)
 
     # Measure on the held-out test split through the inference code, then record it in the metadata.
