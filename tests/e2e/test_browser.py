@@ -274,6 +274,8 @@ def test_a_saved_label_is_confirmed_stays_in_place_and_keeps_the_reviewer(page, 
     page.get_by_text("the only text sent to the model").wait_for()
     reviewer = page.get_by_label("Reviewer name (for human labels)", exact=True)
     expect(reviewer).to_have_value("grace", timeout=60_000)  # from the link
+    page.get_by_role("button", name="Set your own label").first.wait_for()  # the cards are drawn
+    idle(page)
     order_before = _card_order(page)
     page.get_by_role("button", name="Set your own label").first.click()
     page.get_by_role("radiogroup", name="Response type").last.get_by_text("hard refusal", exact=True).click()
