@@ -12,6 +12,7 @@ from pathlib import Path
 from db.engine import STALE_AFTER, StoreError, get_engine, process_id  # noqa: F401
 from db.aggregates import CASE_PAIRS, DIMENSIONS, CaseSums, Counts, Filters, aggregate, by_dimension, totals  # noqa: F401
 from db.paper_import import import_paper, save_prompts  # noqa: F401
+from db.generated import GENERATED, attempts, generated_cases, save_attempt, set_review  # noqa: F401
 from db.queries import (  # noqa: F401
     answered_pairs, avg_paper_usage, cell_cases, comparison_judges, data_version, export_rows, find_cases, get_case,
     get_case_by_id, get_run, has_paper, human_changed, human_labelled, judge_inputs, judge_labels, judge_verdicts,

@@ -27,7 +27,7 @@ class Case(SQLModel, table=True):
     __tablename__ = "case"
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(index=True, unique=True)  # paper id (e.g. seed_control_club_1) or custom-<hex>
-    source: str = "paper"  # paper | custom
+    source: str = "paper"  # paper | custom | generated
     family: str
     subtype: str
     subtype_raw: str = ""
@@ -46,6 +46,10 @@ class Case(SQLModel, table=True):
     user_positionality: str = ""
     evasion_type: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+    # A generated case only: pending | accepted | rejected (a reviewer's call; only accepted ones are spot-checked),
+    # and where it came from (JSON: the prompts' sha256, the models and settings, each gate's verdict and reason).
+    review: Optional[str] = None
+    provenance: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class ModelConfig(SQLModel, table=True):
@@ -174,3 +178,19 @@ class ReleasePrompt(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     source: str = ""
     imported_at: Optional[datetime] = None
+
+
+class GenerationAttempt(SQLModel, table=True):
+    """One call of the case generator for one cell of a generation run: what came back (kept whole, even when it
+    could not be read), and every case it proposed with the gates' verdicts. The cases that passed are in `case`."""
+
+    __tablename__ = "generation_attempt"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    family: str
+    authority_type: str
+    status: str = "ok"  # ok | failed (no readable cases: the reason says why; a rerun tries the cell again)
+    reason: str = Field(default="", sa_column=Column(Text))
+    raw_output: str = Field(default="", sa_column=Column(Text))
+    candidates: str = Field(default="[]", sa_column=Column(Text))  # JSON: [{case, problem, gates, kept}]
+    created_at: datetime = Field(default_factory=utcnow)

@@ -75,10 +75,11 @@ def models_present(engine: Engine, sources: Sequence[str] | None = None) -> list
         return [r[0] for r in conn.execute(text(sql), params)]
 
 
-def _case_dict(row) -> dict:
+def case_dict(row) -> dict:
     d = dict(row._mapping)
     d["structural_facts"] = json.loads(d.get("structural_facts") or "[]")
     d["dimensions"] = {k: d.get(k) for k in DIMENSION_COLUMNS}
+    d["provenance"] = json.loads(d["provenance"]) if d.get("provenance") else None
     return d
 
 
@@ -115,19 +116,19 @@ def find_cases(engine: Engine, families: Sequence[str] | None = None, subtypes: 
         total = conn.execute(text(f"SELECT COUNT(*) {base}"), params).scalar() or 0
         rows = conn.execute(text(f"SELECT c.* {base} ORDER BY c.family, c.authority_type, c.key LIMIT :lim OFFSET :off"),
                             {**params, "lim": limit, "off": offset}).all()
-    return [_case_dict(r) for r in rows], int(total)
+    return [case_dict(r) for r in rows], int(total)
 
 
 def get_case(engine: Engine, key: str) -> dict | None:
     with engine.connect() as conn:
         row = conn.execute(text('SELECT * FROM "case" WHERE key = :k'), {"k": key}).first()
-    return _case_dict(row) if row else None
+    return case_dict(row) if row else None
 
 
 def get_case_by_id(engine: Engine, case_id: int) -> dict | None:
     with engine.connect() as conn:
         row = conn.execute(text('SELECT * FROM "case" WHERE id = :i'), {"i": case_id}).first()
-    return _case_dict(row) if row else None
+    return case_dict(row) if row else None
 
 
 def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None = None,

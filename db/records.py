@@ -112,6 +112,8 @@ def case_values(c: dict) -> dict:
         "defeat_condition": c.get("defeat_condition", ""),
         "structural_facts": json.dumps(list(c.get("structural_facts") or []), ensure_ascii=False),
         "user_query": c.get("user_query", ""), "dual_use": bool(c.get("dual_use", False)), "created_at": utcnow(),
+        "review": c.get("review"),
+        "provenance": json.dumps(c["provenance"], ensure_ascii=False, sort_keys=True) if c.get("provenance") else None,
     }
     for col in DIMENSION_COLUMNS:
         values[col] = str(dims.get(col, "") or "")

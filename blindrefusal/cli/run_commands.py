@@ -35,6 +35,9 @@ def add_spot_check(sub) -> None:
     s.add_argument("--exclude-dual-use", action="store_true")
     s.add_argument("--family", action="append", help="restrict to a family (repeat)")
     s.add_argument("--authority", action="append", help="restrict to an authority type (repeat)")
+    s.add_argument("--cases", choices=["paper", "fresh"], default="paper",
+                   help="paper (default): the release's cases; fresh: accepted generated cases (generate-cases) and "
+                        "as many published ones in each of their cells, for the contamination gap")
     s.add_argument("--max-tokens", type=POSITIVE)
     s.add_argument("--timeout", type=positive_float, default=120.0)
     s.add_argument("--fresh", action="store_true", help="new calls even for cases already answered")
@@ -100,7 +103,8 @@ def _spot_check_params(args) -> list:
     return [SpotCheckParams(
         model=model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base, allocation=args.allocation,
         exclude_dual_use=args.exclude_dual_use, families=args.family or [], authorities=args.authority or [],
-        max_tokens=args.max_tokens, bridge_models=args.bridge_models, gold=args.gold, gold_n=args.gold_n)
+        max_tokens=args.max_tokens, bridge_models=args.bridge_models, gold=args.gold, gold_n=args.gold_n,
+        cases=args.cases)
         for model in args.model]
 
 
@@ -137,6 +141,8 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
         print(terminal_text(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
               f"rank {res.placed.rank.text()} of {res.placed.rank.of}"))
         print("  " + terminal_text(res.comparison_text()))
+        if res.contamination is not None:
+            print("  " + terminal_text(res.contamination.text()))
     for p in pairs:
         print(terminal_text(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: {p.diff.fmt()}, n = {p.diff.n}"))
 

@@ -72,11 +72,13 @@ def cmd_import_paper(args) -> int:
 def cmd_ensure_store(args) -> int:
     """Import the paper when the store holds none of it; never fail `make run` for want of the data."""
     from blindrefusal import store
+    from blindrefusal.paper.prompts import GENERATOR_PROMPT, JUDGE_PROMPT
 
     engine = open_store()
     if store.has_paper(engine):
         print("store: the paper is already imported")
-        if store.release_prompt(engine, "evaluate_response") is None and os.environ.get("BR_DATA_SOURCE"):
+        prompts = (JUDGE_PROMPT, GENERATOR_PROMPT)  # a store imported before the generator's prompts were kept
+        if any(store.release_prompt(engine, p) is None for p in prompts) and os.environ.get("BR_DATA_SOURCE"):
             from blindrefusal.paper.importer import import_prompts
             from blindrefusal.paper.release import ReleaseError
 

@@ -7,20 +7,16 @@ The stored judge name carries the prompt's hash, so labels made with two version
 from __future__ import annotations
 
 import os
-import re
 
 from blindrefusal import store
 from blindrefusal.models import presets
 from blindrefusal.judges.base import JudgeInput, JudgeUnavailable
 from blindrefusal.judges.llm import JUDGE_KEY_ENV, LLMJudge
-
-PROMPT_NAME = "evaluate_response"
+from blindrefusal.paper.prompts import JUDGE_PROMPT as PROMPT_NAME, fill_template
 PAPER_MODEL = "gpt-5.4-2026-03-05"  # the snapshot that made the release's labels
 # Where the paper's model is reached, by the key that is present (first wins).
 ROUTES = (("OPENAI_API_KEY", f"openai/{PAPER_MODEL}"), ("OPENROUTER_API_KEY", "openrouter/openai/gpt-5.4"))
 NEEDS_KEY = "needs OPENAI_API_KEY or OPENROUTER_API_KEY"
-_PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
-_FENCE_RUN = re.compile(r"`{3,}|~{3,}")
 
 
 def is_paper_judge_name(name: str | None) -> bool:
@@ -28,34 +24,14 @@ def is_paper_judge_name(name: str | None) -> bool:
     return bool(name) and name.startswith(f"paper:{PAPER_MODEL}@")
 
 
-def _fenced(value: str) -> str:
-    """A block of untrusted text as a code block whose fence is longer than any fence-like run inside it, so no
-    line of it can close the block or open a section of the prompt ("## Your Task" stays the answer's text)."""
-    longest = max((len(run) for run in _FENCE_RUN.findall(value)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{value}\n{fence}"
-
-
-def _one_line(value: str) -> str:
-    """Untrusted text placed inline after a label: on one line, it cannot start a section of its own."""
-    return " ".join(value.split())
-
-
 def fill(template: str, inp: JudgeInput) -> str:
     """The authors' template, its text unchanged, with its placeholders filled in one pass (text inside a value is
     never re-expanded). What is substituted is fenced: a placeholder alone on its line (the query, the answer)
     becomes a code block; one inside a line (the rule, the defeat condition, the ids) stays on that line."""
-    values = {"CASE_ID": inp.case_key, "DEFEAT_TYPE": inp.defeat_type, "AUTHORITY_TYPE": inp.authority_type,
-              "UNJUST_POLICY": inp.rule, "DEFEAT_CONDITION": inp.defeat_condition, "QUERY": inp.user_query,
-              "RESPONSE": inp.response}
-
-    def line(text: str) -> str:
-        alone = _PLACEHOLDER.fullmatch(text.strip())
-        if alone and alone.group(1) in values:
-            return _fenced(values[alone.group(1)] or "")
-        return _PLACEHOLDER.sub(lambda m: _one_line(values[m.group(1)] or "") if m.group(1) in values else m.group(0), text)
-
-    return "\n".join(line(text) for text in template.split("\n"))
+    return fill_template(template, {
+        "CASE_ID": inp.case_key, "DEFEAT_TYPE": inp.defeat_type, "AUTHORITY_TYPE": inp.authority_type,
+        "UNJUST_POLICY": inp.rule, "DEFEAT_CONDITION": inp.defeat_condition, "QUERY": inp.user_query,
+        "RESPONSE": inp.response})
 
 
 def _paper_spec(api_base: str | None) -> presets.ModelSpec:

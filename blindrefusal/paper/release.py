@@ -13,9 +13,9 @@ from typing import Any, Callable, Iterator
 from vocabulary import RESPONSE_TYPES
 
 from blindrefusal.paper import taxonomy
+from blindrefusal.paper.prompts import release_prompt_names
 from blindrefusal.paper.source import MATRIX, ReleaseError, ReleaseFiles  # noqa: F401 - ReleaseError is raised for the whole stage
 
-RELEASE_PROMPTS = ("evaluate_response",)  # the authors' judge prompt, read when the release has prompts/
 
 
 
@@ -187,7 +187,7 @@ def read_prompts(source: str) -> dict[str, str]:
 
 
 def _prompts(files: ReleaseFiles) -> dict[str, str]:
-    found = {name: files.read_prompt(name) for name in RELEASE_PROMPTS}
+    found = {name: files.read_prompt(name) for name in release_prompt_names()}
     return {name: text for name, text in found.items() if text and text.strip()}
 
 

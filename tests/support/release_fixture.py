@@ -59,10 +59,30 @@ Reply with JSON: response_type, engages_with_defeat, independent_harm, reasoning
 """
 
 
+# The case pipeline's prompts, in our own words, with the authors' placeholders and output keys.
+FIXTURE_PIPELINE_PROMPTS = {
+    "generate": ("Fixture generator.\n\n## Family\n\n{{DEFEAT_TYPE_CONTENT}}\n\n## Authority\n\n{{AUTHORITY_TYPE_CONTENT}}\n\n"
+                 'Shape: {"defeat_type": "{{DEFEAT_TYPE_SNAKE}}", "authority_type": "{{AUTHORITY_TYPE_SNAKE}}"}\n\n'
+                 "Generate {{COUNT}} cases for {{DEFEAT_TYPE}} under {{AUTHORITY_TYPE}}.\n"),
+    "gates/operational_validity": "Fixture validity gate.\n\n```json\n{{CASE_JSON}}\n```\n\n{{DEFEAT_SUBTYPE_DEFINITION}}\n",
+    "gates/reasonable_judge": "Fixture reasonable-judge gate.\n\n```json\n{{CASE_JSON}}\n```\n",
+    "gates/dual_use": "Fixture dual-use gate.\n\n```json\n{{CASE_JSON}}\n```\n",
+    "defeats/application_defeat": "# Fixture application defeat\n\n### Dead letter\n\nNobody enforces it.\n\n"
+                                  "### Selective non-enforcement\n\nOnly some are held to it.\n",
+    "defeats/content_defeat": "# Fixture content defeat\n\nThe rule's content is unjust.\n",
+    "defeats/control": "# Fixture control\n\nA fair rule.\n",
+    "authorities/workplace": "# Fixture workplace\n\nAn employer.\n",
+    "authorities/landlord": "# Fixture landlord\n\nA landlord.\n",
+}
+
+
 def write_fixture_release(root: Path, with_corrupt_file: bool = False, with_prompts: bool = True) -> Path:
     if with_prompts:
         (root / "prompts").mkdir(parents=True, exist_ok=True)
         (root / "prompts" / "evaluate_response.md").write_text(FIXTURE_JUDGE_PROMPT)
+        for name, text in FIXTURE_PIPELINE_PROMPTS.items():
+            (root / "prompts" / f"{name}.md").parent.mkdir(parents=True, exist_ok=True)
+            (root / "prompts" / f"{name}.md").write_text(text)
     data = root / "data"
     for sub in ("0_inputs", "2_filtered", "3_responses", "4_evaluated"):
         (data / sub).mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,8 @@ from blindrefusal.analysis.stats import Diff, diff_independent
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, kish_effective_n
 from blindrefusal.evals.spotcheck.compare import NO_PAPER_SIDE, PaperSide, judge_shift, paper_side
 from blindrefusal.evals.spotcheck.gold import GoldFindings, gold_findings, gold_verdicts
-from blindrefusal.evals.spotcheck.params import sample_design
+from blindrefusal.evals.fresh.gap import ContaminationGap, contamination_gap, helps_by_case
+from blindrefusal.evals.spotcheck.params import FRESH_CASES, SpotCheckParams, sample_cases, sample_design
 
 ESTIMAND = ("each rate is over the release's cases that the run's filters leave (defeated cases for the defeated "
             "rates, control cases for the control rates), as if every one of them had been asked")
@@ -68,6 +69,9 @@ class SpotCheckResult:
     errors: int
     blocked: int
     unseen_model_error: dict | None = None  # the distilled judge's leave-one-model-out help-rate error
+    # A fresh run: the model on generated cases minus on published cases of the same cells (the rates above are
+    # its published half, weighted to the release's cases of those cells)
+    contamination: ContaminationGap | None = None
 
     @property
     def n(self) -> int:
@@ -148,6 +152,7 @@ class SpotCheckResult:
             "gold": None if self.gold is None else self._gold_json(),
             "unseen_model_error": self.unseen_model_error,
             "errors": self.errors, "blocked": self.blocked,
+            "contamination_gap": None if self.contamination is None else self.contamination.as_dict(),
         }
 
 
@@ -159,7 +164,7 @@ class SpotCheckResult:
                              for k, v in g["vs_paper"].items() if k in self.vs_paper_labels}}
 
 
-def _latest_labels(answers: list[StoredAnswer]) -> dict[int, StoredAnswer]:
+def latest_labels(answers: list[StoredAnswer]) -> dict[int, StoredAnswer]:
     """One judged answer per case: the newest (a resumed or raced run may hold several)."""
     out: dict[int, StoredAnswer] = {}
     for a in sorted(answers, key=lambda a: a.id):
@@ -189,7 +194,7 @@ def _gold(engine, run: dict, labels: dict, release: dict, defeated: set[int], de
     return gold_findings(name, labels, verdicts, release, defeated, design)
 
 
-def _judge_labels(engine, run_id: int, judge: str | None, effective: dict) -> dict:
+def run_judge_labels(engine, run_id: int, judge: str | None, effective: dict) -> dict:
     """The run judge's own verdict per case (a reviewer's label, which may be a gold label, is not the judge's)."""
     own = {cid: v for by_case in store.judge_verdicts(engine, judge, run_id=run_id).values()
            for cid, v in by_case.items()} if judge else {}
@@ -206,10 +211,10 @@ def results(engine, run_id: int) -> SpotCheckResult:
     judge = params.get("judge")
     design = sample_design(engine, params)
     answers = stored_answers(engine, run_id)
-    mine = {cid: a for cid, a in _latest_labels(answers).items() if cid in design.cell_of}
+    mine = {cid: a for cid, a in latest_labels(answers).items() if cid in design.cell_of}
     defeated = {cid for cid, a in mine.items() if not a.is_control}
     control = set(mine) - defeated
-    labels = _judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm) for cid, a in mine.items()})
+    labels = run_judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm) for cid, a in mine.items()})
     d_rates = weighted_rates({c: labels[c] for c in defeated}, design)
     c_rates = weighted_rates({c: labels[c] for c in control}, design)
     release = store.paired_labels(engine, sorted(mine))
@@ -220,6 +225,12 @@ def results(engine, run_id: int) -> SpotCheckResult:
         comparison, one_judge, shift = _one_judge_side(engine, run_id, judge, release, (defeated, control), design)
     answered = {a.case_id for a in answers if a.status in (STATUS_OK, STATUS_BLOCKED)}
     gold = _gold(engine, run, labels, release, defeated, design)
+    contamination = None
+    if params.get("cases") == FRESH_CASES:
+        every = run_judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm)
+                                                          for cid, a in latest_labels(answers).items()})
+        contamination = contamination_gap(sample_cases(engine, SpotCheckParams.stored(params)), helps_by_case(every),
+                                          judge)
     return SpotCheckResult(
         run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
         status=run["status"], defeated=d_rates, control=c_rates,
@@ -230,7 +241,7 @@ def results(engine, run_id: int) -> SpotCheckResult:
                                                                    if f != CONTROL)),
         # A case counts as an error only while no attempt of it (in this or a resumed run) succeeded.
         errors=len({a.case_id for a in answers if a.status == STATUS_ERROR} - answered),
-        blocked=len({a.case_id for a in answers if a.status == STATUS_BLOCKED}))
+        blocked=len({a.case_id for a in answers if a.status == STATUS_BLOCKED}), contamination=contamination)
 
 
 @dataclass

@@ -99,8 +99,7 @@ def gold_subset(engine, run: dict) -> set[int]:
     """The case ids a stored run's gold labels are drawn on (empty when it asked for none)."""
     if not run.get("gold"):
         return set()
-    known = {k: v for k, v in run["params"].items() if k in SpotCheckParams.__dataclass_fields__}
-    cases = sample_cases(engine, SpotCheckParams(**known))
+    cases = sample_cases(engine, SpotCheckParams.stored(run["params"]))
     return {c.id for c in gold_cases(cases, run["gold"]["gold_n"], run["params"].get("seed", 0))}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import asdict, dataclass, field, replace
 
 
@@ -15,6 +16,9 @@ from blindrefusal.paper.cases import StoredCase
 from blindrefusal.paper.sampler import eligible_cases, stratified_sample
 from blindrefusal.analysis.ppi import MIN_GOLD
 from blindrefusal.analysis.weighted import Design
+
+
+PAPER_CASES, FRESH_CASES = CASE_SETS = ("paper", "fresh")
 
 
 class SpotCheckError(BlindRefusalError):
@@ -39,6 +43,8 @@ class SpotCheckParams:
     # A gold judge for a random gold_n of the answers (prediction-powered intervals); added later as well as now.
     gold: str | None = None
     gold_n: int | None = None
+    # paper: the release's cases; fresh: accepted generated cases, and as many published ones in each of their cells
+    cases: str = "paper"
     # A visitor's own key for `api_base`, for this session only: never part of the run's stored key.
     api_key: str | None = field(default=None, repr=False, compare=False)
 
@@ -47,7 +53,14 @@ class SpotCheckParams:
         key = asdict(self)
         for extra in ("bridge_models", "api_key", "gold", "gold_n"):
             key.pop(extra)
+        if self.cases == PAPER_CASES:  # the key runs had before fresh cases existed, so that they still resume
+            key.pop("cases")
         return json.dumps(key, sort_keys=True)
+
+    @classmethod
+    def stored(cls, params: dict) -> "SpotCheckParams":
+        """The params of a stored run (its `params` JSON)."""
+        return cls(**{k: v for k, v in params.items() if k in cls.__dataclass_fields__})
 
     def check(self) -> "SpotCheckParams":
         """Raise SpotCheckError naming the first bad setting."""
@@ -65,6 +78,8 @@ class SpotCheckParams:
         unknown = [a for a in self.authorities if a not in taxonomy.authority_types()]
         if unknown:
             raise SpotCheckError(f"--authority {unknown[0]!r} is not an authority type")
+        if self.cases not in CASE_SETS:
+            raise SpotCheckError(f"--cases must be {' or '.join(CASE_SETS)} (got {str(self.cases)[:40]!r})")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise SpotCheckError(f"--max-tokens must be positive (got {self.max_tokens})")
         if self.bridge_models is not None and self.bridge_models < 0:
@@ -89,8 +104,31 @@ def spec_for(params: SpotCheckParams) -> presets.ModelSpec:
                            temperature=params.temperature, max_tokens=params.max_tokens)
 
 
+def _fresh_sample(engine, params: SpotCheckParams, published: list[dict]) -> list[dict]:
+    """Accepted generated cases drawn like a paper sample, then in each of their cells as many published cases
+    (seeded; all of them where the cell has fewer): the two halves of a contamination gap."""
+    fresh = store.generated_cases(engine, review="accepted")
+    keys = set(stratified_sample(fresh, params.n, params.seed, params.allocation, params.exclude_dual_use,
+                                 params.families or None, params.authorities or None))
+    rng = random.Random(params.seed)
+    out: list[dict] = []
+    for cell in sorted({(c["family"], c["authority_type"]) for c in fresh if c["key"] in keys}):
+        mine = [c for c in fresh if c["key"] in keys and (c["family"], c["authority_type"]) == cell]
+        theirs = eligible_cases(published, params.exclude_dual_use, [cell[0]], [cell[1]])
+        rng.shuffle(theirs)
+        out += mine + theirs[:len(mine)]
+    return out
+
+
+def drawn_n(cases: list[StoredCase], params: SpotCheckParams) -> int:
+    """The n a run records: the cases drawn (a fresh run's generated ones: its published half follows from them)."""
+    return sum(c.source == "generated" for c in cases) if params.cases == FRESH_CASES else len(cases)
+
+
 def sample_cases(engine, params: SpotCheckParams) -> list[StoredCase]:
     cases, _ = store.find_cases(engine, source="paper", limit=100_000)
+    if params.cases == FRESH_CASES:
+        return [StoredCase.from_row(c) for c in _fresh_sample(engine, params, cases)]
     keys = set(stratified_sample(cases, params.n, params.seed, params.allocation, params.exclude_dual_use,
                                  params.families or None, params.authorities or None))
     return [StoredCase.from_row(c) for c in cases if c["key"] in keys]
@@ -98,16 +136,20 @@ def sample_cases(engine, params: SpotCheckParams) -> list[StoredCase]:
 
 def sample_design(engine, params: dict | SpotCheckParams) -> Design:
     """The population these params sample (the release's cases their filters leave), cell by cell: what the
-    spot-check's rates are weighted to."""
-    get = params.get if isinstance(params, dict) else lambda k, default=None: getattr(params, k, default)
+    spot-check's rates are weighted to. A fresh run's published half stands for the release's cases of the fresh
+    cases' cells."""
+    params = SpotCheckParams.stored(params) if isinstance(params, dict) else params
     cases, _ = store.find_cases(engine, source="paper", limit=100_000)
-    pool = eligible_cases(cases, bool(get("exclude_dual_use", False)), get("families") or None,
-                          get("authorities") or None)
+    families, authorities = params.families or None, params.authorities or None
+    if params.cases == FRESH_CASES:
+        cells = {(c.family, c.authority_type) for c in sample_cases(engine, params)}
+        cases = [c for c in cases if (c["family"], c["authority_type"]) in cells]
+    pool = eligible_cases(cases, params.exclude_dual_use, families, authorities)
     cells = {c["id"]: (c["family"], c["authority_type"]) for c in pool}
     population: dict[tuple[str, str], int] = {}
     for cell in cells.values():
         population[cell] = population.get(cell, 0) + 1
-    return Design(cells, population, get("allocation", "proportional"))
+    return Design(cells, population, params.allocation)
 
 
 def check_one_sample(models_params: list[SpotCheckParams]) -> SpotCheckParams:

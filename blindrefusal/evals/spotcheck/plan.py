@@ -18,8 +18,8 @@ from blindrefusal.analysis.weighted import Design, kish_effective_n, weighted_ra
 from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_rows
 from blindrefusal.evals.spotcheck.gold import gold_judge, gold_outlook
-from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, sample_cases,
-                                                 sample_design, spec_for)
+from blindrefusal.evals.spotcheck.params import (FRESH_CASES, SpotCheckError, SpotCheckParams, check_one_sample, drawn_n,
+                                                 sample_cases, sample_design, spec_for)
 
 
 @dataclass
@@ -195,14 +195,18 @@ def plan_spot_check(engine, models_params: list[SpotCheckParams]) -> SpotCheckPl
         raise SpotCheckError("no paper cases in the store to sample from: run `python -m blindrefusal import-paper` "
                              "first")
     cases = sample_cases(engine, first)
+    if not cases and first.cases == FRESH_CASES:
+        raise SpotCheckError("no accepted fresh case matches these filters: generate some (generate-cases or the "
+                             "Fresh cases page) and accept them after review")
     if not cases:
         raise SpotCheckError("no paper case matches these family / authority / dual-use filters")
     asked = first.n
-    models_params = [replace(p, n=len(cases)) for p in models_params]  # the run records the n actually drawn
+    models_params = [replace(p, n=drawn_n(cases, p)) for p in models_params]  # the run records the n actually drawn
     try:
         judge = get_judge(first.judge)
     except JudgeUnavailable as exc:
         raise SpotCheckError(f"--judge: {exc}") from None
     estimates = {p.model: estimate_cost(engine, p, cases, judge) for p in models_params}
-    return SpotCheckPlan(models_params, cases, estimates, power_hint(engine, cases, sample_design(engine, first)), judge,
-                         asked)
+    design = sample_design(engine, first)  # a fresh run is placed among the paper's models by its published half
+    hint = power_hint(engine, [c for c in cases if c.id in design.cell_of], design)
+    return SpotCheckPlan(models_params, cases, estimates, hint, judge, asked)

@@ -26,7 +26,8 @@ from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.runner import CallResult, RunSettings, call_model, litellm_module, ready
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
 from blindrefusal.evals.spotcheck.gold import REVIEWERS, gold_cases, gold_judge, label_gold
-from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, check_one_sample, sample_cases, spec_for
+from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, drawn_n, sample_cases,
+                                                spec_for)
 
 
 # answering the cases; judging the answers; bridging: judging the paper models' answers with the same judge;
@@ -168,7 +169,7 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         gold_judge(params)  # an unusable gold judge is said before the model is called
     params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
     cases = sample_cases(engine, params)
-    params = replace(params, n=len(cases))  # the n actually drawn (all matching cases when fewer than asked)
+    params = replace(params, n=drawn_n(cases, params))  # the n actually drawn (all matching cases when fewer than asked)
     label = f"{spec_for(params).display_name} · n={params.n} · seed={params.seed}"
     claim = await _claim(engine, params, label, fresh, cancel, progress)
     if claim is None:
