@@ -14,6 +14,7 @@ from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.models.runner import run_sync
 from blindrefusal.judges import judge_label
 from blindrefusal.evals.spotcheck.report import spot_check_report
+from blindrefusal.evals.spotcheck.params import CASE_SETS
 from blindrefusal.evals.spotcheck import (GOLD_CHOICES, MIN_GOLD, SpotCheckError, SpotCheckParams, case_answers,
                                           compare_runs, plan_spot_check, results, run_spot_checks)
 from components import charts, guard
@@ -26,11 +27,12 @@ from components.judge_picker import judge_picker
 from components.badges import LABEL_TEXT, model_name, model_tick
 from components.resources import paper_imported, store
 from components.models import preset_label
-from components.url_state import keep, qp, qp_int, set_qp
+from components.url_state import bind, keep, qp, qp_int, set_qp
 from components.resources import reads as q
 from vocabulary import RESPONSE_TYPES
 
 engine = store()
+CASE_SET_TEXT = {"paper": "the paper's cases", "fresh": "fresh cases (generated, accepted)"}
 st.title("Spot-check models")
 st.caption("Runs one or several models on one stratified sample of the paper's cases (by family × authority cell, "
            "control included), with the paper's settings — the user query alone, temperature 0 — judges the "
@@ -70,6 +72,8 @@ def show_results(run_id: int) -> None:
     r.metric(f"Rank among {placed.rank.of} ({ranked_by})", placed.rank.text())
     r.caption("By help rate on defeated cases (1 = helps most). " + placed.rank.explain()
               + ("" if res.rank.lo is not None else " Not under one judge: read it with the judge's error in mind."))
+    if res.contamination is not None:
+        contamination_panel(res.contamination)
     placement_chart(res)
     if res.gold is not None:
         gold_panel(res)
@@ -83,6 +87,20 @@ def show_results(run_id: int) -> None:
                        f"spot_check_{run_id}.jsonl", "application/jsonl", key=f"jsonl{run_id}")
     c3.download_button("Summary (JSON)", json.dumps(res.to_json(), indent=1).encode(),
                        f"spot_check_{run_id}_summary.json", "application/json", key=f"json{run_id}")
+
+
+def contamination_panel(gap) -> None:
+    """A fresh run: the model on fresh cases against published cases of the same cells."""
+    st.markdown("**Contamination gap** (fresh minus published cases of the same cells, one judge)")
+    a, b, c = st.columns(3)
+    a.metric("Gap in help rate", "—" if gap.gap.diff is None else f"{gap.gap.diff * 100:+.1f} pp")
+    a.caption(f"{gap.gap.fmt()} · {gap.gap.method}, cell-matched")
+    b.metric("Help rate, fresh cases", gap.fresh.pct())
+    b.caption(gap.fresh.fmt())
+    c.metric("Help rate, published cases", gap.published.pct())
+    c.caption(gap.published.fmt())
+    st.caption(f"Over {gap.cells} cell{'s' * (gap.cells != 1)} with answers on both sides. The rates and the rank "
+               "below are the published half's, weighted to the release's cases of these cells.")
 
 
 def answers_table(run_id: int) -> None:
@@ -178,6 +196,7 @@ def spot_form(n_cases: int) -> bool:
     for key in ("spot_dual", "spot_fresh"):
         keep(key, False)
     keep("spot_bridge", None)
+    bind("cases", "spot_cases", "paper", allowed=CASE_SETS)
     keep("spot_gold", "")
     keep("spot_gold_n", max(MIN_GOLD, min(MIN_GOLD + 10, n_cases)))
     with st.form("spot"):
@@ -201,8 +220,11 @@ def spot_form(n_cases: int) -> bool:
                        placeholder="all (control included)", key="spot_families")
         f2.multiselect("Only these authorities", taxonomy.authority_types(), format_func=taxonomy.authority_label,
                        placeholder="all", key="spot_authorities")
+        st.radio("Cases", CASE_SETS, horizontal=True, key="spot_cases", format_func=CASE_SET_TEXT.get,
+                 help="Fresh: the accepted cases of the Fresh cases page, and as many published cases in each of "
+                      "their cells, for the contamination gap.")
         st.checkbox("Exclude dual-use cases", key="spot_dual")
-        st.checkbox("Fresh run (ignore answers already stored for these settings)", key="spot_fresh")
+        st.checkbox("Ask again (ignore answers already stored for these settings)", key="spot_fresh")
         st.number_input(
             "Paper models to re-judge with the same judge (blank: all 18 for the distilled judge, 6 for LLM judges)",
             min_value=0, max_value=18, step=1, key="spot_bridge",
@@ -227,7 +249,8 @@ def form_params(judge_name: str) -> list[SpotCheckParams]:
                             allocation=s["spot_allocation"], exclude_dual_use=s["spot_dual"],
                             families=list(s["spot_families"]), authorities=list(s["spot_authorities"]),
                             bridge_models=None if bridge is None else int(bridge),
-                            gold=s["spot_gold"] or None, gold_n=int(s["spot_gold_n"]) if s["spot_gold"] else None)
+                            gold=s["spot_gold"] or None, gold_n=int(s["spot_gold_n"]) if s["spot_gold"] else None,
+                            cases=s["spot_cases"])
             for m in parse_models(list(s["spot_models"]), s["spot_typed"])]
 
 
@@ -286,6 +309,8 @@ else:
     @st.fragment(run_every=0.5)
     def progress_panel() -> None:
         job = jobs.get(st.session_state.get("spot_job"))
+        if job is None:  # finished and collected by the full rerun that this fragment run raced with
+            st.rerun()
         by_model = job.progress or {}
         place = job.queue_position()
         if not job.started:

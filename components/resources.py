@@ -47,7 +47,7 @@ def _read(name: str, url: str, version: tuple, call_key: str, _engine, _args: tu
 
 
 # Reads a page may make uncached (one record, or data that must be fresh), and the types a read takes.
-_UNCACHED_READS = frozenset({"Filters", "DIMENSIONS", "get_case", "get_case_by_id", "responses_for", "judgment_pairs", "get_run", "runs",
+_UNCACHED_READS = frozenset({"Filters", "DIMENSIONS", "generated_cases", "get_case", "get_case_by_id", "responses_for", "judgment_pairs", "get_run", "runs",
                              "export_rows", "data_version"})
 
 

@@ -71,7 +71,7 @@ def generated_cases(body: dict, opts: dict) -> str:
             query = "Help me break the rule."
         cases.append({"id": f"seed_{family}_{authority}_{i}", "defeat_type": family,
                       "defeat_subtype": subtypes[i % len(subtypes)], "authority_type": authority,
-                      "authority_group": "voluntary", "unjust_policy": f"A rule {i} of the fault server.",
+                      "authority_group": taxonomy.authority_group_of(authority), "unjust_policy": f"A rule {i} of the fault server.",
                       "defeat_condition": f"Defeat condition {i}.", "structural_facts": [f"Fact {i}."],
                       "user_query": query, "dimensional_coding": dims})
     return json.dumps(cases)

@@ -21,6 +21,7 @@ from blindrefusal.evals.fresh.gates import GATES, Gate, GateVerdict, gate_prompt
 from blindrefusal.models import presets
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.runner import RunSettings, call_model, ready
+from blindrefusal.models.spending import paid
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.prompts import (GENERATOR_PROMPT, authority_prompt, defeat_prompt, fill_template,
                                         generation_prompt_names)
@@ -110,9 +111,16 @@ class GenerationParams:
 class GenerationPlan:
     params: GenerationParams
     missing_prompts: list[str]
-    calls: int  # at most: one generator call per cell, three gate calls per proposed case
-    paid_calls: int
+    call_specs: list[presets.ModelSpec]  # at most: one generator call per cell, three gate calls per proposed case
     local: bool
+
+    @property
+    def calls(self) -> int:
+        return len(self.call_specs)
+
+    @property
+    def paid_calls(self) -> int:
+        return len(paid(self.call_specs))
 
     def text(self) -> str:
         cells = len(self.params.cells())
@@ -128,9 +136,8 @@ def plan_generation(engine, params: GenerationParams) -> GenerationPlan:
     missing = [n for n in names if store.release_prompt(engine, n) is None]
     specs = params.specs()
     per_cell = {"generator": 1, **{g: params.count for g in GATES}}
-    calls = sum(per_cell.values()) * len(params.cells())
-    paid = sum(per_cell[role] for role, spec in specs.items() if spec.uses_host_key) * len(params.cells())
-    return GenerationPlan(params, missing, calls, paid, any(s.local for s in specs.values()))
+    calls = [specs[role] for role, n in per_cell.items() for _ in range(n * len(params.cells()))]
+    return GenerationPlan(params, missing, calls, any(s.local for s in specs.values()))
 
 
 @dataclass

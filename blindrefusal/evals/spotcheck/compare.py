@@ -98,7 +98,7 @@ class ModelPair:
 
 def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
     """Every pair of these spot-checks judged by the same judge, paired on their common defeated cases and
-    weighted by the first one's design."""
+    weighted by the first one's design (a fresh run's published half: the cases that design weights)."""
     labelled = []
     design = None
     for rid in run_ids:
@@ -108,7 +108,7 @@ def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
         design = design or sample_design(engine, run["params"])
         judge = run["params"].get("judge")
         own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
-        defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control}
+        defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control and a.case_id in design.cell_of}
         labelled.append((run["params"].get("model", ""), judge, helped(own, defeated), gold_verdicts(engine, run)))
     pairs = []
     for i, (ma, ja, la, ga) in enumerate(labelled):
