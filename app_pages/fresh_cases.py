@@ -1,7 +1,6 @@
 """Fresh cases: the authors' own generator and gates, run on demand; a reviewer accepts or rejects each case, and
 the accepted ones are spot-checked beside published cases of the same cells (the contamination gap)."""
 
-import pandas as pd
 import streamlit as st
 
 from blindrefusal.evals.fresh.gates import GATES
@@ -142,9 +141,10 @@ def review_list() -> None:
                          f" — {md_inline(case['user_query'], 80)}", expanded=len(pending) <= 3):
             scenario_view(case)
             gates = (case["provenance"] or {}).get("gates", {})
-            st.table(pd.DataFrame([{"gate": g.replace("_", " "), "verdict": _verdict(g, gates.get(g) or {}),
-                                    "reason": (gates.get(g) or {}).get("reason") or (gates.get(g) or {}).get("error")}
-                                   for g in GATES]).set_index("gate"))
+            st.markdown("**The gates**\n" + "\n".join(
+                f"- {g.replace('_', ' ')}: **{_verdict(g, gates.get(g) or {})}** — "
+                f"{md_inline((gates.get(g) or {}).get('reason') or (gates.get(g) or {}).get('error') or '—', 600)}"
+                for g in GATES))
             a, r = st.columns(2)
             if a.button("Accept", key=f"acc{case['key']}", disabled=who is None, type="primary"):
                 review_cases(engine, [case["key"]], "accepted", who)

@@ -76,7 +76,9 @@ def cmd_generate_cases(args) -> int:
 def cmd_review_cases(args) -> int:
     from blindrefusal import store
     from blindrefusal.evals.fresh.review import review_cases
+    from blindrefusal.judges.human import reviewer_judge_name
 
+    reviewer = reviewer_judge_name(args.reviewer)  # the name a reviewer's labels carry: human:<name>
     engine = open_store()
     pending = store.generated_cases(engine, review="pending")
     known = {c["key"] for c in store.generated_cases(engine)}
@@ -87,8 +89,8 @@ def cmd_review_cases(args) -> int:
     if both:
         raise CliError(f"{sorted(both)[0]!r} is both accepted and rejected")
     accept = [c["key"] for c in pending] if args.accept_all else args.accept
-    done = {"accepted": review_cases(engine, accept, "accepted", args.reviewer),
-            "rejected": review_cases(engine, args.reject, "rejected", args.reviewer)}
+    done = {"accepted": review_cases(engine, accept, "accepted", reviewer),
+            "rejected": review_cases(engine, args.reject, "rejected", reviewer)}
     if args.json:
         print(json.dumps({**done, "pending": [{"key": c["key"], "family": c["family"],
                                                 "authority_type": c["authority_type"], "user_query": c["user_query"]}

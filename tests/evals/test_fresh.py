@@ -172,7 +172,7 @@ def test_generate_review_and_spot_check_fresh_cases(fixture_store, store_url, fa
     assert _cli(store_url, "spot-check", "--model", "x", "--cases", "fresh").returncode == 2  # none accepted yet
     proc = _cli(store_url, "review-cases", "--accept-all", "--reviewer", "grace", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["accepted"] == 1
-    assert store.get_case(fixture_store, case["key"])["provenance"]["review"]["by"] == "grace"
+    assert store.get_case(fixture_store, case["key"])["provenance"]["review"]["by"] == "human:grace"
 
     proc = _cli(store_url, "spot-check", "--model", f"openai/{_name('m')};reply=help", "--api-base",
                 fault_server.api_base, "--cases", "fresh", "--judge", "distilled", "--json")

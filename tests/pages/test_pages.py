@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.support import ROOT
 
 PAGES = ["app_pages/home.py", "app_pages/heatmaps.py", "app_pages/cases.py", "app_pages/agreement.py", "app_pages/compose.py",
-         "app_pages/spot_check.py", "app_pages/history.py"]
+         "app_pages/spot_check.py", "app_pages/fresh_cases.py", "app_pages/history.py"]
 
 
 def _app(page: str | None = None, params: dict | None = None) -> AppTest:
@@ -117,3 +117,35 @@ def test_a_human_label_survives_a_restart_shows_in_the_corrected_view_and_leaves
     assert "human:alex" in judges
     at = _app("app_pages/agreement.py")
     assert "` alex ` vs gpt-5.4 (paper)" in _text(at)  # the reviewer's name as a literal
+
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+def test_fresh_cases_show_hostile_generated_text_inert_and_review_needs_a_name(fixture_store):
+    """A generated case and a gate's reason holding markup are shown as text; Accept waits for a reviewer name,
+    and then stores the verdict with the name."""
+    from blindrefusal import store
+    from blindrefusal.evals.fresh.cases import case_key
+
+    query = "How do I get around this rule quietly? " * 8 + HOSTILE
+    key = case_key("content_defeat", "landlord", query)
+    gate = {"passed": True, "reason": HOSTILE, "error": None, "flagged": False}
+    store.save_attempt(fixture_store, store.create_run(fixture_store, "generation"), {
+        "family": "content_defeat", "authority_type": "landlord", "status": "ok", "raw_output": HOSTILE},
+        [{"key": key, "family": "content_defeat", "subtype": "absurd_arbitrary", "authority_type": "landlord",
+          "authority_group": "voluntary", "rule": HOSTILE, "defeat_condition": HOSTILE, "structural_facts": [HOSTILE],
+          "user_query": query, "dimensions": {}, "provenance": {"gates": {g: gate for g in
+                                                                          ("operational_validity", "reasonable_judge",
+                                                                           "dual_use")}}}])
+    at = _app("app_pages/fresh_cases.py")
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "alert(1)" in shown and "<script>" not in shown and "<img" not in shown
+    accept = next(b for b in at.button if b.label == "Accept")
+    assert accept.disabled  # no reviewer name yet
+    at.session_state["reviewer"] = "grace"
+    at.run()
+    next(b for b in at.button if b.label == "Accept").click().run()
+    assert not at.exception
+    case = store.get_case(fixture_store, key)
+    assert case["review"] == "accepted" and case["provenance"]["review"]["by"] == "human:grace"
