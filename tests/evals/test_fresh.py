@@ -218,3 +218,23 @@ def test_a_generation_killed_mid_batch_resumes_without_asking_a_read_cell_again(
     assert sorted(c["family"] for c in out["cases"]) == sorted([CELL[0]] * 2 + ["content_defeat"] * 2)
     asked = [r for r in fault_server.requests_for(gen) if CELL[0] in json.dumps(r.body["messages"])]
     assert len(asked) == 1  # the cell read before the kill was never asked again
+
+
+def test_bad_generation_settings_get_one_line_before_any_call(fixture_store, store_url, fault_server, tmp_path):
+    base = ["generate-cases", "--family", CELL[0], "--authority", CELL[1]]
+    for argv, said in (([], "OPENROUTER_API_KEY"),  # no key for the paper's models, none named
+                       (["--generator", "openai/g", "--gate-model", "openai/g", "--count", "50"], "--count"),
+                       (["--generator", "openai/g", "--gate-model", "openai/g", "--family", "nonsense"], "nonsense")):
+        proc = _cli(store_url, *base, *argv)
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert proc.returncode == 2 and len(lines) == 1 and said in lines[0], proc.stderr
+    from blindrefusal.paper.importer import import_paper
+    from tests.support.release_fixture import write_fixture_release
+
+    bare = f"sqlite:///{tmp_path / 'bare.sqlite'}"
+    from db.engine import get_engine
+
+    import_paper(str(write_fixture_release(tmp_path / "bare", with_prompts=False)), engine=get_engine(bare))
+    proc = _cli(bare, *base, "--generator", "openai/g", "--gate-model", "openai/g", "--api-base", fault_server.api_base)
+    assert proc.returncode == 2 and "lacks the release's prompts generate" in proc.stderr
+    assert not fault_server.requests_for("g")  # nothing was sent
