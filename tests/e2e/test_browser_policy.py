@@ -205,7 +205,7 @@ def test_a_label_queue_moves_to_the_next_unlabelled_response_and_remembers_the_r
 
     if not paper:
         return
-    page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Cases").click()
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile(r"(^|\s)Cases$")).click()
     button = page.get_by_role("button", name=re.compile(r"Label queue: [\d,]+ responses where the judges disagree"))
     button.click()
     page.wait_for_url(re.compile(r".*queue=disagree.*"))
