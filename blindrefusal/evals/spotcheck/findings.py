@@ -211,10 +211,13 @@ def results(engine, run_id: int) -> SpotCheckResult:
     judge = params.get("judge")
     design = sample_design(engine, params)
     answers = stored_answers(engine, run_id)
-    mine = {cid: a for cid, a in latest_labels(answers).items() if cid in design.cell_of}
+    latest = latest_labels(answers)
+    # the run judge's verdict on every answered case (a fresh run's fresh half too), read once
+    every = run_judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm) for cid, a in latest.items()})
+    mine = {cid: a for cid, a in latest.items() if cid in design.cell_of}
     defeated = {cid for cid, a in mine.items() if not a.is_control}
     control = set(mine) - defeated
-    labels = run_judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm) for cid, a in mine.items()})
+    labels = {cid: every[cid] for cid in mine}
     d_rates = weighted_rates({c: labels[c] for c in defeated}, design)
     c_rates = weighted_rates({c: labels[c] for c in control}, design)
     release = store.paired_labels(engine, sorted(mine))
@@ -227,8 +230,6 @@ def results(engine, run_id: int) -> SpotCheckResult:
     gold = _gold(engine, run, labels, release, defeated, design)
     contamination = None
     if params.get("cases") == FRESH_CASES:
-        every = run_judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm)
-                                                          for cid, a in latest_labels(answers).items()})
         contamination = contamination_gap(sample_cases(engine, SpotCheckParams.stored(params)), helps_by_case(every),
                                           judge)
     return SpotCheckResult(
