@@ -1,17 +1,19 @@
 """Fresh cases: the authors' own generator and gates, run on demand; a reviewer accepts or rejects each case, and
 the accepted ones are spot-checked beside published cases of the same cells (the contamination gap)."""
 
+from dataclasses import asdict
+
 import streamlit as st
 
 from blindrefusal.evals.fresh.gates import GATES
 from blindrefusal.evals.fresh.generate import (LOCAL_WARNING, ROUTES, GenerationError, GenerationParams,
-                                               default_model, plan_generation, run_generation)
+                                               default_model, plan_generation)
 from blindrefusal.evals.fresh.review import review_cases
 from blindrefusal.exports.inert import md_inline
-from blindrefusal.models.runner import run_sync
 from blindrefusal.paper import taxonomy
-from blindrefusal.runs import jobs
+from blindrefusal.jobs import control as jobs
 from components import guard
+from components.job_panel import current_job, job_panel, started
 from components.identity import label_prompt, reviewer_judge, visitor_id
 from components.navigation import flash
 from components.resources import reads as q
@@ -78,45 +80,28 @@ def estimate_and_start() -> None:
         st.error(blocked)
     if st.button("Generate and gate", disabled=not confirm or bool(blocked), type="primary"):
         st.session_state.pop("gen_pending", None)
-
-        def work(j, params=params):
-            def report(p) -> None:
-                j.progress = p
-
-            return run_sync(run_generation(engine, params, report, cancel=j.cancel))[0]
-
-        with guard.permit(engine):
-            st.session_state["gen_job"] = jobs.start("generate cases", work, visitor=visitor_id()).id
+        with guard.permit(engine):  # the job runs under the same permit, in this server or on a worker
+            started("gen_job", jobs.start(engine, "generate_cases", asdict(params), "generate cases", visitor_id()))
         st.rerun()
 
 
-@st.fragment(run_every=0.5)
-def progress_panel() -> None:
-    job = jobs.get(st.session_state.get("gen_job"))
-    if job is None:  # finished and collected by the full rerun that this fragment run raced with
-        st.rerun()
+def draw_progress(job) -> None:
     p = job.progress
-    if not job.started:
-        st.progress(0.0, text=f"Queued, number {job.queue_position()} in line. It starts by itself.")
-    elif p is None:
+    if p is None:
         st.progress(0.0, text="Filling the templates and calling the generator…")
     else:
         st.progress(p.cells_done / max(1, p.cells), text=f"{p.cells_done} of {p.cells} cells · {p.proposed} cases "
                                                           f"proposed · {p.kept} passed the gates · {p.failed_cells} "
                                                           f"cells failed · {p.calls} calls")
-    if job.running:
-        if st.button("Cancel", key="cancel_gen", disabled=job.cancel.is_set()):
-            job.cancel.set()
-        return
-    st.session_state.pop("gen_job", None)
-    if job.error:
-        st.error(f"The generation failed: {md_inline(job.error)}")
-    else:
+
+
+def finish(job) -> None:
+    p = job.progress
+    if job.status in ("done", "cancelled"):
         kept = p.kept if p else 0
-        flash(f"Generation run {job.result} finished: {kept} case{'s' * (kept != 1)} wait{'s' * (kept == 1)} for "
-              "review below."
+        flash(f"Generation run {job.result} {'finished' if job.status == 'done' else 'was cancelled'}: {kept} "
+              f"case{'s' * (kept != 1)} wait{'s' * (kept == 1)} for review below."
               + (" Not kept: " + md_inline("; ".join(p.failures[:5]), 1500) if p and p.failures else ""))
-    st.rerun()
 
 
 def review_list() -> None:
@@ -162,8 +147,8 @@ def _verdict(gate: str, v: dict) -> str:
     return "passed" if v.get("passed") else "failed"
 
 
-if jobs.get(st.session_state.get("gen_job")) is not None:
-    progress_panel()
+if current_job(engine, "gen_job", "generate_cases") is not None:
+    job_panel(engine, "gen_job", draw_progress, finish)
 else:
     if generation_form():
         st.session_state["gen_pending"] = True

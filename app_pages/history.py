@@ -3,11 +3,14 @@
 import streamlit as st
 
 from blindrefusal.exports.inert import md_inline
+from blindrefusal.jobs import control as jobs
 from blindrefusal.models import presets
 from blindrefusal.runs.contrast import DEFEATED, pairs
 from blindrefusal.runs.history import RunBusy, delete_runs
 from components import guard
-from components.identity import can_delete_runs
+from components.identity import can_delete_runs, visitor_id
+from components.job_panel import current_job, job_panel, started
+from components.navigation import flash
 from components.resources import store
 from components.resources import reads as q
 from vocabulary import CONTROL
@@ -16,10 +19,17 @@ from vocabulary import CONTROL
 engine = store()
 st.title("History")
 pending = q.store_counts(engine)["unjudged"]
-if pending:
+if current_job(engine, "rejudge_job", "rejudge") is not None:
+    def draw_rejudging(job) -> None:
+        st.progress(0.5, text="Judging the unlabelled answers…")
+
+    def finish_rejudging(job) -> None:
+        if job.status == "done":
+            flash(f"{job.result['judged']} judged, {job.result['failed']} still unjudged.")
+
+    job_panel(engine, "rejudge_job", draw_rejudging, finish_rejudging)
+elif pending:
     from blindrefusal.judges import default_judge_name, judge_label
-    from blindrefusal.runs.rejudge import rejudge
-    from blindrefusal.models.runner import run_sync
 
     st.info(f"{pending} stored answers have no label yet (made before a judge was available, or the judge's "
             "output could not be parsed).")
@@ -28,9 +38,10 @@ if pending:
     if blocked:
         st.warning(blocked)
     elif st.button(f"Judge them now with {judge_label(default_judge_name())}"):
-        with st.spinner("Judging…"), guard.permit(engine):
-            out = run_sync(rejudge(engine))
-        st.success(f"{out['judged']} judged, {out['failed']} still unjudged.")
+        with guard.permit(engine):  # the job runs under the same permit, in this server or on a worker
+            started("rejudge_job", jobs.start(engine, "rejudge", {"judge": None}, "re-judge unlabelled answers",
+                                              visitor_id()))
+        st.rerun()
 runs = q.runs(engine, kinds=("live", "spot_check"), limit=200)
 if not runs:
     st.info("No live runs yet. Compose a scenario in the Live lab and press Run.")

@@ -6,23 +6,24 @@ import pandas as pd
 import streamlit as st
 
 from blindrefusal.exports.inert import csv_bytes, md_inline, plotly_text
-from blindrefusal.runs import jobs
+from blindrefusal.jobs import control as jobs
+from blindrefusal.jobs.kinds import spot_check_params
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
 from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
 from blindrefusal.exports.style import RATE_NAMES
-from blindrefusal.models.runner import run_sync
 from blindrefusal.judges import judge_label
 from blindrefusal.evals.spotcheck.report import spot_check_report
 from blindrefusal.evals.spotcheck.params import CASE_SETS
 from blindrefusal.evals.spotcheck import (GOLD_CHOICES, MIN_GOLD, SpotCheckError, SpotCheckParams, case_answers,
-                                          compare_runs, plan_spot_check, results, run_spot_checks)
+                                          compare_runs, plan_spot_check, results)
 from components import charts, guard
 from components.cards import response_card
 from components.live import failure_panel
 from components.spot_check import comparison_panel, gold_panel, placement_chart
 from components.scenario import question
 from components.identity import visitor_id
+from components.job_panel import current_job, job_panel, started
 from components.judge_picker import judge_picker
 from components.badges import LABEL_TEXT, model_name, model_tick
 from components.resources import paper_imported, store
@@ -254,7 +255,7 @@ def form_params(judge_name: str) -> list[SpotCheckParams]:
             for m in parse_models(list(s["spot_models"]), s["spot_typed"])]
 
 
-job = jobs.get(st.session_state.get("spot_job"))
+job = current_job(engine, "spot_job", "spot_check")
 if job is None:
     submitted = spot_form(max(2, q.store_counts(engine)["paper_cases"]))
     judge_name = judge_picker("spot_judge")
@@ -292,31 +293,16 @@ if job is None:
         if st.button("Start the spot-check", disabled=not confirm or bool(blocked), type="primary"):
             st.session_state.pop("spot_pending", None)
 
-            def work(j, all_params=all_params, fresh=fresh):
-                j.progress = {}
-
-                def report(model: str, p) -> None:
-                    j.progress[model] = p
-
-                runs = run_sync(run_spot_checks(engine, all_params, report, cancel=j.cancel, fresh=fresh))
-                return [run_id for run_id, _ in runs if run_id >= 0]
-
             label = ", ".join(p.model for p in all_params)
-            with guard.permit(engine):  # the job runs in a copy of this context
-                st.session_state["spot_job"] = jobs.start(f"spot-check {label}", work, visitor=visitor_id()).id
+            secrets = {"api_key": all_params[0].api_key} if all_params[0].api_key else None
+            with guard.permit(engine):  # the job runs under the same permit, in this server or on a worker
+                started("spot_job", jobs.start(engine, "spot_check", spot_check_params(all_params, fresh),
+                                               f"spot-check {label}", visitor_id(), secrets))
             st.rerun()
 else:
-    @st.fragment(run_every=0.5)
-    def progress_panel() -> None:
-        job = jobs.get(st.session_state.get("spot_job"))
-        if job is None:  # finished and collected by the full rerun that this fragment run raced with
-            st.rerun()
+    def draw_progress(job) -> None:
         by_model = job.progress or {}
-        place = job.queue_position()
-        if not job.started:
-            st.progress(0.0, text=f"Queued, number {place} in line: this server runs a few spot-checks at once "
-                                  "(BR_MAX_JOBS, one per visitor). It starts by itself; you may leave this page.")
-        elif not by_model:
+        if not by_model:
             st.progress(0.0, text="Sampling cases and starting the models…")
         for model, p in by_model.items():
             name = md_inline(model_name(model), 120)
@@ -332,22 +318,12 @@ else:
                 st.progress(p.done / p.total, text=f"{name}: {p.done - p.errors} answered · {p.errors} failed · "
                                                    f"{p.total - p.done} to go (of {p.total} cases) · {cost}"
                             + (f" · {p.skipped} already answered" if p.skipped else ""))
-        if job.running and job.cancel.is_set():
-            st.info("Cancelling… calls already sent finish first (no new ones start); then the answers so far are "
-                    "judged and kept. Re-run the same settings to resume.")
-        elif job.running:
-            if st.button("Cancel", key="cancel_spot"):
-                job.cancel.set()
-                st.rerun(scope="fragment")
-        else:
-            st.session_state.pop("spot_job", None)
-            if job.error:
-                st.error(f"The spot-check failed: {md_inline(job.error)}")
-            elif job.result:
-                set_qp("run", ",".join(map(str, job.result)))
-            st.rerun()
 
-    progress_panel()
+    def finish(job) -> None:
+        if job.result:
+            set_qp("run", ",".join(map(str, job.result)))
+
+    job_panel(engine, "spot_job", draw_progress, finish)
 
 run_param = qp("run")
 if run_param:

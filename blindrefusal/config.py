@@ -107,6 +107,22 @@ def max_jobs() -> tuple[int, int]:
     return read("BR_MAX_JOBS", 2), read("BR_MAX_JOBS_PER_VISITOR", 1)
 
 
+def jobs_executor() -> str | None:
+    """BR_JOBS: where long jobs run — `thread` (in the web server) or `queue` (on workers, PostgreSQL only).
+    Unset: the queue on PostgreSQL, threads on SQLite."""
+    raw = os.environ.get("BR_JOBS", "").strip().lower()
+    return raw if raw in ("thread", "queue") else None
+
+
+REPLICA_COOKIE = "BRREPLICA"  # the load balancer's sticky-session cookie (deploy/team.py writes its config)
+
+
+def replica_name() -> str | None:
+    """BR_REPLICA_NAME: this web server's name behind a team's load balancer (its sticky cookie's value)."""
+    raw = os.environ.get("BR_REPLICA_NAME", "").strip()
+    return raw if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", raw) else None
+
+
 def max_answer_chars() -> int:
     """BR_MAX_ANSWER_CHARS: the longest answer kept (default 100,000 characters); a longer one is cut and marked."""
     raw = os.environ.get("BR_MAX_ANSWER_CHARS", "")

@@ -10,16 +10,16 @@ import streamlit as st
 from components.url_state import set_qp
 
 
-def flash(message: str) -> None:
-    """A confirmation that survives the rerun that follows a save (shown once, by show_flash)."""
-    st.session_state["_flash"] = message
+def flash(message: str, failed: bool = False) -> None:
+    """A confirmation (or a failure) that survives the rerun that follows it (shown once, by show_flash)."""
+    st.session_state["_flash"] = (message, failed)
 
 
 def show_flash() -> None:
-    message = st.session_state.pop("_flash", None)
+    message, failed = st.session_state.pop("_flash", None) or (None, False)
     if message:
-        st.toast(message, icon=":material/check_circle:")
-        st.success(message)
+        st.toast(message, icon=":material/error:" if failed else ":material/check_circle:")
+        (st.error if failed else st.success)(message)
 
 
 def came_from(page: str, label: str) -> None:

@@ -1,6 +1,6 @@
 """Shared resources for the pages: the writable store, the shipped summary when the paper is not imported, and
-cached reads. `reads` caches the store's read queries across reruns and sessions (keyed by the store's data
-version) and refuses everything else: a page writes through the core, never through the cache."""
+cached reads. `reads` caches the store's read queries across reruns and sessions (keyed by the version of the
+data each one reads, kept in the store so that every replica agrees) and refuses everything else: a page writes through the core, never through the cache."""
 
 from __future__ import annotations
 
@@ -42,13 +42,14 @@ _CACHED_READS = frozenset({"aggregate", "totals", "by_dimension", "store_counts"
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _read(name: str, url: str, version: tuple, call_key: str, _engine, _args: tuple, _kwargs: dict):
-    """One store read, remembered per (store, data version, arguments): a write anywhere changes the version."""
+    """One store read, remembered per (store, version of what it reads, arguments): the paper's published views
+    move only with an import, the corrected views with a label, the rest with any write (db.queries.depends_on)."""
     return getattr(queries, name)(_engine, *_args, **_kwargs)
 
 
 # Reads a page may make uncached (one record, or data that must be fresh), and the types a read takes.
 _UNCACHED_READS = frozenset({"Filters", "DIMENSIONS", "generated_cases", "get_case", "get_case_by_id", "responses_for", "judgment_pairs", "get_run", "runs",
-                             "export_rows", "data_version"})
+                             "export_rows", "data_version", "kind_versions", "workers_alive"})
 
 
 class _CachedStore:
@@ -62,7 +63,8 @@ class _CachedStore:
             raise AttributeError(f"reads.{name}: not a read the pages may make (write through the core)")
 
         def cached(engine, *args, **kwargs):
-            version = queries.data_version(engine)
+            kind = queries.depends_on(name, args, kwargs)
+            version = queries.data_version(engine) if kind == "all" else queries.kind_versions(engine)[kind]
             return _read(name, str(engine.url), version, repr((args, sorted(kwargs.items()))), engine, args, kwargs)
 
         return cached

@@ -22,7 +22,9 @@ from sqlmodel import create_engine
 from vocabulary import BlindRefusalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-STALE_AFTER = timedelta(seconds=90)  # a claimed run whose heartbeat is older than this was abandoned
+# A claimed run or job whose heartbeat is older than this was abandoned (its process died): another takes it over.
+# BR_STALE_AFTER_S shortens it where a team wants faster takeover (and in the worker tests).
+STALE_AFTER = timedelta(seconds=max(8.0, float(os.environ.get("BR_STALE_AFTER_S") or 90)))
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 Say = Callable[[str], None]

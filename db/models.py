@@ -23,6 +23,13 @@ class SchemaInfo(SQLModel, table=True):
     value: str
 
 
+class DataVersion(SQLModel, table=True):
+    """A counter per kind of data (paper, labels), moved by the writes that change it: the pages' cache keys."""
+    __tablename__ = "data_version"
+    kind: str = Field(primary_key=True)
+    version: int
+
+
 class Case(SQLModel, table=True):
     __tablename__ = "case"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -194,3 +201,27 @@ class GenerationAttempt(SQLModel, table=True):
     raw_output: str = Field(default="", sa_column=Column(Text))
     candidates: str = Field(default="[]", sa_column=Column(Text))  # JSON: [{case, problem, gates, kept}]
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    """A long job started from a page (a spot-check, a generation run, re-judging): what it does, who started
+    it, where it runs and how far it got, so that every replica can show it and cancel it."""
+
+    __tablename__ = "job"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str  # a key of blindrefusal.jobs.kinds.JOB_KINDS
+    label: str = ""
+    visitor: str = Field(default="", index=True)
+    params: str = Field(default="{}", sa_column=Column(Text))  # JSON; never holds keys
+    spending: bool = False  # the spending guard cleared its paid calls, charged to `visitor`
+    executor: str = "thread"  # thread: in the web server that started it | queue: on a worker
+    status: str = Field(default="queued", index=True)  # queued | running | done | failed | cancelled
+    progress: Optional[str] = Field(default=None, sa_column=Column(Text))  # JSON snapshot
+    result: Optional[str] = Field(default=None, sa_column=Column(Text))  # JSON
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    cancel_requested: bool = False
+    claimed_by: Optional[str] = None  # the process running it
+    heartbeat_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None

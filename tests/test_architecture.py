@@ -25,7 +25,8 @@ STAGE_IMPORTS = {
     "runs": {"config", "store", "models", "paper", "judges", "analysis"},
     "exports": {"config", "models", "analysis"},
     "evals": {"config", "store", "models", "paper", "judges", "runs", "analysis", "exports"},
-    "cli": {"config", "store", "models", "paper", "judges", "runs", "evals", "analysis", "exports"},
+    "jobs": {"config", "store", "models", "paper", "judges", "runs", "evals", "analysis"},
+    "cli": {"config", "store", "models", "paper", "judges", "runs", "evals", "analysis", "exports", "jobs"},
     "stats": {"analysis"},  # the public alias `blindrefusal.stats`
 }
 MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_TOP_LEVEL_MODULES = 400, 60, 8

@@ -19,12 +19,14 @@ from blindrefusal.cli.fresh_commands import add_fresh_commands
 from blindrefusal.cli.judge_commands import add_judge_commands
 from blindrefusal.cli.run_commands import add_ask, add_plan_gold, add_spot_check
 from blindrefusal.cli.store_commands import add_store_commands
+from blindrefusal.cli.worker_commands import add_worker
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m blindrefusal", description="Blind Refusal Explorer command line")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (add_store_commands, add_ask, add_spot_check, add_plan_gold, add_judge_commands, add_fresh_commands):
+    for add in (add_store_commands, add_ask, add_spot_check, add_plan_gold, add_judge_commands, add_fresh_commands,
+                add_worker):
         add(sub)
     return p
 

@@ -49,6 +49,11 @@ def spending(engine, visitor: str) -> Iterator[SpendPermit]:
         _PERMIT.reset(token)
 
 
+def current_permit() -> SpendPermit | None:
+    """The permit this code runs under (a job started inside one is run under one, wherever it runs)."""
+    return _PERMIT.get()
+
+
 def budget_left(engine) -> int | None:
     """Paid calls the server may still make in this window (None: no cap)."""
     from blindrefusal import store

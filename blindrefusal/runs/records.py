@@ -13,7 +13,8 @@ from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.runner import CallResult
 
 
-HEARTBEAT_S = 20.0  # well inside db.engine.STALE_AFTER: a run whose process lives is never marked interrupted
+# well inside STALE_AFTER: a run whose process lives is never marked interrupted
+HEARTBEAT_S = min(20.0, store.STALE_AFTER.total_seconds() / 4)
 
 
 async def keep_alive(engine, run_id: int, owner: str) -> None:

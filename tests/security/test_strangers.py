@@ -206,7 +206,7 @@ def test_history_asks_for_the_password_before_a_paid_default_judge_labels_anythi
 
 
 def test_jobs_beyond_the_server_and_visitor_caps_wait_in_a_visible_queue(monkeypatch):
-    from blindrefusal.runs import jobs
+    from blindrefusal.jobs import threads as jobs
 
     monkeypatch.setenv("BR_MAX_JOBS", "2")
     monkeypatch.setenv("BR_MAX_JOBS_PER_VISITOR", "1")

@@ -1,6 +1,6 @@
-"""Background jobs for long work started from the UI (spot-checks): a thread, a progress snapshot, a cancel
-flag, and a queue. At most BR_MAX_JOBS run at once on this server and BR_MAX_JOBS_PER_VISITOR per visitor;
-the others wait their turn, and say so. Jobs live for the process, so a page can reattach after a rerun.
+"""The in-process executor of long jobs (SQLite, one machine; or a job holding a key a visitor typed): a thread,
+a cancel flag, and a queue. At most BR_MAX_JOBS run at once on this server and BR_MAX_JOBS_PER_VISITOR per
+visitor; the others wait their turn. What a page shows of a job is its row in the store (`blindrefusal.jobs`).
 
 A job runs in a copy of its starter's context, so a spending permit opened around `start` holds inside it."""
 
@@ -27,7 +27,6 @@ class Job:
     label: str
     visitor: str = ""
     cancel: threading.Event = field(default_factory=threading.Event)
-    progress: Any = None
     result: Any = None
     error: str | None = None
     started: bool = False  # False while it waits in the queue
