@@ -13,7 +13,7 @@ from vocabulary import PAPER_JUDGE, REVIEWER_PREFIX
 from .engine import transaction
 from .models import Judgment, ReleasePrompt, Response, Run, utcnow
 from .records import JudgmentRow, chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
-from .rollup import EFFECTIVE_LABELS_SQL, rebuild_rollup
+from .rollup import EFFECTIVE_LABELS_SQL, bump_version, rebuild_rollup
 
 
 StageFn = Callable[[str], None]  # told the name of each stage of a long write
@@ -120,5 +120,6 @@ def import_paper(engine: Engine, cases: Sequence[dict], models: Sequence[dict], 
         conn.execute(text(EFFECTIVE_LABELS_SQL + " WHERE run_id = :run_id"), {"run_id": run_id})
         rebuild_rollup(conn, source="paper")
         _save_prompts(conn, prompts)
+        bump_version(conn, "paper")
     return {"run_id": run_id, "cases": len(case_ids), "responses": len(resp_ids), "judgments": n_paper,
             "reviewer_labels": n_reviewer, "prompts": [p["name"] for p in prompts]}

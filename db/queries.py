@@ -29,14 +29,6 @@ def store_counts(engine: Engine) -> dict[str, int]:
             "live_runs": r[4], "spot_check_runs": r[5], "unjudged": r[6]}
 
 
-def data_version(engine: Engine) -> tuple:
-    """Changes whenever anything a page reads changes (new answers, labels, runs; deleted runs): a cache key."""
-    with engine.connect() as conn:
-        return tuple(conn.execute(text(
-            "SELECT (SELECT MAX(id) FROM response), (SELECT MAX(id) FROM judgment), (SELECT MAX(id) FROM run), "
-            "(SELECT COUNT(*) FROM run), (SELECT COUNT(*) FROM judgment)")).one())
-
-
 def human_labelled(engine: Engine, source: str = "paper") -> int:
     """How many answers of a source carry one of our reviewers' labels (shown only in the corrected view)."""
     with engine.connect() as conn:

@@ -64,9 +64,18 @@ def relabel(conn: Connection, response_ids: Sequence[int]) -> None:
         old = delta.setdefault(key, {**r, **{f: 0 for f in COUNT_FIELDS}})
         for f in COUNT_FIELDS:
             old[f] += r[f]
+    paper = text("SELECT 1 FROM response WHERE source = 'paper' AND id IN :ids LIMIT 1").bindparams(
+        bindparam("ids", expanding=True))
+    if any(conn.execute(paper, {"ids": chunk}).first() for chunk in chunks(ids)):
+        bump_version(conn, "labels")  # a paper answer's label moved: the corrected views' key moves with it
     # Sorted, so that concurrent writers lock rollup rows in one order (no deadlock on PostgreSQL).
     changed = [delta[k] for k in sorted(delta) if any(delta[k][f] for f in COUNT_FIELDS)]
     upsert(conn, CellCount, changed, keys=("source", "case_id", "model_config_id"), additive=COUNT_FIELDS)
+
+
+def bump_version(conn: Connection, kind: str) -> None:
+    """Move a data kind's version (db.versions.kind_versions), in the writer's transaction."""
+    conn.execute(text("UPDATE data_version SET version = version + 1 WHERE kind = :kind"), {"kind": kind})
 
 
 def rebuild_rollup(conn: Connection, source: str | None = None) -> None:

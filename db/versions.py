@@ -1,0 +1,62 @@
+"""The pages' cache keys: versions of the data, by what each read reads. Kept in the store (the `data_version`
+table, moved by the writes that change it, and the live data's ids and counts), so every replica agrees."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from vocabulary import EFFECTIVE, HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX
+
+from .aggregates import Filters
+
+_KIND_VERSIONS = ("(SELECT version FROM data_version WHERE kind = 'paper'), "
+                  "(SELECT version FROM data_version WHERE kind = 'labels')")
+
+
+def data_version(engine: Engine) -> tuple:
+    """Changes whenever anything a page reads changes (new answers, labels, runs; deleted runs): a cache key."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(text(
+            "SELECT (SELECT MAX(id) FROM response), (SELECT MAX(id) FROM judgment), (SELECT MAX(id) FROM run), "
+            f"(SELECT COUNT(*) FROM run), (SELECT COUNT(*) FROM judgment), {_KIND_VERSIONS}")).one())
+
+
+def kind_versions(engine: Engine) -> dict[str, tuple]:
+    """Cache keys by what a read depends on: `paper` (the release as imported: its published views), `labels`
+    (also our reviewers' labels on it: the corrected views). Both move only with their own writes (an import;
+    a paper answer relabelled), so a live answer or a spot-check leaves the paper's pages cached."""
+    with engine.connect() as conn:
+        paper, labels = conn.execute(text(f"SELECT {_KIND_VERSIONS}")).one()
+    return {"paper": (paper,), "labels": (paper, labels)}
+
+
+def _view_of_the_paper(filters: Filters | None, judge: str | None) -> str:
+    f = filters or Filters()
+    if list(f.sources or ()) != ["paper"] or f.run_ids:
+        return "all"
+    if judge in (None, PAPER_JUDGE) or (judge or "").startswith(REVIEWER_PREFIX):
+        return "paper"  # the release's own labels (the default view keeps them for the paper's answers)
+    return "labels" if judge == EFFECTIVE or judge.startswith(HUMAN_PREFIX) else "all"
+
+
+def depends_on(read: str, args: tuple, kwargs: dict) -> str:
+    """Which of kind_versions' keys a cached read of this module's (or aggregates') depends on: `paper`,
+    `labels`, or `all` (anything: data_version). A read of the paper alone under its own labels is `paper`."""
+    arg = lambda i, name, default=None: kwargs.get(name, args[i] if len(args) > i else default)  # noqa: E731
+    if read == "has_paper":
+        return "paper"
+    if read == "aggregate" or read == "by_dimension":
+        return _view_of_the_paper(arg(1, "filters"), arg(2, "judge"))
+    if read == "totals":
+        return _view_of_the_paper(arg(0, "filters"), arg(1, "judge"))
+    if read == "models_present":
+        return "paper" if list(arg(0, "sources") or ()) == ["paper"] else "all"
+    if read in ("human_labelled", "human_changed"):
+        return "labels" if arg(0, "source", "paper") == "paper" else "all"
+    if read == "find_cases":  # another model's labels may be a live run's
+        return "labels" if kwargs.get("source", "paper") == "paper" and not kwargs.get("label_model") and \
+            len(args) <= 4 else "all"
+    if read == "cell_cases":
+        return "labels" if _view_of_the_paper(arg(1, "filters"), EFFECTIVE) != "all" else "all"
+    return "all"
