@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from components.frame import citation_footer, sidebar_status
+from components.frame import citation_footer, replica_moved_notice, sidebar_status
 from components.identity import ignore_reviewer_link
 from components.navigation import show_flash
 from components.resources import store
+from components.timing import script_timer
 from blindrefusal.config import DATA_DIR
 from blindrefusal.store import StoreError
 
@@ -31,13 +32,15 @@ nav = st.navigation(PAGES)
 # a page can tell that it was just entered: the page of the previous run (an interrupted rerun counts as its own)
 st.session_state["_previous_page"] = st.session_state.get("_this_page")
 st.session_state["_this_page"] = nav.url_path
-try:
-    store()
-except StoreError as exc:  # a store that cannot be opened or upgraded: say why instead of failing on every page
-    st.error(str(exc))
-    st.stop()
-sidebar_status()
-ignore_reviewer_link()
-show_flash()
-nav.run()
-citation_footer()
+with script_timer(nav.url_path or "home"):
+    try:
+        store()
+    except StoreError as exc:  # a store that cannot be opened or upgraded: say why instead of failing on every page
+        st.error(str(exc))
+        st.stop()
+    sidebar_status()
+    replica_moved_notice()
+    ignore_reviewer_link()
+    show_flash()
+    nav.run()
+    citation_footer()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server on a loopback port, for the store tests (Debian's postgresql package).
-#   tests/support/postgres.sh start DIR PORT   -> prints the SQLAlchemy URL to use as BR_TEST_POSTGRES_URL
-#   tests/support/postgres.sh stop DIR
+#   deploy/postgres.sh start DIR PORT   -> prints the SQLAlchemy URL to use as BR_TEST_POSTGRES_URL
+#   deploy/postgres.sh stop DIR
 # The server runs as the `postgres` system user (PostgreSQL refuses root) with trust auth on 127.0.0.1 only.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?data folder}

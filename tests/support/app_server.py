@@ -21,8 +21,10 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, env: dict[str, str], log_path: Path, args: Sequence[str] = ()):
-        """`args`: more `streamlit run` options, e.g. `--secrets.files <path>` (the port is known before start)."""
+    def __init__(self, env: dict[str, str], log_path: Path, args: Sequence[str] = (), script: Path = ROOT / "app.py"):
+        """`args`: more `streamlit run` options, e.g. `--secrets.files <path>` (the port is known before start);
+        `script`: another script than the app (the benchmarks' blank page)."""
+        self.script = script
         self.port = free_port()
         self.env = {**os.environ, **env}
         self.log_path = log_path
@@ -34,7 +36,7 @@ class AppServer:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "AppServer":
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        cmd = [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(self.port),
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *self.args]
         self._log = open(self.log_path, "wb")
