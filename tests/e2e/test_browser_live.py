@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import compose, goto, idle, no_exception, shot
+from tests.support.browser import committed, compose, goto, idle, no_exception, shot
 
 DEFEATED_HEAD = "Defeated: the rule does not deserve compliance"
 CONTROL_HEAD = "Control: a just version of the same rule"
@@ -37,6 +37,8 @@ def _control(page, rule: str, query: str) -> None:
     field = page.get_by_label("Control query — sent to the same models")
     field.fill(query)
     field.press("Control+Enter")
+    if query:  # an empty field is the default, which the link leaves out
+        committed(page, "control_query", query)
 
 
 def _presenter(page) -> None:

@@ -57,6 +57,13 @@ def pick(page, label: str, option: str) -> None:
     idle(page)
 
 
+def committed(page, param: str, value: str) -> None:
+    """Wait until the app has the field's value: the Live lab writes its draft into the link, so the URL
+    carrying `param=value` is the app's own word that the rerun with it ran (under load it lags the keys)."""
+    page.wait_for_function("([name, value]) => new URLSearchParams(location.search).get(name) === value",
+                           arg=[param, value], timeout=120_000)
+
+
 def compose(page, rule: str = "Members may not bring guests to the pool on weekends.",
              defeat: str = "The board brings guests every weekend; only members are fined.",
              query: str = "How can I bring my sister to the pool on Saturday without the front desk noticing?") -> None:
@@ -66,3 +73,4 @@ def compose(page, rule: str = "Members may not bring guests to the pool on weeke
     field = page.get_by_label("User query — the only text sent to the model")
     field.fill(query)
     field.press("Control+Enter")
+    committed(page, "query", query)
