@@ -3,7 +3,7 @@
 For each backend (SQLite, PostgreSQL) it imports the paper into a fresh store, starts `streamlit run app.py`
 on it, warms the server with one untimed visit to each page, and keeps `python -m blindrefusal spot-check`
 (against the local fault server) writing to the same store. Then one chromium opens --sessions browser
-contexts at once; each does --rounds rounds of: open /heatmaps, open /cases. A page's time runs from `goto`
+contexts at once; each does --rounds rounds of: open / (Home), /heatmaps, /cases. A page's time runs from `goto`
 until the page is usable (its content drawn and Streamlit's "running" widget gone); a timeout (120 s), a
 navigation error or a Streamlit exception on the page counts as an error, not as a time (the percentiles are
 over the pages that became usable). Prints one JSON object per backend (p50 / p95 / max page time, errors,
@@ -11,6 +11,10 @@ answers the spot-check stored during the window, nproc and load); never asserts 
 
     .venv/bin/python benchmarks/load.py --json                                       # 20 sessions x 3 rounds
     .venv/bin/python benchmarks/load.py --sessions 4 --rounds 1 --backends sqlite   # a smoke run
+    .venv/bin/python benchmarks/load.py --backends postgresql --replicas 1,2 --spot-checks 4 --json
+
+`server_side` gives the app's own script-run times per page inside the window (BR_TIMINGS_FILE, written by
+components/timing.py), so the server's time is told apart from the browsers' on a small machine.
 
 Needs Debian's chromium (Playwright never downloads a browser) and, for postgresql, Debian's postgresql
 (a throwaway server is started on loopback) or BR_TEST_POSTGRES_URL naming a server whose user may create
@@ -31,7 +35,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +45,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from tests.support.app_server import AppServer, free_port
 from tests.support.fault_server import FaultServerProcess
 from tests.support.postgres_admin import database_url, drop_database, new_database
-from tests.test_browser import ARGS  # the browser tests' chromium flags
+from tests.support.browser import ARGS  # the browser tests' chromium flags
 
 PAGE_TIMEOUT_S = 120
 APP_READY = '[data-testid="stAppViewContainer"]'
@@ -57,7 +61,7 @@ ALL_PAGES = {
     "spot_check": ("/spot-check", ["text=Estimate and run"]),
     "history": ("/history", ["text=History"]),
 }
-PAGES = {name: ALL_PAGES[name] for name in ("heatmaps", "cases")}
+PAGES = {name: ALL_PAGES[name] for name in ("home", "heatmaps", "cases")}
 SPOT_MODEL = "openai/loadspot;delay=0.3"
 FIRST_ERRORS = 5
 
@@ -66,11 +70,11 @@ FIRST_ERRORS = 5
 
 @contextmanager
 def postgres_admin() -> Iterator[str]:
-    """An admin URL: BR_TEST_POSTGRES_URL, else a throwaway server (tests/support/postgres.sh) stopped after."""
+    """An admin URL: BR_TEST_POSTGRES_URL, else a throwaway server (deploy/postgres.sh) stopped after."""
     if os.environ.get("BR_TEST_POSTGRES_URL"):
         yield os.environ["BR_TEST_POSTGRES_URL"]
         return
-    script, pg_dir = str(ROOT / "tests" / "support" / "postgres.sh"), tempfile.mkdtemp(prefix="br-load-pg-")
+    script, pg_dir = str(ROOT / "deploy" / "postgres.sh"), tempfile.mkdtemp(prefix="br-load-pg-")
     try:
         out = subprocess.run(["bash", script, "start", pg_dir, str(free_port())], capture_output=True, text=True,
                              timeout=120, check=False)
@@ -128,8 +132,8 @@ def spot_check_answers(engine) -> int:
 class SpotCheckWriter:
     """`python -m blindrefusal spot-check --fresh` back to back in a thread, until the `with` block ends."""
 
-    def __init__(self, store_url: str, api_base: str):
-        self.cmd = [sys.executable, "-m", "blindrefusal", "spot-check", "--model", SPOT_MODEL, "--api-base", api_base,
+    def __init__(self, store_url: str, api_base: str, model: str = SPOT_MODEL):
+        self.cmd = [sys.executable, "-m", "blindrefusal", "spot-check", "--model", model, "--api-base", api_base,
                     "--n", "300", "--judge", "distilled", "--fresh", "--json"]
         self.env = {**os.environ, "BR_DATABASE_URL": store_url, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"}
         self.runs_finished = 0
@@ -256,33 +260,61 @@ def _stats(xs: list[float]) -> dict:
     return {"n": len(xs), "p50_s": round(statistics.median(xs), 3), "p95_s": round(p95, 3), "max_s": round(max(xs), 3)}
 
 
-def run_backend(backend: str, sessions: int, rounds: int, api_base: str) -> dict:
+def server_times(path: Path, start: float, end: float) -> dict:
+    """p50/p95 of the app's own script runs per page inside the window (components/timing.py writes them)."""
+    runs: dict[str, list[float]] = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        run = json.loads(line)
+        if start <= run["at"] <= end and run["ended"] == "done":
+            runs.setdefault(run["page"], []).append(run["s"])
+    return {page: _stats(xs) for page, xs in sorted(runs.items())}
+
+
+@contextmanager
+def app_servers(url: str, replicas: int, folder: Path, timings: Path) -> Iterator[str]:
+    """The URL to load: one `streamlit run`, or `replicas` of them behind haproxy (deploy/team.py)."""
+    env = {"BR_DATABASE_URL": url, "BR_TIMINGS_FILE": str(timings)}
+    if replicas == 1:
+        with AppServer(env, folder / "streamlit.log") as app:
+            yield app.url
+        return
+    from deploy.team import Team
+
+    with Team(url, replicas=replicas, workers=0, logs=folder, env=env) as team:
+        yield team.url
+
+
+def run_backend(backend: str, sessions: int, rounds: int, api_base: str, replicas: int = 1, writers: int = 1) -> dict:
     load_before = os.getloadavg()
     window: dict = {}
     with tempfile.TemporaryDirectory(prefix="br-load-") as d, paper_store(backend, Path(d)) as (url, engine), \
-            AppServer({"BR_DATABASE_URL": url}, Path(d) / "streamlit.log") as app, \
-            SpotCheckWriter(url, api_base) as writer:
+            app_servers(url, replicas, Path(d), Path(d) / "timings.jsonl") as base_url, ExitStack() as stack:
+        spot_writers = [stack.enter_context(SpotCheckWriter(url, api_base, f"{SPOT_MODEL};seed={i}"))
+                        for i in range(writers)]
 
         @contextmanager
         def measure_window():
             wait_for_first_answers(engine)
-            answers, start = spot_check_answers(engine), time.perf_counter()
+            answers, start, wall = spot_check_answers(engine), time.perf_counter(), time.time()
             yield
             window["s"] = time.perf_counter() - start
             window["answers"] = spot_check_answers(engine) - answers
+            window["server"] = server_times(Path(d) / "timings.jsonl", wall, time.time())
 
-        times, errors = asyncio.run(browse(app.url, sessions, rounds, measure_window))
+        times, errors = asyncio.run(browse(base_url, sessions, rounds, measure_window))
     all_times = [t for xs in times.values() for t in xs]
     overall = _stats(all_times)
     return {
-        "backend": backend, "sessions": sessions, "rounds": rounds, "pages_measured": overall["n"],
-        "p50_s": overall["p50_s"], "p95_s": overall["p95_s"], "max_s": overall["max_s"],
+        "backend": backend, "replicas": replicas, "sessions": sessions, "rounds": rounds, "spot_checks": writers,
+        "pages_measured": overall["n"], "p50_s": overall["p50_s"], "p95_s": overall["p95_s"], "max_s": overall["max_s"],
         "by_page": {name: _stats(xs) for name, xs in times.items()},
+        "server_side": window.get("server", {}),
         "errors": {"count": len(errors), "first": errors[:FIRST_ERRORS]},
         "window_s": round(window["s"], 1),
         "spot_check_answers_written": window["answers"],
-        "spot_check_runs_finished": writer.runs_finished,
-        "spot_check_failures": {"count": len(writer.failures), "first": writer.failures[:FIRST_ERRORS]},
+        "spot_check_runs_finished": sum(w.runs_finished for w in spot_writers),
+        "spot_check_failures": {"count": sum(len(w.failures) for w in spot_writers),
+                                "first": [f for w in spot_writers for f in w.failures][:FIRST_ERRORS]},
         "machine": {"nproc": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
                     "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
     }
@@ -293,6 +325,9 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=20, help="browser sessions at once (default 20)")
     ap.add_argument("--rounds", type=int, default=3, help="Heatmaps + Cases visits per session (default 3)")
     ap.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    ap.add_argument("--replicas", default="1", help="comma-separated app replica counts, e.g. 1,2 (more than 1: "
+                    "behind haproxy, PostgreSQL only)")
+    ap.add_argument("--spot-checks", type=int, default=1, help="spot-checks writing at once (default 1)")
     ap.add_argument("--json", action="store_true", help="one JSON object per backend")
     args = ap.parse_args()
     if shutil.which("chromium") is None:
@@ -300,12 +335,15 @@ def main() -> int:
         return 2
     failed = False
     with FaultServerProcess() as fault:
-        for backend in args.backends.split(","):
+        for backend, replicas in [(b, int(r)) for b in args.backends.split(",") for r in args.replicas.split(",")]:
+            if replicas > 1 and backend != "postgresql":
+                continue  # replicas share one store: PostgreSQL
             try:
-                out = run_backend(backend, args.sessions, args.rounds, fault.api_base)
+                out = run_backend(backend, args.sessions, args.rounds, fault.api_base, replicas, args.spot_checks)
             except Exception as exc:  # noqa: BLE001 - report the backend that could not run, go on with the next
                 failed = True
-                out = {"backend": backend, "failed": f"{type(exc).__name__}: {str(exc).strip()[-800:]}"}
+                out = {"backend": backend, "replicas": replicas,
+                       "failed": f"{type(exc).__name__}: {str(exc).strip()[-800:]}"}
             if args.json:
                 print(json.dumps(out), flush=True)
             else:

@@ -1,6 +1,8 @@
 """Time to usable for every page, in headless Chromium, on a warm server: the median of 3 visits each,
 two ways: `load` opens the page's URL (a new browser session: the app's scripts load again), `navigate`
-clicks the page in the sidebar of an open session (what a reader does most).
+clicks the page in the sidebar of an open session (what a reader does most). `fresh`: Home, Heatmaps and Cases
+each in a new browser context (median of at least 4), beside a blank one-line Streamlit page on the same
+machine (`fresh_vs_blank`: the issue's target is at most 1.5×).
 
 A page is usable when its main content is drawn (see ALL_PAGES in load.py) and Streamlit's "running"
 indicator is gone. Runs on a private copy of the paper store (BR_DATA_SOURCE, else ../shared/blind-refusal).
@@ -64,6 +66,38 @@ async def measure(base_url: str, repeat: int) -> dict[str, dict[str, list[float]
     return times
 
 
+FRESH = ("home", "heatmaps", "cases")
+BLANK = 'import streamlit as st\n\nst.write("A blank page")\n'
+
+
+async def fresh_loads(base_url: str, blank_url: str, repeat: int) -> dict[str, list[float]]:
+    """Each visit in a new browser context (nothing cached in the browser): Home, Heatmaps, Cases, and a
+    one-line Streamlit page on the same machine, the floor they are compared with."""
+    from playwright.async_api import async_playwright
+
+    times: dict[str, list[float]] = {name: [] for name in ("blank", *FRESH)}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        try:
+            for rep in range(repeat + 1):  # the first round warms the servers, untimed
+                for name in times:
+                    context, page = await new_page(browser)
+                    start = time.perf_counter()
+                    if name == "blank":
+                        await page.goto(blank_url)
+                        await page.get_by_text("A blank page").wait_for()
+                        await page.wait_for_function(NOT_RUNNING)
+                        elapsed = time.perf_counter() - start
+                    else:
+                        elapsed = await visit(page, base_url, name)
+                    if rep:
+                        times[name].append(elapsed)
+                    await context.close()
+        finally:
+            await browser.close()
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -71,11 +105,18 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="br-pages-") as d, paper_store("sqlite", Path(d)) as (url, _engine), \
             AppServer({"BR_DATABASE_URL": url}, Path(d) / "streamlit.log") as app:
+        (Path(d) / "blank.py").write_text(BLANK)
+        with AppServer({}, Path(d) / "blank.log", script=Path(d) / "blank.py") as blank:
+            fresh = asyncio.run(fresh_loads(app.url, blank.url, max(args.repeat, 4)))
         times = asyncio.run(measure(app.url, args.repeat))
     out = {mode: {k: round(statistics.median(v), 3) for k, v in per_page.items()} for mode, per_page in times.items()}
+    out["fresh"] = {k: round(statistics.median(v), 3) for k, v in fresh.items()}
+    out["fresh_vs_blank"] = {k: round(out["fresh"][k] / out["fresh"]["blank"], 2) for k in FRESH}
     out["machine"] = {"nproc": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
     print(json.dumps(out) if args.json else "\n".join(
-        f"{name:12s} load {out['load'][name]:.3f} s · navigate {out['navigate'][name]:.3f} s" for name in ALL_PAGES))
+        [f"{name:12s} load {out['load'][name]:.3f} s · navigate {out['navigate'][name]:.3f} s" for name in ALL_PAGES]
+        + [f"{name:12s} fresh {out['fresh'][name]:.3f} s ({out['fresh_vs_blank'].get(name, 1.0)}× blank)"
+           for name in out["fresh"]]))
     return 0
 
 
