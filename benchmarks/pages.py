@@ -35,7 +35,8 @@ async def navigate(page, base_url: str, name: str) -> float:
     path, drawn = ALL_PAGES[name]
     start = time.perf_counter()
     await page.locator(f'[data-testid="stSidebarNav"] a[href="{base_url}{path}"]').first.click()
-    await page.wait_for_url(f"{base_url}{path}")
+    # st.navigation moves by pushState: no load event to wait for, so wait for the address itself
+    await page.wait_for_function("(url) => location.href.split('?')[0] === url", arg=f"{base_url}{path}")
     for selector in drawn:
         await page.locator(selector).first.wait_for()
     await page.wait_for_function(NOT_RUNNING)
