@@ -117,10 +117,15 @@ def jobs_executor() -> str | None:
 REPLICA_COOKIE = "BRREPLICA"  # the load balancer's sticky-session cookie (deploy/team.py writes its config)
 
 
+def is_replica_name(raw: str) -> bool:
+    """A replica's name: letters, digits, `_` and `-`, at most 32 (safe to show, in a cookie and on a page)."""
+    return re.fullmatch(r"[A-Za-z0-9_-]{1,32}", raw) is not None
+
+
 def replica_name() -> str | None:
     """BR_REPLICA_NAME: this web server's name behind a team's load balancer (its sticky cookie's value)."""
     raw = os.environ.get("BR_REPLICA_NAME", "").strip()
-    return raw if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", raw) else None
+    return raw if is_replica_name(raw) else None
 
 
 def max_answer_chars() -> int:

@@ -4,12 +4,11 @@ replica takeover, and the citation footer."""
 from __future__ import annotations
 
 import os
-import re
 
 import streamlit as st
 
 from blindrefusal import PAPER_CITATION, PAPER_URL
-from blindrefusal.config import REPLICA_COOKIE, replica_name
+from blindrefusal.config import REPLICA_COOKIE, is_replica_name, replica_name
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
 
@@ -60,7 +59,7 @@ def replica_moved_notice() -> None:
     here, came_from = replica_name(), st.context.cookies.get(REPLICA_COOKIE)
     if not here or not came_from or came_from == here or st.session_state.get("_replica_notice"):
         return
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", came_from):  # a cookie is the visitor's to write: show only a name
+    if not is_replica_name(came_from):  # a cookie is the visitor's to write: show only a name
         return
     st.session_state["_replica_notice"] = True
     st.warning(f"The server you were on (replica `{came_from}`) stopped, so replica `{here}` has taken your session "

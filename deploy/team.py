@@ -77,6 +77,12 @@ def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout: float = 1
     raise RuntimeError(f"{what} did not answer {url}")
 
 
+def _servers(ports: dict[str, int], sticky: bool) -> str:
+    """haproxy's server lines for the replicas; sticky ones carry the cookie value that pins a browser."""
+    return "\n".join(f"    server {name} 127.0.0.1:{port} check{f' cookie {name}' if sticky else ''} inter 500ms fall 2 "
+                     "rise 2" for name, port in ports.items())
+
+
 @dataclass
 class Team:
     """The running processes. Use as a context manager; `kill_replica` stops one the hard way (a failover)."""
@@ -112,14 +118,11 @@ class Team:
             self._spawn(name, [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                                "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
                                "--server.fileWatcherType", "none",
-                               "--browser.gatherUsageStats", "false"], {**base, "BR_REPLICA_NAME": name, "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret})
-        servers = "\n".join(f"    server {name} 127.0.0.1:{port} check cookie {name} inter 500ms fall 2 rise 2"
-                            for name, port in self.replica_ports.items())
+                               "--browser.gatherUsageStats", "false"],
+                        {**base, "BR_REPLICA_NAME": name, "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret})
         config = self.logs / "haproxy.cfg"
-        probe_servers = "\n".join(f"    server {name} 127.0.0.1:{port} check inter 500ms fall 2 rise 2"
-                                  for name, port in self.replica_ports.items())
-        config.write_text(HAPROXY.format(port=self.port, cookie=REPLICA_COOKIE, servers=servers,
-                                         probe_servers=probe_servers))
+        config.write_text(HAPROXY.format(port=self.port, cookie=REPLICA_COOKIE, servers=_servers(self.replica_ports, sticky=True),
+                                         probe_servers=_servers(self.replica_ports, sticky=False)))
         for name, port in self.replica_ports.items():
             wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", self.procs[name], f"replica {name}")
         wait_healthy(self.url + "/_stcore/health", self._spawn("haproxy", ["haproxy", "-db", "-f", str(config)], {}),

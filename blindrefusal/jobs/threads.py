@@ -28,7 +28,6 @@ class Job:
     visitor: str = ""
     cancel: threading.Event = field(default_factory=threading.Event)
     result: Any = None
-    error: str | None = None
     started: bool = False  # False while it waits in the queue
     done: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
@@ -56,8 +55,9 @@ def _may_start(job: Job) -> bool:
 
 
 def start(label: str, work: Callable[["Job"], Any], visitor: str = "") -> Job:
-    """Run `work(job)` in a daemon thread once the queue lets it; its return value becomes job.result, an
-    exception job.error. A job cancelled while it waits never starts."""
+    """Run `work(job)` in a daemon thread once the queue lets it; its return value becomes job.result (an
+    exception is printed: the work keeps its own failure on the job's row). A job cancelled while it waits
+    never starts."""
     job = Job(id=next(_ids), label=label, visitor=visitor)
     context = contextvars.copy_context()
 
@@ -69,8 +69,7 @@ def start(label: str, work: Callable[["Job"], Any], visitor: str = "") -> Job:
                 job.started = True
             if not job.cancel.is_set():
                 job.result = context.run(work, job)
-        except Exception as exc:  # noqa: BLE001 - surfaced to the page, never lost
-            job.error = f"{type(exc).__name__}: {exc}"
+        except Exception:  # noqa: BLE001 - the work (control.execute) stores its own failure; never lost silently
             traceback.print_exc()
         finally:
             job.done.set()
@@ -82,8 +81,3 @@ def start(label: str, work: Callable[["Job"], Any], visitor: str = "") -> Job:
         _jobs[job.id] = job
     job.thread.start()
     return job
-
-
-def get(job_id: int | None) -> Job | None:
-    with _lock:
-        return _jobs.get(job_id) if job_id is not None else None
