@@ -204,6 +204,18 @@ def _scenario_from_args(args, engine) -> dict:
     return read_json_file(args.scenario, "--scenario")
 
 
+def _store_for_ask(args, calls):
+    """The store, opened (upgraded, or said to be unusable) before any model is called, or, where it is a SQLite
+    file already at this schema and nothing needs it first, the factory that opens it while the models think:
+    a cold `ask` then does not wait for SQLAlchemy before its first request."""
+    from blindrefusal import store
+    from blindrefusal.models.spending import paid
+
+    if args.case_id is not None or paid(calls) or not store.is_current():
+        return open_store()
+    return open_store
+
+
 def cmd_ask(args) -> int:
     from blindrefusal.judges import JudgeUnavailable, get_judge
     from blindrefusal.runs.live import answer_json, run_live
@@ -212,17 +224,17 @@ def cmd_ask(args) -> int:
     from blindrefusal.models.spending import spending
     from blindrefusal.runs.scenario import ScenarioError, validate
 
-    engine = open_store()  # upgraded and checked before any model is called
+    specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)
+             for m in args.model]
+    try:
+        judge = get_judge(args.judge)  # said before any model is called
+    except JudgeUnavailable as exc:
+        raise CliError(f"--judge: {exc}") from None
+    engine = _store_for_ask(args, specs + ([judge.spec] if judge.spec else []))
     try:
         scenario = validate(_scenario_from_args(args, engine))
     except ScenarioError as exc:
         raise CliError("invalid scenario: " + " ".join(exc.problems)) from None
-    specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)
-             for m in args.model]
-    try:
-        get_judge(args.judge)  # said before any model is called
-    except JudgeUnavailable as exc:
-        raise CliError(f"--judge: {exc}") from None
     with spending(engine, CLI_VISITOR):
         run = run_sync(run_live(engine, scenario, specs, args.judge, settings=RunSettings(timeout_s=args.timeout)))
     if args.json:

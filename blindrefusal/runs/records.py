@@ -13,14 +13,12 @@ from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.runner import CallResult
 
 
-# well inside STALE_AFTER: a run whose process lives is never marked interrupted
-HEARTBEAT_S = min(20.0, store.STALE_AFTER.total_seconds() / 4)
-
-
 async def keep_alive(engine, run_id: int, owner: str) -> None:
-    """Refresh a claimed run's heartbeat until cancelled."""
+    """Refresh a claimed run's heartbeat until cancelled, well inside STALE_AFTER: a run whose process lives is
+    never marked interrupted. (Read here, not at import: `store` loads SQLAlchemy on first use.)"""
+    interval_s = min(20.0, store.STALE_AFTER.total_seconds() / 4)
     while True:
-        await asyncio.sleep(HEARTBEAT_S)
+        await asyncio.sleep(interval_s)
         await asyncio.to_thread(store.heartbeat, engine, run_id, owner)
 
 

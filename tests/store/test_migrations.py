@@ -3,6 +3,7 @@ and the order of things (the store is checked before any model is called)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -142,3 +143,58 @@ def test_ask_checks_the_store_before_calling_any_model(tmp_path, fault_server):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "cannot be read" in out.stderr
     assert fault_server.requests_for(name) == []
+
+
+def test_the_cold_ask_precheck_agrees_with_alembic(tmp_path):
+    """`ask` skips opening the store up front only when the standard-library check says it is current: that check
+    must name Alembic's head and say no to every store the full open would upgrade or refuse."""
+    from alembic.script import ScriptDirectory
+    from alembic.config import Config
+    from db.engine import MIGRATIONS, open_store
+    from db.precheck import head_revision, is_current_sqlite
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+    current = tmp_path / "current.sqlite"
+    open_store(f"sqlite:///{current}").dispose()
+    assert is_current_sqlite(f"sqlite:///{current}") and is_current_sqlite(f"sqlite+pysqlite:///{current}")
+    newer = tmp_path / "newer.sqlite"
+    shutil.copy(current, newer)
+    conn = sqlite3.connect(newer)
+    conn.execute("UPDATE alembic_version SET version_num = 'from_the_future'")
+    conn.commit()
+    conn.close()
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database" * 100)
+    read_only = tmp_path / "read_only.sqlite"
+    shutil.copy(current, read_only)
+    read_only.chmod(0o444)
+    not_current = [_v2_store(tmp_path / "old.sqlite"), newer, garbage, tmp_path / "missing.sqlite", tmp_path]
+    if os.geteuid() != 0:  # root may write a read-only file
+        not_current.append(read_only)
+    for path in not_current:
+        assert not is_current_sqlite(f"sqlite:///{path}"), path
+    assert not (tmp_path / "missing.sqlite").exists()  # looking did not create it
+    for url in ("sqlite://", "sqlite:///:memory:", f"sqlite:///{current}?mode=ro",
+                "postgresql+psycopg://u@127.0.0.1:1/db"):
+        assert not is_current_sqlite(url), url
+
+
+def test_a_cold_ask_on_an_old_store_upgrades_it_first(tmp_path, fault_server):
+    path = _v2_store(tmp_path / "old.sqlite")
+    scenario = tmp_path / "s.json"
+    scenario.write_text('{"authority_type": "workplace", "defeat_family": "control", "rule": "r", '
+                        '"user_query": "q?"}')
+    env = {"BR_DATABASE_URL": f"sqlite:///{path}", "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "BR_JUDGE_MODEL": "distilled"}
+    cmd = [sys.executable, "-m", "blindrefusal", "ask", "--scenario", str(scenario), "--model", "openai/cold-old",
+           "--api-base", fault_server.api_base, "--json"]
+    first = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and "Traceback" not in first.stderr, first.stderr
+    said = first.stderr.splitlines()
+    assert "upgraded" in said[0] and said[-1].startswith("stored as run ")  # upgraded before anything was asked
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "upgraded" not in again.stderr  # now current: opened during the calls
+    assert _rows(path, "SELECT COUNT(*) FROM run WHERE kind = 'live'") == [(3 + 2,)]
