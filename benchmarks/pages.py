@@ -2,7 +2,9 @@
 two ways: `load` opens the page's URL (a new browser session: the app's scripts load again), `navigate`
 clicks the page in the sidebar of an open session (what a reader does most). `fresh`: Home, Heatmaps and Cases
 each in a new browser context (median of at least 4), beside a blank one-line Streamlit page on the same
-machine (`fresh_vs_blank`: the issue's target is at most 1.5×).
+machine (`fresh_vs_blank`: the issue's target is at most 1.5×), and beside two more floors that tell the
+app's time from Streamlit's: the blank page with one small plotly chart (`floor_plotly`: Streamlit fetches its
+plotly bundle only for a page that draws one), and with one small dataframe (`floor_dataframe`).
 
 A page is usable when its main content is drawn (see ALL_PAGES in load.py) and Streamlit's "running"
 indicator is gone. Runs on a private copy of the paper store (BR_DATA_SOURCE, else ../shared/blind-refusal).
@@ -68,15 +70,27 @@ async def measure(base_url: str, repeat: int) -> dict[str, dict[str, list[float]
 
 
 FRESH = ("home", "heatmaps", "cases")
-BLANK = 'import streamlit as st\n\nst.write("A blank page")\n'
+# One server for the floors: ?with=plotly adds one chart, ?with=dataframe one table (what the app's pages draw).
+FLOOR = """import plotly.graph_objects as go
+import streamlit as st
+
+st.write("A blank page")
+extra = st.query_params.get("with")
+if extra == "plotly":
+    st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))
+elif extra == "dataframe":
+    st.dataframe([{"case": i, "label": "helps"} for i in range(100)])
+"""
+FLOORS = {"blank": ("", None), "floor_plotly": ("?with=plotly", ".js-plotly-plot"),
+          "floor_dataframe": ("?with=dataframe", '[data-testid="stDataFrame"]')}
 
 
 async def fresh_loads(base_url: str, blank_url: str, repeat: int) -> dict[str, list[float]]:
-    """Each visit in a new browser context (nothing cached in the browser): Home, Heatmaps, Cases, and a
-    one-line Streamlit page on the same machine, the floor they are compared with."""
+    """Each visit in a new browser context (nothing cached in the browser): Home, Heatmaps, Cases, and the
+    floors (FLOORS) on the same machine that they are compared with."""
     from playwright.async_api import async_playwright
 
-    times: dict[str, list[float]] = {name: [] for name in ("blank", *FRESH)}
+    times: dict[str, list[float]] = {name: [] for name in (*FLOORS, *FRESH)}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
         try:
@@ -84,9 +98,12 @@ async def fresh_loads(base_url: str, blank_url: str, repeat: int) -> dict[str, l
                 for name in times:
                     context, page = await new_page(browser)
                     start = time.perf_counter()
-                    if name == "blank":
-                        await page.goto(blank_url)
+                    if name in FLOORS:
+                        query, drawn = FLOORS[name]
+                        await page.goto(blank_url + query)
                         await page.get_by_text("A blank page").wait_for()
+                        if drawn:
+                            await page.locator(drawn).first.wait_for()
                         await page.wait_for_function(NOT_RUNNING)
                         elapsed = time.perf_counter() - start
                     else:
@@ -106,13 +123,13 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="br-pages-") as d, paper_store("sqlite", Path(d)) as (url, _engine), \
             AppServer({"BR_DATABASE_URL": url}, Path(d) / "streamlit.log") as app:
-        (Path(d) / "blank.py").write_text(BLANK)
+        (Path(d) / "blank.py").write_text(FLOOR)
         with AppServer({}, Path(d) / "blank.log", script=Path(d) / "blank.py") as blank:
             fresh = asyncio.run(fresh_loads(app.url, blank.url, max(args.repeat, 4)))
         times = asyncio.run(measure(app.url, args.repeat))
     out = {mode: {k: round(statistics.median(v), 3) for k, v in per_page.items()} for mode, per_page in times.items()}
     out["fresh"] = {k: round(statistics.median(v), 3) for k, v in fresh.items()}
-    out["fresh_vs_blank"] = {k: round(out["fresh"][k] / out["fresh"]["blank"], 2) for k in FRESH}
+    out["fresh_vs_blank"] = {k: round(out["fresh"][k] / out["fresh"]["blank"], 2) for k in (*FRESH, *FLOORS)}
     out["machine"] = {"nproc": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
     print(json.dumps(out) if args.json else "\n".join(
         [f"{name:12s} load {out['load'][name]:.3f} s · navigate {out['navigate'][name]:.3f} s" for name in ALL_PAGES]
