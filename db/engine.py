@@ -21,7 +21,7 @@ from sqlmodel import create_engine
 
 from vocabulary import BlindRefusalError
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+from .precheck import MIGRATIONS
 # A claimed run or job whose heartbeat is older than this was abandoned (its process died): another takes it over.
 # BR_STALE_AFTER_S shortens it where a team wants faster takeover (and in the worker tests).
 STALE_AFTER = timedelta(seconds=max(8.0, float(os.environ.get("BR_STALE_AFTER_S") or 90)))

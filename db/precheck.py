@@ -8,16 +8,18 @@ import re
 import sqlite3
 from pathlib import Path
 
-VERSIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"  # Alembic's scripts (db.engine migrates with them)
 
 
 def head_revision() -> str:
     """The newest migration: the files are numbered 0001_…, one chain (a test holds this to Alembic's head)."""
-    return max(p.name[:4] for p in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return max(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The file of a plain SQLite URL; None for anything else (another backend, options, in memory)."""
+    """The file of a plain SQLite URL; None for anything else (another backend, options, in memory). Narrower
+    than db.engine.sqlite_path, which parses every SQLite URL with SQLAlchemy: what this says no to is opened
+    in full."""
     match = re.fullmatch(r"sqlite(?:\+pysqlite)?:///([^?]+)", url)
     if match is None or match.group(1) == ":memory:":
         return None
