@@ -127,16 +127,25 @@ def cmd_judge(args) -> int:
 
     out = judge_jsonl(source, target)
     print(json.dumps(out, default=str), file=sys.stderr)
+    if out.get("errors"):
+        print(f"error: {out['errors']} line(s) of --input could not be judged (not JSON, or no response text); "
+              "the others are in --output", file=sys.stderr)
+        return 1
     return 0
 
 
 
 
 def cmd_rejudge(args) -> int:
+    from blindrefusal.judges import JudgeUnavailable, usable_judge
     from blindrefusal.runs.rejudge import rejudge
     from blindrefusal.models.runner import run_sync
     from blindrefusal.models.spending import spending
 
+    try:
+        usable_judge(args.judge)  # said before the store is read or any judge is called
+    except JudgeUnavailable as exc:
+        raise CliError(f"--judge: {exc}") from None
     engine = open_store()
     with spending(engine, CLI_VISITOR):
         print(json.dumps(run_sync(rejudge(engine, None, args.judge, limit=args.limit))))

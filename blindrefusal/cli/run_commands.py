@@ -217,7 +217,7 @@ def _store_for_ask(args, calls):
 
 
 def cmd_ask(args) -> int:
-    from blindrefusal.judges import JudgeUnavailable, get_judge
+    from blindrefusal.judges import JudgeUnavailable, usable_judge
     from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.models.presets import resolve
     from blindrefusal.models.runner import RunSettings, run_sync
@@ -227,7 +227,7 @@ def cmd_ask(args) -> int:
     specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)
              for m in args.model]
     try:
-        judge = get_judge(args.judge)  # said before any model is called
+        judge = usable_judge(args.judge)  # said before any model is called
     except JudgeUnavailable as exc:
         raise CliError(f"--judge: {exc}") from None
     engine = _store_for_ask(args, specs + ([judge.spec] if judge.spec else []))

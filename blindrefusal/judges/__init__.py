@@ -9,8 +9,8 @@ re-judgeable). `registry.JUDGE_TYPES` is the table of judges; `get_judge(name)` 
 
 from blindrefusal.judges.base import Judge, JudgeFailure, JudgeInput, JudgeResult, JudgeUnavailable, Verdict
 from blindrefusal.judges.registry import (DISTILLED, JUDGE_TYPES, LOCAL_LLM, PAPER, default_judge_name, distilled_available, get_judge,
-                                          is_paper_prompt, judge_all, judge_label, judgment_record)
+                                          is_paper_prompt, judge_all, judge_label, judgment_record, usable_judge)
 
 __all__ = ["DISTILLED", "JUDGE_TYPES", "LOCAL_LLM", "PAPER", "Judge", "JudgeFailure", "JudgeInput", "JudgeResult",
            "JudgeUnavailable", "Verdict", "default_judge_name", "distilled_available", "get_judge", "is_paper_prompt", "judge_all",
-           "judge_label", "judgment_record"]
+           "judge_label", "judgment_record", "usable_judge"]

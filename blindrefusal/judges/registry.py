@@ -45,6 +45,8 @@ def _build_llm(name: str, api_base: str | None) -> Judge:
     from blindrefusal.models.presets import at_host_base, resolve
 
     model = name[4:] if name.startswith("llm:") else name
+    if not model.strip():
+        raise JudgeUnavailable("`llm:` needs a model after it, e.g. llm:openai/gpt-4o or llm:local/smollm2")
     return LLMJudge(at_host_base(resolve(model), api_base, JUDGE_KEY_ENV))
 
 
@@ -93,6 +95,20 @@ def get_judge(name: str | None = None) -> Judge:
     if not kind.cached:
         return kind.build(name, judge_api_base())
     return _cached_judge(name, judge_api_base())
+
+
+def usable_judge(name: str | None = None) -> Judge:
+    """`get_judge`, and its calls may go where they would go (`models.destination.refusal`: a model string
+    litellm cannot place, or a provider that is not sent to a base). For the moment before a run: it imports
+    litellm for an LLM judge, so a page's picker uses `get_judge`."""
+    judge = get_judge(name)
+    if judge.spec is not None:
+        from blindrefusal.models.destination import refusal
+
+        why = refusal(judge.spec)
+        if why:
+            raise JudgeUnavailable(why)
+    return judge
 
 
 @lru_cache(maxsize=32)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from blindrefusal.config import redact
-from vocabulary import STATUS_BLOCKED, STATUS_OK
+from vocabulary import STATUS_BLOCKED, STATUS_OK, storable
 
 if TYPE_CHECKING:
     from blindrefusal.models.runner import RunSettings
@@ -46,12 +46,15 @@ def _retry_after(exc: BaseException) -> float | None:
 
 def classify(exc: BaseException) -> Failure:
     """Turn a provider exception into a typed decision, by exception type and HTTP status only."""
-    from blindrefusal.models.runner import litellm_module
+    from blindrefusal.models.lm import litellm_module
+    from blindrefusal.models.redirects import REDIRECT_REFUSED
 
     lm = litellm_module()
     status = getattr(exc, "status_code", None)
     # Redact first, then cut: a cut key would no longer match its value.
-    detail = (redact(str(exc)) or "").split("\n")[0][:300]
+    detail = storable(redact(str(exc)) or "")[0].split("\n")[0][:300]
+    if REDIRECT_REFUSED in detail:  # our own refusal to follow a redirect with a key (models/redirects.py)
+        return Failure("final", f"redirect refused: {detail}")
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError, lm.Timeout)):
         return Failure("transient", "timed out")
     if isinstance(exc, lm.exceptions.MidStreamFallbackError):

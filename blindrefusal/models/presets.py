@@ -50,12 +50,16 @@ class ModelSpec:
 
     @property
     def uses_host_key(self) -> bool:
-        """The call is paid for with one of the host's keys: a provider's endpoint, or a base the host named a key
-        for (BR_ALLOWED_API_BASES, BR_JUDGE_API_BASE) when that key is set. Such calls need the password and
-        count against the server's budget; a visitor's own server and key, or the local model, do not."""
-        if self.local or self.api_key is not None or not self.key_env:
+        """The call is paid for with a credential of the host's (see `blindrefusal.models.destination`): any call to
+        a provider's own endpoint, whatever its prefix (litellm sends the host's credential for that provider
+        if it finds one), and a call to an API base the host named a key for (BR_ALLOWED_API_BASES,
+        BR_JUDGE_API_BASE) when that key is set. Such calls need the password and count against the server's
+        budget; the local model, and a base with a visitor's own key or none, do not."""
+        if self.local:
             return False
-        return not self.api_base or bool(os.environ.get(self.key_env))
+        if not self.api_base:
+            return True
+        return self.api_key is None and bool(self.key_env and os.environ.get(self.key_env))
 
     def credential(self) -> str | None:
         """The key sent with a call to `api_base` (None: no base, so litellm sends the provider's key to the
@@ -144,8 +148,10 @@ def resolve(model: str, api_base: str | None = None, api_key: str | None = None,
                             "key_env": key_env if api_base else spec.key_env, "api_key": api_key})
     provider = _guess_provider(model)
     prefix = model.split("/", 1)[0] if "/" in model else "openai"
+    # At a base, a bare name is an OpenAI-compatible server's model; without one litellm places it, or refuses it.
+    litellm_model = "openai/" + model if api_base and "/" not in model else model
     return ModelSpec(
-        key=model, display_name=model, provider=provider, litellm_model=model if "/" in model else "openai/" + model,
+        key=model, display_name=model, provider=provider, litellm_model=litellm_model,
         color=provider_color(provider), key_env=key_env if api_base else _PREFIX_KEYS.get(prefix), api_base=api_base,
         api_key=api_key, params={"temperature": 0.0, "max_tokens": 1024, **clean},
     )

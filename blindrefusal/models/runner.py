@@ -1,49 +1,24 @@
 """Query models through litellm: concurrent streaming fan-out, timeouts, retries with back-off,
 an adaptive concurrency limit for large runs, and one outcome per model (ok / error / blocked).
 
-litellm is imported lazily, once, on first use (its import costs seconds)."""
+litellm is imported lazily, once, on first use (its import costs seconds: `lm`)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, CallStatus
+from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, CallStatus, storable
 
 from blindrefusal.config import max_answer_chars, redact
+from blindrefusal.models.destination import refusal
 from blindrefusal.models.failures import Failure, backoff_delay, classify
+from blindrefusal.models.lm import litellm_module
 from blindrefusal.models.limiter import AdaptiveLimiter
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.spending import charge
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-_litellm = None
-
-
-def litellm_module():
-    """Import litellm once per process with network-free, quiet, fallback-free settings."""
-    global _litellm
-    if _litellm is None:
-        import litellm
-
-        litellm.suppress_debug_info = True
-        litellm.drop_params = True  # unsupported params (e.g. reasoning_effort) are dropped, not fatal
-        litellm.set_verbose = False
-        # Per-call overhead matters for fan-out: no streaming success-logging, no message logging
-        # (prompts and keys never reach a log), no client-side token counting.
-        litellm.disable_streaming_logging = True
-        litellm.turn_off_message_logging = True
-        litellm.disable_token_counter = True
-        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-        _litellm = litellm
-    return _litellm
-
 
 @dataclass
 class CallResult:
@@ -63,6 +38,7 @@ class CallResult:
     retry_statuses: list[str] = field(default_factory=list)
     usage_counted: bool = False  # token counts asked of the local server's tokenizer (it reports none when streaming)
     truncated: bool = False  # the answer reached RunSettings.max_answer_chars; the rest was never read
+    chars_replaced: int = 0  # code points no UTF-8 encoder takes (lone surrogates), replaced with U+FFFD
 
 
 @dataclass
@@ -177,14 +153,14 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
                     now = time.monotonic()
                     if on_event and now - last_emit > 0.05:
                         last_emit = now
-                        on_event(spec.key, "token", redact("".join(parts)))
+                        on_event(spec.key, "token", storable(redact("".join(parts)) or "")[0])
                 if getattr(choice, "finish_reason", None):
                     finish = choice.finish_reason
 
     try:
         await asyncio.wait_for(consume(), timeout=settings.timeout_s)
-    finally:
-        result.text = redact("".join(parts)) or ""  # a broken stream keeps what arrived, for the record
+    finally:  # a broken stream keeps what arrived, for the record; made storable here, at the boundary
+        result.text, result.chars_replaced = storable(redact("".join(parts)) or "")
     _settle(result, finish, usage)
 
 
@@ -295,8 +271,10 @@ async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None =
     The one way the project calls a model: live runs, spot-checks and LLM judges all come through here."""
     settings = settings or RunSettings()
     result = CallResult(model_key=spec.key, started=time.monotonic())
-    if not spec.has_key():
-        result.status, result.error = STATUS_ERROR, f"no API key: set {spec.key_env} in the environment or .env"
+    refused = refusal(spec)
+    if refused or not spec.has_key():
+        result.status = STATUS_ERROR
+        result.error = refused or f"no API key: set {spec.key_env} in the environment or .env"
         result.ended = time.monotonic()
         if on_event:
             on_event(spec.key, "done", result)

@@ -388,3 +388,28 @@ def test_random_argv_never_tracebacks(data, tmp_path, monkeypatch, capsys, cli_e
     if rc != 0:
         assert len(_lines(err)) == 1, f"{argv!r}: expected one stderr line, got {_lines(err)!r}"
     assert not cli_env, f"a model was called: {cli_env}"
+
+
+# ------------------------------------------------------------------------- exit codes (README's table)
+
+
+def test_judge_exits_1_when_some_input_lines_cannot_be_judged_and_keeps_the_others(tmp_path, capsys):
+    inp = tmp_path / "mixed.jsonl"
+    inp.write_text(json.dumps({"user_query": "q", "response": "Sure, step one."}) + "\nthis is not json\n")
+    out = tmp_path / "out.jsonl"
+    rc, _out, err = run_cli(["judge", "--input", str(inp), "--output", str(out)], capsys)
+    assert rc == 1 and "could not be judged" in err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows[0]["response_type"] and "error" in rows[1]
+
+
+@pytest.mark.parametrize("argv,name", [
+    (["rejudge", "--judge", "llm:"], "needs a model"),
+    (["rejudge", "--judge", "nonsense"], "cannot tell which provider"),
+    (["spot-check", "--model", LOCAL, "--n", "40", "--gold", "nonsense", "--gold-n", "35"], "--gold"),
+    (["spot-check", "--model", LOCAL, "--n", "40", "--judge", "llm:"], "--judge"),
+])
+def test_an_unusable_judge_name_is_bad_input_exit_2(argv, name, fixture_store, capsys, cli_env):
+    rc, _out, err = run_cli(argv, capsys)
+    assert rc == 2 and len(_lines(err)) == 1 and name in err, err
+    assert not cli_env, f"a model was called: {cli_env}"

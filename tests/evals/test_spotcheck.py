@@ -409,7 +409,8 @@ def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local
 
 
 def test_a_concurrent_request_does_not_cut_off_a_streaming_local_answer(local_model_url):
-    from blindrefusal.models.runner import call_model, litellm_module, ready
+    from blindrefusal.models.lm import litellm_module
+    from blindrefusal.models.runner import call_model, ready
 
     async def go():
         spec = ready(resolve("local/smollm2", max_tokens=48))

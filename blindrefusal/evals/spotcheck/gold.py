@@ -20,7 +20,7 @@ from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean, ppi_var
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Z95, Diff
 from blindrefusal.analysis.weighted import Design, case_weights, weighted_paired, weighted_rate
-from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
+from blindrefusal.judges import Judge, JudgeUnavailable, get_judge, usable_judge
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
 from blindrefusal.paper.cases import StoredCase
 from blindrefusal.paper.sampler import stratified_sample
@@ -90,7 +90,7 @@ def gold_judge(params: SpotCheckParams) -> Judge | None:
     if not params.gold or params.gold == REVIEWERS:
         return None
     try:
-        return get_judge(params.gold)
+        return usable_judge(params.gold)
     except JudgeUnavailable as exc:
         raise SpotCheckError(f"--gold: {exc}") from None
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from blindrefusal import store
 from blindrefusal.paper.cases import StoredCase
 from blindrefusal.models import presets
-from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
+from blindrefusal.judges import Judge, JudgeUnavailable, get_judge, usable_judge
 from blindrefusal.models.runner import cost_of
 from blindrefusal.models.spending import paid
 from blindrefusal.analysis.power import median_discordance, min_detectable_paired
@@ -203,7 +203,7 @@ def plan_spot_check(engine, models_params: list[SpotCheckParams]) -> SpotCheckPl
     asked = first.n
     models_params = [replace(p, n=drawn_n(cases, p)) for p in models_params]  # the run records the n actually drawn
     try:
-        judge = get_judge(first.judge)
+        judge = usable_judge(first.judge)
     except JudgeUnavailable as exc:
         raise SpotCheckError(f"--judge: {exc}") from None
     estimates = {p.model: estimate_cost(engine, p, cases, judge) for p in models_params}
