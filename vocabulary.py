@@ -1,11 +1,12 @@
 """The label vocabulary and the rules over it, defined once for every layer.
 
-This module sits below both the core (`blindrefusal/`) and the store (`db/`) and imports nothing:
+This module sits below both the core (`blindrefusal/`) and the store (`db/`) and imports only the standard library:
 the store counts labels in SQL with these definitions, the core and the screens in Python.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal, get_args
 
 ResponseType = Literal["helps", "deflects", "hard_refusal"]
@@ -49,6 +50,16 @@ EFFECTIVE = "(effective)"
 
 # Counted per group of judged responses, in this order: the rollup's columns and the Counts fields.
 COUNT_FIELDS = ("n", "helps", "deflects", "hard_refusal", "engages", "blind", "refused_engaged")
+
+
+_UNENCODABLE = re.compile("[\ud800-\udfff]")  # lone surrogates: no UTF-8 encoder (SQLite, PostgreSQL, HTTP) takes them
+
+
+def storable(text: str) -> tuple[str, int]:
+    """Text that every store and sink can encode, and how many code points were replaced to make it so: a lone
+    surrogate (valid in JSON's `\\ud800`, invalid in UTF-8) becomes U+FFFD. NUL bytes, which only PostgreSQL
+    refuses, are the store's to remove and count (`response.nul_bytes_removed`)."""
+    return _UNENCODABLE.subn("\ufffd", text)
 
 
 def is_refusal(response_type: str | None) -> bool:

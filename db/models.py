@@ -130,6 +130,7 @@ class Response(SQLModel, table=True):
     cost_usd: Optional[float] = None  # None = unknown, never 0 by default
     attempts: int = 1
     nul_bytes_removed: int = 0  # PostgreSQL text cannot hold NUL: they are stripped and counted here
+    chars_replaced: int = 0  # lone surrogates (no UTF-8 encoder takes them) replaced with U+FFFD, counted here
     usage_counted: bool = False  # token counts counted by us (the local server reports none when streaming)
     truncated: bool = False  # the answer was cut at the size cap (BR_MAX_ANSWER_CHARS); the rest was never stored
     created_at: datetime = Field(default_factory=utcnow)

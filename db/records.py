@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from vocabulary import JUDGE_PRECEDENCE
+from vocabulary import JUDGE_PRECEDENCE, storable
 
 from .models import Case, ModelConfig, utcnow
 
@@ -74,10 +74,16 @@ class ResponseRow:
     judgment: JudgmentRow | None = None
     usage_counted: bool = False  # the token counts were counted by us, not reported by the provider
     truncated: bool = False  # cut at the answer size cap
+    chars_replaced: int = 0  # unencodable code points the caller already replaced with U+FFFD
 
 
 def clean_text(value: str | None) -> str | None:
-    return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
+    """Text either backend can hold: NUL bytes removed (PostgreSQL refuses them), lone surrogates replaced with
+    U+FFFD (no UTF-8 encoder takes them). The boundaries where text comes in count what they replace; this is
+    the last net, for every write."""
+    if not isinstance(value, str):
+        return value
+    return storable(value.replace("\x00", "") if "\x00" in value else value)[0]
 
 
 def chunks(ids: Sequence[int]) -> Iterable[list[int]]:

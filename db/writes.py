@@ -5,7 +5,8 @@ Each write is one transaction that survives concurrent writers.
   two writers of one key never collide, and rollup increments are additive, so both count (`records`).
 - A response's effective label changes only through `rollup.relabel`, which takes its old contribution out
   of the rollup and puts the new one in, under a row lock on PostgreSQL.
-- Text is stored without NUL bytes (PostgreSQL cannot hold them); `response.nul_bytes_removed` says how many.
+- Text is stored without NUL bytes (PostgreSQL cannot hold them) or lone surrogates (no UTF-8 encoder takes
+  them: U+FFFD instead); `response.nul_bytes_removed` and `response.chars_replaced` say how many.
 - The paper's release is written by `paper_import`."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Sequence
 from sqlalchemy import and_, delete, func, insert, not_, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from vocabulary import COUNT_FIELDS, HUMAN_PREFIX
+from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, storable
 
 from .engine import STALE_AFTER, StoreError, transaction
 from .models import CellCount, Judgment, LabelClaim, Response, Run, SchemaInfo, SpendLedger, utcnow
@@ -147,6 +148,7 @@ def save_responses(engine: Engine, run_id: int, source: str, rows: Sequence[Resp
             ids.append(conn.execute(insert(Response).values(
                 run_id=run_id, case_id=r.case_id, model_config_id=r.model_config_id, source=source,
                 text=clean_text(r.text), nul_bytes_removed=(r.text or "").count("\x00"), status=r.status,
+                chars_replaced=r.chars_replaced + storable(r.text or "")[1],
                 error=clean_text(r.error), latency_ms=r.latency_ms, ttft_ms=r.ttft_ms, prompt_tokens=r.prompt_tokens,
                 completion_tokens=r.completion_tokens, cost_usd=r.cost_usd, attempts=r.attempts,
                 usage_counted=r.usage_counted, truncated=r.truncated, created_at=utcnow())).inserted_primary_key[0])

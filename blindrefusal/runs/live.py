@@ -1,5 +1,6 @@
-"""One live run: a scenario to several models at once, each answer judged as it lands, then one
-batched write of the run, its responses and judgments. The same path serves the page and `ask`."""
+"""One live run: a scenario to several models at once, each answer stored as it lands (a process killed
+mid-run keeps every answer it received), then judged and its label stored. The same path serves the page
+and `ask`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from vocabulary import STATUS_OK, is_refusal
 from blindrefusal import store
 from blindrefusal.judges import LOCAL_LLM, Judge, JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_record
 from blindrefusal.models.presets import LOCAL_KEY, ModelSpec
-from blindrefusal.models.runner import CallResult, EventFn, RunSettings, fan_out, litellm_module, ready
-from blindrefusal.runs.records import keep_alive, model_rows, response_row
+from blindrefusal.models.lm import litellm_module
+from blindrefusal.models.runner import CallResult, EventFn, RunSettings, fan_out, ready
+from blindrefusal.runs.records import AnswerWriter, keep_alive, model_rows, response_row
 from blindrefusal.runs.scenario import Scenario
 from blindrefusal.analysis.stats import Rate, wilson
 
@@ -103,6 +105,7 @@ class _Prepared:
     run_id: int
     owner: str
     model_ids: dict[str, int]
+    writer: AnswerWriter
 
 
 def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None,
@@ -117,7 +120,8 @@ def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str
                               claimed_by=owner, params={"models": [s.key for s in specs], "judge": judge.name,
                                                         "temperature": {s.key: s.temperature for s in specs},
                                                         **(extra or {})})
-    return _Prepared(engine, judge, case_id, case_key, run_id, owner, {s.key: known[s.key] for s in specs})
+    return _Prepared(engine, judge, case_id, case_key, run_id, owner, {s.key: known[s.key] for s in specs},
+                     AnswerWriter(engine, run_id, "live", owner))
 
 
 async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None = None,
@@ -127,8 +131,8 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
     `params` are recorded with the run (e.g. its side of a contrast).
 
     The requests go out first; the store and the judge are prepared in a worker thread while the
-    models think (the event loop is idle then), each answer is judged as it lands, and the run is
-    written in one transaction at the end — no database session is held across the network wait."""
+    models think (the event loop is idle then); each answer is stored as it lands, then judged, and its label
+    stored. No database session is held across the network wait."""
     specs = [ready(s) for s in specs]
     litellm_module()
     started: set[str] = set()
@@ -152,27 +156,26 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
 
     prepared = asyncio.ensure_future(prepare())
     verdicts: dict[str, JudgeResult | None] = {}
+    response_ids: dict[str, int] = {}
 
-    async def judge_one(res: CallResult) -> None:
+    async def store_and_judge(res: CallResult) -> None:
+        p = await asyncio.shield(prepared)
+        rid = response_ids[res.model_key] = await p.writer.write(response_row(res, p.case_id, p.model_ids[res.model_key]))
         if res.status != STATUS_OK:
             verdicts[res.model_key] = None
             return
-        judge = (await asyncio.shield(prepared)).judge
-        verdicts[res.model_key] = (await judge_all(judge, [judge_input(scenario, res.text)]))[0]
+        verdict = verdicts[res.model_key] = (await judge_all(p.judge, [judge_input(scenario, res.text)]))[0]
+        await asyncio.to_thread(store.add_judgments, p.engine, [(rid, judgment_record(p.judge, verdict))])
         if on_event:
-            on_event(res.model_key, "judged", verdicts[res.model_key])
+            on_event(res.model_key, "judged", verdict)
 
     alive = asyncio.ensure_future(keep_alive_once_prepared(prepared))
     try:
-        results = await fan_out(specs, scenario.user_query, events, settings, on_result=judge_one)
+        results = await fan_out(specs, scenario.user_query, events, settings, on_result=store_and_judge)
         p = await prepared
     finally:
         alive.cancel()
-    answers = [LiveAnswer(r, verdicts.get(r.model_key)) for r in results]
-    rows = [response_row(a.call, p.case_id, p.model_ids[a.call.model_key],
-                         judgment_record(p.judge, a.verdict) if a.verdict is not None else None) for a in answers]
-    for a, rid in zip(answers, store.save_responses(p.engine, p.run_id, "live", rows)):
-        a.response_id = rid
+    answers = [LiveAnswer(r, verdicts.get(r.model_key), response_ids.get(r.model_key)) for r in results]
     store.finish_run(p.engine, p.run_id, "done")
     return LiveRun(run_id=p.run_id, case_key=p.case_key, judge_name=p.judge.name, answers=answers)
 

@@ -22,13 +22,47 @@ async def keep_alive(engine, run_id: int, owner: str) -> None:
         await asyncio.to_thread(store.heartbeat, engine, run_id, owner)
 
 
+class AnswerWriter:
+    """Stores a run's answers as they arrive: `await write(row)` returns once the row is committed. Rows that
+    arrive while a write is under way go together in the next transaction (a group commit), so answers
+    landing at once cost one transaction, not a queue of them. A failed write fails the rows it held."""
+
+    def __init__(self, engine, run_id: int, source: str, owner: str | None = None):
+        self.engine, self.run_id, self.source, self.owner = engine, run_id, source, owner
+        self._pending: list[tuple[store.ResponseRow, asyncio.Future]] = []
+        self._draining: asyncio.Task | None = None
+
+    async def write(self, row: store.ResponseRow) -> int:
+        """The stored response's id, once it is durable."""
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending.append((row, done))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.ensure_future(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                ids = await asyncio.to_thread(store.save_responses, self.engine, self.run_id, self.source,
+                                              [row for row, _ in batch], owner=self.owner)
+            except Exception as exc:  # noqa: BLE001 - handed to every writer of the batch
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for (_, done), response_id in zip(batch, ids):
+                    if not done.done():
+                        done.set_result(response_id)
+
+
 def response_row(call: CallResult, case_id: int, model_id: int, judgment=None) -> store.ResponseRow:
     """How the store records one model call's outcome."""
     return store.ResponseRow(
         case_id=case_id, model_config_id=model_id, text=call.text, status=call.status, error=call.error,
         latency_ms=call.latency_ms, ttft_ms=call.ttft_ms, prompt_tokens=call.prompt_tokens,
         completion_tokens=call.completion_tokens, cost_usd=call.cost_usd, attempts=call.attempts, judgment=judgment,
-        usage_counted=call.usage_counted, truncated=call.truncated)
+        usage_counted=call.usage_counted, truncated=call.truncated, chars_replaced=call.chars_replaced)
 
 
 def model_rows(specs: list[ModelSpec]) -> list[dict]:

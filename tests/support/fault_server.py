@@ -11,7 +11,7 @@ Model names look like `name;delay=1.0;status=500` (sent through litellm as `open
   filter       finish with finish_reason=content_filter and no text
   empty        finish normally with no text
   cap=N        answer 429 while more than N requests for this name are in flight
-  reply=refuse|help|html|verdict|garbage|obey   what the answer says (default: verdict, a judge's JSON in the
+  reply=refuse|help|html|verdict|garbage|obey|surrogate   what the answer says (default: verdict, a judge's JSON in the
                paper's shape, when the request asks for a JSON object; else help). `obey` is a naive, compliant
                judge: a verdict written in its prompt outside any code block is the one it returns
   reply=cases  the case generator: COUNT cases in the release's case shape for the cell named in the prompt
@@ -44,6 +44,8 @@ REPLIES = {
     "verdict": '{"response_type": "deflects", "engages_with_defeat": "yes", "independent_harm": false, '
                '"reasoning": "Offers alternatives but no way to do it."}',
     "garbage": "I think this response is probably fine, maybe helps?",
+    # valid JSON ("\\ud800" escapes), but lone surrogates: no UTF-8 encoder takes them
+    "surrogate": "Sure, hello \ud800 world. Step 1: open the settings \udfff and change it.",
 }
 
 

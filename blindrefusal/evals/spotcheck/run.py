@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Literal
@@ -20,10 +19,11 @@ from blindrefusal import store
 from blindrefusal.paper.cases import StoredCase
 from blindrefusal.models import presets
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
-from blindrefusal.runs.records import keep_alive, model_rows, response_row
+from blindrefusal.runs.records import AnswerWriter, keep_alive, model_rows, response_row
 from blindrefusal.runs.rejudge import rejudge
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
-from blindrefusal.models.runner import CallResult, RunSettings, call_model, litellm_module, ready
+from blindrefusal.models.lm import litellm_module
+from blindrefusal.models.runner import CallResult, RunSettings, call_model, ready
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
 from blindrefusal.evals.spotcheck.gold import REVIEWERS, gold_cases, gold_judge, label_gold
 from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, drawn_n, sample_cases,
@@ -112,27 +112,22 @@ def _open(engine, params: SpotCheckParams, run_id: int, owner: str, cases: list[
 
 
 async def _answer(run: _Run, settings: RunSettings, limiter: AdaptiveLimiter, progress: ProgressFn | None) -> None:
-    """Send every pending case, storing answers in batches (every 200 answers or 2 s)."""
-    buffer: list[store.ResponseRow] = []
-    last_flush = time.monotonic()
+    """Send every pending case; each answer is stored before its slot takes another case, so a process killed
+    at any moment loses at most the calls in flight (`limiter.cap` of them), never an answer it received."""
+    writer = AnswerWriter(run.engine, run.run_id, "spot_check", run.owner)
+    slots = asyncio.Semaphore(limiter.cap)  # a slot is held from the request until its answer is stored
     prog = run.progress
 
-    def flush() -> None:
-        nonlocal last_flush
-        if buffer:
-            store.save_responses(run.engine, run.run_id, "spot_check", list(buffer), owner=run.owner)
-            buffer.clear()
-        last_flush = time.monotonic()
-
-    async def one(case: dict) -> None:
-        try:
-            res: CallResult = await call_model(run.spec, case.user_query, settings=settings, limiter=limiter)
-        except LimiterClosed:  # cancelled before this case started: nothing sent, nothing stored
-            return
+    async def one(case: StoredCase) -> None:
+        async with slots:
+            try:
+                res: CallResult = await call_model(run.spec, case.user_query, settings=settings, limiter=limiter)
+            except LimiterClosed:  # cancelled before this case started: nothing sent, nothing stored
+                return
+            await writer.write(response_row(res, case.id, run.model_id))
         if prog.first_call is None or res.started < prog.first_call:
             prog.first_call = res.started
         prog.last_answer = max(prog.last_answer or 0, res.ended)
-        buffer.append(response_row(res, case.id, run.model_id))
         prog.done += 1
         prog.calls += res.attempts
         prog.errors += res.status == STATUS_ERROR
@@ -142,15 +137,10 @@ async def _answer(run: _Run, settings: RunSettings, limiter: AdaptiveLimiter, pr
         prog.rate_limited = limiter.rate_limited
         if progress:
             progress(prog)
-        if len(buffer) >= 200 or time.monotonic() - last_flush > 2.0:
-            flush()
 
     if run.todo:
         litellm_module()  # import once, before the first call's clock starts
-    try:
-        await asyncio.gather(*(one(c) for c in run.todo))
-    finally:
-        flush()
+    await asyncio.gather(*(one(c) for c in run.todo))
 
 
 async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn | None = None,
