@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.frame import citation_footer, replica_moved_notice, sidebar_status
-from components.identity import ignore_reviewer_link
+from components.identity import auth_lock, ignore_reviewer_link
 from components.navigation import show_flash
 from components.resources import store
 from components.timing import script_timer
@@ -33,6 +33,10 @@ nav = st.navigation(PAGES)
 st.session_state["_previous_page"] = st.session_state.get("_this_page")
 st.session_state["_this_page"] = nav.url_path
 with script_timer(nav.url_path or "home"):
+    locked = auth_lock()
+    if locked:  # an [auth] section sign-in cannot use: closed, not open to everyone
+        st.error(locked)
+        st.stop()
     try:
         store()
     except StoreError as exc:  # a store that cannot be opened or upgraded: say why instead of failing on every page

@@ -75,7 +75,7 @@ def estimate_and_start() -> None:
     st.info(plan.text())
     guard.password_box(plan.call_specs)
     confirm = st.checkbox("I understand the cost; run it") if plan.paid_calls else True
-    blocked = guard.check(engine, plan.call_specs)
+    blocked = guard.change_blocked("generate cases") or guard.check(engine, plan.call_specs)
     if blocked:
         st.error(blocked)
     if st.button("Generate and gate", disabled=not confirm or bool(blocked), type="primary"):

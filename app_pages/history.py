@@ -34,7 +34,7 @@ elif pending:
     st.info(f"{pending} stored answers have no label yet (made before a judge was available, or the judge's "
             "output could not be parsed).")
     guard.password_box(guard.judge_calls(None, 1))
-    blocked = guard.check(engine, guard.judge_calls(None, pending))
+    blocked = guard.change_blocked("judge them") or guard.check(engine, guard.judge_calls(None, pending))
     if blocked:
         st.warning(blocked)
     elif st.button(f"Judge them now with {judge_label(default_judge_name())}"):

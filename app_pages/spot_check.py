@@ -287,7 +287,7 @@ if job is None:
         calls = plan.paid_calls()
         guard.password_box(calls)
         confirm = st.checkbox("I understand the cost; run it") if plan.paid else True
-        blocked = guard.check(engine, calls)
+        blocked = guard.change_blocked("start a spot-check") or guard.check(engine, calls)
         if blocked:
             st.error(blocked)
         if st.button("Start the spot-check", disabled=not confirm or bool(blocked), type="primary"):

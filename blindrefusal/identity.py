@@ -86,10 +86,10 @@ def role_table() -> RoleTable:
 
 
 def identity_of(claims: Mapping) -> str | None:
-    """The identity of a signed-in user: the e-mail address (lower-cased) unless the provider says it is not
-    verified, else the `sub`; None when the provider sent neither in a usable form."""
+    """The identity of a signed-in user: the e-mail address (lower-cased) when the provider says it is verified,
+    else the `sub` (an unverified or unconfirmed address could be anyone's); None when neither is usable."""
     email = claims.get("email")
-    verified = str(claims.get("email_verified", True)).lower() != "false"
+    verified = str(claims.get("email_verified")).lower() == "true"  # only a provider's explicit yes counts
     if isinstance(email, str) and verified and _usable(email.strip()):
         return email.strip().lower()
     sub = claims.get("sub")
@@ -119,6 +119,11 @@ def may_spend(role: str) -> bool:
 
 def may_delete_runs(role: str) -> bool:
     """Whether the role may delete runs, with every reviewer's labels on them: a runner's, as spending is."""
+    return role == RUNNER
+
+
+def may_run_jobs(role: str) -> bool:
+    """Whether the role may start or cancel long jobs (spot-checks, case generation, re-judging): a runner's."""
     return role == RUNNER
 
 

@@ -4,16 +4,13 @@ calls — models, judges, the bridge, re-judging — are charged to the budget t
 
 from __future__ import annotations
 
-import hmac
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-import streamlit as st
-
-from blindrefusal.config import app_password
 from blindrefusal.judges import JudgeUnavailable, get_judge
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.spending import SpendRefused, check_budget, paid, spending
+from components import identity
 from components.identity import can_spend, current_role, visitor_id
 
 
@@ -26,21 +23,17 @@ def judge_calls(judge_name: str | None, answers: int) -> list[ModelSpec]:
     return [spec] * answers if spec is not None else []
 
 
-def _unlocked() -> bool:
-    return not app_password() or bool(st.session_state.get("unlocked"))
-
-
 def check(engine, calls: Iterable[ModelSpec]) -> str | None:
     """None when a run making these calls may go ahead, else the message to show."""
     paid_calls = paid(calls)
     if not paid_calls:
         return None
+    if not identity.unlocked():
+        return "This demo is password-protected for paid models and judges. Enter the password above, or use the " \
+               "local model and the distilled judge."
     if not can_spend():
         return (f"Your role ({current_role()}) may not run paid models or judges: the host gives that to runners "
                 "(BR_ROLES). The local model and the distilled judge still work.")
-    if not _unlocked():
-        return "This demo is password-protected for paid models and judges. Enter the password above, or use the " \
-               "local model and the distilled judge."
     try:
         check_budget(engine, len(paid_calls))
     except SpendRefused as exc:
@@ -57,12 +50,11 @@ def permit(engine) -> Iterator[None]:
 
 
 def password_box(specs: Iterable[ModelSpec]) -> None:
-    password = app_password()
-    if not password or not paid(specs) or st.session_state.get("unlocked"):
-        return
-    entered = st.text_input("Demo password (needed for paid models and judges)", type="password", key="demo_password")
-    if entered:
-        if hmac.compare_digest(entered.encode(), password.encode()):
-            st.session_state["unlocked"] = True
-            st.rerun()
-        st.error("Wrong password.")
+    """The demo password beside a run that makes paid calls (the sidebar asks for it too)."""
+    if paid(specs):
+        identity.password_box(where="run")
+
+
+def change_blocked(what: str) -> str | None:
+    """None when this visitor may start or cancel a job (`what`: "start a spot-check"), else the message."""
+    return None if identity.can_run_jobs() else identity.change_prompt(what)

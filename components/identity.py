@@ -7,40 +7,58 @@ from ?reviewer=), and everyone may label and run models."""
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import Mapping
 
 import streamlit as st
 
 from blindrefusal import identity
-from blindrefusal.config import default_role, role_rules
+from blindrefusal.config import app_password, default_role, role_rules
 from blindrefusal.judges.human import REVIEWER_LIMIT, LabelError, reviewer_judge_name
 from components.limits import length_note
 
 from components.url_state import bind, publish, qp, set_qp
 
 _VISITOR = "_visitor_id"
+_UNLOCKED = "unlocked"  # session state: this browser session gave the demo password
 
 
-def _auth_section() -> Mapping:
-    """`[auth]` of secrets.toml, or an empty mapping when there is no secrets file or no such section."""
-    if not st.secrets.load_if_toml_exists():
-        return {}
+def _auth_section() -> Mapping | None:
+    """`[auth]` of secrets.toml (an empty mapping when the section is there but empty), or None when there is
+    no secrets file or no such section."""
+    if not st.secrets.load_if_toml_exists() or "auth" not in st.secrets:
+        return None
     section = st.secrets.get("auth")
     return section if isinstance(section, Mapping) else {}
 
 
 def sign_in_configured() -> bool:
-    """Whether the host set up sign-in. An incomplete `[auth]` counts too, so a typo locks the app (nobody can
-    sign in, so nobody labels or spends) instead of opening it to everyone."""
-    return bool(_auth_section())
+    """Whether the host set up sign-in: an `[auth]` section, even an empty or incomplete one, so a typo locks the
+    app (`auth_lock`) instead of opening it to everyone."""
+    return _auth_section() is not None
+
+
+def auth_lock() -> str | None:
+    """Why the app is locked (an `[auth]` section that sign-in cannot use), or None."""
+    section = _auth_section()
+    missing = identity.missing_auth_settings(section) if section is not None else []
+    if not missing:
+        return None
+    return ("This app is locked: its sign-in is set up incompletely (`[auth]` in .streamlit/secrets.toml lacks "
+            + ", ".join(missing) + "). Until the host fixes it, nobody can read, sign in, label or run anything.")
+
+
+def unlocked() -> bool:
+    """Whether this browser session gave the demo password (APP_PASSWORD), or none is set."""
+    return not app_password() or bool(st.session_state.get(_UNLOCKED))
 
 
 def current_identity() -> str | None:
     """The signed-in user's e-mail address (or `sub`), or None: not signed in, or sign-in not configured or
     incomplete."""
     section = _auth_section()
-    if not section or identity.missing_auth_settings(section) or st.user.get("is_logged_in") is not True:
+    if section is None or identity.missing_auth_settings(section) or st.user.get("is_logged_in") is not True:
         return None
     return identity.identity_of(st.user.to_dict())
 
@@ -54,10 +72,11 @@ def _roles() -> identity.RoleTable | None:
 
 
 def current_role() -> str:
-    """Without sign-in everyone is a runner (a local app); with it, the signed-in user's role (a visitor who
-    is not signed in, or any visitor while the roles setting is broken, is a viewer)."""
+    """With sign-in, the signed-in user's role (a visitor who is not signed in, or any visitor while the roles
+    setting is broken, is a viewer). Without it, a local app: everyone is a runner, unless the host set a demo
+    password (APP_PASSWORD), which a visitor must give first; until then they are a viewer and only read."""
     if not sign_in_configured():
-        return identity.RUNNER
+        return identity.RUNNER if unlocked() else identity.VIEWER
     roles = _roles()
     return roles.role_of(current_identity()) if roles else identity.VIEWER
 
@@ -75,6 +94,20 @@ def can_spend() -> bool:
 def can_delete_runs() -> bool:
     """Whether this visitor may delete runs (and every reviewer's labels on them)."""
     return identity.may_delete_runs(current_role())
+
+
+def can_run_jobs() -> bool:
+    """Whether this visitor may start or cancel long jobs (spot-checks, case generation, re-judging)."""
+    return identity.may_run_jobs(current_role())
+
+
+def change_prompt(what: str) -> str:
+    """What to do before `what` (e.g. "start a spot-check"), for a visitor who may not."""
+    if not sign_in_configured():
+        return f"This server is password-protected: enter the demo password in the sidebar to {what}."
+    if current_identity() is None:
+        return f"Sign in (sidebar) to {what}."
+    return f"Your role ({current_role()}) may read but not {what}; the host gives that to runners (BR_ROLES)."
 
 
 def visitor_id() -> str:
@@ -102,16 +135,37 @@ def reviewer_judge() -> str | None:
 def label_prompt() -> str:
     """What to do before labelling, for a visitor whose reviewer_judge() is None."""
     if not sign_in_configured():
-        return "Enter your reviewer name in the sidebar to label."
+        return ("Enter your reviewer name in the sidebar to label." if unlocked() else
+                "This server is password-protected: enter the demo password in the sidebar to label.")
     if current_identity() is None:
         return "Sign in (sidebar) to label answers."
     return f"Your role ({current_role()}) may read but not label; the host sets roles in BR_ROLES."
 
 
+def password_box(where: str = "sidebar") -> None:
+    """The demo password (APP_PASSWORD), asked once per browser session; nothing when none is set or it was given."""
+    password = app_password()
+    if not password or st.session_state.get(_UNLOCKED):
+        return
+    entered = st.text_input("Demo password", type="password", key=f"demo_password_{where}",
+                            help="Without it you may read every page and run the local model. With it you may also "
+                                 "label answers, run paid models and judges, start or cancel jobs, and delete runs.")
+    if entered:
+        if hmac.compare_digest(entered.encode(), password.encode()):
+            st.session_state[_UNLOCKED] = True
+            st.rerun()
+        st.error("Wrong password.")
+
+
 def reviewer_box() -> None:
-    """The sidebar's reviewer block: sign-in when configured, else the typed reviewer name."""
+    """The sidebar's reviewer block: sign-in when configured, else the demo password (when one is set) and the
+    typed reviewer name."""
     if sign_in_configured():
         _sign_in_box()
+        return
+    if not unlocked():
+        st.caption("Reading is open to all. To label, run paid models, start jobs or delete runs:")
+        password_box()
         return
     if role_rules() or default_role():
         st.warning("BR_ROLES / BR_DEFAULT_ROLE are set, but sign-in is not configured (`[auth]` in "
@@ -125,11 +179,8 @@ def reviewer_box() -> None:
 
 
 def _sign_in_box() -> None:
-    missing = identity.missing_auth_settings(_auth_section())
-    if missing:
-        st.error("Sign-in is not usable: `[auth]` in secrets.toml lacks " + ", ".join(missing)
-                 + ". Until the host fixes it, nobody can sign in, label or run paid models.")
-        return
+    if auth_lock():
+        return  # the page says why (app.py stops every page)
     try:
         identity.role_table()
     except identity.IdentityError as exc:

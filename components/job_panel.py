@@ -11,6 +11,7 @@ import streamlit as st
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.jobs import control as jobs
 from blindrefusal.jobs.control import JobView
+from components.identity import can_run_jobs, change_prompt
 from components.navigation import flash
 from components.resources import reads as q
 from components.url_state import qp, set_qp
@@ -64,6 +65,8 @@ def job_panel(engine, key: str, draw: Callable[[JobView], None], finish: Callabl
         if job.running:
             if job.cancel_requested:
                 st.info(CANCELLING)
+            elif not can_run_jobs():
+                st.caption(change_prompt("cancel it"))
             elif st.button("Cancel", key=f"cancel_{key}"):
                 jobs.cancel(engine, job.id)
                 st.rerun(scope="fragment")

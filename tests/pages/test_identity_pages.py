@@ -17,7 +17,8 @@ from tests.support import ROOT
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "a-test-secret-of-32-characters!!",
         "client_id": "blind-refusal", "client_secret": "test", "server_metadata_url":
         "http://localhost:9/.well-known/openid-configuration"}
-ADA = {"is_logged_in": True, "email": "ada@example.org", "name": "Ada **Lovelace**", "sub": "ada-sub"}
+ADA = {"is_logged_in": True, "email": "ada@example.org", "email_verified": True, "name": "Ada **Lovelace**",
+       "sub": "ada-sub"}
 CASE = "fx_content_defeat_landlord_1"
 
 
@@ -103,10 +104,15 @@ def test_no_label_form_for_a_viewer_or_a_visitor_not_signed_in(fixture_store, mo
     assert _human_judges(fixture_store) == []
 
 
-def test_an_incomplete_auth_section_locks_labelling_and_names_what_is_missing(fixture_store):
-    at = _app("app_pages/cases.py", {"case": CASE}, user=ADA, auth={"client_id": "x", "redirect_uri": "y"})
-    assert "lacks cookie_secret, client_secret, server_metadata_url" in _texts(at)
-    assert "Save label" not in _buttons(at) and "Sign in" not in _buttons(at)
+@pytest.mark.parametrize("auth, missing", [
+    ({"client_id": "x", "redirect_uri": "y"}, "lacks cookie_secret, client_secret, server_metadata_url"),
+    ({}, "lacks redirect_uri, cookie_secret, client_id, client_secret, server_metadata_url"),  # an empty [auth]
+])
+def test_an_empty_or_incomplete_auth_section_locks_the_app_and_names_what_is_missing(fixture_store, auth, missing):
+    for page in ("app_pages/cases.py", "app_pages/history.py"):
+        at = _app(page, {"case": CASE}, user=ADA, auth=auth)
+        assert "This app is locked" in _texts(at) and missing in _texts(at)
+        assert _buttons(at) == [] and not at.text_input and not at.get("plotly_chart")
 
 
 def test_without_sign_in_the_local_app_keeps_the_typed_name_and_lets_everyone_label(fixture_store, monkeypatch):
@@ -183,3 +189,36 @@ def test_judge_agreement_shows_a_reviewer_s_name_as_text(fixture_store):
         assert figure["layout"]["yaxis"]["title"]["text"] == html.escape(name)
         hover = figure["data"][0]["hovertemplate"]
         assert "%{meta[0]}" in hover and "link" not in hover
+
+
+def test_with_a_demo_password_a_stranger_reads_but_changes_nothing_until_they_give_it(fixture_store, monkeypatch):
+    """No sign-in, APP_PASSWORD set: no Delete, no label form, no job started or cancelled (issue 36)."""
+    monkeypatch.setenv("APP_PASSWORD", "letmein")
+    q.create_run(fixture_store, "live", label="a run to keep")
+    history = _app("app_pages/history.py", user={}, auth=None)
+    assert "Delete for good" not in _buttons(history) and "Live run" in _texts(history)
+    cases = _app("app_pages/cases.py", {"case": CASE, "reviewer": "quinn"}, user={}, auth=None)
+    assert "Save label" not in _buttons(cases)
+    queue = _app("app_pages/cases.py", {"queue": "cell", "qr": "model:model-a", "qc": "family:content_defeat"},
+                 user={}, auth=None)
+    assert "Save label" not in _buttons(queue) and "enter the demo password in the sidebar to label" in _texts(queue)
+    spot = _app("app_pages/spot_check.py", user={}, auth=None)
+    assert "Estimate and run" in _buttons(spot)
+
+    history.text_input(key="demo_password_sidebar").set_value("wrong").run()
+    assert "Wrong password." in _texts(history) and "Delete for good" not in _buttons(history)
+    history.text_input(key="demo_password_sidebar").set_value("letmein").run()
+    assert "Delete for good" in _buttons(history) and not history.exception
+
+
+def test_a_job_s_start_and_cancel_need_the_runner(monkeypatch):
+    from components.identity import change_prompt
+
+    monkeypatch.setenv("APP_PASSWORD", "letmein")
+    at = AppTest.from_function(_who)
+    at.run()
+    assert at.text[0].value.startswith("None|viewer|False|False|session:")
+    at.session_state["unlocked"] = True
+    at.run()
+    assert at.text[0].value.startswith("None|runner|True|True|session:")
+    assert "password" in change_prompt("start a spot-check")
