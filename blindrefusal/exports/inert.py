@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from typing import Any
 
 # What can start markdown inside a line (emphasis, code, links and images, strikethrough, Streamlit's math and
@@ -29,7 +30,12 @@ _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # ANSI/VT escape sequences (CSI, OSC up to BEL or ST, and two-character escapes), then any C0/C1 control left.
 _ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that reorder what a terminal shows (bidirectional embeddings, overrides, isolates and marks): a name
+# holding U+202E would print its tail backwards.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+# What a spreadsheet may skip before a formula: white space and invisible format characters (zero-width, BOM).
+_LEADING_BLANK = re.compile(r"^[\s\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]+")
 
 
 def md_inline(text: Any, limit: int = 500) -> str:
@@ -58,8 +64,9 @@ def md_literal(text: Any) -> str:
 
 
 def html_text(text: Any) -> str:
-    """Untrusted text for HTML: every tag, entity and quote escaped."""
-    return html.escape(str(text if text is not None else ""), quote=True)
+    """Untrusted text for HTML: every tag, entity and quote escaped, control characters (ESC, BEL, …) removed."""
+    raw = str(text if text is not None else "")
+    return html.escape(_CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", raw), quote=True)
 
 
 def plotly_text(text: Any) -> str:
@@ -68,8 +75,12 @@ def plotly_text(text: Any) -> str:
 
 
 def csv_cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet shows as text: a value starting like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """A CSV cell a spreadsheet shows as text: a value that starts like a formula, after any white space or
+    invisible characters and in any width (a fullwidth `＝` is `=` to some spreadsheets), gets a leading apostrophe."""
+    if not isinstance(value, str):
+        return value
+    head = unicodedata.normalize("NFKC", _LEADING_BLANK.sub("", value)[:1])
+    if value.startswith(_FORMULA_START) or head.startswith(_FORMULA_START):
         return "'" + value
     return value
 
@@ -82,9 +93,9 @@ def csv_frame(frame):
 
 
 def terminal_text(text: Any) -> str:
-    """Untrusted text for the terminal: escape sequences (screen clears, titles, OSC-8 links) and control
-    characters removed; newlines and tabs kept."""
-    raw = str(text if text is not None else "")
+    """Untrusted text for the terminal: escape sequences (screen clears, titles, OSC-8 links), control characters
+    and bidirectional overrides removed; newlines and tabs kept."""
+    raw = _BIDI.sub("", str(text if text is not None else ""))
     return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", _ESCAPE_SEQ.sub("", raw))
 
 

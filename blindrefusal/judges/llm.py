@@ -47,12 +47,17 @@ JSON_SCHEMA = {
 }
 
 
-# Anything that looks like a delimiter: the exact ones, near variants (spaces, case, other words) and bare runs.
+# Anything that looks like a delimiter: the exact ones, near variants (spaces, case, other words) and bare runs,
+# once invisible characters are gone (a zero-width space can split a run) and look-alike angle brackets
+# (fullwidth, small, guillemets, …) are read as `<` and `>`.
 _MARKER = re.compile(r"<{3,}[^<>\n]{0,80}>{3,}|<{3,}|>{3,}")
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_ANGLES = str.maketrans({**{c: "<" for c in "\u2039\u00ab\u2329\u3008\u276e\uff1c\ufe64\u02c2\u1438\u27e8"},
+                         **{c: ">" for c in "\u203a\u00bb\u232a\u3009\u276f\uff1e\ufe65\u02c3\u1433\u27e9"}})
 
 
 def _unmarked(text: str) -> str:
-    return _MARKER.sub("[delimiter removed]", text or "")
+    return _MARKER.sub("[delimiter removed]", _INVISIBLE.sub("", text or "").translate(_ANGLES))
 
 
 def build_messages(inp: JudgeInput) -> list[dict]:
