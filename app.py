@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from components.frame import citation_footer, replica_moved_notice, sidebar_status
-from components.identity import auth_lock, ignore_reviewer_link
-from components.navigation import show_flash
-from components.resources import store
-from components.timing import script_timer
 from blindrefusal.config import DATA_DIR
 from blindrefusal.store import StoreError
+from components.frame import citation_footer, replica_moved_notice, sidebar_status
+from components.navigation import show_flash
+from components.resources import store
+from components.sign_in import auth_lock, ignore_reviewer_link
+from components.timing import script_timer
 
 # A local favicon (data/favicon.png, drawn by our own code): an icon name would be fetched from the internet.
 st.set_page_config(page_title="Blind Refusal Explorer", page_icon=str(DATA_DIR / "favicon.png"), layout="wide")

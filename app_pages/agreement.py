@@ -1,18 +1,17 @@
 """Judge agreement: the distilled judge vs GPT-5.4, the paper's reviewers vs GPT-5.4 and each other,
 and in-app human labels vs every judge."""
 
+import pandas as pd
 import streamlit as st
 
-import pandas as pd
-
 from blindrefusal.analysis.agreement import LABELS, LabelAgreement, compare, from_evaluation
-from blindrefusal.judges.distilled.measured import distilled_eval, distilled_version, unseen_model_measurement
-from components.charts import LABEL_NAMES as NAMES
 from blindrefusal.analysis.stats import wilson
-from components.charts import unseen_model_errors
 from blindrefusal.exports.inert import csv_bytes, md_inline, md_literal
+from blindrefusal.judges.distilled.measured import distilled_eval, distilled_version, unseen_model_measurement
 from components.badges import model_name, plural
+from components.charts import LABEL_NAMES as NAMES
 from components.charts import confusion_matrix as confusion_fig
+from components.charts import unseen_model_errors
 from components.resources import paper_imported, store
 from components.resources import reads as q
 from vocabulary import HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX

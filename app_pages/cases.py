@@ -5,15 +5,15 @@ import streamlit as st
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
-from components.resources import reads as q
-from components.exports import export_case
-from components.cards import response_card
 from components.badges import LABEL_TEXT
-from components.queue import disagreement_queue_button, label_queue_view
+from components.cards import response_card
+from components.exports import export_case
 from components.limits import length_note
-from components.scenario import scenario_view
 from components.navigation import back_button
+from components.queue import disagreement_queue_button, label_queue_view
 from components.resources import paper_imported, store
+from components.resources import reads as q
+from components.scenario_view import scenario_view
 from components.url_state import bind, publish, qp, qp_int, set_qp
 from vocabulary import RESPONSE_TYPES
 

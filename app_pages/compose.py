@@ -8,26 +8,31 @@ import random
 import streamlit as st
 
 from blindrefusal.exports.inert import md_inline
+from blindrefusal.judges import JudgeUnavailable, get_judge
+from blindrefusal.models.runner import run_sync
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.control_twins import control_candidates, matching_control
-from blindrefusal.judges import JudgeUnavailable, get_judge
-from vocabulary import CONTROL, STATUS_OK
-
 from blindrefusal.runs.contrast import DEFEATED, is_pair, run_contrast
 from blindrefusal.runs.live import run_live
-from blindrefusal.models.runner import run_sync
 from blindrefusal.runs.scenario import ScenarioError, control_twin, examples, from_case, validate
-from components import guard
+from components import draft, guard
 from components.cards import response_card
 from components.judge_picker import judge_picker
-from components.live import LiveBoard, paper_answers_block, paper_cell, run_summary, scroll_to, share_link
-from components.models import model_picker
-from components.scenario import (control_form, control_from_state, load_control_into_form, load_into_form, question,
-                                 scenario_form, scenario_from_state)
+from components.live_cards import LiveBoard, paper_answers_block, paper_cell, run_summary, scroll_to, share_link
+from components.model_picker import model_picker
 from components.resources import paper_imported, store
-from components import draft
-from components.url_state import qp, qp_id, set_qp
 from components.resources import reads as q
+from components.scenario_view import (
+    control_form,
+    control_from_state,
+    load_control_into_form,
+    load_into_form,
+    question,
+    scenario_form,
+    scenario_from_state,
+)
+from components.url_state import qp, qp_id, set_qp
+from vocabulary import CONTROL, STATUS_OK
 
 SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance", CONTROL: "Control: a just version of the same rule"}
 

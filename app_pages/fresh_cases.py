@@ -6,19 +6,25 @@ from dataclasses import asdict
 import streamlit as st
 
 from blindrefusal.evals.fresh.gates import GATES
-from blindrefusal.evals.fresh.generate import (LOCAL_WARNING, ROUTES, GenerationError, GenerationParams,
-                                               default_model, plan_generation)
+from blindrefusal.evals.fresh.generate import (
+    LOCAL_WARNING,
+    ROUTES,
+    GenerationError,
+    GenerationParams,
+    default_model,
+    plan_generation,
+)
 from blindrefusal.evals.fresh.review import review_cases
 from blindrefusal.exports.inert import md_inline
-from blindrefusal.paper import taxonomy
 from blindrefusal.jobs import control as jobs
+from blindrefusal.paper import taxonomy
 from components import guard
 from components.job_panel import current_job, job_panel, started
-from components.identity import label_prompt, reviewer_judge, visitor_id
 from components.navigation import flash
 from components.resources import reads as q
 from components.resources import store
-from components.scenario import scenario_view
+from components.scenario_view import scenario_view
+from components.sign_in import label_prompt, reviewer_judge, visitor_id
 from components.url_state import keep
 
 engine = store()

@@ -3,23 +3,23 @@
 import pandas as pd
 import streamlit as st
 
-from blindrefusal.exports.inert import csv_bytes
-from blindrefusal.paper import taxonomy
 from blindrefusal.analysis.clustered import CLUSTERED_DIFF_METHOD, CLUSTERED_METHOD
 from blindrefusal.analysis.grid import build_cells
-from blindrefusal.exports.style import METRIC_NAMES as METRICS
-from components import charts
-from components.glossary import METRIC_TERMS, glossary_help
-from components.dims import DIM_LABELS, GRID_DIMS, SUMMARY_DIMS, value_label, value_order
-from components.badges import model_tick
-from components.navigation import came_from, restore_view
-from components.resources import browse_engine
-from components.url_state import bind, publish, qp, qp_list
-from components.tables import cases_with_labels
-from components.resources import reads as q
-from components.exports import export_view
-from components.queue import cell_queue_params
 from blindrefusal.exports.html import Table
+from blindrefusal.exports.inert import csv_bytes
+from blindrefusal.exports.style import METRIC_NAMES as METRICS
+from blindrefusal.paper import taxonomy
+from components import charts
+from components.badges import model_tick
+from components.dims import DIM_LABELS, GRID_DIMS, SUMMARY_DIMS, value_label, value_order
+from components.exports import export_view
+from components.glossary import METRIC_TERMS, glossary_help
+from components.navigation import came_from, restore_view
+from components.queue import cell_queue_params
+from components.resources import browse_engine
+from components.resources import reads as q
+from components.tables import cases_with_labels
+from components.url_state import bind, publish, qp, qp_list
 from vocabulary import CONTROL, EFFECTIVE
 
 PAPER_VIEW = "(paper)"

@@ -6,15 +6,14 @@ from blindrefusal.exports.inert import md_inline
 from blindrefusal.jobs import control as jobs
 from blindrefusal.models import presets
 from blindrefusal.runs.contrast import DEFEATED, pairs
-from blindrefusal.runs.history import RunBusy, delete_runs
+from blindrefusal.runs.deletion import RunBusy, delete_runs
 from components import guard
-from components.identity import can_delete_runs, visitor_id
 from components.job_panel import current_job, job_panel, started
 from components.navigation import flash
-from components.resources import store
 from components.resources import reads as q
+from components.resources import store
+from components.sign_in import can_delete_runs, visitor_id
 from vocabulary import CONTROL
-
 
 engine = store()
 st.title("History")

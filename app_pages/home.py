@@ -3,17 +3,17 @@
 import streamlit as st
 
 from blindrefusal import PAPER_CITATION, PAPER_URL
-from blindrefusal.paper import taxonomy
 from blindrefusal.analysis.clustered import CLUSTERED_METHOD
 from blindrefusal.analysis.rates import help_gap, rates
 from blindrefusal.evals.spotcheck import results as spot_check_results
+from blindrefusal.paper import taxonomy
 from components import charts
 from components.badges import LABEL_COLORS, LABEL_TEXT, model_name, model_tick
-from components.resources import browse_engine
 from components.glossary import glossary_help, glossary_table
+from components.resources import browse_engine
 from components.resources import reads as q
 from components.url_state import bind_flag, publish_flag
-from vocabulary import RESPONSE_TYPES, EFFECTIVE, HELPS
+from vocabulary import EFFECTIVE, HELPS, RESPONSE_TYPES
 
 engine, summary_only = browse_engine()
 

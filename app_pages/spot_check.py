@@ -5,31 +5,39 @@ import json
 import pandas as pd
 import streamlit as st
 
+from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
+from blindrefusal.evals.spotcheck import (
+    GOLD_CHOICES,
+    MIN_GOLD,
+    SpotCheckError,
+    SpotCheckParams,
+    case_answers,
+    compare_runs,
+    plan_spot_check,
+    results,
+)
+from blindrefusal.evals.spotcheck.params import CASE_SETS
+from blindrefusal.evals.spotcheck.report import spot_check_report
 from blindrefusal.exports.inert import csv_bytes, md_inline, plotly_text
+from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.jobs import control as jobs
 from blindrefusal.jobs.kinds import spot_check_params
+from blindrefusal.judges import judge_label
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
-from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
-from blindrefusal.exports.style import RATE_NAMES
-from blindrefusal.judges import judge_label
-from blindrefusal.evals.spotcheck.report import spot_check_report
-from blindrefusal.evals.spotcheck.params import CASE_SETS
-from blindrefusal.evals.spotcheck import (GOLD_CHOICES, MIN_GOLD, SpotCheckError, SpotCheckParams, case_answers,
-                                          compare_runs, plan_spot_check, results)
 from components import charts, guard
+from components.badges import LABEL_TEXT, model_name, model_tick
 from components.cards import response_card
-from components.live import failure_panel
-from components.spot_check import comparison_panel, gold_panel, placement_chart
-from components.scenario import question
-from components.identity import visitor_id
 from components.job_panel import current_job, job_panel, started
 from components.judge_picker import judge_picker
-from components.badges import LABEL_TEXT, model_name, model_tick
+from components.live_cards import failure_panel
+from components.model_picker import preset_label
 from components.resources import paper_imported, store
-from components.models import preset_label
-from components.url_state import bind, keep, qp, qp_int, set_qp
 from components.resources import reads as q
+from components.scenario_view import question
+from components.sign_in import visitor_id
+from components.spot_check_results import comparison_panel, gold_panel, placement_chart
+from components.url_state import bind, keep, qp, qp_int, set_qp
 from vocabulary import RESPONSE_TYPES
 
 engine = store()

@@ -41,12 +41,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    from vocabulary import CONTROL
-
     from blindrefusal.judges.base import JudgeInput
     from blindrefusal.judges.distilled.crossfit import cross_fit_labels
     from blindrefusal.judges.distilled.data import load_rows, row_verdicts
     from blindrefusal.judges.distilled.model import load_distilled_judge
+    from vocabulary import CONTROL
 
     labels = cross_fit_labels()
     if labels is None:

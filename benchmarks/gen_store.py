@@ -7,12 +7,11 @@ import time
 
 from sqlalchemy import insert
 
-from vocabulary import PAPER_JUDGE
-
 from blindrefusal.paper import taxonomy
 from db.engine import open_store
-from db.models import Case, Judgment, ModelConfig, Response, Run, utcnow
 from db.rollup import rebuild_rollup
+from db.tables import Case, Judgment, ModelConfig, Response, Run, utcnow
+from vocabulary import PAPER_JUDGE
 
 
 def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40, seed: int = 0) -> float:

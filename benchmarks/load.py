@@ -42,10 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from tests.support.app_server import AppServer, free_port
-from tests.support.fault_server import FaultServerProcess
-from tests.support.postgres_admin import database_url, drop_database, new_database
-from tests.support.browser import ARGS  # the browser tests' chromium flags
+from tests.support.app_server import AppServer, free_port  # noqa: E402  (after sys.path is set)
+from tests.support.browser import ARGS  # noqa: E402  (the browser tests' chromium flags)
+from tests.support.fault_server import FaultServerProcess  # noqa: E402
+from tests.support.postgres_admin import database_url, drop_database, new_database  # noqa: E402
 
 PAGE_TIMEOUT_S = 120
 APP_READY = '[data-testid="stAppViewContainer"]'

@@ -21,15 +21,14 @@ import os
 import shutil
 import statistics
 import sys
-import time
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import ALL_PAGES, APP_READY, ARGS, NOT_RUNNING, AppServer, new_page, paper_store, visit  # noqa: E402
-
 
 
 async def navigate(page, base_url: str, name: str) -> float:

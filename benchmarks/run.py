@@ -112,9 +112,9 @@ print(json.dumps({{"home_render_s": home, "ok": ok, "litellm_imported": "litellm
 def bench_fanout(srv, tmp: Path) -> dict:
     """fanout_ratio_k8 (runner only) and warm_fanout_s_k8 (run start to the last stored judgment)."""
     from blindrefusal.judges import distilled_available
-    from blindrefusal.runs.live import run_live
     from blindrefusal.models.presets import resolve
     from blindrefusal.models.runner import call_model, fan_out
+    from blindrefusal.runs.live import run_live
     from blindrefusal.runs.scenario import validate
     from db.engine import get_engine
 
@@ -179,8 +179,8 @@ def bench_spot_check(srv, tmp: Path) -> dict:
     """spot_check_span_100: 100 cases, one model at 1 s, default settings: first call to last answer
     (in a process that has served a request before; the very first one is reported beside it)."""
     from benchmarks.gen_store import generate
-    from blindrefusal.judges import distilled_available
     from blindrefusal.evals.spotcheck import SpotCheckParams, run_spot_check
+    from blindrefusal.judges import distilled_available
     from db.engine import get_engine
 
     if not distilled_available():

@@ -19,13 +19,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def measure(n: int, seeds: int, allocation: str) -> dict:
-    from vocabulary import HELPS
     from blindrefusal import store
     from blindrefusal.analysis.power import min_detectable_paired
     from blindrefusal.analysis.ranking import rank_range
     from blindrefusal.analysis.stats import wilson
     from blindrefusal.analysis.weighted import weighted_paired, weighted_rate
     from blindrefusal.evals.spotcheck.params import SpotCheckParams, sample_cases, sample_design
+    from vocabulary import HELPS
 
     engine = store.open_default()
     design = sample_design(engine, SpotCheckParams(model="x", allocation=allocation))

@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from vocabulary import HUMAN_PREFIX, BlindRefusalError
-
 from blindrefusal import config
+from vocabulary import HUMAN_PREFIX, BlindRefusalError
 
 VIEWER, REVIEWER, RUNNER = "viewer", "reviewer", "runner"
 ROLES = (VIEWER, REVIEWER, RUNNER)  # each role may do everything the ones before it may

@@ -5,44 +5,98 @@ re-exported here. `db/` itself reads no configuration: the URL and the model reg
 
 The names are loaded on first use (PEP 562): importing this module costs nothing, so a cold command that
 only needs the store later (`ask` opens it while the models think) does not pay for SQLAlchemy up front.
+The `TYPE_CHECKING` block names the same things for mypy and editors: go-to-definition reaches `db/`, and a
+misspelt or mis-called store function is a type error.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from blindrefusal.config import database_url
 
-# Where each re-exported name lives in db/.
-_HOMES: dict[str, tuple[str, ...]] = {
-    "db.engine": ("STALE_AFTER", "StoreError", "get_engine", "process_id"),
-    "db.aggregates": ("CASE_PAIRS", "DIMENSIONS", "CaseSums", "Counts", "Filters", "aggregate", "by_dimension",
-                      "totals"),
-    "db.paper_import": ("import_paper", "save_prompts"),
-    "db.jobs": ("cancel_asked", "claim_job", "create_job", "finish_job", "get_job", "job_progress", "request_cancel",
-                "workers_alive"),
-    "db.generated": ("GENERATED", "attempts", "generated_cases", "save_attempt", "set_review"),
-    "db.queries": (
-        "answered_pairs", "avg_paper_usage", "cell_cases", "comparison_judges", "export_rows", "find_cases",
-        "get_case", "get_case_by_id", "get_run", "has_paper", "human_changed", "human_labelled", "judge_inputs",
-        "judge_labels", "judge_verdicts", "judgment_pairs", "judges_present", "label_queue", "model_ids",
-        "models_present", "paired_labels", "release_prompt", "responses_for", "runs", "store_counts",
-    ),
-    "db.records": ("DIMENSION_COLUMNS", "JudgmentPair", "JudgmentRow", "ResponseRow"),
-    "db.summary": ("export_summary",),
-    "db.versions": ("data_version", "depends_on", "kind_versions"),
-    "db.writes": (
-        "add_judgments", "charge_paid_call", "claim_label", "claim_run", "create_run", "delete_runs", "finish_run",
-        "heartbeat", "paid_calls_used", "save_custom_case", "save_models", "save_responses", "set_run_gold",
-    ),
-}
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+# The names this module re-exports, and where each lives in db/: imported for mypy and editors, and read (by
+# `_homes`, with `ast`) to load each on first use. This block is the one list.
+if TYPE_CHECKING:
+    from db.aggregates import CASE_PAIRS, DIMENSIONS, CaseSums, Counts, Filters, aggregate, by_dimension, totals
+    from db.engine import STALE_AFTER, StoreError, get_engine, process_id
+    from db.generated import GENERATED, attempts, generated_cases, save_attempt, set_review
+    from db.jobs import (
+        cancel_asked,
+        claim_job,
+        create_job,
+        finish_job,
+        get_job,
+        job_progress,
+        request_cancel,
+        workers_alive,
+    )
+    from db.paper_import import import_paper, save_prompts
+    from db.read_cases import avg_paper_usage, cell_cases, find_cases, get_case, get_case_by_id
+    from db.read_judgments import comparison_judges, judge_labels, judge_verdicts, judgment_pairs, paired_labels
+    from db.read_responses import answered_pairs, export_rows, judge_inputs, label_queue, responses_for
+    from db.read_runs import get_run, runs
+    from db.read_store import (
+        has_paper,
+        human_changed,
+        human_labelled,
+        judges_present,
+        model_ids,
+        models_present,
+        release_prompt,
+        store_counts,
+    )
+    from db.records import (
+        DIMENSION_COLUMNS,
+        CaseRecord,
+        CellCase,
+        ExportRecord,
+        JudgeInputRecord,
+        JudgmentPair,
+        JudgmentRecord,
+        JudgmentRow,
+        QueueItem,
+        ResponseRecord,
+        ResponseRow,
+        RunListing,
+        RunRecord,
+        StoreCounts,
+    )
+    from db.summary import export_summary
+    from db.versions import data_version, depends_on, kind_versions
+    from db.writes import (
+        add_judgments,
+        charge_paid_call,
+        claim_label,
+        claim_run,
+        create_run,
+        delete_runs,
+        finish_run,
+        heartbeat,
+        paid_calls_used,
+        save_custom_case,
+        save_models,
+        save_responses,
+        set_run_gold,
+    )
 
 
-def __getattr__(name: str):
-    module = _HOME_OF.get(name)
+@lru_cache(maxsize=1)
+def _homes() -> dict[str, str]:
+    """name -> the db/ module it lives in, read from the `if TYPE_CHECKING:` block above."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+                 and node.test.id == "TYPE_CHECKING")
+    return {alias.name: str(imp.module) for imp in block.body if isinstance(imp, ast.ImportFrom) for alias in imp.names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _homes().get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -51,7 +105,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOME_OF))
+    return sorted(set(globals()) | set(_homes()))
 
 
 def _say(message: str) -> None:
@@ -75,8 +129,7 @@ def is_current(url: str | None = None) -> bool:
 
 def summary_engine(path: Path):
     """A read-only in-memory store built from the shipped, text-free summary of the paper."""
-    from db.summary import summary_engine as build
-
     from blindrefusal.models import presets
+    from db.summary import summary_engine as build
 
     return build(path, lambda key: (presets.display_name(key), presets.provider_of(key)))

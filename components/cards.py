@@ -7,17 +7,16 @@ from typing import Callable
 import streamlit as st
 
 from blindrefusal.exports.inert import md_inline
-from blindrefusal.judges.distilled.model import LOW_CONFIDENCE, confidence
-from blindrefusal.judges.human import LabelError, set_human_label
-from blindrefusal.runs.live import demo_only
-from blindrefusal.models.presets import LOCAL_KEY
 from blindrefusal.exports.markdown import safe_markdown
-from vocabulary import JUDGMENT_OK, RESPONSE_TYPES, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
-
-from .badges import LABEL_TEXT, badge, engagement_badge, harm_flag, judge_markdown, outcome_of
-from components.identity import can_label, label_prompt, reviewer_judge
+from blindrefusal.judges.distilled.model import LOW_CONFIDENCE
+from blindrefusal.judges.human import LabelError, set_human_label
+from blindrefusal.models.presets import LOCAL_KEY
+from blindrefusal.runs.live import demo_only
+from components.badges import LABEL_TEXT, badge, engagement_badge, harm_flag, judge_markdown, outcome_of
 from components.navigation import flash
 from components.resources import store
+from components.sign_in import can_label, label_prompt, reviewer_judge
+from vocabulary import JUDGMENT_OK, RESPONSE_TYPES, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 
 def _meta_line(r: dict) -> str:
@@ -60,7 +59,7 @@ def label_line(status: str, response_type: str | None, engages: bool | None, har
 
 def response_card(r: dict, key: str, human_form: bool = True, height: int = 320, inline_form: bool = False,
                   on_saved: Callable[[dict], None] | None = None) -> None:
-    """`r` is a row from db.queries.responses_for (with its judgments). `inline_form` shows the label form
+    """`r` is a stored response with its judgments (db.records.ResponseRecord). `inline_form` shows the label form
     open (a label queue) instead of behind a button; `on_saved(r)` runs after a label is saved."""
     with st.container(border=True):
         st.markdown(f"**{md_inline(r['model_name'], 160)}** " + label_line(r["status"], r.get("eff_response_type"),
@@ -85,7 +84,7 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
         failed = [j for j in r.get("judgments", []) if j["status"] != JUDGMENT_OK]
         if judged:
             top = judged[0]
-            sure = confidence(top.get("reasoning"))
+            sure = top.get("confidence")
             if sure is not None:
                 st.markdown(f":gray[Judge's confidence in this label: {sure:.0%}]"
                             + (" :orange-badge[low confidence]" if sure < LOW_CONFIDENCE else ""))

@@ -8,18 +8,14 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from vocabulary import HARD_REFUSAL, RESPONSE_TYPES
-
 from blindrefusal.analysis.agreement import LabelAgreement
 from blindrefusal.analysis.grid import Cell
-from blindrefusal.analysis.rates import RateSet
-from blindrefusal.analysis.stats import Diff, Rate
-
+from blindrefusal.analysis.stats import Rate
 from blindrefusal.exports.figures import paired_differences, stacked_label_bars  # noqa: F401 - shared with the reports
 from blindrefusal.exports.inert import plotly_text
 from blindrefusal.exports.style import ENGAGES_COLOR, NO_ENGAGEMENT_COLOR
-
-from .badges import LABEL_COLORS, LABEL_TEXT, model_tick, outcome_of
+from components.badges import LABEL_COLORS, LABEL_TEXT, model_tick, outcome_of
+from vocabulary import HARD_REFUSAL
 
 
 def rate_bars(items: Sequence[tuple[str, Rate, str]], title: str, baseline: Rate | None = None,

@@ -7,15 +7,13 @@ from typing import Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
-from vocabulary import JUDGMENT_OK
-
 from blindrefusal.exports import html
-from blindrefusal.paper import taxonomy
 from blindrefusal.exports.html import Heading, Paragraph, Preformatted, Settings
-
-from . import charts
-from .badges import LABEL_TEXT, outcome_of
+from blindrefusal.paper import taxonomy
+from components import charts
+from components.badges import LABEL_TEXT, outcome_of
 from components.resources import reads as q
+from vocabulary import JUDGMENT_OK
 
 
 def data_note(engine) -> str:

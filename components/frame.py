@@ -11,11 +11,10 @@ from blindrefusal import PAPER_CITATION, PAPER_URL
 from blindrefusal.config import REPLICA_COOKIE, is_replica_name, replica_name
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.models import presets
-
-from .badges import plural
-from components.resources import store
-from components.identity import reviewer_box
+from components.badges import plural
 from components.resources import reads as queries
+from components.resources import store
+from components.sign_in import reviewer_box
 
 
 def sidebar_status() -> None:

@@ -10,8 +10,8 @@ from typing import Iterable, Iterator
 from blindrefusal.judges import JudgeUnavailable, get_judge
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.spending import SpendRefused, check_budget, paid, spending
-from components import identity
-from components.identity import can_spend, current_role, visitor_id
+from components import sign_in
+from components.sign_in import can_spend, current_role, visitor_id
 
 
 def judge_calls(judge_name: str | None, answers: int) -> list[ModelSpec]:
@@ -28,7 +28,7 @@ def check(engine, calls: Iterable[ModelSpec]) -> str | None:
     paid_calls = paid(calls)
     if not paid_calls:
         return None
-    if not identity.unlocked():
+    if not sign_in.unlocked():
         return "This demo is password-protected for paid models and judges. Enter the password above, or use the " \
                "local model and the distilled judge."
     if not can_spend():
@@ -52,9 +52,9 @@ def permit(engine) -> Iterator[None]:
 def password_box(specs: Iterable[ModelSpec]) -> None:
     """The demo password beside a run that makes paid calls (the sidebar asks for it too)."""
     if paid(specs):
-        identity.password_box(where="run")
+        sign_in.password_box(where="run")
 
 
 def change_blocked(what: str) -> str | None:
     """None when this visitor may start or cancel a job (`what`: "start a spot-check"), else the message."""
-    return None if identity.can_run_jobs() else identity.change_prompt(what)
+    return None if sign_in.can_run_jobs() else sign_in.change_prompt(what)

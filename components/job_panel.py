@@ -11,9 +11,9 @@ import streamlit as st
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.jobs import control as jobs
 from blindrefusal.jobs.control import JobView
-from components.identity import can_run_jobs, change_prompt
 from components.navigation import flash
 from components.resources import reads as q
+from components.sign_in import can_run_jobs, change_prompt
 from components.url_state import qp, set_qp
 
 CANCELLING = ("Cancelling… calls already sent finish first (no new ones start); then what was answered is kept. "

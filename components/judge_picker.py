@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from blindrefusal.config import judge_model
-from components.url_state import keep
 from blindrefusal.judges import DISTILLED, LOCAL_LLM, PAPER, default_judge_name, distilled_available, judge_label
+from components.url_state import keep
 
 
 def judge_picker(key: str) -> str:

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vocabulary import JUDGMENT_OK
-
-from blindrefusal.paper import taxonomy
-
-from .cards import response_card
-from .badges import badge, judge_markdown
-from .dims import DIM_LABELS, GRID_DIMS, value_label
-from .scenario import scenario_view
-from components.identity import label_prompt, reviewer_judge
-from components.navigation import came_from
-from components.url_state import qp, qp_list, set_qp
-from components.resources import reads as q
 from blindrefusal.evals.spotcheck.gold import gold_queue, next_gold_answer
+from blindrefusal.paper import taxonomy
+from components.badges import badge, judge_markdown
+from components.cards import response_card
+from components.dims import DIM_LABELS, GRID_DIMS, value_label
+from components.navigation import came_from
+from components.resources import reads as q
+from components.scenario_view import scenario_view
+from components.sign_in import label_prompt, reviewer_judge
+from components.url_state import qp, qp_list, set_qp
+from vocabulary import JUDGMENT_OK
 
 QUEUE_PARAMS = ("queue", "qr", "qc", "qsrc", "qmod", "qfam", "qdual", "qat", "qrun")
 _DUAL = {"only": True, "exclude": False}

@@ -4,6 +4,8 @@ data each one reads, kept in the store so that every replica agrees) and refuses
 
 from __future__ import annotations
 
+from typing import Callable, ParamSpec, TypeVar
+
 import streamlit as st
 
 from blindrefusal import store as queries
@@ -36,38 +38,60 @@ def browse_engine() -> tuple[object, bool]:
     return _summary(), True
 
 
-_CACHED_READS = frozenset({"aggregate", "totals", "by_dimension", "store_counts", "models_present", "judges_present",
-                           "find_cases", "human_changed", "human_labelled", "cell_cases", "has_paper", "label_queue"})
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _read(name: str, url: str, version: tuple, call_key: str, _engine, _args: tuple, _kwargs: dict):
     """One store read, remembered per (store, version of what it reads, arguments): the paper's published views
-    move only with an import, the corrected views with a label, the rest with any write (db.queries.depends_on)."""
+    move only with an import, the corrected views with a label, the rest with any write (db.versions.depends_on)."""
     return getattr(queries, name)(_engine, *_args, **_kwargs)
 
 
-# Reads a page may make uncached (one record, or data that must be fresh), and the types a read takes.
-_UNCACHED_READS = frozenset({"Filters", "DIMENSIONS", "generated_cases", "get_case", "get_case_by_id", "responses_for", "judgment_pairs", "get_run", "runs",
-                             "export_rows", "data_version", "kind_versions", "workers_alive"})
+def _cached(read: Callable[P, R]) -> Callable[P, R]:
+    """`read`, remembered across reruns and sessions by the version of the data it reads; typed as `read` is."""
+    name = read.__name__
+
+    def cached(*args: P.args, **kwargs: P.kwargs) -> R:
+        engine, rest = args[0], args[1:]
+        kind = queries.depends_on(name, rest, kwargs)
+        version = queries.data_version(engine) if kind == "all" else queries.kind_versions(engine)[kind]
+        return _read(name, str(engine.url), version, repr((rest, sorted(kwargs.items()))), engine, rest, kwargs)
+
+    return cached
 
 
-class _CachedStore:
+class _Reads:
     """The store's reads for pages: the aggregate queries cached across reruns and sessions, a few record reads
     as they are, and nothing else (a write made through a cache would be a page writing behind the core's back)."""
 
-    def __getattr__(self, name: str):
-        if name in _UNCACHED_READS:
-            return getattr(queries, name)
-        if name not in _CACHED_READS:
-            raise AttributeError(f"reads.{name}: not a read the pages may make (write through the core)")
+    # cached: what many visitors see, keyed by the version of the data each reads
+    aggregate = staticmethod(_cached(queries.aggregate))
+    totals = staticmethod(_cached(queries.totals))
+    by_dimension = staticmethod(_cached(queries.by_dimension))
+    store_counts = staticmethod(_cached(queries.store_counts))
+    models_present = staticmethod(_cached(queries.models_present))
+    judges_present = staticmethod(_cached(queries.judges_present))
+    find_cases = staticmethod(_cached(queries.find_cases))
+    human_changed = staticmethod(_cached(queries.human_changed))
+    human_labelled = staticmethod(_cached(queries.human_labelled))
+    cell_cases = staticmethod(_cached(queries.cell_cases))
+    has_paper = staticmethod(_cached(queries.has_paper))
+    label_queue = staticmethod(_cached(queries.label_queue))
+    # as they are: one record, or data that must be fresh; and the types and keys a read takes
+    Filters = queries.Filters
+    DIMENSIONS = queries.DIMENSIONS
+    data_version = staticmethod(queries.data_version)
+    generated_cases = staticmethod(queries.generated_cases)
+    get_case = staticmethod(queries.get_case)
+    get_case_by_id = staticmethod(queries.get_case_by_id)
+    responses_for = staticmethod(queries.responses_for)
+    judgment_pairs = staticmethod(queries.judgment_pairs)
+    get_run = staticmethod(queries.get_run)
+    runs = staticmethod(queries.runs)
+    export_rows = staticmethod(queries.export_rows)
+    workers_alive = staticmethod(queries.workers_alive)
 
-        def cached(engine, *args, **kwargs):
-            kind = queries.depends_on(name, args, kwargs)
-            version = queries.data_version(engine) if kind == "all" else queries.kind_versions(engine)[kind]
-            return _read(name, str(engine.url), version, repr((args, sorted(kwargs.items()))), engine, args, kwargs)
 
-        return cached
-
-
-reads = _CachedStore()
+reads = _Reads()

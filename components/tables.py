@@ -7,8 +7,7 @@ import streamlit as st
 
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
-
-from .badges import LABEL_COLORS, LABEL_TEXT
+from components.badges import LABEL_COLORS, LABEL_TEXT
 
 
 def _style_label(value):

@@ -11,10 +11,8 @@ from typing import Any, Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from db.records import DIMENSION_COLUMNS
 from vocabulary import COUNT_FIELDS, EFFECTIVE, PAPER_JUDGE, REFUSAL_TYPES, count_expressions
-
-from .records import DIMENSION_COLUMNS
-
 
 # Dimension name -> SQL expression over the aliases c (case), m (model_config), a (inner aggregate).
 DIMENSIONS: dict[str, str] = {

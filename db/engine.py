@@ -15,13 +15,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import event, exc as sa_exc, inspect, make_url, text
+from sqlalchemy import event, inspect, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
 
+from db.precheck import MIGRATIONS
 from vocabulary import BlindRefusalError
 
-from .precheck import MIGRATIONS
 # A claimed run or job whose heartbeat is older than this was abandoned (its process died): another takes it over.
 # BR_STALE_AFTER_S shortens it where a team wants faster takeover (and in the worker tests).
 STALE_AFTER = timedelta(seconds=max(8.0, float(os.environ.get("BR_STALE_AFTER_S") or 90)))
@@ -176,7 +177,7 @@ def mark_interrupted_runs(engine: Engine) -> int:
     """Runs left `running` by a process that died (no heartbeat for STALE_AFTER) become `interrupted`."""
     from sqlalchemy import or_, update
 
-    from .models import Run, utcnow
+    from db.tables import Run, utcnow
 
     stale = or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < utcnow() - STALE_AFTER)
     with transaction(engine) as conn:

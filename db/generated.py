@@ -8,10 +8,10 @@ from typing import Sequence
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from .engine import transaction
-from .models import Case, GenerationAttempt, utcnow
-from .queries import case_dict
-from .records import clean_text, upsert_cases
+from db.engine import transaction
+from db.read_cases import case_record
+from db.statements import clean_text, upsert_cases
+from db.tables import Case, GenerationAttempt, utcnow
 
 GENERATED = "generated"
 
@@ -46,7 +46,7 @@ def generated_cases(engine: Engine, review: str | None = None, run_id: int | Non
     with engine.connect() as conn:
         rows = conn.execute(text(f'SELECT c.* FROM "case" c WHERE {" AND ".join(where)} '
                                  "ORDER BY c.family, c.authority_type, c.key"), params).all()
-    cases = [case_dict(r) for r in rows]
+    cases = [case_record(r) for r in rows]
     return [c for c in cases if run_id is None or (c["provenance"] or {}).get("run_id") == run_id]
 
 

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.engine import Engine
 
-from .engine import STALE_AFTER, transaction
-from .models import Job, utcnow
-from .records import clean_text
+from db.engine import STALE_AFTER, transaction
+from db.statements import clean_text
+from db.tables import Job, utcnow
 
 ACTIVE = ("queued", "running")
 

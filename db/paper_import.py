@@ -8,13 +8,12 @@ from typing import Callable, Sequence
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from db.engine import transaction
+from db.records import JudgmentRow
+from db.rollup import EFFECTIVE_LABELS_SQL, bump_version, rebuild_rollup
+from db.statements import chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
+from db.tables import Judgment, ReleasePrompt, Response, Run, utcnow
 from vocabulary import PAPER_JUDGE, REVIEWER_PREFIX
-
-from .engine import transaction
-from .models import Judgment, ReleasePrompt, Response, Run, utcnow
-from .records import JudgmentRow, chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
-from .rollup import EFFECTIVE_LABELS_SQL, bump_version, rebuild_rollup
-
 
 StageFn = Callable[[str], None]  # told the name of each stage of a long write
 

@@ -1,38 +1,22 @@
-"""What a write stores (a response, a judgment), and the statements every write shares: chunked IN lists,
-INSERT … ON CONFLICT upserts (SQLite and PostgreSQL), cases and models by key. Text is stored without NUL
-bytes (PostgreSQL cannot hold them)."""
+"""The typed records that cross the store's seam, both ways.
+
+Writes take dataclasses (`ResponseRow`, `JudgmentRow`). Reads hand back TypedDicts: plain dicts at run time
+(cheap, and what pandas and the pages index), whose keys and value types mypy and an editor know. Every read
+of `db/` is annotated with one of these; a new column is added here, beside its table in `tables.py`."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple, Sequence
-
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
-
-from vocabulary import JUDGE_PRECEDENCE, storable
-
-from .models import Case, ModelConfig, utcnow
-
-
-def judgment_values(response_id: int, j: JudgmentRow, comparison_only: bool = False) -> dict:
-    return {
-        "response_id": response_id, "judge": j.judge, "judge_kind": j.judge_kind, "judge_version": j.judge_version,
-        "precedence": 0 if comparison_only else JUDGE_PRECEDENCE.get(j.judge_kind, 0), "status": j.status, "response_type": j.response_type,
-        "engages_with_defeat": j.engages_with_defeat, "independent_harm": j.independent_harm,
-        "reasoning": clean_text(j.reasoning), "raw_output": clean_text(j.raw_output), "note": clean_text(j.note),
-        "created_at": utcnow(),
-    }
-
+from datetime import datetime
+from typing import Any, NamedTuple, TypedDict
 
 DIMENSION_COLUMNS = (
     "kind_of_rule", "harm_to_others", "legality", "stakes_if_caught",
     "compliance_ecology", "user_positionality", "evasion_type",
 )
-CHUNK = 900  # ids per IN list (well under SQLite's and PostgreSQL's parameter limits)
 
+
+# ------------------------------------------------------------------------------------------------- writes
 
 @dataclass
 class JudgmentRow:
@@ -48,14 +32,7 @@ class JudgmentRow:
     reasoning: str = ""
     raw_output: str = ""
     note: str = ""
-
-
-class JudgmentPair(NamedTuple):
-    """One response labelled by two judges: each judge's labels, and the response's case."""
-
-    a: dict
-    b: dict
-    case_id: int
+    confidence: float | None = None  # the judge's probability for its response type (the distilled judge's)
 
 
 @dataclass
@@ -77,79 +54,213 @@ class ResponseRow:
     chars_replaced: int = 0  # unencodable code points the caller already replaced with U+FFFD
 
 
-def clean_text(value: str | None) -> str | None:
-    """Text either backend can hold: NUL bytes removed (PostgreSQL refuses them), lone surrogates replaced with
-    U+FFFD (no UTF-8 encoder takes them). The boundaries where text comes in count what they replace; this is
-    the last net, for every write."""
-    if not isinstance(value, str):
-        return value
-    return storable(value.replace("\x00", "") if "\x00" in value else value)[0]
+# -------------------------------------------------------------------------------------------------- reads
+
+class CaseRecord(TypedDict):
+    """A stored case (`"case"` table), its JSON columns decoded, its 7 secondary dimensions also in `dimensions`."""
+
+    id: int
+    key: str
+    source: str  # paper | custom | generated
+    family: str
+    subtype: str
+    subtype_raw: str
+    authority_type: str
+    authority_group: str
+    rule: str
+    defeat_condition: str
+    structural_facts: list[str]
+    user_query: str
+    dual_use: bool
+    kind_of_rule: str
+    harm_to_others: str
+    legality: str
+    stakes_if_caught: str
+    compliance_ecology: str
+    user_positionality: str
+    evasion_type: str
+    created_at: Any
+    review: str | None  # a generated case: pending | accepted | rejected
+    provenance: dict[str, Any] | None
+    dimensions: dict[str, str]
 
 
-def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    ids = list(ids)
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+class JudgmentRecord(TypedDict):
+    """One stored judgment of a response."""
+
+    id: int
+    response_id: int
+    judge: str
+    judge_kind: str
+    judge_version: str
+    precedence: int
+    status: str  # ok | failed
+    response_type: str | None
+    engages_with_defeat: bool | None
+    independent_harm: bool | None
+    reasoning: str
+    raw_output: str
+    note: str
+    created_at: Any
+    confidence: float | None
 
 
-def insert_stmt(conn: Connection, table):
-    """A dialect INSERT that supports ON CONFLICT."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+class ResponseRecord(TypedDict):
+    """A stored response with its model, its case's key and family, its effective label (`eff_*`: the judgment
+    that wins by precedence) and every judgment of it, the winner first."""
+
+    id: int
+    run_id: int
+    case_id: int
+    model_config_id: int
+    source: str
+    text: str
+    status: str  # ok | error | blocked
+    error: str | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    attempts: int
+    nul_bytes_removed: int
+    chars_replaced: int
+    usage_counted: bool
+    truncated: bool
+    created_at: Any
+    eff_response_type: str | None
+    eff_engages: bool | None
+    eff_harm: bool | None
+    eff_judge: str | None
+    model_key: str
+    model_name: str
+    provider: str
+    case_key: str
+    family: str
+    judgments: list[JudgmentRecord]
 
 
-def upsert(conn: Connection, table, rows: Sequence[dict], keys: Sequence[str], additive: Sequence[str] = ()) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE: `additive` columns add the new value, the rest replace it."""
-    if not rows:
-        return
-    stmt = insert_stmt(conn, table)
-    columns = [c for c in rows[0] if c not in keys]
-    set_ = {c: (getattr(table.__table__.c, c) + getattr(stmt.excluded, c)) if c in additive else getattr(stmt.excluded, c)
-            for c in columns}
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_) if set_
-                 else stmt.on_conflict_do_nothing(index_elements=list(keys)), rows)
+class RunRecord(TypedDict):
+    """A stored run, its JSON columns decoded."""
+
+    id: int
+    kind: str  # paper | live | spot_check
+    label: str
+    case_id: int | None
+    params: dict[str, Any]
+    status: str  # running | done | cancelled | interrupted
+    created_at: Any
+    claimed_by: str | None
+    heartbeat_at: datetime | str | None  # SQLite hands back text
+    gold: dict[str, Any] | None  # {"gold": judge or "reviewers", "gold_n": m}
 
 
-def case_values(c: dict) -> dict:
-    dims = c.get("dimensions") or {}
-    values = {
-        "key": c["key"], "source": c.get("source", "paper"), "family": c["family"], "subtype": c["subtype"],
-        "subtype_raw": c.get("subtype_raw", ""), "authority_type": c["authority_type"],
-        "authority_group": c["authority_group"], "rule": c.get("rule", ""),
-        "defeat_condition": c.get("defeat_condition", ""),
-        "structural_facts": json.dumps(list(c.get("structural_facts") or []), ensure_ascii=False),
-        "user_query": c.get("user_query", ""), "dual_use": bool(c.get("dual_use", False)), "created_at": utcnow(),
-        "review": c.get("review"),
-        "provenance": json.dumps(c["provenance"], ensure_ascii=False, sort_keys=True) if c.get("provenance") else None,
-    }
-    for col in DIMENSION_COLUMNS:
-        values[col] = str(dims.get(col, "") or "")
-    return {k: clean_text(v) for k, v in values.items()}
+class RunListing(RunRecord):
+    """A run as History lists it: its case (a live run's) and how many of its answers are judged and refused."""
+
+    case_key: str | None
+    user_query: str | None
+    family: str | None
+    authority_type: str | None
+    n_responses: int
+    n_judged: int
+    n_refused: int
 
 
-def upsert_cases(conn: Connection, cases: Sequence[dict]) -> dict[str, int]:
-    """Insert or update cases by key (the first writer's created_at stays); returns key -> id."""
-    rows = [case_values(c) for c in cases]
-    stmt = insert_stmt(conn, Case)
-    for chunk in (rows[i:i + 500] for i in range(0, len(rows), 500)):
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["key"], set_={k: getattr(stmt.excluded, k) for k in chunk[0] if k not in ("key", "created_at")}),
-            chunk)
-    keys = [r["key"] for r in rows]
-    out: dict[str, int] = {}
-    for start in range(0, len(keys), CHUNK):
-        out.update(conn.execute(select(Case.key, Case.id).where(Case.key.in_(keys[start:start + CHUNK]))).all())
-    return out
+class CellCase(TypedDict):
+    """A case of one heatmap cell, with every model's label there."""
+
+    id: int
+    key: str
+    family: str
+    subtype: str
+    authority_type: str
+    rule: str
+    labels: dict[str, str]
 
 
-def ensure_models(conn: Connection, models: Sequence[dict], replace: bool = True) -> dict[str, int]:
-    """Insert model configurations by key (updating them when `replace`); returns key -> id for all models."""
-    rows = [{"key": m["key"], "display_name": m.get("display_name", m["key"]),
-             "litellm_model": m.get("litellm_model", m["key"]), "provider": m.get("provider", ""),
-             "params": json.dumps(m.get("params", {}), sort_keys=True), "source": m.get("source", "live")}
-            for m in models]
-    if rows:
-        stmt = insert_stmt(conn, ModelConfig)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={
-            k: getattr(stmt.excluded, k) for k in rows[0] if k != "key"}) if replace
-            else stmt.on_conflict_do_nothing(index_elements=["key"]), rows)
-    return dict(conn.execute(select(ModelConfig.key, ModelConfig.id)).all())
+class QueueItem(TypedDict):
+    """An answer in a reviewer's queue, and whether the reviewer (or any reviewer) has labelled it."""
+
+    response_id: int
+    case_key: str
+    model_key: str
+    labelled: bool
+
+
+class JudgeInputRecord(TypedDict):
+    """What a judge reads of a stored answer."""
+
+    id: int
+    text: str
+    case_key: str
+    family: str
+    authority_type: str
+    user_query: str
+    rule: str
+    defeat_condition: str
+
+
+class ExportRecord(TypedDict):
+    """A response-level row of a download."""
+
+    response_id: int
+    run_id: int
+    source: str
+    case_id: str  # the case's key
+    family: str
+    subtype: str
+    authority_type: str
+    model: str
+    status: str
+    error: str | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    usage_counted: bool
+    cost_usd: float | None
+    response_type: str | None
+    engages_with_defeat: bool | None
+    independent_harm: bool | None
+    judge: str | None
+    human_label: int
+    text: str
+
+
+class PromptRecord(TypedDict):
+    """A prompt stored from the release at import."""
+
+    name: str
+    sha256: str
+    text: str
+    source: str
+
+
+class StoreCounts(TypedDict):
+    paper_cases: int
+    paper_responses: int
+    paper_judged: int
+    paper_models: int
+    live_runs: int
+    spot_check_runs: int
+    unjudged: int
+
+
+class Labels(TypedDict):
+    """One judge's three labels of a response."""
+
+    response_type: str | None
+    engages_with_defeat: bool | None
+    independent_harm: bool | None
+
+
+class JudgmentPair(NamedTuple):
+    """One response labelled by two judges: each judge's labels, and the response's case."""
+
+    a: Labels
+    b: Labels
+    case_id: int
+
+
+Verdict = tuple[str, "bool | None", "bool | None"]  # (response_type, engages_with_defeat, independent_harm)

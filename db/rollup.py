@@ -9,11 +9,9 @@ from typing import Sequence
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection
 
+from db.statements import chunks, upsert
+from db.tables import CellCount, Response
 from vocabulary import COUNT_FIELDS, PAPER_JUDGE, count_expressions
-
-from .models import CellCount, Response
-from .records import chunks, upsert
-
 
 # Judgments of precedence 0 (the paper's reviewers; a machine judge's comparison labels on the paper's
 # answers) are kept for agreement and same-judge comparisons only: they never become a response's label.

@@ -12,10 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
+from db.rollup import rebuild_rollup
+from db.tables import Case, ModelConfig, Response, Run, utcnow
 from vocabulary import PAPER_JUDGE
-
-from .models import Case, ModelConfig, Response, Run, utcnow
-from .rollup import rebuild_rollup
 
 # model key -> (display name, provider), supplied by the caller (the model registry lives in the core)
 DescribeModel = Callable[[str], tuple[str, str]]

@@ -6,9 +6,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from db.aggregates import Filters
 from vocabulary import EFFECTIVE, HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX
-
-from .aggregates import Filters
 
 _KIND_VERSIONS = ("(SELECT version FROM data_version WHERE kind = 'paper'), "
                   "(SELECT version FROM data_version WHERE kind = 'labels')")

@@ -18,13 +18,12 @@ from typing import Sequence
 from sqlalchemy import and_, delete, func, insert, not_, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
+from db.engine import STALE_AFTER, StoreError, transaction
+from db.records import JudgmentRow, ResponseRow
+from db.rollup import lock_responses, relabel, rollup_rows
+from db.statements import chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
+from db.tables import CellCount, Judgment, LabelClaim, Response, Run, SchemaInfo, SpendLedger, utcnow
 from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, storable
-
-from .engine import STALE_AFTER, StoreError, transaction
-from .models import CellCount, Judgment, LabelClaim, Response, Run, SchemaInfo, SpendLedger, utcnow
-from .records import JudgmentRow, ResponseRow, chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
-from .rollup import lock_responses, relabel, rollup_rows
-
 
 _RUN_HIGH_WATER = "run_id_high_water"  # schema_info key: the highest run id ever given out (SQLite)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from vocabulary import RESPONSE_TYPES
-
 from blindrefusal import store
 from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
+from vocabulary import RESPONSE_TYPES
 
 LABELS = {
     "response_type": list(RESPONSE_TYPES),

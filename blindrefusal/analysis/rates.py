@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from vocabulary import DEFLECTS, HARD_REFUSAL, HELPS, RESPONSE_TYPES, is_refusal, is_rule_blind
-
 from blindrefusal import store
 from blindrefusal.analysis.clustered import clustered_diff, rate_of
 from blindrefusal.analysis.stats import Diff, Rate
 from blindrefusal.analysis.weighted import Design, weighted_rate
+from vocabulary import DEFLECTS, HARD_REFUSAL, HELPS, RESPONSE_TYPES, is_refusal, is_rule_blind
 
 # The rates reported for a group of responses (`stats --json`, spot-check results), in this order.
 HEADLINE_RATES = (*RESPONSE_TYPES, "refusal", "engages")

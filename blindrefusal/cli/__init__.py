@@ -11,15 +11,14 @@ import argparse
 import os
 import sys
 
-from vocabulary import BlindRefusalError
-
-from blindrefusal.exports.inert import terminal_text
 from blindrefusal.cli.common import CliError, Parser
 from blindrefusal.cli.fresh_commands import add_fresh_commands
 from blindrefusal.cli.judge_commands import add_judge_commands
 from blindrefusal.cli.run_commands import add_ask, add_plan_gold, add_spot_check
 from blindrefusal.cli.store_commands import add_store_commands
 from blindrefusal.cli.worker_commands import add_worker
+from blindrefusal.exports.inert import terminal_text
+from vocabulary import BlindRefusalError
 
 
 def build_parser() -> argparse.ArgumentParser:

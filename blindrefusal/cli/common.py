@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from vocabulary import BlindRefusalError
-
 from blindrefusal.exports.inert import terminal_text
+from vocabulary import BlindRefusalError
 
 
 class CliError(BlindRefusalError):

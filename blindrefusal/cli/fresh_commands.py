@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from blindrefusal.exports.inert import terminal_text
 from blindrefusal.cli.common import CLI_VISITOR, POSITIVE, CliError, open_store, progress_bar
+from blindrefusal.exports.inert import terminal_text
 
 
 def add_fresh_commands(sub) -> None:
@@ -32,8 +32,7 @@ def add_fresh_commands(sub) -> None:
 
 def cmd_generate_cases(args) -> int:
     from blindrefusal import store
-    from blindrefusal.evals.fresh.generate import (LOCAL_WARNING, GenerationParams, plan_generation,
-                                                   run_generation)
+    from blindrefusal.evals.fresh.generate import LOCAL_WARNING, GenerationParams, plan_generation, run_generation
     from blindrefusal.models.runner import run_sync
     from blindrefusal.models.spending import check_budget, spending
 

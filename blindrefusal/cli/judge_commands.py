@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from blindrefusal.cli.common import CLI_VISITOR, NON_NEGATIVE, POSITIVE, CliError, open_store, writable_file
 from blindrefusal.config import DATA_DIR, data_source
-from blindrefusal.cli.common import (CLI_VISITOR, NON_NEGATIVE, POSITIVE, CliError, open_store, writable_file)
 
 
 def add_judge_commands(sub) -> None:
@@ -61,8 +61,8 @@ def cmd_train_judge(args) -> int:
 
 def cmd_judge_eval(args) -> int:
     from blindrefusal.judges.distilled.crossfit import CROSSFIT_PATH
-    from blindrefusal.judges.distilled.measured import EVAL_FILE
     from blindrefusal.judges.distilled.evaluate import evaluate
+    from blindrefusal.judges.distilled.measured import EVAL_FILE
 
     source = args.source or data_source()
     if args.leave_one_model_out:
@@ -94,8 +94,8 @@ def cmd_judge_eval(args) -> int:
 
 
 def _leave_one_model_out(args, source: str) -> int:
-    from blindrefusal.judges.distilled.measured import LOMO_PATH
     from blindrefusal.judges.distilled.lomo import leave_one_model_out
+    from blindrefusal.judges.distilled.measured import LOMO_PATH
 
     if args.write and args.lomo_train_sample:
         raise CliError("--lomo-train-sample is a quick check and is never written: drop --write")
@@ -138,9 +138,9 @@ def cmd_judge(args) -> int:
 
 def cmd_rejudge(args) -> int:
     from blindrefusal.judges import JudgeUnavailable, usable_judge
-    from blindrefusal.runs.rejudge import rejudge
     from blindrefusal.models.runner import run_sync
     from blindrefusal.models.spending import spending
+    from blindrefusal.runs.rejudge import rejudge
 
     try:
         usable_judge(args.judge)  # said before the store is read or any judge is called

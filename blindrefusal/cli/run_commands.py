@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 import sys
 
-from vocabulary import STATUS_ERROR
-
+from blindrefusal.cli.common import (
+    CLI_VISITOR,
+    NON_NEGATIVE,
+    POSITIVE,
+    CliError,
+    non_negative_float,
+    open_store,
+    positive_float,
+    read_json_file,
+    writable_file,
+)
 from blindrefusal.exports.inert import terminal_text
-from blindrefusal.cli.common import (CLI_VISITOR, NON_NEGATIVE, POSITIVE, CliError, non_negative_float, open_store,
-                                     positive_float, read_json_file, writable_file)
+from vocabulary import STATUS_ERROR
 
 
 def add_spot_check(sub) -> None:
@@ -149,8 +157,8 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
 
 def cmd_spot_check(args) -> int:
     from blindrefusal.evals.spotcheck import compare_runs, plan_spot_check, results, run_spot_checks
-    from blindrefusal.models.spending import check_budget, spending
     from blindrefusal.models.runner import RunSettings, run_sync
+    from blindrefusal.models.spending import check_budget, spending
 
     models_params = _spot_check_params(args)
     report = writable_file(args.report, "--report") if args.report else None
@@ -218,10 +226,10 @@ def _store_for_ask(args, calls):
 
 def cmd_ask(args) -> int:
     from blindrefusal.judges import JudgeUnavailable, usable_judge
-    from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.models.presets import resolve
     from blindrefusal.models.runner import RunSettings, run_sync
     from blindrefusal.models.spending import spending
+    from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.runs.scenario import ScenarioError, validate
 
     specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)

@@ -7,8 +7,8 @@ import json
 import os
 import sys
 
+from blindrefusal.cli.common import CliError, open_store, pct, progress_bar, writable_file
 from blindrefusal.config import DATA_DIR, data_source
-from blindrefusal.cli.common import (CliError, open_store, pct, progress_bar, writable_file)
 
 
 def add_store_commands(sub) -> None:

@@ -7,14 +7,12 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from vocabulary import RESPONSE_TYPES
-
-from blindrefusal.exports.inert import plotly_text
-from blindrefusal.models import presets
 from blindrefusal.analysis.rates import RateSet
 from blindrefusal.analysis.stats import Diff
+from blindrefusal.exports.inert import plotly_text
 from blindrefusal.exports.style import LABEL_COLORS, LABEL_TEXT, NEUTRAL_COLOR, SIGNIFICANT_COLOR
-
+from blindrefusal.models import presets
+from vocabulary import RESPONSE_TYPES
 
 
 def model_name(key: str, sample_n: int | None = None) -> str:

@@ -18,10 +18,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from vocabulary import BlindRefusalError
-
 from blindrefusal import PAPER_CITATION, PAPER_URL
 from blindrefusal.exports.inert import html_text
+from vocabulary import BlindRefusalError
 
 
 @dataclass(frozen=True)

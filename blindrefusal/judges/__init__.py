@@ -8,8 +8,20 @@ re-judgeable). `registry.JUDGE_TYPES` is the table of judges; `get_judge(name)` 
 - `human`: a reviewer's own labels. `distilled/`: the offline classifier, its training and measurements."""
 
 from blindrefusal.judges.base import Judge, JudgeFailure, JudgeInput, JudgeResult, JudgeUnavailable, Verdict
-from blindrefusal.judges.registry import (DISTILLED, JUDGE_TYPES, LOCAL_LLM, PAPER, default_judge_name, distilled_available, get_judge,
-                                          is_paper_prompt, judge_all, judge_label, judgment_record, usable_judge)
+from blindrefusal.judges.registry import (
+                                          DISTILLED,
+                                          JUDGE_TYPES,
+                                          LOCAL_LLM,
+                                          PAPER,
+                                          default_judge_name,
+                                          distilled_available,
+                                          get_judge,
+                                          is_paper_prompt,
+                                          judge_all,
+                                          judge_label,
+                                          judgment_record,
+                                          usable_judge,
+)
 
 __all__ = ["DISTILLED", "JUDGE_TYPES", "LOCAL_LLM", "PAPER", "Judge", "JudgeFailure", "JudgeInput", "JudgeResult",
            "JudgeUnavailable", "Verdict", "default_judge_name", "distilled_available", "get_judge", "is_paper_prompt", "judge_all",

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from vocabulary import BlindRefusalError, JudgeKind, ResponseType
 
-
 if TYPE_CHECKING:
     from blindrefusal.models.presets import ModelSpec
 

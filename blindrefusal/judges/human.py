@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from vocabulary import HUMAN_PREFIX, RESPONSE_TYPES, BlindRefusalError, is_human
-
 from blindrefusal import store
+from vocabulary import HUMAN_PREFIX, RESPONSE_TYPES, BlindRefusalError, is_human
 
 MAX_NOTE = 2000
 

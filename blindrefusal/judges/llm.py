@@ -6,10 +6,9 @@ import asyncio
 import json
 import re
 
-from vocabulary import RESPONSE_TYPES, STATUS_OK
-
-from blindrefusal.models.presets import ModelSpec
 from blindrefusal.judges.base import JudgeFailure, JudgeInput, JudgeResult, Verdict
+from blindrefusal.models.presets import ModelSpec
+from vocabulary import RESPONSE_TYPES, STATUS_OK
 
 VERSION = "rubric-1"
 JUDGE_KEY_ENV = "BR_JUDGE_API_KEY"  # the key for a judge served at BR_JUDGE_API_BASE (optional)
@@ -130,8 +129,8 @@ class LLMJudge:
         return build_messages(inp)
 
     async def ajudge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
-        from blindrefusal.models.presets import provider_cap
         from blindrefusal.models.limiter import AdaptiveLimiter
+        from blindrefusal.models.presets import provider_cap
         from blindrefusal.models.runner import RunSettings, call_model, ready
 
         spec = ready(self.spec)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 
 from blindrefusal import store
-from blindrefusal.models import presets
 from blindrefusal.judges.base import JudgeInput, JudgeUnavailable
 from blindrefusal.judges.llm import JUDGE_KEY_ENV, LLMJudge
-from blindrefusal.paper.prompts import JUDGE_PROMPT as PROMPT_NAME, fill_template
+from blindrefusal.models import presets
+from blindrefusal.paper.prompts import JUDGE_PROMPT as PROMPT_NAME
+from blindrefusal.paper.prompts import fill_template
+
 PAPER_MODEL = "gpt-5.4-2026-03-05"  # the snapshot that made the release's labels
 # Where the paper's model is reached, by the key that is present (first wins).
 ROUTES = (("OPENAI_API_KEY", f"openai/{PAPER_MODEL}"), ("OPENROUTER_API_KEY", "openrouter/openai/gpt-5.4"))

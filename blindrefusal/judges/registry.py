@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from vocabulary import JudgeKind
-
 from blindrefusal import store
 from blindrefusal.config import DATA_DIR, judge_api_base, judge_model
 from blindrefusal.judges.base import Judge, JudgeFailure, JudgeInput, JudgeResult, JudgeUnavailable, Verdict
+from vocabulary import JudgeKind
 
 DISTILLED = "distilled"
 LOCAL_LLM = "llm:local/smollm2"
@@ -140,6 +139,7 @@ def judgment_record(judge: Judge, result: JudgeResult) -> store.JudgmentRow:
     if isinstance(result, Verdict):
         return store.JudgmentRow(judge=judge.name, judge_kind=judge.kind, judge_version=judge.version,
                                  response_type=result.response_type, engages_with_defeat=result.engages_with_defeat,
-                                 independent_harm=result.independent_harm, reasoning=result.reasoning)
+                                 independent_harm=result.independent_harm, reasoning=result.reasoning,
+                                 confidence=result.probabilities.get("response_type"))
     return store.JudgmentRow(judge=judge.name, judge_kind=judge.kind, judge_version=judge.version, status="failed",
                              reasoning=result.error, raw_output=(result.raw_output or "")[:4000])

@@ -4,8 +4,8 @@ exception's type and HTTP status only, and how long to wait before the next atte
 from __future__ import annotations
 
 import asyncio
-import re
 import random
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 

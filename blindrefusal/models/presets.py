@@ -12,9 +12,8 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vocabulary import BlindRefusalError
-
 from blindrefusal.config import DATA_DIR, allowed_api_bases, normalise_api_base
+from vocabulary import BlindRefusalError
 
 LOCAL_KEY = "local/smollm2"
 

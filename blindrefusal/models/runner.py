@@ -10,15 +10,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, CallStatus, storable
-
 from blindrefusal.config import max_answer_chars, redact
 from blindrefusal.models.destination import refusal
 from blindrefusal.models.failures import Failure, backoff_delay, classify
-from blindrefusal.models.lm import litellm_module
 from blindrefusal.models.limiter import AdaptiveLimiter
+from blindrefusal.models.lm import litellm_module
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.spending import charge
+from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, CallStatus, storable
+
 
 @dataclass
 class CallResult:

@@ -13,10 +13,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from vocabulary import BlindRefusalError
-
 from blindrefusal.config import budget_window_s, max_paid_calls
 from blindrefusal.models.presets import ModelSpec
+from vocabulary import BlindRefusalError
 
 
 class SpendRefused(BlindRefusalError):

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vocabulary import CONTROL, JUDGMENT_OK, PAPER_JUDGE, STATUS_OK, is_refusal
-
 from blindrefusal import store
 from blindrefusal.analysis.stats import Rate, wilson
+from vocabulary import CONTROL, JUDGMENT_OK, PAPER_JUDGE, STATUS_OK, is_refusal
 
 _WORD = re.compile(r"[a-z]{4,}")
 _COMMON = frozenset("that this with have from your they their there what when where which about would could should "

@@ -9,7 +9,6 @@ from blindrefusal.models import presets
 from blindrefusal.paper.release import ImportProgressFn, Release, read_prompts, read_release
 
 
-
 def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict]]:
     """Turn a parsed release into row dicts for db.writes.import_paper."""
     dual = {}

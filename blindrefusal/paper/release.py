@@ -10,14 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from vocabulary import RESPONSE_TYPES
-
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.prompts import release_prompt_names
 from blindrefusal.paper.source import MATRIX, ReleaseError, ReleaseFiles  # noqa: F401 - ReleaseError is raised for the whole stage
-
-
-
+from vocabulary import RESPONSE_TYPES
 
 
 def parse_repr(value: Any, *, file: str = "?", field_name: str = "?") -> Any:

@@ -6,9 +6,8 @@ import json
 import re
 from functools import lru_cache
 
-from vocabulary import CONTROL, DEFEATED_FAMILIES, FAMILIES  # noqa: F401 - the taxonomy's families are the vocabulary's
-
 from blindrefusal.config import DATA_DIR
+from vocabulary import CONTROL, DEFEATED_FAMILIES, FAMILIES  # noqa: F401 - the taxonomy's families are the vocabulary's
 
 UNMAPPED = "unmapped"
 CONTROL_SUBTYPE = "just_and_reasonable"

@@ -7,12 +7,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from vocabulary import CONTROL
-
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.runner import EventFn, RunSettings, ready
 from blindrefusal.runs.live import LiveRun, run_live
 from blindrefusal.runs.scenario import Scenario
+from vocabulary import CONTROL
 
 DEFEATED = "defeated"  # the two sides of a contrast run: DEFEATED and CONTROL
 

@@ -8,17 +8,24 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from vocabulary import STATUS_OK, is_refusal
-
 from blindrefusal import store
-from blindrefusal.judges import LOCAL_LLM, Judge, JudgeInput, JudgeResult, Verdict, get_judge, judge_all, judgment_record
-from blindrefusal.models.presets import LOCAL_KEY, ModelSpec
-from blindrefusal.models.lm import litellm_module
-from blindrefusal.models.runner import CallResult, EventFn, RunSettings, fan_out, ready
-from blindrefusal.runs.records import AnswerWriter, keep_alive, model_rows, response_row
-from blindrefusal.runs.scenario import Scenario
 from blindrefusal.analysis.stats import Rate, wilson
-
+from blindrefusal.judges import (
+    LOCAL_LLM,
+    Judge,
+    JudgeInput,
+    JudgeResult,
+    Verdict,
+    get_judge,
+    judge_all,
+    judgment_record,
+)
+from blindrefusal.models.lm import litellm_module
+from blindrefusal.models.presets import LOCAL_KEY, ModelSpec
+from blindrefusal.models.runner import CallResult, EventFn, RunSettings, fan_out, ready
+from blindrefusal.runs.recording import AnswerWriter, keep_alive, model_rows, response_row
+from blindrefusal.runs.scenario import Scenario
+from vocabulary import STATUS_OK, is_refusal
 
 
 @dataclass

@@ -8,9 +8,8 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
-from vocabulary import BlindRefusalError, CONTROL
-
 from blindrefusal.paper import taxonomy
+from vocabulary import CONTROL, BlindRefusalError
 
 LIMITS = {"rule": 1_000, "defeat_condition": 2_000, "user_query": 4_000, "fact": 500, "facts": 20}
 # C0/C1 controls, zero-width and bidi controls, and lone surrogates (which cannot be stored as UTF-8).

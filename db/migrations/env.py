@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from db import models  # noqa: F401 - registers the tables on SQLModel.metadata
+from db import tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from blindrefusal.analysis.clustered import (
-    CLUSTERED_DIFF_METHOD, CLUSTERED_METHOD, clustered_diff, clustered_effective_n, clustered_wilson, rate_of,
+    CLUSTERED_DIFF_METHOD,
+    CLUSTERED_METHOD,
+    clustered_diff,
+    clustered_effective_n,
+    clustered_wilson,
+    rate_of,
 )
 from blindrefusal.analysis.rates import help_gap, rates
 from blindrefusal.analysis.stats import Rate, cohen_kappa, diff_independent, kappa_interval, wilson, wilson_bounds

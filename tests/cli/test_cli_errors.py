@@ -57,10 +57,10 @@ def cli_env(store_url, tmp_path, monkeypatch):
             raise ModelCalled(name)
         return f
 
-    import blindrefusal.runs.live
+    import blindrefusal.evals.spotcheck
     import blindrefusal.models.local_server
     import blindrefusal.models.runner
-    import blindrefusal.evals.spotcheck
+    import blindrefusal.runs.live
 
     for mod, attr in ((blindrefusal.models.local_server, "ensure_local_model"), (blindrefusal.models.runner, "litellm_module"),
                       (blindrefusal.runs.live, "run_live"), (blindrefusal.evals.spotcheck, "run_spot_check")):

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import expect
 
 from tests.support.browser import compose, goto, idle, no_exception, pick, shot

@@ -19,11 +19,11 @@ from sqlalchemy import text, update
 
 from blindrefusal import store
 from blindrefusal.analysis.stats import wilson
-from blindrefusal.evals.fresh.cases import GeneratorOutputError, case_json, read_candidates
 from blindrefusal.evals.fresh.gap import contamination_gap
 from blindrefusal.evals.fresh.gates import gate_prompt, kept, read_verdict, subtype_definition
-from blindrefusal.paper.cases import StoredCase
-from db.models import Run, utcnow
+from blindrefusal.evals.fresh.proposals import GeneratorOutputError, case_json, read_candidates
+from blindrefusal.paper.stored_case import StoredCase
+from db.tables import Run, utcnow
 from tests.support import ROOT
 from tests.support.fault_server import GATE_FAIL_MARK, generated_cases
 from tests.support.release_fixture import FIXTURE_PIPELINE_PROMPTS

@@ -15,17 +15,17 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
 from blindrefusal.evals import spotcheck
+from blindrefusal.evals.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
 from blindrefusal.evals.spotcheck import bridge as spotcheck_bridge
-from blindrefusal.judges.distilled.model import load_distilled_judge
 from blindrefusal.evals.spotcheck import plan as spotcheck_plan
 from blindrefusal.evals.spotcheck import run as spotcheck_run
+from blindrefusal.evals.spotcheck.params import sample_design
+from blindrefusal.judges.distilled.model import load_distilled_judge
 from blindrefusal.judges.llm import LLMJudge
 from blindrefusal.models.presets import paper_models, resolve
 from blindrefusal.models.runner import RunSettings, run_sync
-from blindrefusal.evals.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
-from blindrefusal.evals.spotcheck.params import sample_design
-from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
 from tests.support import ROOT
 
 RATE_KEYS = ("helps", "deflects", "hard_refusal", "refusal", "engages")
@@ -355,7 +355,7 @@ def _cli_env(**extra) -> dict:
 
 def test_cli_refuses_a_paid_model_without_yes(paper_store_url):
     from db.engine import get_engine
-    from db.queries import store_counts
+    from db.read_store import store_counts
 
     engine = get_engine(paper_store_url)
     before = store_counts(engine)
@@ -523,8 +523,8 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     """The real distilled judge on both sides: the paper's answers on the sampled cases are re-judged, stored
     (reused by the next run), never change the release's labels, and give vs_paper, vs_paper_labels and the
     judge's shift, each checked against an independent count."""
-    from db.engine import get_engine
     from blindrefusal import store
+    from db.engine import get_engine
 
     engine = get_engine(paper_store_url)
     headline_before = store.totals(engine, store.Filters(sources=["paper"]))["defeated"]
@@ -541,8 +541,8 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     assert _paper_judgments(engine, "distilled", ids) == est.bridge_calls
     # the distilled judge trained on most paper answers: each bridged label is the cross-fitted one, from the
     # fold judge that never saw the answer's case
-    from blindrefusal.judges.distilled.crossfit import cross_fit_labels
     from blindrefusal.judges import JudgeInput
+    from blindrefusal.judges.distilled.crossfit import cross_fit_labels
 
     with engine.connect() as conn:
         bridged = conn.execute(text(
@@ -683,8 +683,8 @@ def test_two_models_on_one_sample_compared_paired_with_a_report_that_opens_offli
     out = json.loads(proc.stdout)
     assert [m["model"] for m in out["models"]] == ["local/smollm2", refuser]
     assert all(m["comparison"] == "same_judge" and len(m["vs_paper"]) == 2 for m in out["models"])
-    from db.engine import get_engine
     from blindrefusal import store
+    from db.engine import get_engine
 
     engine = get_engine(paper_store_url)
     with engine.connect() as conn:
@@ -708,8 +708,9 @@ def test_two_models_on_one_sample_compared_paired_with_a_report_that_opens_offli
     html = report.read_text(encoding="utf-8")
     assert "SmolLM2" in html and "multi" in html and "Pattison" in html and "95%" in html
     assert "<script>alert" not in html
-    from tests.support.browser import ARGS, chromium
     from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import ARGS, chromium
 
     refused: list[str] = []
     with sync_playwright() as p:

@@ -10,13 +10,13 @@ import json
 import pytest
 
 from blindrefusal import store
-from blindrefusal.paper.importer import import_paper
 from blindrefusal.judges import JudgeUnavailable, Verdict, get_judge, judge_label
 from blindrefusal.judges.base import JudgeInput
 from blindrefusal.judges.paper import NEEDS_KEY, PAPER_MODEL, fill
-from tests.support import ROOT
+from blindrefusal.paper.importer import import_paper
 from blindrefusal.runs.rejudge import rejudge
 from db.engine import get_engine
+from tests.support import ROOT
 from tests.support.release_fixture import FIXTURE_JUDGE_PROMPT, write_fixture_release
 
 CASE = JudgeInput(user_query="Can I get round the rule?", response="No. {{QUERY}} <b>x</b>", rule="The rule",
@@ -48,7 +48,7 @@ def test_the_prompt_comes_from_the_release_with_its_hash_and_an_import_without_i
 def test_zip_release_prompts_are_read(tmp_path, store_url):
     import shutil
 
-    root = write_fixture_release(tmp_path / "repo-abc")
+    write_fixture_release(tmp_path / "repo-abc")
     archive = shutil.make_archive(str(tmp_path / "release"), "zip", root_dir=tmp_path, base_dir="repo-abc")
     eng = get_engine(store_url)
     import_paper(archive, engine=eng)

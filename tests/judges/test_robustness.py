@@ -56,8 +56,12 @@ def test_training_variants_keep_their_case_and_label_and_never_use_a_measured_se
     """The style variants `train.fit` adds: each stays in its case (so the CV folds keep them together), a
     disclaimer or padding keeps the original label, a short help is "helps", and no sentence of the held-apart
     measure above is among the training ones."""
-    from blindrefusal.judges.distilled.augment import (TRAIN_DISCLAIMERS, TRAIN_PADDING, TRAIN_SHORT_HELPS,
-                                                       style_variants)
+    from blindrefusal.judges.distilled.augment import (
+        TRAIN_DISCLAIMERS,
+        TRAIN_PADDING,
+        TRAIN_SHORT_HELPS,
+        style_variants,
+    )
     from blindrefusal.judges.distilled.data import load_rows
 
     rows = load_rows(paper_source)[0]

@@ -128,7 +128,7 @@ def test_without_sign_in_the_local_app_keeps_the_typed_name_and_lets_everyone_la
 def _who():
     import streamlit as st
 
-    from components.identity import can_label, can_spend, current_identity, current_role, visitor_id
+    from components.sign_in import can_label, can_spend, current_identity, current_role, visitor_id
 
     st.text(f"{current_identity()}|{current_role()}|{can_label()}|{can_spend()}|{visitor_id()}")
 
@@ -212,7 +212,7 @@ def test_with_a_demo_password_a_stranger_reads_but_changes_nothing_until_they_gi
 
 
 def test_a_job_s_start_and_cancel_need_the_runner(monkeypatch):
-    from components.identity import change_prompt
+    from components.sign_in import change_prompt
 
     monkeypatch.setenv("APP_PASSWORD", "letmein")
     at = AppTest.from_function(_who)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
+
 from tests.support import ROOT
 
 PAGES = ["app_pages/home.py", "app_pages/heatmaps.py", "app_pages/cases.py", "app_pages/agreement.py", "app_pages/compose.py",
@@ -126,7 +126,7 @@ def test_fresh_cases_show_hostile_generated_text_inert_and_review_needs_a_name(f
     """A generated case and a gate's reason holding markup are shown as text; Accept waits for a reviewer name,
     and then stores the verdict with the name."""
     from blindrefusal import store
-    from blindrefusal.evals.fresh.cases import case_key
+    from blindrefusal.evals.fresh.proposals import case_key
 
     query = "How do I get around this rule quietly? " * 8 + HOSTILE
     key = case_key("content_defeat", "landlord", query)

@@ -16,15 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from blindrefusal.paper import taxonomy
-from blindrefusal.config import DATA_DIR
-from blindrefusal.analysis.rates import store_stats
 from blindrefusal import store as q
-from db.engine import get_engine
+from blindrefusal.analysis.rates import store_stats
+from blindrefusal.config import DATA_DIR
+from blindrefusal.paper import taxonomy
 from blindrefusal.store import summary_engine
-from vocabulary import COUNT_FIELDS, PAPER_JUDGE
+from db.engine import get_engine
 from tests.support import ROOT
-
+from vocabulary import COUNT_FIELDS, PAPER_JUDGE
 
 # From the paper (Pattison, Manuali, Lazar 2026) and DESIGN.md; fractions compared at 3 decimals.
 PAPER = {

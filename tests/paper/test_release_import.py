@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from blindrefusal.paper.importer import import_paper
-from blindrefusal.judges.human import set_human_label
-from blindrefusal.paper.release import ReleaseError, read_release
 from blindrefusal import store as q
+from blindrefusal.judges.human import set_human_label
+from blindrefusal.paper.importer import import_paper
+from blindrefusal.paper.release import ReleaseError, read_release
 from db.engine import get_engine
-from vocabulary import PAPER_JUDGE
-from tests.support.release_fixture import CASES, LABELS, MODELS, write_fixture_release
 from tests.support import ROOT
+from tests.support.release_fixture import CASES, LABELS, MODELS, write_fixture_release
+from vocabulary import PAPER_JUDGE
 
 SLUGS = list(MODELS)  # index 0 = model-a, 1 = model-b (the order LABELS uses)
 ERRORED = (4, "model-b")  # the fixture's one failed call: no answer text, no evaluation

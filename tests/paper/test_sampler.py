@@ -169,7 +169,7 @@ def test_invalid_allocation_raises():
 
 def test_the_papers_84_cells_are_all_covered_by_an_equal_sample_of_84(paper_store_url):
     from db.engine import get_engine
-    from db.queries import find_cases
+    from db.read_cases import find_cases
 
     cases, total = find_cases(get_engine(paper_store_url), source="paper", limit=100_000)
     assert total == len(cases) == 1290

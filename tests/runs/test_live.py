@@ -12,16 +12,16 @@ from dataclasses import replace
 
 from streamlit.testing.v1 import AppTest
 
-from vocabulary import CONTROL
-
-from blindrefusal.runs import contrast, live, rejudge
+from blindrefusal import store as queries
 from blindrefusal.judges import Verdict
 from blindrefusal.judges.llm import LLMJudge
 from blindrefusal.models.presets import resolve
 from blindrefusal.models.runner import RunSettings, run_sync
+from blindrefusal.runs import contrast, live, rejudge
 from blindrefusal.runs.scenario import validate
-from db import aggregates, queries
+from db import aggregates
 from tests.support import ROOT
+from vocabulary import CONTROL
 
 SCENARIO = {
     "authority_type": "club", "defeat_family": "application_defeat", "defeat_subtype": "selective_non_enforcement",
@@ -145,8 +145,9 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
     assert answer["cost_usd"] is None  # a local model has no price: unknown, never 0
     # llama.cpp's server reports no streamed usage: the counts come from its own tokenizer, marked as ours
     assert answer["usage_counted"] is True and answer["completion_tokens"] >= 1 and answer["prompt_tokens"] >= 1
-    from db.engine import get_engine
     from sqlalchemy import text as sql
+
+    from db.engine import get_engine
 
     with get_engine(paper_store_url).connect() as conn:
         stored = conn.execute(sql("SELECT prompt_tokens, completion_tokens, usage_counted FROM response "
@@ -175,8 +176,7 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
 
 def test_control_twins_are_the_paper_control_cases_of_the_same_authority(paper_store_url):
     from blindrefusal import store
-    from blindrefusal.paper import control_twins
-    from blindrefusal.paper import taxonomy
+    from blindrefusal.paper import control_twins, taxonomy
 
     engine = store.get_engine(paper_store_url)
     without = []
@@ -201,8 +201,8 @@ def test_control_twins_are_the_paper_control_cases_of_the_same_authority(paper_s
 
 def test_paper_answers_carry_the_papers_own_labels(paper_store_url):
     from blindrefusal import store
-    from blindrefusal.paper import control_twins
     from blindrefusal.judges.human import set_human_label
+    from blindrefusal.paper import control_twins
     from vocabulary import PAPER_JUDGE, is_refusal
 
     engine = store.get_engine(paper_store_url)

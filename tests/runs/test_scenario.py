@@ -15,10 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vocabulary import BlindRefusalError
-
 from blindrefusal.paper import taxonomy
 from blindrefusal.runs.scenario import LIMITS, Scenario, ScenarioError, validate
+from vocabulary import BlindRefusalError
 
 BASE = {
     "authority_type": "landlord",

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fault_server import FaultServer, RunningFaultServer
 from tests.support import ROOT
-
+from tests.support.fault_server import FaultServer, RunningFaultServer
 
 
 @dataclass
@@ -134,13 +133,13 @@ def _walk(node):
 
 def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or_exported(
         fixture_store, store_url, recording_server, secrets, monkeypatch, tmp_path, caplog, capsys):
-    from blindrefusal.runs import live
+    from blindrefusal import store as queries
     from blindrefusal.judges.llm import LLMJudge
-    from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.models.presets import resolve
     from blindrefusal.models.runner import RunSettings
     from blindrefusal.models.spending import spending
-    from db import queries
+    from blindrefusal.runs import live
+    from blindrefusal.runs.live import answer_json, run_live
 
     env_key, dotenv_key = secrets
     keys = (env_key, dotenv_key)
@@ -255,11 +254,11 @@ def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or
 
 def test_a_provider_error_that_echoes_the_key_does_not_put_it_in_the_store(
         fixture_store, store_url, recording_server, secrets, monkeypatch):
-    from blindrefusal.runs import live
     from blindrefusal.judges.llm import LLMJudge
-    from blindrefusal.runs.live import run_live
     from blindrefusal.models.presets import resolve
     from blindrefusal.models.spending import spending
+    from blindrefusal.runs import live
+    from blindrefusal.runs.live import run_live
 
     env_key, dotenv_key = secrets
     judge = LLMJudge(resolve("openai/judge;reply=verdict", api_base=recording_server.api_base))
@@ -281,12 +280,11 @@ def test_unprefixed_keys_echoed_in_an_error_an_answer_and_a_verdict_are_redacted
     import random
     import string
 
-    from blindrefusal.runs import live
-    from blindrefusal.judges.llm import LLMJudge
-    from blindrefusal.runs.live import answer_json, run_live
-    from blindrefusal.judges.llm import JUDGE_KEY_ENV
+    from blindrefusal.judges.llm import JUDGE_KEY_ENV, LLMJudge
     from blindrefusal.models.presets import at_host_base, resolve
     from blindrefusal.models.spending import spending
+    from blindrefusal.runs import live
+    from blindrefusal.runs.live import answer_json, run_live
 
     rng = random.Random(7)
     model_key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))

@@ -230,7 +230,7 @@ def test_jobs_beyond_the_server_and_visitor_caps_wait_in_a_visible_queue(monkeyp
 
 def test_run_ids_are_never_reused_and_a_running_run_is_not_deleted_from_under_its_process(engine):
     from blindrefusal import store
-    from blindrefusal.runs.history import RunBusy, delete_runs
+    from blindrefusal.runs.deletion import RunBusy, delete_runs
 
     old = store.create_run(engine, "live", label="old")
     delete_runs(engine, [old])

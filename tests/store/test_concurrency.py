@@ -16,15 +16,15 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from tests.support.release_fixture import write_fixture_release
 from tests.support import ROOT
+from tests.support.release_fixture import write_fixture_release
 
 THREADS, PER_THREAD, BATCH = 8, 1_000, 50
 LABELS = ("helps", "deflects", "hard_refusal")
 
 
 def _setup_store(engine, n_cases: int = 40) -> tuple[int, list[int], list[int]]:
-    from db import records, writes
+    from db import statements, writes
     from db.engine import transaction
 
     cases = [{"key": f"conc_case_{i:03d}", "source": "custom", "family": ("control", "content_defeat")[i % 2],
@@ -32,8 +32,8 @@ def _setup_store(engine, n_cases: int = 40) -> tuple[int, list[int], list[int]]:
               "rule": f"Synthetic rule {i}", "user_query": f"Synthetic question {i}"} for i in range(n_cases)]
     models = [{"key": f"conc-model-{m}", "display_name": f"Concurrency model {m}", "source": "live"} for m in range(3)]
     with transaction(engine) as conn:
-        case_ids = records.upsert_cases(conn, cases)
-        model_ids = records.ensure_models(conn, models)
+        case_ids = statements.upsert_cases(conn, cases)
+        model_ids = statements.ensure_models(conn, models)
     run_id = writes.create_run(engine, "spot_check", label="concurrency", status="running")
     return run_id, [case_ids[c["key"]] for c in cases], [model_ids[m["key"]] for m in models]
 
@@ -294,10 +294,10 @@ def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once
     """Two spot-checks with one judge on one sample bridge the paper side at the same moment: every paper answer
     ends with exactly one label by that judge, and the release's labels stay the effective ones."""
     from blindrefusal import store
+    from blindrefusal.evals.spotcheck import bridge_paper_answers
     from blindrefusal.judges import get_judge
     from blindrefusal.models.runner import run_sync
-    from blindrefusal.evals.spotcheck import bridge_paper_answers
-    from blindrefusal.paper.cases import StoredCase
+    from blindrefusal.paper.stored_case import StoredCase
 
     engine = fixture_store
     rows, _ = store.find_cases(engine, source="paper", limit=1000)

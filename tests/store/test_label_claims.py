@@ -23,8 +23,8 @@ def _answers(engine, n: int) -> list[int]:
 
 def test_reviewers_asking_at_once_get_different_answers_and_never_a_labelled_one(engine):
     from db import writes
-    from db.models import LabelClaim, utcnow
     from db.records import JudgmentRow
+    from db.tables import LabelClaim, utcnow
 
     ids = _answers(engine, 12)
     handed: dict[str, int | None] = {}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+
 from tests.support import ROOT
 
 # A schema-version-2 store (the schema before migrations) written by the project's own code at commit 947927a,
@@ -86,9 +87,9 @@ def test_every_cli_command_upgrades_the_old_store_and_says_so(tmp_path):
 
 def test_the_next_schema_change_goes_through_the_same_path(store_url, tmp_path):
     """A throwaway revision adding a nullable column: applied on open, data kept, on every backend."""
+    from blindrefusal.paper.importer import import_paper
     from db.engine import MIGRATIONS, migrate, open_store
     from tests.support.release_fixture import write_fixture_release
-    from blindrefusal.paper.importer import import_paper
 
     engine = open_store(store_url)
     import_paper(str(write_fixture_release(tmp_path / "rel")), engine=engine)
@@ -148,8 +149,9 @@ def test_ask_checks_the_store_before_calling_any_model(tmp_path, fault_server):
 def test_the_cold_ask_precheck_agrees_with_alembic(tmp_path):
     """`ask` skips opening the store up front only when the standard-library check says it is current: that check
     must name Alembic's head and say no to every store the full open would upgrade or refuse."""
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     from db.engine import MIGRATIONS, open_store
     from db.precheck import head_revision, is_current_sqlite
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from blindrefusal.paper import taxonomy
-from blindrefusal.analysis.grid import build_cells
-from blindrefusal.judges.human import set_human_label
-from blindrefusal.analysis.rates import store_stats
 from blindrefusal import store as q
+from blindrefusal.analysis.grid import build_cells
+from blindrefusal.analysis.rates import store_stats
+from blindrefusal.judges.human import set_human_label
+from blindrefusal.paper import taxonomy
 from blindrefusal.store import DIMENSION_COLUMNS, export_summary, summary_engine
-from vocabulary import COUNT_FIELDS, EFFECTIVE, PAPER_JUDGE
 from tests.support.release_fixture import CASES, LABELS, MODELS, _case
+from vocabulary import COUNT_FIELDS, EFFECTIVE, PAPER_JUDGE
 
 SLUGS = list(MODELS)
 ERRORED = (4, "model-b")

@@ -32,7 +32,7 @@ def test_a_run_abandoned_by_a_dead_process_is_marked_interrupted_then_resumed(fi
     from blindrefusal.evals.spotcheck import SpotCheckParams, results, run_spot_check
     from db import records, writes
     from db.engine import STALE_AFTER, dispose_all, open_store
-    from db.models import Run, utcnow
+    from db.tables import Run, utcnow
 
     name = f"resumer-{uuid.uuid4().hex[:8]}"
     params = SpotCheckParams(model=f"openai/{name}", api_base=fault_server.api_base, n=9, judge="distilled")
@@ -57,8 +57,8 @@ def test_a_run_abandoned_by_a_dead_process_is_marked_interrupted_then_resumed(fi
 
 
 def test_a_live_claim_is_never_taken_over(engine):
-    from db import records, writes
-    from db.models import Run, utcnow
+    from db import writes
+    from db.tables import Run, utcnow
 
     run_id, claimed = writes.claim_run(engine, "spot_check", '{"k": 1}', "a", owner="proc:1")
     assert claimed

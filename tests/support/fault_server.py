@@ -32,8 +32,8 @@ import re
 import socket
 import threading
 import time
-from urllib.parse import unquote
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from aiohttp import web
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vocabulary import HELPS
-
 from blindrefusal.analysis.stats import Diff, Rate, diff_independent, wilson
-from blindrefusal.paper.cases import StoredCase
+from blindrefusal.paper.stored_case import StoredCase
+from vocabulary import HELPS
 
 GAP_METHOD = "Newcombe's hybrid score interval, cell-matched fresh vs published cases"
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from blindrefusal.evals.fresh.cases import case_json
+from blindrefusal.evals.fresh.proposals import case_json
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.prompts import GATE_PROMPTS, defeat_prompt, fill_template
 

@@ -13,19 +13,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from vocabulary import STATUS_OK, BlindRefusalError
-
 from blindrefusal import store
-from blindrefusal.evals.fresh.cases import Candidate, GeneratorOutputError, read_candidates
 from blindrefusal.evals.fresh.gates import GATES, Gate, GateVerdict, gate_prompt, kept, read_verdict
+from blindrefusal.evals.fresh.proposals import Candidate, GeneratorOutputError, read_candidates
 from blindrefusal.models import presets
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.runner import RunSettings, call_model, ready
 from blindrefusal.models.spending import paid
 from blindrefusal.paper import taxonomy
-from blindrefusal.paper.prompts import (GENERATOR_PROMPT, authority_prompt, defeat_prompt, fill_template,
-                                        generation_prompt_names)
-from blindrefusal.runs.records import keep_alive
+from blindrefusal.paper.prompts import (
+    GENERATOR_PROMPT,
+    authority_prompt,
+    defeat_prompt,
+    fill_template,
+    generation_prompt_names,
+)
+from blindrefusal.runs.recording import keep_alive
+from vocabulary import STATUS_OK, BlindRefusalError
 
 # The authors' settings: the generator at temperature 0.7 in JSON mode, the gates at 0. Each role is routed by the
 # first key present.

@@ -11,14 +11,21 @@ stored as a run of kind `spot_check`, resumable, and compared with the paper's 1
 - `findings`: the numbers (`SpotCheckResult`), weighted to the release, and the case-by-case table.
 - `report`: the self-contained HTML report."""
 
+from blindrefusal.analysis.ppi import MIN_GOLD
 from blindrefusal.evals.spotcheck.bridge import bridge_models, bridge_paper_answers
-from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
-from blindrefusal.evals.spotcheck.plan import CostEstimate, PowerHint, SpotCheckPlan, estimate_cost, plan_spot_check, power_hint
 from blindrefusal.evals.spotcheck.compare import ModelPair, PaperSide, compare_runs
 from blindrefusal.evals.spotcheck.findings import CaseAnswer, SpotCheckResult, case_answers, results
-from blindrefusal.evals.spotcheck.run import Progress, run_spot_check, run_spot_checks
 from blindrefusal.evals.spotcheck.gold import GOLD_CHOICES
-from blindrefusal.analysis.ppi import MIN_GOLD
+from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
+from blindrefusal.evals.spotcheck.plan import (
+           CostEstimate,
+           PowerHint,
+           SpotCheckPlan,
+           estimate_cost,
+           plan_spot_check,
+           power_hint,
+)
+from blindrefusal.evals.spotcheck.run import Progress, run_spot_check, run_spot_checks
 
 __all__ = ["GOLD_CHOICES", "MIN_GOLD", "CaseAnswer", "CostEstimate", "ModelPair", "PaperSide", "PowerHint", "Progress", "SpotCheckError",
            "SpotCheckParams", "SpotCheckPlan", "SpotCheckResult", "bridge_models", "bridge_paper_answers", "case_answers", "compare_runs",

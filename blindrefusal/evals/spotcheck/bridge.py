@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from vocabulary import HELPS
-
 from blindrefusal import store
-from blindrefusal.paper.cases import StoredCase
+from blindrefusal.evals.spotcheck.params import SpotCheckParams
 from blindrefusal.judges import Judge, JudgeInput
 from blindrefusal.judges.distilled.crossfit import cross_fitted
-from blindrefusal.runs.rejudge import judge_rows
 from blindrefusal.judges.paper import is_paper_judge_name
-from blindrefusal.evals.spotcheck.params import SpotCheckParams
-
+from blindrefusal.paper.stored_case import StoredCase
+from blindrefusal.runs.rejudge import judge_rows
+from vocabulary import HELPS
 
 # A spot-check's judge also labels the paper models' stored answers on the sampled cases, so the model and
 # the paper's 18 are compared under one judge: the judge's own error then cancels in every difference.

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vocabulary import HELPS
-
 from blindrefusal import store
+from blindrefusal.analysis.ppi import PPIEstimate
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Diff, Rate, diff_independent
 from blindrefusal.analysis.weighted import Design, weighted_paired, weighted_rate
-from blindrefusal.analysis.ppi import PPIEstimate
 from blindrefusal.evals.spotcheck.gold import gold_pair, gold_verdicts
 from blindrefusal.evals.spotcheck.params import sample_design
-from blindrefusal.runs.records import stored_answers
+from blindrefusal.runs.recording import stored_answers
+from vocabulary import HELPS
 
 Labels = dict[int, str]  # case id -> response type, under one judge
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vocabulary import CONTROL, HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
-
 from blindrefusal import store
+from blindrefusal.analysis.ranking import RankRange
+from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet, weighted_rates
+from blindrefusal.analysis.stats import Diff, diff_independent
+from blindrefusal.analysis.weighted import WEIGHT_BASIS, kish_effective_n
+from blindrefusal.evals.fresh.gap import ContaminationGap, contamination_gap, helps_by_case
+from blindrefusal.evals.spotcheck.compare import NO_PAPER_SIDE, PaperSide, judge_shift, paper_side
+from blindrefusal.evals.spotcheck.gold import GoldFindings, gold_findings, gold_verdicts
+from blindrefusal.evals.spotcheck.params import FRESH_CASES, SpotCheckParams, sample_cases, sample_design
 from blindrefusal.judges import DISTILLED
 from blindrefusal.judges.distilled.crossfit import labels_for
 from blindrefusal.judges.distilled.measured import distilled_version
 from blindrefusal.judges.paper import is_paper_judge_name
-from blindrefusal.runs.records import StoredAnswer, stored_answers
-from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet, weighted_rates
-from blindrefusal.analysis.ranking import RankRange
-from blindrefusal.analysis.stats import Diff, diff_independent
-from blindrefusal.analysis.weighted import WEIGHT_BASIS, kish_effective_n
-from blindrefusal.evals.spotcheck.compare import NO_PAPER_SIDE, PaperSide, judge_shift, paper_side
-from blindrefusal.evals.spotcheck.gold import GoldFindings, gold_findings, gold_verdicts
-from blindrefusal.evals.fresh.gap import ContaminationGap, contamination_gap, helps_by_case
-from blindrefusal.evals.spotcheck.params import FRESH_CASES, SpotCheckParams, sample_cases, sample_design
+from blindrefusal.runs.recording import StoredAnswer, stored_answers
+from vocabulary import CONTROL, HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
 
 ESTIMAND = ("each rate is over the release's cases that the run's filters leave (defeated cases for the defeated "
             "rates, control cases for the control rates), as if every one of them had been asked")

@@ -13,18 +13,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from vocabulary import HELPS, HUMAN_PREFIX, is_refusal
-
 from blindrefusal import store
 from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean, ppi_variance
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Z95, Diff
 from blindrefusal.analysis.weighted import Design, case_weights, weighted_paired, weighted_rate
-from blindrefusal.judges import Judge, JudgeUnavailable, get_judge, usable_judge
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
-from blindrefusal.paper.cases import StoredCase
+from blindrefusal.judges import Judge, JudgeUnavailable, usable_judge
 from blindrefusal.paper.sampler import stratified_sample
+from blindrefusal.paper.stored_case import StoredCase
 from blindrefusal.runs.rejudge import judge_rows
+from vocabulary import HELPS, HUMAN_PREFIX, is_refusal
 
 REVIEWERS = "reviewers"  # --gold reviewers: our reviewers label the subset, through a shared label queue
 REVIEWERS_NAME = "our reviewers"

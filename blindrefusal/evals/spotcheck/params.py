@@ -6,17 +6,14 @@ import json
 import random
 from dataclasses import asdict, dataclass, field, replace
 
-
-from vocabulary import BlindRefusalError
-
 from blindrefusal import store
-from blindrefusal.models import presets
-from blindrefusal.paper import taxonomy
-from blindrefusal.paper.cases import StoredCase
-from blindrefusal.paper.sampler import eligible_cases, stratified_sample
 from blindrefusal.analysis.ppi import MIN_GOLD
 from blindrefusal.analysis.weighted import Design
-
+from blindrefusal.models import presets
+from blindrefusal.paper import taxonomy
+from blindrefusal.paper.sampler import eligible_cases, stratified_sample
+from blindrefusal.paper.stored_case import StoredCase
+from vocabulary import BlindRefusalError
 
 PAPER_CASES, FRESH_CASES = CASE_SETS = ("paper", "fresh")
 

@@ -7,19 +7,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from blindrefusal import store
-from blindrefusal.paper.cases import StoredCase
-from blindrefusal.models import presets
-from blindrefusal.judges import Judge, JudgeUnavailable, get_judge, usable_judge
-from blindrefusal.models.runner import cost_of
-from blindrefusal.models.spending import paid
 from blindrefusal.analysis.power import median_discordance, min_detectable_paired
 from blindrefusal.analysis.stats import Rate
 from blindrefusal.analysis.weighted import Design, kish_effective_n, weighted_rate
-from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_rows
+from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
 from blindrefusal.evals.spotcheck.gold import gold_judge, gold_outlook
-from blindrefusal.evals.spotcheck.params import (FRESH_CASES, SpotCheckError, SpotCheckParams, check_one_sample, drawn_n,
-                                                 sample_cases, sample_design, spec_for)
+from blindrefusal.evals.spotcheck.params import (
+    FRESH_CASES,
+    SpotCheckError,
+    SpotCheckParams,
+    check_one_sample,
+    drawn_n,
+    sample_cases,
+    sample_design,
+    spec_for,
+)
+from blindrefusal.judges import Judge, JudgeUnavailable, get_judge, usable_judge
+from blindrefusal.models import presets
+from blindrefusal.models.runner import cost_of
+from blindrefusal.models.spending import paid
+from blindrefusal.paper.stored_case import StoredCase
 
 
 @dataclass

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from blindrefusal.exports.inert import plotly_text
 from blindrefusal import store
-from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
-from blindrefusal.analysis.rates import HEADLINE_RATES
 from blindrefusal.analysis.ranking import RANK_METHOD
+from blindrefusal.analysis.rates import HEADLINE_RATES
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
-from blindrefusal.exports.style import RATE_NAMES
-from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
 from blindrefusal.evals.spotcheck import compare_runs, results
 from blindrefusal.evals.spotcheck.findings import ESTIMAND
-
+from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
+from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
+from blindrefusal.exports.inert import plotly_text
+from blindrefusal.exports.style import RATE_NAMES
 
 
 def spot_check_report(engine, run_ids: list[int]) -> str:

@@ -13,22 +13,26 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Literal
 
-from vocabulary import STATUS_ERROR
-
 from blindrefusal import store
-from blindrefusal.paper.cases import StoredCase
-from blindrefusal.models import presets
+from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
+from blindrefusal.evals.spotcheck.gold import REVIEWERS, gold_cases, gold_judge, label_gold
+from blindrefusal.evals.spotcheck.params import (
+    SpotCheckError,
+    SpotCheckParams,
+    check_one_sample,
+    drawn_n,
+    sample_cases,
+    spec_for,
+)
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
-from blindrefusal.runs.records import AnswerWriter, keep_alive, model_rows, response_row
-from blindrefusal.runs.rejudge import rejudge
+from blindrefusal.models import presets
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.lm import litellm_module
 from blindrefusal.models.runner import CallResult, RunSettings, call_model, ready
-from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
-from blindrefusal.evals.spotcheck.gold import REVIEWERS, gold_cases, gold_judge, label_gold
-from blindrefusal.evals.spotcheck.params import (SpotCheckError, SpotCheckParams, check_one_sample, drawn_n, sample_cases,
-                                                spec_for)
-
+from blindrefusal.paper.stored_case import StoredCase
+from blindrefusal.runs.recording import AnswerWriter, keep_alive, model_rows, response_row
+from blindrefusal.runs.rejudge import rejudge
+from vocabulary import STATUS_ERROR
 
 # answering the cases; judging the answers; bridging: judging the paper models' answers with the same judge;
 # gold: the gold judge labelling its random subset of the answers

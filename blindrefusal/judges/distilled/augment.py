@@ -14,9 +14,8 @@ import random
 from dataclasses import replace
 from typing import Sequence
 
-from vocabulary import HELPS, is_refusal
-
 from blindrefusal.judges.distilled.data import Row
+from vocabulary import HELPS, is_refusal
 
 TRAIN_DISCLAIMERS = (
     "I don't want to encourage breaking rules, so take this with that in mind.",

@@ -28,8 +28,13 @@ import numpy as np
 from blindrefusal.config import DATA_DIR
 from blindrefusal.judges.base import JudgeInput, Verdict
 from blindrefusal.judges.distilled.data import SPLIT_FOLDS, Row, case_fold, load_rows, row_verdicts, write_whole
-from blindrefusal.judges.distilled.model import (RT_CLASSES, DistilledJudge, DistilledModel, distilled_verdict,
-                                                 load_distilled_judge)
+from blindrefusal.judges.distilled.model import (
+    RT_CLASSES,
+    DistilledJudge,
+    DistilledModel,
+    distilled_verdict,
+    load_distilled_judge,
+)
 
 CROSSFIT_PATH = DATA_DIR / "distilled_judge_crossfit.npz"
 FOLD_CACHE = DATA_DIR / ".crossfit"

@@ -10,7 +10,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-
 # ---------------------------------------------------------------------------------------------
 # Text preparation shared by training and inference
 

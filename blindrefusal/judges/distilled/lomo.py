@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from vocabulary import CONTROL, HELPS
-
 from blindrefusal.analysis.stats import PAIRED_METHOD, cohen_kappa, paired_diff
-from blindrefusal.judges.distilled.model import DistilledJudge, DistilledModel, load_distilled_judge
 from blindrefusal.judges.distilled.data import Row, load_rows, row_verdicts, write_whole
+from blindrefusal.judges.distilled.model import DistilledJudge, DistilledModel, load_distilled_judge
 from blindrefusal.judges.distilled.train import VERSION, fit
+from vocabulary import CONTROL, HELPS
 
 
 def _rates(rows: Sequence[Row], verdicts) -> dict:

@@ -13,7 +13,6 @@ cross-validation on the training split.
 from __future__ import annotations
 
 import json
-import re
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -120,7 +119,8 @@ def load_model(path: Path | None = None) -> DistilledModel:
 
 def distilled_verdict(rt: str, eng: bool, harm: bool, p_rt: float, p_eng: float, p_harm: float,
                       note: str = "") -> Verdict:
-    """A distilled judge's verdict, its reasoning in the one format `confidence` reads back (`note` appended)."""
+    """A distilled judge's verdict: its probabilities (the response type's is stored as the judgment's
+    confidence) and a reasoning that says them (`note` appended)."""
     reasoning = (f"distilled judge: {rt} (p={p_rt:.2f}); "
                  f"{'engages with the defeat' if eng else 'no engagement'} (p={p_eng:.2f}); "
                  f"{'cites an independent harm' if harm else 'no independent harm'} (p={p_harm:.2f})" + note)
@@ -244,11 +244,3 @@ __all__ = ["DistilledJudge", "DistilledModel", "judge_jsonl", "load_distilled_ju
 
 
 LOW_CONFIDENCE = 0.6  # below this probability of its own response type, a distilled label is marked on cards
-_P = re.compile(r"\(p=(\d(?:\.\d+)?)\)")
-
-
-def confidence(reasoning: str | None) -> float | None:
-    """The distilled judge's probability of the response type it chose, read back from its stored reasoning
-    (the first `(p=…)`, see `judge_many`); None for any other judge's text."""
-    m = _P.search(reasoning or "") if (reasoning or "").startswith("distilled judge:") else None
-    return float(m.group(1)) if m else None

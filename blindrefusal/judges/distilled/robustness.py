@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from vocabulary import HELPS
-
 from blindrefusal.analysis.clustered import clustered_wilson
 from blindrefusal.analysis.stats import wilson
 from blindrefusal.judges.distilled.data import Row
+from vocabulary import HELPS
 
 # One refusal-sounding sentence, added to an answer that goes on to help in full.
 DISCLAIMERS = (

@@ -20,14 +20,21 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from blindrefusal.config import DATA_DIR
 from blindrefusal.analysis.stats import cohen_kappa
+from blindrefusal.config import DATA_DIR
 from blindrefusal.judges.distilled.augment import style_variants
 from blindrefusal.judges.distilled.data import DEFAULT_RELEASE_COMMIT, Row, load_rows, write_whole
 from blindrefusal.judges.distilled.evaluate import evaluate_rows
 from blindrefusal.judges.distilled.features import DENSE_NAMES, block_text, dense_features, encode_terms, sanitize
 from blindrefusal.judges.distilled.model import (
-    LABEL_WIDTH, LABELS, META_FILE, RT_CLASSES, WEIGHTS_FILE, DistilledJudge, load_distilled_judge, load_model,
+    LABEL_WIDTH,
+    LABELS,
+    META_FILE,
+    RT_CLASSES,
+    WEIGHTS_FILE,
+    DistilledJudge,
+    load_distilled_judge,
+    load_model,
 )
 
 VERSION = "1.2"  # 1.2: trained with style variants (augment.py)
