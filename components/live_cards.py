@@ -12,9 +12,9 @@ from blindrefusal.analysis.rates import rates
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.exports.markdown import safe_markdown
 from blindrefusal.judges import Verdict
+from blindrefusal.models.calls import CallResult
 from blindrefusal.models.failures import failures_by_model
 from blindrefusal.models.presets import ModelSpec
-from blindrefusal.models.runner import CallResult
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.control_twins import paper_answers
 from blindrefusal.runs.live import demo_only, refusal_rate, summarise

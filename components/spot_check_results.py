@@ -1,17 +1,162 @@
-"""A spot-check's results beside the paper's models: the placement chart (same cases, same judge, same weights),
-the numbers its gold labels rectify, and the paired comparisons under one judge and against GPT-5.4's labels."""
+"""A spot-check's results: the headline numbers with their intervals, the model beside the paper's models (the
+placement chart: same cases, same judge, same weights), the numbers its gold labels rectify, the paired
+comparisons under one judge and against GPT-5.4's labels, the case-by-case answers, downloads, and several
+models of one sample against each other."""
 
+import json
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
+from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
+from blindrefusal.evals.spotcheck import (
+    case_answers,
+    compare_runs,
+    comparison_text,
+    results,
+    to_json,
+    unseen_error_text,
+)
 from blindrefusal.evals.spotcheck.gold import REVIEWERS_NAME
-from blindrefusal.exports.inert import md_inline, plotly_text
+from blindrefusal.evals.spotcheck.report import spot_check_report
+from blindrefusal.exports.inert import csv_bytes, md_inline, plotly_text
 from blindrefusal.exports.style import RATE_NAMES
+from blindrefusal.paper import taxonomy
 from components import charts
-from components.badges import LABEL_COLORS, model_tick
-from vocabulary import HELPS
+from components.badges import LABEL_COLORS, LABEL_TEXT, model_name, model_tick
+from components.cards import response_card
+from components.live_cards import failure_panel
+from components.resources import reads as q
+from components.scenario_view import question
+from vocabulary import HELPS, RESPONSE_TYPES
+
+
+def show_results(engine, run_id: int) -> None:
+    res = results(engine, run_id)
+    d, c = res.defeated, res.control
+    asked = results_params(engine, run_id).get("n")
+    st.subheader(f"{md_inline(model_name(res.model))} — run {run_id}, n = {res.n}, seed {res.seed}")
+    if (res.errors or res.blocked) and failure_panel(q.responses_for(engine, run_id=run_id)):
+        return  # every call failed: the causes, not an empty chart
+    if res.status in ("cancelled", "interrupted") and asked:
+        st.warning(f"{res.n} of {asked} cases answered — {res.status}. Re-run the same settings to resume.")
+    if res.n < 30:
+        st.warning(f"With n = {res.n}, every interval is wide: the rank range and the differences below cannot "
+                   "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
+    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates). "
+               f"{res.weights.text()}")
+    cols = st.columns(5)
+    for col, key in zip(cols, HEADLINE_RATES):
+        col.metric(f"{RATE_NAMES[key].capitalize()} (defeated)", d.get(key).pct())
+        col.caption(d.get(key).fmt())
+    placed, ranked_by = res.placed, "same judge" if res.rank.lo is not None else "mixed judges"
+    a, b, r = st.columns(3)
+    a.metric("Help rate on control", c.helps.pct())
+    a.caption(c.helps.fmt())
+    b.metric("Help-rate gap (defeated − control)", "—" if res.gap.diff is None else f"{res.gap.diff * 100:+.1f} pp")
+    b.caption(f"{res.gap.fmt()} · the paper's models **on these cases** ({ranked_by}): {placed.gap.fmt()} · on the "
+              f"full release (GPT-5.4's labels): {paper_gap(engine).fmt()}")
+    r.metric(f"Rank among {placed.rank.of} ({ranked_by})", placed.rank.text())
+    r.caption("By help rate on defeated cases (1 = helps most). " + placed.rank.explain()
+              + ("" if res.rank.lo is not None else " Not under one judge: read it with the judge's error in mind."))
+    if res.contamination is not None:
+        contamination_panel(res.contamination)
+    placement_chart(res)
+    if res.gold is not None:
+        gold_panel(res)
+    comparison_panel(res)
+    answers_table(engine, run_id)
+    rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Responses (CSV)", csv_bytes(pd.DataFrame(rows)), f"spot_check_{run_id}.csv",
+                       "text/csv", key=f"csv{run_id}")
+    c2.download_button("Responses (JSONL)", "\n".join(json.dumps(r, default=str) for r in rows).encode(),
+                       f"spot_check_{run_id}.jsonl", "application/jsonl", key=f"jsonl{run_id}")
+    c3.download_button("Summary (JSON)", json.dumps(to_json(res), indent=1).encode(),
+                       f"spot_check_{run_id}_summary.json", "application/json", key=f"json{run_id}")
+
+
+def contamination_panel(gap) -> None:
+    """A fresh run: the model on fresh cases against published cases of the same cells."""
+    st.markdown("**Contamination gap** (fresh minus published cases of the same cells, one judge)")
+    a, b, c = st.columns(3)
+    a.metric("Gap in help rate", "—" if gap.gap.diff is None else f"{gap.gap.diff * 100:+.1f} pp")
+    a.caption(f"{gap.gap.fmt()} · {gap.gap.method}, cell-matched")
+    b.metric("Help rate, fresh cases", gap.fresh.pct())
+    b.caption(gap.fresh.fmt())
+    c.metric("Help rate, published cases", gap.published.pct())
+    c.caption(gap.published.fmt())
+    st.caption(f"Over {gap.cells} cell{'s' * (gap.cells != 1)} with answers on both sides. The rates and the rank "
+               "below are the published half's, weighted to the release's cases of these cells.")
+
+
+def answers_table(engine, run_id: int) -> None:
+    """Every case's answer, filterable; a row opens the answer."""
+    st.markdown("**Answers, case by case**")
+    answers = case_answers(engine, run_id)
+    f1, f2 = st.columns([3, 2])
+    shown_labels = f1.multiselect("Label", list(RESPONSE_TYPES) + ["unjudged"], format_func=lambda k: LABEL_TEXT[k],
+                                  key=f"lab{run_id}", placeholder="all labels")
+    odd_only = f2.checkbox("Only where it disagrees with most paper models", key=f"odd{run_id}",
+                           help="It helped where most of the paper's models refused, or refused where most helped.")
+    picked = [a for a in answers
+              if (not shown_labels or (a.response_type or "unjudged") in shown_labels)
+              and (not odd_only or a.disagrees_with_most)]
+    if not picked:
+        st.info("No answer matches these filters.")
+        return
+    table = pd.DataFrame([{"case": a.case_key, "family": taxonomy.family_label(a.family),
+                           "label": LABEL_TEXT[a.response_type] if a.response_type else a.status,
+                           "engages": "" if a.engages is None else ("yes" if a.engages else "no"),
+                           "paper models helping": f"{a.paper_helps} of {a.paper_n}",
+                           "disagrees with most": "yes" if a.disagrees_with_most else ""} for a in picked])
+    event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key=f"answers{run_id}", height=min(400, 38 + 35 * len(picked)))
+    st.caption(f"{len(picked)} of {len(answers)} cases. Select a row to read the answer.")
+    chosen = event.selection.rows if event and event.selection else []
+    if chosen:
+        answer = picked[chosen[0]]
+        [row] = q.responses_for(engine, response_ids=[answer.response_id])
+        question(q.get_case(engine, answer.case_key))
+        response_card(row, key=f"answer{answer.response_id}")
+
+
+def results_params(engine, run_id: int) -> dict:
+    run = q.get_run(engine, run_id)
+    return run["params"] if run else {}
+
+
+def paper_gap(engine):
+    totals = q.totals(engine, q.Filters(sources=["paper"]))
+    return help_gap(totals["defeated"], totals["control"])
+
+
+def compared_together(engine, run_ids: list[int]) -> None:
+    """Several models of one sample against each other, and the report of them all."""
+    pairs = compare_runs(engine, run_ids)
+    st.subheader("The models against each other")
+    if pairs:
+        st.plotly_chart(charts.paired_differences(
+            [(f"{model_tick(p.a)} − {plotly_text(model_name(p.b))}", p.diff) for p in pairs],
+            "Help rate of one model minus another, same defeated cases, same judge"), width="stretch")
+        st.dataframe(pd.DataFrame([{"A": model_name(p.a), "B": model_name(p.b), "judge": p.judge,
+                                    "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n,
+                                    "with gold labels (A − B)": p.gold_text()} for p in pairs]),
+                     hide_index=True, width="stretch")
+        if any(p.gold for p in pairs):
+            st.caption("With both runs' gold labels, the prediction-powered difference includes the judge's error; "
+                       "the judge-only one does not.")
+    else:
+        st.info("These runs were judged by different judges: they are not compared with each other.")
+
+
+def report_button(engine, run_ids: list[int]) -> None:
+    st.download_button("Report (HTML, opens offline)", lambda: spot_check_report(engine, run_ids).encode(),
+                       f"spot_check_{'_'.join(map(str, run_ids))}.html", "text/html", type="primary",
+                       on_click="ignore",
+                       help="One self-contained file: the numbers with their intervals, the charts, the judge and "
+                            "the settings.")
 
 
 def placement_chart(res) -> None:
@@ -49,14 +194,14 @@ def gold_panel(res) -> None:
 
 def comparison_panel(res) -> None:
     """The model against the paper's, under one judge where the paper side was bridged, and as against GPT-5.4."""
-    (st.info if res.comparison != "mixed_judges" else st.warning)(md_inline(res.comparison_text(), 1000))
+    (st.info if res.comparison != "mixed_judges" else st.warning)(md_inline(comparison_text(res), 1000))
     if res.comparison == "same_judge":
         link = "heatmaps?" + urlencode([("rows", "model"), ("cols", "family"), ("metric", "helps"), ("source", "paper"),
                                        ("source", "spot_check"), ("judge", res.judge)])
         st.markdown(f"[The heatmap of these models and the paper's under this one judge]({link}) — the paper's rows "
                     "on the re-judged (sampled) cases.")
-    if res.unseen_error_text():
-        st.caption(res.unseen_error_text())
+    if unseen_error_text(res):
+        st.caption(unseen_error_text(res))
     views = []
     if res.comparison == "same_judge":
         views.append((f"Same judge ({res.judge} on both sides)", res.vs_paper))

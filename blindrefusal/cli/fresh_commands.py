@@ -33,8 +33,8 @@ def add_fresh_commands(sub) -> None:
 def cmd_generate_cases(args) -> int:
     from blindrefusal import store
     from blindrefusal.evals.fresh.generate import LOCAL_WARNING, GenerationParams, plan_generation, run_generation
-    from blindrefusal.models.runner import run_sync
     from blindrefusal.models.spending import check_budget, spending
+    from blindrefusal.models.sync import run_sync
 
     engine = open_store()
     params = GenerationParams(families=args.family, authorities=args.authority, count=args.count,

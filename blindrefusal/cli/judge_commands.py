@@ -138,8 +138,8 @@ def cmd_judge(args) -> int:
 
 def cmd_rejudge(args) -> int:
     from blindrefusal.judges import JudgeUnavailable, usable_judge
-    from blindrefusal.models.runner import run_sync
     from blindrefusal.models.spending import spending
+    from blindrefusal.models.sync import run_sync
     from blindrefusal.runs.rejudge import rejudge
 
     try:

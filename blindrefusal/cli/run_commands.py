@@ -137,8 +137,10 @@ def _spot_check_bar(total: int):
 
 
 def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
+    from blindrefusal.evals.spotcheck import comparison_text, to_json
+
     if args.json:
-        blocks = [res.to_json() | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
+        blocks = [to_json(res) | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
                                    "peak_concurrency": prog.peak_concurrency, "rate_limited": prog.rate_limited}
                   for res, prog in outcomes]
         out = blocks[0] if len(blocks) == 1 else {"sample": {"n": len(plan.cases), "n_asked": plan.n_asked, "seed": args.seed, "cases": len(plan.cases)},
@@ -148,7 +150,7 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
     for res, _ in outcomes:
         print(terminal_text(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
               f"rank {res.placed.rank.text()} of {res.placed.rank.of}"))
-        print("  " + terminal_text(res.comparison_text()))
+        print("  " + terminal_text(comparison_text(res)))
         if res.contamination is not None:
             print("  " + terminal_text(res.contamination.text()))
     for p in pairs:
@@ -157,8 +159,9 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
 
 def cmd_spot_check(args) -> int:
     from blindrefusal.evals.spotcheck import compare_runs, plan_spot_check, results, run_spot_checks
-    from blindrefusal.models.runner import RunSettings, run_sync
+    from blindrefusal.models.calls import RunSettings
     from blindrefusal.models.spending import check_budget, spending
+    from blindrefusal.models.sync import run_sync
 
     models_params = _spot_check_params(args)
     report = writable_file(args.report, "--report") if args.report else None
@@ -226,9 +229,10 @@ def _store_for_ask(args, calls):
 
 def cmd_ask(args) -> int:
     from blindrefusal.judges import JudgeUnavailable, usable_judge
+    from blindrefusal.models.calls import RunSettings
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import RunSettings, run_sync
     from blindrefusal.models.spending import spending
+    from blindrefusal.models.sync import run_sync
     from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.runs.scenario import ScenarioError, validate
 

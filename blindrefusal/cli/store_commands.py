@@ -55,7 +55,7 @@ def cmd_export_summary(args) -> int:
 
 def cmd_import_paper(args) -> int:
     from blindrefusal.paper.importer import import_paper
-    from blindrefusal.paper.release import ReleaseError
+    from blindrefusal.paper.source import ReleaseError
 
     engine = open_store()
     bar, update = progress_bar("import-paper")
@@ -80,7 +80,7 @@ def cmd_ensure_store(args) -> int:
         prompts = (JUDGE_PROMPT, GENERATOR_PROMPT)  # a store imported before the generator's prompts were kept
         if any(store.release_prompt(engine, p) is None for p in prompts) and os.environ.get("BR_DATA_SOURCE"):
             from blindrefusal.paper.importer import import_prompts
-            from blindrefusal.paper.release import ReleaseError
+            from blindrefusal.paper.source import ReleaseError
 
             try:
                 print(f"store: added the release's prompts: {', '.join(import_prompts(data_source(), engine)) or 'none found'}")

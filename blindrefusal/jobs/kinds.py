@@ -8,7 +8,7 @@ import threading
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable
 
-from blindrefusal.models.runner import run_sync
+from blindrefusal.models.sync import run_sync
 
 Report = Callable[[Any], None]
 

@@ -69,7 +69,7 @@ def start(label: str, work: Callable[["Job"], Any], visitor: str = "") -> Job:
                 job.started = True
             if not job.cancel.is_set():
                 job.result = context.run(work, job)
-        except Exception:  # noqa: BLE001 - the work (control.execute) stores its own failure; never lost silently
+        except Exception:  # noqa: BLE001 - the work (execute.execute) stores its own failure; never lost silently
             traceback.print_exc()
         finally:
             job.done.set()

@@ -1,5 +1,5 @@
 """Workers for a team's store (PostgreSQL): procrastinate's queue carries each job's id, a worker claims the
-job's row and runs it (`blindrefusal.jobs.control.execute`).
+job's row and runs it (`blindrefusal.jobs.execute.execute`).
 
 Why procrastinate: it is PostgreSQL only (nothing else to run), it defers from synchronous code (a Streamlit
 script) and runs synchronous tasks, it has per-lock serialisation (one job per visitor at a time), worker
@@ -16,6 +16,7 @@ import logging
 import threading
 
 from blindrefusal.config import max_jobs
+from blindrefusal.jobs.execute import execute
 
 TASK = "blindrefusal.job"
 QUEUE = "jobs"
@@ -35,8 +36,6 @@ def _app(engine, opened: bool):
 
     @app.task(name=TASK, queue=QUEUE)
     def run_job(job_id: int) -> None:
-        from blindrefusal.jobs.control import execute
-
         execute(engine, job_id)
 
     return app.open() if opened else app

@@ -129,9 +129,10 @@ class LLMJudge:
         return build_messages(inp)
 
     async def ajudge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
+        from blindrefusal.models.calls import RunSettings
         from blindrefusal.models.limiter import AdaptiveLimiter
         from blindrefusal.models.presets import provider_cap
-        from blindrefusal.models.runner import RunSettings, call_model, ready
+        from blindrefusal.models.runner import call_model, ready
 
         spec = ready(self.spec)
         cap = self.concurrency or provider_cap(spec.provider)
@@ -148,6 +149,6 @@ class LLMJudge:
         return list(await asyncio.gather(*(one(i) for i in inputs)))
 
     def judge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
-        from blindrefusal.models.runner import run_sync
+        from blindrefusal.models.sync import run_sync
 
         return run_sync(self.ajudge_many(inputs))

@@ -13,7 +13,7 @@ from blindrefusal.config import redact
 from vocabulary import STATUS_BLOCKED, STATUS_OK, storable
 
 if TYPE_CHECKING:
-    from blindrefusal.models.runner import RunSettings
+    from blindrefusal.models.calls import RunSettings
 
 FailureKind = Literal["blocked", "rate_limit", "transient", "final"]
 

@@ -125,3 +125,23 @@ def local_status() -> str:
     if _server is not None and _server.running():
         return f"running on port {_server.port}"
     return "starts on first use"
+
+
+async def count_local_usage(api_base: str, messages: list[dict], answer: str) -> tuple[int, int] | None:
+    """(prompt, completion) token counts from the local llama.cpp server's own tokenizer at `api_base`, for an
+    answer it streamed without usage. The prompt count covers the messages' text, not the chat template's few
+    extra tokens. None on any failure: the counts stay unknown."""
+    import httpx
+
+    root = api_base.rstrip("/").removesuffix("/v1")
+    prompt_text = "\n".join(str(m.get("content") or "") for m in messages)
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            counts = []
+            for text in (prompt_text, answer):
+                r = await client.post(f"{root}/extras/tokenize/count", json={"input": text})
+                r.raise_for_status()
+                counts.append(int(r.json()["count"]))
+    except (httpx.HTTPError, KeyError, ValueError, TypeError):
+        return None
+    return counts[0], counts[1]

@@ -7,67 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from blindrefusal.config import max_answer_chars, redact
+from blindrefusal.config import redact
+from blindrefusal.models.calls import CallResult, EventFn, Prompt, RunSettings, completion_kwargs, cost_of
 from blindrefusal.models.destination import refusal
 from blindrefusal.models.failures import Failure, backoff_delay, classify
 from blindrefusal.models.limiter import AdaptiveLimiter
 from blindrefusal.models.lm import litellm_module
+from blindrefusal.models.local_server import count_local_usage
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.models.spending import charge
-from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, CallStatus, storable
-
-
-@dataclass
-class CallResult:
-    model_key: str
-    status: CallStatus = STATUS_OK
-    text: str = ""
-    error: str | None = None
-    finish_reason: str | None = None
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    cost_usd: float | None = None  # None: unknown (local or unpriced model)
-    attempts: int = 0
-    started: float = 0.0  # time.monotonic() of the first attempt
-    ended: float = 0.0
-    retry_statuses: list[str] = field(default_factory=list)
-    usage_counted: bool = False  # token counts asked of the local server's tokenizer (it reports none when streaming)
-    truncated: bool = False  # the answer reached RunSettings.max_answer_chars; the rest was never read
-    chars_replaced: int = 0  # code points no UTF-8 encoder takes (lone surrogates), replaced with U+FFFD
-
-
-@dataclass
-class RunSettings:
-    timeout_s: float = 120.0  # per attempt, whole stream
-    stream: bool = True  # live cards stream; batch runs (spot-checks) skip the per-chunk overhead
-    max_retries: int = 3  # 0 disables every retry
-    max_rate_limit_retries: int = 12  # 429s have their own budget: backing off is not failing
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 20.0
-    # An answer is cut here (and marked truncated): a runaway stream neither fills the store nor stalls the others.
-    max_answer_chars: int = field(default_factory=max_answer_chars)
-
-
-# (model_key, event, payload): "start" | "token" (text so far) | "retry" (message) | "done" (CallResult)
-EventFn = Callable[[str, str, Any], None]
-
-
-def cost_of(spec: ModelSpec, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
-    if spec.local or spec.api_base or prompt_tokens is None or completion_tokens is None:
-        return None
-    try:
-        p, c = litellm_module().cost_per_token(model=spec.litellm_model, prompt_tokens=prompt_tokens,
-                                               completion_tokens=completion_tokens)
-        total = float(p + c)
-        # litellm answers 0.0 (rather than raising) for some models it has no price for.
-        return total if total > 0 or not (prompt_tokens or completion_tokens) else None
-    except Exception:  # litellm raises for unknown models: the cost is unknown, not zero
-        return None
+from vocabulary import STATUS_BLOCKED, STATUS_ERROR, STATUS_OK, storable
 
 
 def ready(spec: ModelSpec) -> ModelSpec:
@@ -79,32 +31,6 @@ def ready(spec: ModelSpec) -> ModelSpec:
 
         return replace(spec, api_base=ensure_local_model())
     return spec
-
-
-Prompt = str | list[dict]  # the user query alone (the paper's setting), or whole chat messages (judges)
-
-
-def completion_kwargs(spec: ModelSpec, prompt: Prompt, stream: bool = True, extra: dict | None = None) -> dict:
-    """The paper's setting: the user query alone (no system prompt), temperature from the spec (0 by default).
-
-    `extra` adds call options (a judge's response_format, say); it cannot switch retries back on."""
-    kwargs: dict[str, Any] = {
-        "model": spec.litellm_model,
-        "messages": [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt,
-        "temperature": spec.temperature,
-        "max_tokens": spec.max_tokens,
-        "num_retries": 0,  # retries are ours, so that they are counted and never switch models
-        "max_retries": 0,  # ... and the provider SDK must not retry behind our back either
-    }
-    if stream:
-        kwargs.update(stream=True, stream_options={"include_usage": True})
-    if spec.params.get("reasoning_effort") and spec.params["reasoning_effort"] != "none":
-        kwargs["reasoning_effort"] = spec.params["reasoning_effort"]
-    if spec.api_base:  # an explicit key always: litellm would otherwise send the provider's key from the env
-        kwargs["api_base"] = spec.api_base
-        kwargs["api_key"] = spec.credential()
-    kwargs.update({k: v for k, v in (extra or {}).items() if k not in ("num_retries", "max_retries", "fallbacks", "api_key", "api_base")})
-    return kwargs
 
 
 async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: EventFn | None,
@@ -189,26 +115,6 @@ async def _close(stream) -> None:
             await close()
         except Exception:  # noqa: BLE001 - the answer is already kept; a failed close changes nothing
             pass
-
-
-async def _count_local_usage(spec: ModelSpec, messages: list[dict], result: CallResult) -> None:
-    """Token counts from the local llama.cpp server's own tokenizer, marked as counted by us. The prompt count
-    covers the messages' text, not the chat template's few extra tokens. Leaves them unknown on any failure."""
-    import httpx
-
-    root = (spec.api_base or "").rstrip("/").removesuffix("/v1")
-    prompt_text = "\n".join(str(m.get("content") or "") for m in messages)
-    try:
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            counts = []
-            for text in (prompt_text, result.text):
-                r = await client.post(f"{root}/extras/tokenize/count", json={"input": text})
-                r.raise_for_status()
-                counts.append(int(r.json()["count"]))
-    except (httpx.HTTPError, KeyError, ValueError, TypeError):
-        return
-    result.prompt_tokens, result.completion_tokens = counts
-    result.usage_counted = True
 
 
 async def _limited_attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: EventFn | None, t0: float,
@@ -297,7 +203,9 @@ async def call_model(spec: ModelSpec, prompt: Prompt, on_event: EventFn | None =
     result.ended = time.monotonic()
     result.latency_ms = (result.ended - t0) * 1000
     if spec.local and result.status == STATUS_OK and result.completion_tokens is None:
-        await _count_local_usage(spec, kwargs["messages"], result)
+        counted = await count_local_usage(spec.api_base or "", kwargs["messages"], result.text)
+        if counted is not None:
+            (result.prompt_tokens, result.completion_tokens), result.usage_counted = counted, True
     result.cost_usd = cost_of(spec, result.prompt_tokens, result.completion_tokens)
     if on_event:
         on_event(spec.key, "done", result)
@@ -320,14 +228,3 @@ async def fan_out(specs: list[ModelSpec], prompt: str, on_event: EventFn | None 
     return list(await asyncio.gather(*(one(s) for s in specs)))
 
 
-def run_sync(coro):
-    """Run a coroutine from synchronous code (CLI, Streamlit script thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    import concurrent.futures
-    import contextvars
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # the caller's context (its spending permit) goes along
-        return pool.submit(contextvars.copy_context().run, asyncio.run, coro).result()

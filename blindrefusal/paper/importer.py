@@ -6,7 +6,8 @@ import hashlib
 
 from blindrefusal import store
 from blindrefusal.models import presets
-from blindrefusal.paper.release import ImportProgressFn, Release, read_prompts, read_release
+from blindrefusal.paper.release import ImportProgressFn, read_prompts, read_release
+from blindrefusal.paper.release_records import Release
 
 
 def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict]]:

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import ast
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.prompts import release_prompt_names
-from blindrefusal.paper.source import MATRIX, ReleaseError, ReleaseFiles  # noqa: F401 - ReleaseError is raised for the whole stage
+from blindrefusal.paper.release_records import (
+    PaperCase,
+    PaperEvaluation,
+    PaperModel,
+    PaperResponse,
+    Release,
+    ReviewerLabel,
+)
+from blindrefusal.paper.source import MATRIX, ReleaseError, ReleaseFiles
 from vocabulary import RESPONSE_TYPES
 
 
@@ -29,82 +36,6 @@ def parse_repr(value: Any, *, file: str = "?", field_name: str = "?") -> Any:
         if text[0] in "{[":
             raise ReleaseError(f"{file}: field {field_name!r} is not a valid literal: {exc}") from exc
         return value
-
-
-@dataclass
-class PaperCase:
-    case_id: str
-    family: str
-    subtype_raw: str
-    subtype: str
-    authority_type: str
-    authority_group_raw: str
-    authority_group: str
-    rule: str
-    defeat_condition: str
-    structural_facts: list[str]
-    user_query: str
-    dimensions: dict[str, str]
-
-
-@dataclass
-class PaperResponse:
-    case_id: str
-    model_slug: str
-    model_id: str
-    text: str
-    status: str
-    error: str | None
-    usage: dict[str, Any]
-    dual_use: bool
-    dual_use_category: str | None
-    timestamp: str | None
-
-
-@dataclass
-class PaperEvaluation:
-    case_id: str
-    model_slug: str
-    evaluator: str
-    response_type: str
-    engages_with_defeat: bool
-    independent_harm: bool
-    reasoning: str
-    dual_use: bool
-    source_file: str = ""
-
-
-@dataclass
-class PaperModel:
-    slug: str
-    model_id: str
-    temperature: float
-    max_tokens: int
-
-
-@dataclass
-class ReviewerLabel:
-    """One of the paper's human reviewers labelling one judged response (human_validation/eval_reviews.json)."""
-
-    case_id: str
-    model_slug: str
-    reviewer: str
-    response_type: str
-    engages_with_defeat: bool
-    independent_harm: bool
-    note: str
-
-
-@dataclass
-class Release:
-    source: str
-    cases: list[PaperCase] = field(default_factory=list)
-    responses: list[PaperResponse] = field(default_factory=list)
-    evaluations: list[PaperEvaluation] = field(default_factory=list)
-    models: dict[str, PaperModel] = field(default_factory=dict)
-    reviewer_labels: list[ReviewerLabel] = field(default_factory=list)
-    prompts: dict[str, str] = field(default_factory=dict)  # name -> text, from prompts/ beside data/
-
 
 
 def _yes_no(value: Any) -> bool:

@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from blindrefusal.models.calls import EventFn, RunSettings
 from blindrefusal.models.presets import ModelSpec
-from blindrefusal.models.runner import EventFn, RunSettings, ready
+from blindrefusal.models.runner import ready
 from blindrefusal.runs.live import LiveRun, run_live
 from blindrefusal.runs.scenario import Scenario
 from vocabulary import CONTROL

@@ -20,9 +20,10 @@ from blindrefusal.judges import (
     judge_all,
     judgment_record,
 )
+from blindrefusal.models.calls import CallResult, EventFn, RunSettings
 from blindrefusal.models.lm import litellm_module
 from blindrefusal.models.presets import LOCAL_KEY, ModelSpec
-from blindrefusal.models.runner import CallResult, EventFn, RunSettings, fan_out, ready
+from blindrefusal.models.runner import fan_out, ready
 from blindrefusal.runs.recording import AnswerWriter, keep_alive, model_rows, response_row
 from blindrefusal.runs.scenario import Scenario
 from vocabulary import STATUS_OK, is_refusal

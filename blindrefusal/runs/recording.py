@@ -7,8 +7,8 @@ import asyncio
 from dataclasses import dataclass
 
 from blindrefusal import store
+from blindrefusal.models.calls import CallResult
 from blindrefusal.models.presets import ModelSpec
-from blindrefusal.models.runner import CallResult
 from vocabulary import CONTROL, STATUS_OK, CallStatus, ResponseType
 
 

@@ -17,15 +17,24 @@ from sqlalchemy import text
 
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
 from blindrefusal.evals import spotcheck
-from blindrefusal.evals.spotcheck import SpotCheckParams, estimate_cost, results, run_spot_check, sample_cases
+from blindrefusal.evals.spotcheck import (
+    SpotCheckParams,
+    comparison_text,
+    estimate_cost,
+    results,
+    run_spot_check,
+    sample_cases,
+    to_json,
+)
 from blindrefusal.evals.spotcheck import bridge as spotcheck_bridge
 from blindrefusal.evals.spotcheck import plan as spotcheck_plan
 from blindrefusal.evals.spotcheck import run as spotcheck_run
 from blindrefusal.evals.spotcheck.params import sample_design
 from blindrefusal.judges.distilled.model import load_distilled_judge
 from blindrefusal.judges.llm import LLMJudge
+from blindrefusal.models.calls import RunSettings
 from blindrefusal.models.presets import paper_models, resolve
-from blindrefusal.models.runner import RunSettings, run_sync
+from blindrefusal.models.sync import run_sync
 from tests.support import ROOT
 
 RATE_KEYS = ("helps", "deflects", "hard_refusal", "refusal", "engages")
@@ -136,7 +145,7 @@ def test_spot_check_stores_a_judged_run_compares_with_the_paper_and_resumes_for_
     assert all(r["status"] == "ok" and r["n_judgments"] == 1 and r["eff_judge"] == judge.name for r in rows)
     assert {r["eff_response_type"] for r in rows} == {"deflects"}  # what the fault judge says
 
-    out = results(engine, run_id).to_json()
+    out = to_json(results(engine, run_id))
     assert_results_shape(out, params.model, 20, judge.name)
     n_control = sum(c.is_control for c in sampled)
     assert out["control"]["n"] == n_control >= 1 and out["defeated"]["n"] == 20 - n_control
@@ -248,7 +257,7 @@ def test_a_model_that_always_fails_is_counted_as_errors_unjudged_and_retried_on_
     assert len(rows) == 20 and all(r["status"] == "error" and r["n_judgments"] == 0 and r["eff_response_type"] is None
                                    for r in rows)
     assert run_status(engine, run_id) == ("spot_check", "done")
-    out = results(engine, run_id).to_json()
+    out = to_json(results(engine, run_id))
     assert out["defeated"]["n"] == out["control"]["n"] == out["n"] == 0
     assert out["errors"] == 20 and out["vs_paper"] == {} and out["rank"]["lo"] is None
     with engine.connect() as conn:
@@ -273,7 +282,7 @@ def test_a_rerun_recovers_cases_that_failed(sc):
     assert run_id2 == run_id and prog2.errors == 0 and prog2.calls == 10 and prog2.skipped == 0
     ok = [r for r in run_rows(engine, run_id) if r["status"] == "ok"]
     assert len(ok) == 10 and len({r["case_id"] for r in ok}) == 10
-    assert results(engine, run_id).to_json()["n"] == 10
+    assert to_json(results(engine, run_id))["n"] == 10
 
 
 def test_results_do_not_count_errors_that_a_rerun_has_answered(sc):
@@ -283,7 +292,7 @@ def test_results_do_not_count_errors_that_a_rerun_has_answered(sc):
     no_retry = RunSettings(timeout_s=10.0, max_retries=0)
     run_id, _ = run_sync(run_spot_check(engine, params, settings=no_retry))
     run_sync(run_spot_check(engine, params, settings=no_retry))
-    out = results(engine, run_id).to_json()
+    out = to_json(results(engine, run_id))
     assert out["n"] == 10
     assert out["errors"] == 0, out["errors"]
 
@@ -338,7 +347,7 @@ def test_cost_estimate_for_paid_and_free_models(sc):
 
 
 def test_an_unpriced_paid_model_costs_unknown_not_zero(sc):
-    from blindrefusal.models.runner import cost_of
+    from blindrefusal.models.calls import cost_of
 
     engine, _, _ = sc
     est = estimate_cost(engine, SpotCheckParams(model="claude-opus-4-6", n=20))
@@ -563,7 +572,7 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM response WHERE source = 'paper' AND eff_judge = 'distilled'")).scalar() == 0
 
-    out = results(engine, run_id).to_json()
+    out = to_json(results(engine, run_id))
     assert_results_shape(out, params.model, 20, "distilled")
     assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == 18 and out["rank"]["of"] == 19
     defeated = [c.id for c in sampled if not c.is_control]
@@ -582,7 +591,7 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
         assert out["judge_shift"]["by_model"][key]["diff"] == pytest.approx(shift), key
     assert out["judge_shift"]["mean_abs"] == pytest.approx(sum(map(abs, shifts.values())) / len(shifts))
     res = results(engine, run_id)
-    assert "on both sides" in res.comparison_text()
+    assert "on both sides" in comparison_text(res)
 
     # a second spot-check on the same sample reuses the bridge: nothing left to judge on the paper side
     again = SpotCheckParams(model=f"openai/{unique('bridge')};reply=help", n=20, api_base=fault_server.api_base,
@@ -647,7 +656,7 @@ def test_the_paper_judge_needs_no_bridge(paper_store_url, fault_server, monkeypa
     res = results(engine, run_id)
     assert res.judge.startswith("paper:gpt-5.4-2026-03-05@")
     assert res.comparison == "paper_judge" and res.vs_paper == res.vs_paper_labels and res.judge_shift == {}
-    assert "no bridge needed" in res.comparison_text()
+    assert "no bridge needed" in comparison_text(res)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM judgment j JOIN response r ON r.id = j.response_id "
                                  "WHERE r.source = 'paper' AND j.judge LIKE 'paper:%'")).scalar() == 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from blindrefusal.models.calls import RunSettings
 from blindrefusal.models.limiter import AdaptiveLimiter
 from blindrefusal.models.presets import resolve
-from blindrefusal.models.runner import RunSettings, call_model, fan_out
+from blindrefusal.models.runner import call_model, fan_out
 
 FAST = RunSettings(timeout_s=2.0, max_retries=2, backoff_base_s=0.02, backoff_max_s=0.1)
 

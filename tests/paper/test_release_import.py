@@ -19,7 +19,8 @@ from sqlalchemy import text
 from blindrefusal import store as q
 from blindrefusal.judges.human import set_human_label
 from blindrefusal.paper.importer import import_paper
-from blindrefusal.paper.release import ReleaseError, read_release
+from blindrefusal.paper.release import read_release
+from blindrefusal.paper.source import ReleaseError
 from db.engine import get_engine
 from tests.support import ROOT
 from tests.support.release_fixture import CASES, LABELS, MODELS, write_fixture_release

@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 from blindrefusal import store as queries
 from blindrefusal.judges import Verdict
 from blindrefusal.judges.llm import LLMJudge
+from blindrefusal.models.calls import RunSettings
 from blindrefusal.models.presets import resolve
-from blindrefusal.models.runner import RunSettings, run_sync
+from blindrefusal.models.sync import run_sync
 from blindrefusal.runs import contrast, live, rejudge
 from blindrefusal.runs.scenario import validate
 from db import aggregates

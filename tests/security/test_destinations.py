@@ -48,7 +48,7 @@ def host_everywhere(recorder, monkeypatch):
 
 
 def _fast():
-    from blindrefusal.models.runner import RunSettings
+    from blindrefusal.models.calls import RunSettings
 
     return RunSettings(timeout_s=10, max_retries=0, stream=False)
 
@@ -67,8 +67,9 @@ def _every_model_string() -> list[str]:
 
 def test_no_model_string_litellm_accepts_sends_a_host_key_without_a_permit(host_everywhere, engine):
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import call_model, run_sync
+    from blindrefusal.models.runner import call_model
     from blindrefusal.models.spending import spending
+    from blindrefusal.models.sync import run_sync
 
     rec = host_everywhere
 
@@ -115,7 +116,8 @@ def test_every_provider_litellm_lists_is_paid_at_its_endpoint_and_only_known_one
 def test_a_base_provider_sends_a_typed_base_no_host_credential(host_everywhere, prefix):
     from blindrefusal.models.destination import BASE_PROVIDERS
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import call_model, run_sync
+    from blindrefusal.models.runner import call_model
+    from blindrefusal.models.sync import run_sync
 
     assert prefix in BASE_PROVIDERS
     rec = host_everywhere
@@ -132,9 +134,11 @@ def test_a_base_provider_sends_a_typed_base_no_host_credential(host_everywhere, 
 def test_no_key_follows_a_redirect_to_another_origin(engine, monkeypatch, status, prefix, header):
     """An allowlisted base that redirects: the call fails once, naming the redirect, and the other server gets
     nothing (before: 80 requests with the x-api-key after a 307 loop)."""
+    from blindrefusal.models.calls import RunSettings
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import RunSettings, call_model, run_sync
+    from blindrefusal.models.runner import call_model
     from blindrefusal.models.spending import spending
+    from blindrefusal.models.sync import run_sync
 
     key = "sk-gateway-" + "G" * 30
     monkeypatch.setenv("GATEWAY_KEY", key)

@@ -135,8 +135,8 @@ def test_keys_reach_only_the_authorization_header_and_are_never_stored_logged_or
         fixture_store, store_url, recording_server, secrets, monkeypatch, tmp_path, caplog, capsys):
     from blindrefusal import store as queries
     from blindrefusal.judges.llm import LLMJudge
+    from blindrefusal.models.calls import RunSettings
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import RunSettings
     from blindrefusal.models.spending import spending
     from blindrefusal.runs import live
     from blindrefusal.runs.live import answer_json, run_live

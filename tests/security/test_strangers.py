@@ -38,7 +38,7 @@ def host_keys(monkeypatch):
 
 
 def _fast():
-    from blindrefusal.models.runner import RunSettings
+    from blindrefusal.models.calls import RunSettings
 
     return RunSettings(timeout_s=10, max_retries=0, stream=False)
 
@@ -52,7 +52,8 @@ def _authorizations(srv, name: str) -> list[str]:
 def test_a_visitors_api_base_never_receives_a_host_key(fault_server, host_keys):
     """The Live lab's attack: model `openai/gpt-4o` (or an OpenRouter one) with the visitor's API base."""
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import call_model, run_sync
+    from blindrefusal.models.runner import call_model
+    from blindrefusal.models.sync import run_sync
 
     for prefix in ("openai", "openrouter"):
         name = unique(f"evil-{prefix}-")
@@ -78,8 +79,9 @@ def test_the_cli_sends_no_host_key_to_a_typed_api_base(fixture_store, store_url,
 def test_a_listed_base_gets_only_the_key_the_host_named_and_an_unlisted_one_is_refused(
         fixture_store, store_url, fault_server, host_keys, monkeypatch):
     from blindrefusal.models.presets import ApiBaseRefused, resolve
-    from blindrefusal.models.runner import call_model, run_sync
+    from blindrefusal.models.runner import call_model
     from blindrefusal.models.spending import spending
+    from blindrefusal.models.sync import run_sync
 
     gateway_key = "sk-gateway-" + "G" * 30
     monkeypatch.setenv("GATEWAY_KEY", gateway_key)
@@ -104,7 +106,7 @@ def test_a_listed_base_gets_only_the_key_the_host_named_and_an_unlisted_one_is_r
 def test_a_visitors_own_key_goes_only_to_their_base_and_is_never_stored(
         fixture_store, store_url, fault_server, host_keys):
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import run_sync
+    from blindrefusal.models.sync import run_sync
     from blindrefusal.runs.live import run_live
 
     visitor_key = "sk-visitor-" + uuid.uuid4().hex
@@ -128,7 +130,8 @@ def test_a_paid_model_or_judge_outside_the_guard_is_refused_before_any_request(f
     from blindrefusal.judges.base import JudgeFailure, JudgeInput
     from blindrefusal.judges.llm import JUDGE_KEY_ENV, LLMJudge
     from blindrefusal.models.presets import at_host_base, resolve
-    from blindrefusal.models.runner import call_model, run_sync
+    from blindrefusal.models.runner import call_model
+    from blindrefusal.models.sync import run_sync
 
     monkeypatch.setenv("BR_ALLOWED_API_BASES", f"{fault_server.api_base}=OPENAI_API_KEY")
     model = unique("paid-model-")
@@ -147,8 +150,9 @@ def test_the_budget_holds_across_sessions_and_concurrent_spenders(engine, fault_
     between them; two threads racing for the last calls never overspend. SQLite and PostgreSQL."""
     from blindrefusal import store
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import call_model, run_sync
+    from blindrefusal.models.runner import call_model
     from blindrefusal.models.spending import budget_left, spending
+    from blindrefusal.models.sync import run_sync
 
     monkeypatch.setenv("BR_ALLOWED_API_BASES", f"{fault_server.api_base}=OPENAI_API_KEY")
     monkeypatch.setenv("BR_MAX_PAID_CALLS", "3")
@@ -257,7 +261,7 @@ def test_answers_written_to_a_deleted_run_fail_with_one_line(engine):
 
 def test_a_spot_check_records_the_n_it_drew(fixture_store, fault_server):
     from blindrefusal.evals.spotcheck import SpotCheckParams, plan_spot_check, run_spot_check
-    from blindrefusal.models.runner import run_sync
+    from blindrefusal.models.sync import run_sync
 
     params = SpotCheckParams(model=f"openai/{unique('n-drawn-')}", n=100_000, judge="distilled",
                              api_base=fault_server.api_base, bridge_models=0)
@@ -272,8 +276,9 @@ def test_a_spot_check_records_the_n_it_drew(fixture_store, fault_server):
 def test_a_runaway_answer_is_cut_and_marked_and_the_other_model_still_answers(
         fixture_store, fault_server, host_keys, monkeypatch):
     from blindrefusal import store
+    from blindrefusal.models.calls import RunSettings
     from blindrefusal.models.presets import resolve
-    from blindrefusal.models.runner import RunSettings, run_sync
+    from blindrefusal.models.sync import run_sync
     from blindrefusal.runs.live import run_live
 
     monkeypatch.setenv("BR_MAX_ANSWER_CHARS", "50000")

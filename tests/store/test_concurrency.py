@@ -296,7 +296,7 @@ def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once
     from blindrefusal import store
     from blindrefusal.evals.spotcheck import bridge_paper_answers
     from blindrefusal.judges import get_judge
-    from blindrefusal.models.runner import run_sync
+    from blindrefusal.models.sync import run_sync
     from blindrefusal.paper.stored_case import StoredCase
 
     engine = fixture_store

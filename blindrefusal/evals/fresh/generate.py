@@ -17,8 +17,9 @@ from blindrefusal import store
 from blindrefusal.evals.fresh.gates import GATES, Gate, GateVerdict, gate_prompt, kept, read_verdict
 from blindrefusal.evals.fresh.proposals import Candidate, GeneratorOutputError, read_candidates
 from blindrefusal.models import presets
+from blindrefusal.models.calls import RunSettings
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
-from blindrefusal.models.runner import RunSettings, call_model, ready
+from blindrefusal.models.runner import call_model, ready
 from blindrefusal.models.spending import paid
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.prompts import (

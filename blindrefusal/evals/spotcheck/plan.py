@@ -25,7 +25,7 @@ from blindrefusal.evals.spotcheck.params import (
 )
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge, usable_judge
 from blindrefusal.models import presets
-from blindrefusal.models.runner import cost_of
+from blindrefusal.models.calls import cost_of
 from blindrefusal.models.spending import paid
 from blindrefusal.paper.stored_case import StoredCase
 

@@ -10,8 +10,8 @@ from blindrefusal import store
 from blindrefusal.analysis.ranking import RANK_METHOD
 from blindrefusal.analysis.rates import HEADLINE_RATES
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
-from blindrefusal.evals.spotcheck import compare_runs, results
-from blindrefusal.evals.spotcheck.findings import ESTIMAND
+from blindrefusal.evals.spotcheck import compare_runs, comparison_text, results, unseen_error_text
+from blindrefusal.evals.spotcheck.result import ESTIMAND
 from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
 from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
 from blindrefusal.exports.inert import plotly_text
@@ -62,9 +62,9 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
 
 def _model_blocks(r) -> list:
     """One model among the paper's: the rank, the gap, the paired differences, the gold labels, the judge's shift."""
-    blocks: list = [Heading(f"{model_name(r.model)} among the paper's models"), Paragraph(r.comparison_text())]
-    if r.unseen_error_text():
-        blocks.append(Paragraph(r.unseen_error_text()))
+    blocks: list = [Heading(f"{model_name(r.model)} among the paper's models"), Paragraph(comparison_text(r))]
+    if unseen_error_text(r):
+        blocks.append(Paragraph(unseen_error_text(r)))
     side, view = r.placed, ("same judge" if r.rank.lo is not None else "against GPT-5.4's labels")
     blocks += [
         Paragraph(f"Rank by help rate on defeated cases ({view}): {side.rank.text()} of {side.rank.of}. "

@@ -26,9 +26,10 @@ from blindrefusal.evals.spotcheck.params import (
 )
 from blindrefusal.judges import Judge, JudgeUnavailable, get_judge
 from blindrefusal.models import presets
+from blindrefusal.models.calls import CallResult, RunSettings
 from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.lm import litellm_module
-from blindrefusal.models.runner import CallResult, RunSettings, call_model, ready
+from blindrefusal.models.runner import call_model, ready
 from blindrefusal.paper.stored_case import StoredCase
 from blindrefusal.runs.recording import AnswerWriter, keep_alive, model_rows, response_row
 from blindrefusal.runs.rejudge import rejudge
