@@ -132,9 +132,9 @@ def spot_check_answers(engine) -> int:
 class SpotCheckWriter:
     """`python -m blindrefusal spot-check --fresh` back to back in a thread, until the `with` block ends."""
 
-    def __init__(self, store_url: str, api_base: str, model: str = SPOT_MODEL):
+    def __init__(self, store_url: str, api_base: str, model: str = SPOT_MODEL, n: int = 300):
         self.cmd = [sys.executable, "-m", "blindrefusal", "spot-check", "--model", model, "--api-base", api_base,
-                    "--n", "300", "--judge", "distilled", "--fresh", "--json"]
+                    "--n", str(n), "--judge", "distilled", "--fresh", "--json"]
         self.env = {**os.environ, "BR_DATABASE_URL": store_url, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"}
         self.runs_finished = 0
         self.failures: list[str] = []
