@@ -10,10 +10,15 @@ UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --generate-hashes --python-vers
 # paths that crash on some virtual machines). pip caches the wheel, so this happens once per machine.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
-.PHONY: run test setup store bench clean-store lock audit worker serve-team
+.PHONY: run dev test lint setup store bench clean-store lock audit worker serve-team
 
+# The room-ready server: .streamlit/config.toml turns the file watcher off (no hot reload).
 run: store
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501 --browser.gatherUsageStats false
+
+# For developing: the same server, reloading when a file changes.
+dev: store
+	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501 --browser.gatherUsageStats false --server.fileWatcherType auto --server.runOnSave true
 
 test: store
 	$(PY) -m pytest $(PYTEST_ARGS)

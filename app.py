@@ -6,7 +6,7 @@ from blindrefusal.config import DATA_DIR
 from blindrefusal.store import StoreError
 from components.frame import citation_footer, replica_moved_notice, sidebar_status
 from components.navigation import show_flash
-from components.resources import store
+from components.resources import new_run, store
 from components.sign_in import auth_lock, ignore_reviewer_link
 from components.timing import script_timer
 
@@ -28,6 +28,7 @@ PAGES = {
     ],
 }
 
+new_run()
 nav = st.navigation(PAGES)
 # a page can tell that it was just entered: the page of the previous run (an interrupted rerun counts as its own)
 st.session_state["_previous_page"] = st.session_state.get("_this_page")

@@ -14,14 +14,15 @@ from components.queue import disagreement_queue_button, label_queue_view
 from components.resources import paper_imported, store
 from components.resources import reads as q
 from components.scenario_view import scenario_view
+from components.tables import case_table
 from components.url_state import bind, publish, qp, qp_int, set_qp
 from vocabulary import RESPONSE_TYPES
 
 SEARCH_LIMIT = 200
 st.title("Cases")
 if not paper_imported():
-    st.info("No cases in the store yet. Import the paper's release: "
-            "`BR_DATA_SOURCE=<dir|zip|url> python -m blindrefusal import-paper` (or `make run` with BR_DATA_SOURCE set).")
+    st.info("No cases in the store yet. Import the paper's release: `BR_DATA_SOURCE=<dir|zip|url> python -m "
+            "blindrefusal import-paper` (or `make run` with BR_DATA_SOURCE set).")
     st.stop()
 engine = store()
 
@@ -84,15 +85,15 @@ label_opts = ["", *RESPONSE_TYPES]
 bind("label", "cs_label", "", label_opts, sticky=True)
 label = d3.selectbox("…whose label is", label_opts, key="cs_label",
                      format_func=lambda v: "any label" if not v else LABEL_TEXT[v], disabled=not label_model)
-for name, key, default in (("family", "cs_family", []), ("subtype", "cs_subtype", []), ("authority", "cs_authority", []),
-                           ("q", "cs_q", ""), ("lm", "cs_lm", "")):
+for name, key, default in (("family", "cs_family", []), ("subtype", "cs_subtype", []),
+                           ("authority", "cs_authority", []), ("q", "cs_q", ""), ("lm", "cs_lm", "")):
     publish(name, key, default)
 set_qp("label", label if label_model else None)
 
 disagreement_queue_button(engine)
 
 PAGE_SIZE = 200
-filters = dict(families=families, subtypes=subtypes, authorities=authorities, search=search,
+filters = dict(families=tuple(families), subtypes=tuple(subtypes), authorities=tuple(authorities), search=search,
                label_model=label_model or None, label=label or None)
 _, total = q.find_cases(engine, **filters, limit=0)
 pages = max(1, -(-total // PAGE_SIZE))
@@ -102,15 +103,12 @@ if pages > 1:
         st.session_state["cs_page"] = qp_int("page", 1, 1, pages)
     page_no = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, key="cs_page")
 set_qp("page", None if page_no == 1 else str(page_no))
-cases, _ = q.find_cases(engine, **filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
-shown = f" (cases {(page_no - 1) * PAGE_SIZE + 1:,}–{(page_no - 1) * PAGE_SIZE + len(cases):,})" if pages > 1 else ""
+table = case_table(engine, tuple(sorted(filters.items())), PAGE_SIZE, page_no)
+shown = f" (cases {(page_no - 1) * PAGE_SIZE + 1:,}–{(page_no - 1) * PAGE_SIZE + len(table):,})" if pages > 1 else ""
 st.caption(f"{total:,} cases match{shown}. Select a row to open it.")
-if not cases:
+if table.empty:
     st.info("No case matches these filters. Clear a filter or the search.")
     st.stop()
-table = [{"case": c["key"], "family": taxonomy.family_label(c["family"]), "subtype": c["subtype"].replace("_", " "),
-          "authority": taxonomy.authority_label(c["authority_type"]), "dual-use": "yes" if c["dual_use"] else "",
-          "rule": c["rule"][:140]} for c in cases]
 event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="case_table",
                      height=460, column_config={
                          "case": st.column_config.TextColumn(width="small"),
@@ -120,5 +118,5 @@ event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="
                          "dual-use": st.column_config.TextColumn(width="small"),
                          "rule": st.column_config.TextColumn(width="large")})
 if event.selection.rows:
-    set_qp("case", table[event.selection.rows[0]]["case"])
+    set_qp("case", table.iloc[event.selection.rows[0]]["case"])
     st.rerun()

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
         judges_present,
         model_ids,
         models_present,
+        paper_judged,
         release_prompt,
+        run_counts,
         store_counts,
     )
     from db.records import (
@@ -68,7 +70,7 @@ if TYPE_CHECKING:
         StoreCounts,
     )
     from db.summary import export_summary
-    from db.versions import data_version, depends_on, kind_versions
+    from db.versions import data_version, depends_on, kind_versions, run_version
     from db.writes import (
         add_judgments,
         charge_paid_call,

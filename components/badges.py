@@ -39,3 +39,10 @@ def plural(n: int, noun: str) -> str:
 def judge_markdown(judge: str) -> str:
     """A judge's name for markdown: a reviewer's (`human:…`, chosen by a visitor) shown literally."""
     return md_literal(judge) if is_human(judge) else md_inline(judge, 120)
+
+
+def rate_metric(slot, label: str, rate, help: str | None = None) -> None:
+    """A rate as one metric: its value big, its interval and n beneath it (grey, no arrow): one element where a
+    metric and a caption were two (every element costs each visitor's session a little: a room adds them up)."""
+    slot.metric(label, rate.pct(), delta=rate.fmt() if rate.n else None, delta_color="off", delta_arrow="off",
+                help=help)

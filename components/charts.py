@@ -85,12 +85,14 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     values = [cell.value * 100 for _, _, cell in pts]
     text = [(f"{v:+.0f}" if metric == "gap" else f"{v:.0f}") + ("*" if cell.thin else "") for v, (_, _, cell) in
             zip(values, pts)]
-    hover = [cell.fmt(metric) + ("<br><b>thin cell (n < 10)</b>" if cell.thin else "") for _, _, cell in pts]
+    hover = [cell.fmt(metric) + (f"<br>{cell.cases_text()}" if cell.cases is not None else "")
+             + (f"<br><b>{cell.thin_reason()}</b>" if cell.thin else "") for _, _, cell in pts]
     lo, hi = scale["cmin"], scale["cmax"]
     # the value's text in black on pale cells and white on dark ones, as plotly's heatmap did
     dark = [abs(v) > 35 if metric == "gap" else (v - lo) / (hi - lo) > 0.55 for v in values]
     fig = go.Figure(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=text, textfont=dict(color=["white" if d else "#222" for d in dark], size=11 if pitch >= 28 else 9),
+        x=xs, y=ys, mode="markers+text", text=text,
+        textfont=dict(color=["white" if d else "#222" for d in dark], size=11 if pitch >= 28 else 9),
         customdata=[[h, r, c] for h, (r, c, _) in zip(hover, pts)], name="",
         hovertemplate="%{y} × %{x}<br>%{customdata[0]}<extra></extra>", showlegend=False,
         marker=dict(symbol="square", size=pitch - 2, color=values, line=dict(width=0), **scale,
@@ -99,7 +101,8 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
     thin = [(col_labels.get(c, c), row_labels.get(r, r)) for r, c, cell in pts if cell.thin]
     if thin:
-        fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers", name="* thin cell (n < 10)",
+        fig.add_scatter(x=[t[0] for t in thin], y=[t[1] for t in thin], mode="markers",
+                        name="* thin cell (fewer than 10 cases or answers)",
                         # a dark dashed-looking frame shows on pale and dark cells alike; the value also gets a *
                         marker=dict(symbol="square-open", size=pitch - 6, color="rgba(60,60,60,0.45)",
                                     line=dict(width=1)), hoverinfo="skip", showlegend=True)
@@ -108,7 +111,8 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
                         mode="markers", name="picked cell", hoverinfo="skip", showlegend=False,
                         marker=dict(symbol="square-open", size=pitch, color="#1f2328", line=dict(width=3)))
     axis = dict(showgrid=False, zeroline=False, fixedrange=True, type="category")
-    fig.update_layout(title=dict(text=title, x=0.01, xref="container", y=1, yref="container", yanchor="top", pad=dict(t=10)),
+    fig.update_layout(title=dict(text=title, x=0.01, xref="container", y=1, yref="container", yanchor="top",
+                                 pad=dict(t=10)),
                       width=width, height=height, plot_bgcolor="white", dragmode=False, clickmode="event+select",
                       xaxis=dict(side="top", tickangle=-40, range=[-0.5, len(cols) - 0.5],
                                  categoryorder="array", categoryarray=[col_labels.get(c, c) for c in cols], **axis),
@@ -189,8 +193,10 @@ def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
         outcome = outcome_of(r["status"], r.get("eff_response_type"))
         judged = bool(r.get("eff_response_type"))
         cells = [(LABEL_COLORS.get(outcome, LABEL_COLORS["unjudged"]), LABEL_TEXT.get(outcome, outcome)),
-                 (ENGAGES_COLOR if r.get("eff_engages") else NO_ENGAGEMENT_COLOR, ("engages" if r.get("eff_engages") else "no") if judged else ""),
-                 (LABEL_COLORS[HARD_REFUSAL] if r.get("eff_harm") else NO_ENGAGEMENT_COLOR, ("yes" if r.get("eff_harm") else "no") if judged else "")]
+                 (ENGAGES_COLOR if r.get("eff_engages") else NO_ENGAGEMENT_COLOR,
+                  ("engages" if r.get("eff_engages") else "no") if judged else ""),
+                 (LABEL_COLORS[HARD_REFUSAL] if r.get("eff_harm") else NO_ENGAGEMENT_COLOR,
+                  ("yes" if r.get("eff_harm") else "no") if judged else "")]
         for col, (color, text) in zip(cols, cells):
             xs.append(col)
             ys.append(name)

@@ -42,8 +42,9 @@ def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, sett
     if problem:
         st.caption(problem)  # one line under the buttons, across the page
         return
-    png_fig = charts.captioned(fig, _lines(settings) + [note, "Data: " + html.citation()])
-    png_slot.download_button("Download view (PNG)", lambda: html.figure_png(png_fig), f"{stem}.png", "image/png",
+    lines = _lines(settings) + [note, "Data: " + html.citation()]
+    png_slot.download_button("Download view (PNG)", lambda: html.figure_png(charts.captioned(fig, lines)),
+                             f"{stem}.png", "image/png",
                              on_click="ignore", key=f"export_png_{stem}",
                              help="The figure with its filters underneath (drawn on the server; a few seconds).")
 

@@ -4,6 +4,7 @@ replica takeover, and the citation footer."""
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 import streamlit as st
 
@@ -17,30 +18,34 @@ from components.resources import store
 from components.sign_in import reviewer_box
 
 
+@lru_cache(maxsize=1)
+def _key_variables() -> tuple[str, ...]:
+    return tuple(sorted({p.key_env for p in presets.presets().values() if p.key_env}))
+
+
 def sidebar_status() -> None:
     with st.sidebar:
-        st.caption("Status")
         try:
-            counts = queries.store_counts(store())
+            judged = queries.paper_judged(store())
+            live, spot_checks = queries.run_counts(store())
         except Exception as exc:  # a broken store must not take the page down
             st.error(f"Store unavailable: {md_inline(exc)}")
             return
-        if counts["paper_responses"]:
-            st.markdown(f"**Store:** paper imported ({counts['paper_judged']:,} judged responses)")
-        else:
-            st.markdown("**Store:** paper not imported — browse pages show the shipped summary. "
-                        "Run `python -m blindrefusal import-paper` for cases and responses.")
-        if counts["live_runs"] or counts["spot_check_runs"]:
-            st.markdown(f"{plural(counts['live_runs'], 'live run')} · {plural(counts['spot_check_runs'], 'spot-check')}")
-        envs = sorted({p.key_env for p in presets.presets().values() if p.key_env})
-        present = [e for e in envs if os.environ.get(e)]
-        st.markdown("**Keys:** " + (", ".join(f"`{e}`" for e in present) if present else
-                                    "none set — the local model and the distilled judge still work"))
+        # One block of lines (each element costs every visitor's session a little: the room adds them up)
+        lines = [":gray[Status]", f"**Store:** paper imported ({judged:,} judged responses)" if judged else
+                 "**Store:** paper not imported — browse pages show the shipped summary. Run "
+                 "`python -m blindrefusal import-paper` for cases and responses."]
+        if live or spot_checks:
+            lines.append(f"{plural(live, 'live run')} · {plural(spot_checks, 'spot-check')}")
+        present = [e for e in _key_variables() if os.environ.get(e)]
+        lines.append("**Keys:** " + (", ".join(f"`{e}`" for e in present) if present else
+                                     "none set — the local model and the distilled judge still work"))
         from blindrefusal.models.local_server import local_status
 
-        st.markdown(f"**Local model:** SmolLM2-135M — {local_status()}")
+        lines.append(f"**Local model:** SmolLM2-135M — {local_status()}")
         if replica_name():
-            st.markdown(f"**Server:** replica `{replica_name()}`")
+            lines.append(f"**Server:** replica `{replica_name()}`")
+        st.markdown("  \n".join(lines))
         reviewer_box()
         st.caption("Paper numbers use the release's own labels. Live runs, and the corrected view: "
                    "human › LLM judge › distilled judge.")

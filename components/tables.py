@@ -8,6 +8,22 @@ import streamlit as st
 from blindrefusal.models import presets
 from blindrefusal.paper import taxonomy
 from components.badges import LABEL_COLORS, LABEL_TEXT
+from components.resources import reads as q
+from components.resources import shared_view
+
+
+def _case_table(engine, filters: tuple, page_size: int, page_no: int) -> pd.DataFrame:
+    cases, _ = q.find_cases(engine, **dict(filters), limit=page_size, offset=(page_no - 1) * page_size)
+    return pd.DataFrame([{"case": c["key"], "family": taxonomy.family_label(c["family"]),
+                          "subtype": c["subtype"].replace("_", " "), "authority": taxonomy.authority_label(
+                              c["authority_type"]), "dual-use": "yes" if c["dual_use"] else "", "rule": c["rule"][:140]}
+                         for c in cases], columns=["case", "family", "subtype", "authority", "dual-use", "rule"])
+
+
+def case_table(engine, filters: tuple, page_size: int, page_no: int) -> pd.DataFrame:
+    """One page of the list of cases for these filters ((name, value) pairs of `find_cases`), shared by every
+    visitor who asks for it (never change it)."""
+    return shared_view(engine, q.depends_on("find_cases", (), dict(filters)), _case_table, filters, page_size, page_no)
 
 
 def _style_label(value):
@@ -24,8 +40,9 @@ def cases_with_labels(cases: list[dict], key: str) -> str | None:
     models = sorted({m for c in cases for m in c.get("labels", {})})
     rows = []
     for c in cases:
-        row = {"case": c["key"], "family": taxonomy.family_label(c["family"]), "subtype": c["subtype"].replace("_", " "),
-               "authority": taxonomy.authority_label(c["authority_type"]), "rule": (c.get("rule") or "")[:120]}
+        row = {"case": c["key"], "family": taxonomy.family_label(c["family"]),
+               "subtype": c["subtype"].replace("_", " "), "authority": taxonomy.authority_label(c["authority_type"]),
+               "rule": (c.get("rule") or "")[:120]}
         for m in models:
             row[presets.display_name(m)] = LABEL_TEXT.get(c["labels"].get(m, ""), "")
         rows.append(row)

@@ -45,6 +45,22 @@ def human_changed(engine: Engine, source: str = "paper") -> int:
         return conn.execute(text(sql), {"s": source, "pj": PAPER_JUDGE}).scalar() or 0
 
 
+def paper_judged(engine: Engine) -> int:
+    """How many of the paper's responses carry a label (the sidebar's line)."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT COUNT(*) FROM response WHERE source = 'paper' "
+                                 "AND eff_response_type IS NOT NULL")).scalar() or 0
+
+
+def run_counts(engine: Engine) -> tuple[int, int]:
+    """(live runs, spot-check runs) in the store: one small read, fresh on every page."""
+    with engine.connect() as conn:
+        live, spot = conn.execute(text("SELECT COALESCE(SUM(CASE WHEN kind = 'live' THEN 1 ELSE 0 END), 0), "
+                                       "COALESCE(SUM(CASE WHEN kind = 'spot_check' THEN 1 ELSE 0 END), 0) "
+                                       "FROM run")).one()
+    return int(live), int(spot)
+
+
 def has_paper(engine: Engine) -> bool:
     """Whether the paper's responses are imported (a cheap check, run on every page render)."""
     with engine.connect() as conn:

@@ -48,12 +48,20 @@ def rollup_rows(conn: Connection, response_ids: Sequence[int], sign: int) -> lis
     return list(rows.values())
 
 
+def _paper_labels(conn: Connection, ids: Sequence[int]) -> dict[int, tuple]:
+    """The effective labels of the paper's answers among these (a bridge's comparison label leaves them)."""
+    sql = text("SELECT id, eff_response_type, eff_engages, eff_harm, eff_judge FROM response "
+               "WHERE source = 'paper' AND id IN :ids").bindparams(bindparam("ids", expanding=True))
+    return {row[0]: tuple(row[1:]) for chunk in chunks(ids) for row in conn.execute(sql, {"ids": chunk})}
+
+
 def relabel(conn: Connection, response_ids: Sequence[int]) -> None:
     """Recompute these responses' effective labels and move their rollup contribution with them."""
     ids = sorted(set(response_ids))
     if not ids:
         return
     lock_responses(conn, ids)
+    paper_before = _paper_labels(conn, ids)
     delta = {(r["source"], r["case_id"], r["model_config_id"]): r for r in rollup_rows(conn, ids, -1)}
     for chunk in chunks(ids):
         conn.execute(text(EFFECTIVE_LABELS_SQL + " WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": chunk})
@@ -62,9 +70,7 @@ def relabel(conn: Connection, response_ids: Sequence[int]) -> None:
         old = delta.setdefault(key, {**r, **{f: 0 for f in COUNT_FIELDS}})
         for f in COUNT_FIELDS:
             old[f] += r[f]
-    paper = text("SELECT 1 FROM response WHERE source = 'paper' AND id IN :ids LIMIT 1").bindparams(
-        bindparam("ids", expanding=True))
-    if any(conn.execute(paper, {"ids": chunk}).first() for chunk in chunks(ids)):
+    if paper_before and _paper_labels(conn, ids) != paper_before:
         bump_version(conn, "labels")  # a paper answer's label moved: the corrected views' key moves with it
     # Sorted, so that concurrent writers lock rollup rows in one order (no deadlock on PostgreSQL).
     changed = [delta[k] for k in sorted(delta) if any(delta[k][f] for f in COUNT_FIELDS)]

@@ -10,7 +10,8 @@ from db.aggregates import Filters
 from vocabulary import EFFECTIVE, HUMAN_PREFIX, PAPER_JUDGE, REVIEWER_PREFIX
 
 _KIND_VERSIONS = ("(SELECT version FROM data_version WHERE kind = 'paper'), "
-                  "(SELECT version FROM data_version WHERE kind = 'labels')")
+                  "(SELECT version FROM data_version WHERE kind = 'labels'), "
+                  "(SELECT version FROM data_version WHERE kind = 'paper_judgments')")
 
 
 def data_version(engine: Engine) -> tuple:
@@ -23,11 +24,27 @@ def data_version(engine: Engine) -> tuple:
 
 def kind_versions(engine: Engine) -> dict[str, tuple]:
     """Cache keys by what a read depends on: `paper` (the release as imported: its published views), `labels`
-    (also our reviewers' labels on it: the corrected views). Both move only with their own writes (an import;
-    a paper answer relabelled), so a live answer or a spot-check leaves the paper's pages cached."""
+    (also our reviewers' labels on it: the corrected views), `paper_judgments` (also every judgment added to a
+    paper answer: the judges' disagreements). Each moves only with its own writes (an import; a paper answer
+    relabelled; a paper answer judged), so a live answer or a spot-check's answer leaves the paper's pages cached."""
     with engine.connect() as conn:
-        paper, labels = conn.execute(text(f"SELECT {_KIND_VERSIONS}")).one()
-    return {"paper": (paper,), "labels": (paper, labels)}
+        paper, labels, judged = conn.execute(text(f"SELECT {_KIND_VERSIONS}")).one()
+    return {"paper": (paper,), "labels": (paper, labels), "paper_judgments": (paper, labels, judged)}
+
+
+def run_version(engine: Engine, run_id: int, judge: str | None) -> tuple:
+    """Changes whenever what a spot-check's findings read changes: the run's status and gold setting, its answers
+    and their judgments, and the labels its judge gave the paper's answers (the bridge). A cache key for its
+    findings, so that a finished run's are computed once, whatever else is written meanwhile."""
+    sql = """SELECT run.status, run.gold,
+                    (SELECT MAX(r.id) FROM response r WHERE r.run_id = :run),
+                    (SELECT MAX(j.id) FROM judgment j JOIN response r ON r.id = j.response_id WHERE r.run_id = :run),
+                    (SELECT COUNT(*) FROM judgment j JOIN response r ON r.id = j.response_id WHERE r.run_id = :run),
+                    (SELECT MAX(j.id) FROM judgment j WHERE j.judge = :judge)
+             FROM run WHERE run.id = :run"""
+    with engine.connect() as conn:
+        row = conn.execute(text(sql), {"run": run_id, "judge": judge or ""}).first()
+    return tuple(row) if row else ("missing", run_id)
 
 
 def _view_of_the_paper(filters: Filters | None, judge: str | None) -> str:
@@ -43,7 +60,7 @@ def depends_on(read: str, args: tuple, kwargs: dict) -> str:
     """Which of kind_versions' keys a cached read of this module's (or aggregates') depends on: `paper`,
     `labels`, or `all` (anything: data_version). A read of the paper alone under its own labels is `paper`."""
     arg = lambda i, name, default=None: kwargs.get(name, args[i] if len(args) > i else default)  # noqa: E731
-    if read == "has_paper":
+    if read in ("has_paper", "paper_judged"):
         return "paper"
     if read == "aggregate" or read == "by_dimension":
         return _view_of_the_paper(arg(1, "filters"), arg(2, "judge"))
@@ -56,6 +73,8 @@ def depends_on(read: str, args: tuple, kwargs: dict) -> str:
     if read == "find_cases":  # another model's labels may be a live run's
         return "labels" if kwargs.get("source", "paper") == "paper" and not kwargs.get("label_model") and \
             len(args) <= 4 else "all"
+    if read == "label_queue" and kwargs.get("disagree") and kwargs.get("response_ids") is None:
+        return "paper_judgments"  # the paper's answers and their judgments only
     if read == "cell_cases":
         return "labels" if _view_of_the_paper(arg(1, "filters"), EFFECTIVE) != "all" else "all"
     return "all"

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from db.engine import STALE_AFTER, StoreError, transaction
 from db.records import JudgmentRow, ResponseRow
-from db.rollup import lock_responses, relabel, rollup_rows
+from db.rollup import bump_version, lock_responses, relabel, rollup_rows
 from db.statements import chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
 from db.tables import CellCount, Judgment, LabelClaim, Response, Run, SchemaInfo, SpendLedger, utcnow
 from vocabulary import COUNT_FIELDS, HUMAN_PREFIX, storable
@@ -189,6 +189,8 @@ def add_judgments(engine: Engine, items: Sequence[tuple[int, JudgmentRow]], comp
                             and not j.judge.startswith(HUMAN_PREFIX))
             for rid, j in items])
         relabel(conn, ids)
+        if paper:
+            bump_version(conn, "paper_judgments")
 
 
 def delete_runs(engine: Engine, run_ids: Sequence[int]) -> list[int]:

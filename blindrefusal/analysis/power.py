@@ -12,7 +12,7 @@ from typing import Mapping
 import numpy as np
 from scipy.stats import binom
 
-from blindrefusal.analysis.stats import Z95
+from blindrefusal.analysis.stats import PAIRED_CC, Z95
 
 POWER_METHOD = "exact power of the paired score test (binomial enumeration) at the observed discordance"
 
@@ -21,14 +21,14 @@ def paired_power(delta: float, psi: float, n: int, z: float = Z95) -> float:
     """P(the two-sided paired score test rejects) for n pairs with discordance psi and difference delta.
 
     Discordant pairs d ~ Bin(n, ψ); x-only pairs b | d ~ Bin(d, (ψ + δ) / 2ψ); the test rejects when
-    |2b − d| > z √d. Symmetric in the sign of delta."""
+    |2b − d| − ½ > z √d (its continuity correction). Symmetric in the sign of delta."""
     if n <= 0 or psi <= 0:
         return 0.0
     delta = min(abs(delta), psi)
     d = np.arange(1, n + 1)
     q = (psi + delta) / (2 * psi)
-    upper = np.floor((d + z * np.sqrt(d)) / 2)  # reject when b > this
-    lower = np.ceil((d - z * np.sqrt(d)) / 2) - 1  # or when b ≤ this
+    upper = np.floor((d + z * np.sqrt(d) + PAIRED_CC) / 2)  # reject when b > this
+    lower = np.ceil((d - z * np.sqrt(d) - PAIRED_CC) / 2) - 1  # or when b ≤ this
     reject = binom.sf(upper, d, q) + binom.cdf(lower, d, q)
     return float(np.sum(binom.pmf(d, n, psi) * reject))
 

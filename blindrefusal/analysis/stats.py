@@ -103,54 +103,63 @@ def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
     return Diff(d, lo, hi)
 
 
-PAIRED_METHOD = "Tango's score interval for a paired difference"
+PAIRED_METHOD = "Tango's score interval for a paired difference, with continuity correction"
+PAIRED_CC = 0.5  # the continuity correction, in pairs: the score's |b − c − nΔ| shrinks by it
 
 
-def _tango_score(b: int, c: int, n: int, delta: float) -> float:
-    """Tango's (1998) score statistic for H0: p10 − p01 = delta, with p01 at its restricted maximum likelihood."""
+def _tango_score(b: float, c: float, n: float, delta: float, cc: float = PAIRED_CC) -> float:
+    """Tango's (1998) score statistic for H0: p10 − p01 = delta, with p01 at its restricted maximum likelihood, its
+    numerator shrunk towards 0 by the continuity correction `cc`."""
     pb = -b - c + (2 * n - b + c) * delta
     pc = -c * delta * (1 - delta)
     q01 = (math.sqrt(max(0.0, pb * pb - 8 * n * pc)) - pb) / (4 * n)
     var = n * (2 * q01 + delta * (1 - delta))
+    gap = b - c - n * delta
+    gap = math.copysign(max(0.0, abs(gap) - cc), gap)
     if var <= 0:
-        return math.inf if b - c - n * delta > 0 else -math.inf if b - c - n * delta < 0 else 0.0
-    return (b - c - n * delta) / math.sqrt(var)
+        return math.inf if gap > 0 else -math.inf if gap < 0 else 0.0
+    return gap / math.sqrt(var)
 
 
-def tango_interval(b: int, c: int, n: int, z: float = Z95) -> tuple[float, float]:
+def tango_interval(b: float, c: float, n: float, z: float = Z95, cc: float = PAIRED_CC) -> tuple[float, float]:
     """The 95% score interval for (b − c)/n, the difference of two paired proportions: every delta whose score
-    statistic stays within ±z. The score falls as delta grows, so each limit is found by bisection."""
+    statistic stays within ±z. The score falls as delta grows, so each limit is found by bisection.
+
+    Without the continuity correction Tango's interval dips to 83–93% at some points (92.8% at p10 = 0.29,
+    p01 = 0, n = 31); with it, it covers ≥ 95% at every point of a dense grid of n ≤ 400 with discordance up
+    to 90% (tests/analysis/test_coverage.py searches for the worst point)."""
     est = (b - c) / n
 
     def limit(inside: float, outside: float, bound: float) -> float:
-        for _ in range(60):
+        for _ in range(55):
             mid = (inside + outside) / 2
-            if abs(_tango_score(b, c, n, mid)) <= z:
+            if abs(_tango_score(b, c, n, mid, cc)) <= z:
                 inside = mid
             else:
                 outside = mid
-        return inside if abs(_tango_score(b, c, n, bound)) > z else bound
+        return inside if abs(_tango_score(b, c, n, bound, cc)) > z else bound
 
     return limit(est, -1.0, -1.0), limit(est, 1.0, 1.0)
 
 
 def paired_diff(x: Sequence[int], y: Sequence[int]) -> Diff:
     """Mean of x − y over paired 0/1 outcomes (the same cases under two models or two judges), with Tango's
-    score interval: it holds its 95% coverage where a Clopper–Pearson interval for b/d rescaled by the observed
-    discordance covers as little as 54% (tests/analysis/test_coverage.py enumerates both)."""
+    score interval (continuity-corrected): it holds its 95% coverage where a Clopper–Pearson interval for b/d
+    rescaled by the observed discordance covers as little as 54% (tests/analysis/test_coverage.py)."""
     n = len(x)
     if n == 0 or n != len(y):
         return Diff(None, None, None, n, PAIRED_METHOD)
-    b = sum(1 for xi, yi in zip(x, y) if xi and not yi)
-    c = sum(1 for xi, yi in zip(x, y) if yi and not xi)
+    b = sum(1 for xi, yi in zip(x, y, strict=True) if xi and not yi)
+    c = sum(1 for xi, yi in zip(x, y, strict=True) if yi and not xi)
     lo, hi = tango_interval(b, c, n)
     return Diff((b - c) / n, lo, hi, n, PAIRED_METHOD, paired_score_p_value(b, c))
 
 
-def paired_score_p_value(b: float, c: float) -> float:
+def paired_score_p_value(b: float, c: float, cc: float = PAIRED_CC) -> float:
     """Two-sided p of the paired score test of no difference from b x-only and c y-only pairs (Tango's statistic
-    at 0, which is McNemar's z): the test whose rejection is the score interval excluding 0."""
-    return 1.0 if b + c <= 0 else math.erfc(abs(b - c) / math.sqrt(2 * (b + c)))
+    at 0, McNemar's z with the same continuity correction): the test whose rejection is the score interval
+    excluding 0."""
+    return 1.0 if b + c <= 0 else math.erfc(max(0.0, abs(b - c) - cc) / math.sqrt(2 * (b + c)))
 
 
 def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Hashable]) -> list[list[int]]:

@@ -149,6 +149,7 @@ def html_document(title: str, blocks: Sequence[Block], data_note: str = "", gene
 # --- PNG ---------------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def png_export_problem() -> str | None:
     """None when a figure can be drawn as PNG here; otherwise one line saying what is missing.
 

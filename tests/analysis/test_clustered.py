@@ -17,6 +17,7 @@ from blindrefusal.analysis.clustered import (
     clustered_effective_n,
     clustered_wilson,
     rate_of,
+    t_quantile,
 )
 from blindrefusal.analysis.rates import help_gap, rates
 from blindrefusal.analysis.stats import Rate, cohen_kappa, diff_independent, kappa_interval, wilson, wilson_bounds
@@ -54,10 +55,52 @@ def test_the_clustered_interval_covers_where_the_plain_wilson_interval_does_not(
     assert plain < 0.90, (clustered, plain)
 
 
-# Known dips, like Wilson's at p ≈ 1/n: few cases, or a rare outcome concentrated in a few cases.
-@pytest.mark.parametrize("cases,mu,icc", [(20, 0.25, 0.35), (60, 0.05, 0.2), (60, 0.02, 0.2)])
-def test_the_clustered_interval_dips_but_holds_90_percent_with_few_cases(cases, mu, icc):
+# Few cases: a heatmap cell of 2 to 20 cases (the t quantile on cases − 1 carries it; the normal quantile gave
+# 82–89% at 2–5 cases, and the test fails if it comes back). And the known dip, like Wilson's at p ≈ 1/n: a rare
+# outcome concentrated in a few cases.
+@pytest.mark.parametrize("cases,mu,icc", [(2, 0.4, 0.3), (3, 0.25, 0.35), (5, 0.5, 0.3), (10, 0.25, 0.35),
+                                          (20, 0.25, 0.35)])
+def test_few_cases_still_cover(cases, mu, icc):
+    assert _coverage(cases, mu, icc)[0] >= 0.93
+
+
+@pytest.mark.parametrize("cases,mu,icc", [(60, 0.05, 0.2), (60, 0.02, 0.2)])
+def test_a_rare_outcome_in_few_cases_dips_but_holds_90_percent(cases, mu, icc):
     assert _coverage(cases, mu, icc)[0] >= 0.90
+
+
+def test_cells_of_the_release_cover_with_the_heatmaps_own_interval(paper_source, paper_store_path):
+    """The audit's design: groups of release cells (family × authority), G of their cases drawn at random, the
+    18 models' pooled rate over them; covers the group's rate at ≥ 93% from 5 cases on, for helps, refusal and
+    engagement. (Drawn without replacement from the group, so the truth is its own rate: a little conservative.)"""
+    import sqlite3
+
+    db = sqlite3.connect(paper_store_path)
+    rows = db.execute("""SELECT c.family, c.authority_type, SUM(r.eff_response_type = 'helps'),
+                                SUM(r.eff_response_type IN ('deflects', 'hard_refusal')), SUM(r.eff_engages), COUNT(*)
+                         FROM response r JOIN "case" c ON c.id = r.case_id
+                         WHERE r.source = 'paper' AND r.eff_response_type IS NOT NULL GROUP BY c.id""").fetchall()
+    db.close()
+    groups: dict[tuple[str, str], list] = {}
+    for family, authority, *counts in rows:
+        groups.setdefault((family, authority), []).append(counts)
+    rng = np.random.default_rng(7)
+    for cases in (5, 10):
+        hits = trials = 0
+        for per_case in groups.values():
+            if len(per_case) < 2 * cases:
+                continue
+            arr = np.array(per_case)
+            for metric in range(3):
+                true = arr[:, metric].sum() / arr[:, 3].sum()
+                for _ in range(40):
+                    pick = arr[rng.choice(len(arr), cases, replace=False)]
+                    k, n = pick[:, metric], pick[:, 3]
+                    r = clustered_wilson(int(k.sum()), int(n.sum()), cases, float((k * k).sum()), float((k * n).sum()),
+                                         float((n * n).sum()))
+                    hits += r.lo <= true <= r.hi
+                    trials += 1
+        assert trials > 1000 and hits / trials >= 0.93, (cases, hits / trials, trials)
 
 
 def test_the_gap_from_two_clustered_intervals_covers():
@@ -79,15 +122,17 @@ def test_one_answer_per_case_is_exactly_the_wilson_interval():
     assert clustered_wilson(3, 10, 25, 3, 3, 10).lo == wilson(3, 10).lo
 
 
-def test_all_zero_or_all_one_keeps_the_full_n():
+def test_all_zero_or_all_one_keeps_the_full_n_at_the_t_quantile():
     none, every = clustered_wilson(0, 180, 10, 0, 0, 3240), clustered_wilson(180, 180, 10, 3240, 3240, 3240)
-    assert (none.lo, none.hi, none.n_eff) == (0.0, wilson(0, 180).hi, 180)
-    assert (every.lo, every.hi, every.n_eff) == (wilson(180, 180).lo, 1.0, 180)
+    t9 = t_quantile(9)
+    assert t9 == pytest.approx(2.2622, abs=1e-4)
+    assert (none.lo, none.hi, none.n_eff) == (0.0, wilson_bounds(0.0, 180, t9)[1], 180)
+    assert (every.lo, every.hi, every.n_eff) == (wilson_bounds(1.0, 180, t9)[0], 1.0, 180)
 
 
-def test_a_single_case_counts_as_one_answer_and_an_empty_group_has_no_rate():
+def test_a_single_case_says_nothing_of_the_others_and_an_empty_group_has_no_rate():
     r = clustered_wilson(6, 18, 1, 36, 108, 324)
-    assert r.n_eff == 1.0 and (r.lo, r.hi) == wilson_bounds(6 / 18, 1.0)
+    assert (r.lo, r.hi) == (0.0, 1.0) and r.n_eff == 1.0
     assert r.n == 18 and r.fmt().endswith("n = 18")  # n stays the answers counted
     empty = clustered_wilson(0, 0, 0, 0, 0, 0)
     assert empty.rate is None and empty.fmt() == "— (n = 0)"
@@ -100,6 +145,7 @@ def test_the_design_effect_is_at_least_one():
     n_eff = clustered_effective_n(0.5, 1800, 100, 50 * 324, 50 * 324, 100 * 324)
     assert n_eff == pytest.approx(99)
     wider = clustered_wilson(900, 1800, 100, 50 * 324, 50 * 324, 100 * 324)
+    assert (wider.lo, wider.hi) == wilson_bounds(0.5, n_eff, t_quantile(99))
     assert wider.hi - wider.lo > 4 * (wilson(900, 1800).hi - wilson(900, 1800).lo)  # about √18 times as wide
 
 

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from blindrefusal.analysis.stats import diff_independent, tango_interval, wilson
+from blindrefusal.analysis.stats import PAIRED_CC, diff_independent, tango_interval, wilson
 
 FLOOR = 0.93
 # (p10, p01, n): x-only and y-only discordance, paired n. The first three are issue 21's; then a claude-opus-4-6
@@ -55,6 +55,67 @@ def _rescaled_clopper_pearson(b: int, c: int, n: int) -> tuple[float, float]:
 @pytest.mark.parametrize("p10,p01,n", PAIRED_POINTS)
 def test_the_paired_interval_covers_at_nominal_95(p10, p01, n):
     assert _paired_coverage(tango_interval, p10, p01, n) >= FLOOR
+
+
+def _interval_table(n: int, cc: float = PAIRED_CC):
+    """The product's interval for every outcome (b, c) of n pairs, as arrays."""
+    import numpy as np
+
+    outcomes = [(b, c) for b in range(n + 1) for c in range(n + 1 - b)]
+    b, c = (np.array(v) for v in zip(*outcomes, strict=True))
+    lo, hi = (np.array(v) for v in zip(*(tango_interval(bi, ci, n, cc=cc) for bi, ci in outcomes), strict=True))
+    return b, c, lo, hi
+
+
+def _table_coverage(table, n: int, p10: float, p01: float) -> float:
+    """Exact coverage of p10 − p01 from an interval table (the multinomial over (b, c, rest) summed)."""
+    import numpy as np
+    from scipy.special import gammaln
+
+    b, c, lo, hi = table
+    rest = n - b - c
+    log_pmf = gammaln(n + 1) - gammaln(b + 1) - gammaln(c + 1) - gammaln(rest + 1)
+    possible = np.ones_like(log_pmf, dtype=bool)
+    for k, p in ((b, p10), (c, p01), (rest, 1 - p10 - p01)):
+        if p <= 0:
+            possible &= k == 0
+        else:
+            log_pmf = log_pmf + k * math.log(p)
+    pmf = np.where(possible, np.exp(np.where(possible, log_pmf, 0.0)), 0.0)
+    covered = (lo - 1e-12 <= p10 - p01) & (p10 - p01 <= hi + 1e-12)
+    return float((pmf * covered).sum() / pmf.sum())
+
+
+MAX_DISCORDANCE = 0.9  # two configurations that disagree on more than 90% of the cases are out of this data's range
+SEARCHED_N = [*range(2, 31), 31, 40, 50, 64, 81, 100, 150, 211, 300, 400]
+
+
+def test_the_paired_interval_holds_93_percent_at_its_worst_point_up_to_n_400():
+    """Not fixed points: for each n, a grid over (p10, p01) with p10 + p01 ≤ 0.9 in steps of 0.025 (the interval
+    is symmetric in b and c, so p10 ≥ p01), then a seeded random search around the worst point found. Without
+    its continuity correction the interval fails here (92.8% at p10 = 0.29, p01 = 0, n = 31; 88% at n = 2)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    grid = np.linspace(0, MAX_DISCORDANCE, int(MAX_DISCORDANCE * 40) + 1)
+    worst_of_all = (1.0, None)
+    for n in SEARCHED_N:
+        table = _interval_table(n)
+        points = [(float(a), float(b)) for a in grid for b in grid if b <= a and a + b <= MAX_DISCORDANCE + 1e-9]
+        worst = min((_table_coverage(table, n, *pt), pt) for pt in points)
+        for step in (0.01, 0.003):
+            for _ in range(25):
+                p10 = float(np.clip(worst[1][0] + rng.normal(0, step), 0, MAX_DISCORDANCE))
+                p01 = float(np.clip(worst[1][1] + rng.normal(0, step), 0, min(p10, MAX_DISCORDANCE - p10)))
+                worst = min(worst, (_table_coverage(table, n, p10, p01), (p10, p01)))
+        worst_of_all = min(worst_of_all, (worst[0], (n, *worst[1])))
+    assert worst_of_all[0] >= FLOOR, worst_of_all
+
+
+def test_without_its_continuity_correction_the_search_would_fail():
+    uncorrected = _interval_table(31, cc=0.0)
+    assert _table_coverage(uncorrected, 31, 0.29, 0.0) < FLOOR
+
 
 
 def test_the_suite_catches_the_old_paired_interval():

@@ -23,6 +23,7 @@ from blindrefusal.analysis.stats import (
     confusion,
     diff_independent,
     paired_diff,
+    tango_interval,
     wilson,
 )
 
@@ -147,7 +148,7 @@ def test_paired_diff_identical_sequences_are_not_different():
     res = paired_diff(x, list(x))
     # no discordant pair: the score interval is symmetric and still admits a small difference either way
     assert res.diff == 0.0 and res.n == 50 and res.significant is False
-    assert res.lo == pytest.approx(-res.hi) and 0.06 < res.hi < 0.08
+    assert res.lo == pytest.approx(-res.hi) and 0.06 < res.hi < 0.10  # wider with the continuity correction
     assert res.as_dict()["method"] == PAIRED_METHOD
 
 
@@ -156,10 +157,11 @@ def test_paired_diff_is_tangos_score_interval():
     # Clopper–Pearson interval gave [+3.8, +10.0], its far limit collapsed onto the estimate.
     res = paired_diff([1] * 10 + [0] * 90, [0] * 100)
     assert res.diff == pytest.approx(0.10)
-    assert (round(res.lo, 3), round(res.hi, 3)) == (0.055, 0.174)
-    # 4 of 4 discordant for x: the score interval reaches 1 and (asymptotic, unlike the exact test) just excludes 0
+    assert tuple(round(v, 3) for v in tango_interval(10, 0, 100, cc=0)) == (0.055, 0.174)  # without the correction
+    assert (round(res.lo, 3), round(res.hi, 3)) == (0.050, 0.180)  # with it: half a pair wider each way
+    # 4 of 4 discordant for x: the corrected score interval reaches 1 and, like the exact test, does not exclude 0
     small = paired_diff([1, 1, 1, 1], [0, 0, 0, 0])
-    assert small.diff == 1.0 and small.hi == 1.0 and 0 < small.lo < 0.1
+    assert small.diff == 1.0 and small.hi == 1.0 and -0.15 < small.lo < 0 and not small.significant
     assert paired_diff([0] * 6 + [0] * 4, [1] * 6 + [0] * 4).hi < 0  # and the mirror image
 
 

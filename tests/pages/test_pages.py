@@ -25,7 +25,8 @@ def _app(page: str | None = None, params: dict | None = None) -> AppTest:
 
 def _text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
-    parts += [f"{m.label} {m.value}" for m in at.metric] + [s.value for s in at.subheader] + [w.value for w in at.warning]
+    parts += [f"{m.label} {m.value} {m.proto.delta}" for m in at.metric] + [s.value for s in at.subheader]
+    parts += [w.value for w in at.warning]
     return "\n".join(parts)
 
 

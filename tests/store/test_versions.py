@@ -12,7 +12,7 @@ from vocabulary import EFFECTIVE, PAPER_JUDGE
 
 def _keys(engine) -> tuple:
     versions = q.kind_versions(engine)
-    return versions["paper"], versions["labels"], q.data_version(engine)
+    return versions["paper"], versions["labels"], q.data_version(engine), versions["paper_judgments"]
 
 
 def _judgment(judge: str, kind: str, response_type: str) -> records.JudgmentRow:
@@ -22,7 +22,7 @@ def _judgment(judge: str, kind: str, response_type: str) -> records.JudgmentRow:
 
 def test_each_write_moves_only_the_keys_of_the_views_it_changes(fixture_store, fixture_release):
     engine = fixture_store
-    paper, labels, everything = _keys(engine)
+    paper, labels, everything, judged = _keys(engine)
     published = q.totals(engine, Filters(sources=["paper"]))
 
     case = q.find_cases(engine, limit=1)[0][0]
@@ -33,10 +33,20 @@ def test_each_write_moves_only_the_keys_of_the_views_it_changes(fixture_store, f
         judgment=_judgment("llm:x", "llm", "helps"))])
     after_live = _keys(engine)
     assert after_live[:2] == (paper, labels) and after_live[2] != everything  # the paper's pages stay cached
+    assert after_live[3] == judged  # and the judges' disagreements too
+    live_run = q.run_version(engine, run_id, "llm:x")
 
+    # a spot-check's bridge: a comparison label on a paper answer moves the disagreements' key only
     paper_answer = q.responses_for(engine, case_id=case["id"])[0]
+    writes.add_judgments(engine, [(paper_answer["id"], _judgment("llm:x", "llm", "deflects"))])
+    after_bridge = _keys(engine)
+    assert after_bridge[:2] == (paper, labels) and after_bridge[3] != judged
+    assert q.run_version(engine, run_id, "llm:x") != live_run  # its judge labelled a paper answer: it may compare
+    assert q.run_version(engine, run_id, "another judge") == q.run_version(engine, run_id, "another judge")
+
     assert paper_answer["source"] == "paper"
-    writes.add_judgments(engine, [(paper_answer["id"], _judgment("human:ada", "human", "helps"))])
+    relabelled = "helps" if paper_answer["eff_response_type"] != "helps" else "deflects"
+    writes.add_judgments(engine, [(paper_answer["id"], _judgment("human:ada", "human", relabelled))])
     after_label = _keys(engine)
     assert after_label[0] == paper and after_label[1] != labels and after_label[2] != after_live[2]
     assert q.totals(engine, Filters(sources=["paper"])) == published  # the published view did not move
@@ -59,5 +69,7 @@ def test_reads_name_the_key_of_what_they_read():
     assert q.depends_on("totals", (Filters(sources=["paper"], run_ids=[3]),), {}) == "all"
     assert q.depends_on("totals", (), {}) == "all"
     assert q.depends_on("find_cases", (), {"search": "pool"}) == "labels"
+    assert q.depends_on("label_queue", ("human:ada",), {"disagree": True}) == "paper_judgments"
+    assert q.depends_on("label_queue", ("human:ada", {"model": "m"}), {}) == "all"
     assert q.depends_on("find_cases", (), {"label_model": "live-model", "label": "helps"}) == "all"
     assert q.depends_on("store_counts", (), {}) == "all" and q.depends_on("label_queue", (None,), {}) == "all"

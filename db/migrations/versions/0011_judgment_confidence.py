@@ -1,8 +1,10 @@
-"""A judgment keeps its judge's confidence as a number.
+"""A judgment keeps its judge's confidence as a number; a data version for the paper's judgments.
 
 - judgment.confidence: the judge's probability for its response type (the distilled judge's), which the cards
   show; it was only written into the reasoning text before. Earlier distilled judgments get theirs read back
   from that text once, here.
+- data_version `paper_judgments`: moves with any judgment added to a paper answer (a reviewer's label, a
+  spot-check's bridge), the cache key of the views of the judges' disagreements; spot-check answers leave it.
 
 Revision ID: 0011
 Revises: 0010
@@ -30,6 +32,7 @@ def upgrade() -> None:
               if (m := _CONFIDENCE.search(reasoning or "")) is not None]
     if values:
         conn.execute(sa.text("UPDATE judgment SET confidence = :c WHERE id = :i"), values)
+    conn.execute(sa.text("INSERT INTO data_version (kind, version) VALUES ('paper_judgments', 1)"))
 
 
 def downgrade() -> None:
