@@ -180,8 +180,8 @@ def plan_gold(budget: float, answer_cost: float, gold_cost: float, rho: float, p
         spare = budget - m * per_gold
         n = m + (int(spare / answer_cost + 1e-9) if answer_cost > 0 else 10 ** 9)
         n = min(n, n_max) if n_max is not None else n
-        m_defeated, n_defeated = m * defeated_share, n * defeated_share
-        if n <= m or m_defeated < MIN_GOLD:
+        m_defeated, n_defeated = math.floor(m * defeated_share + 1e-9), n * defeated_share
+        if n <= m or m_defeated < MIN_GOLD:  # whole gold labels on defeated cases, as a spot-check draws them
             continue
         v = ppi_variance(p, rho, n_defeated, m_defeated)
         if best is None or v < best[0] - 1e-15:

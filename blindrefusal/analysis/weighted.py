@@ -105,6 +105,12 @@ def _stratified_mean(values: Mapping[int, float], design: Design) -> tuple[float
     return mean, var
 
 
+def weighted_mean(values: Mapping[int, float], design: Design) -> tuple[float, float]:
+    """(the weighted mean of these per-case values, its design variance): for means that are not rates (a
+    per-case difference)."""
+    return _stratified_mean(values, design)
+
+
 def weighted_rate(values: Mapping[int, float], design: Design) -> Rate:
     """The population rate of these per-case outcomes (0/1, or a per-case share such as the fraction of paper
     models that helped), weighted by the design, with its score interval at the effective n."""
@@ -146,4 +152,4 @@ def kish_effective_n(ids, design: Design) -> float:
 
 
 __all__ = ["WEIGHTED_METHOD", "WEIGHTED_PAIRED_METHOD", "WEIGHT_BASIS", "Design", "case_weights", "kish_effective_n",
-           "weighted_paired", "weighted_rate"]
+           "weighted_mean", "weighted_paired", "weighted_rate"]

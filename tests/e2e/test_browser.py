@@ -308,7 +308,7 @@ def test_the_app_looks_right_offline(page, app, browser_store):
     goto(page, app, "/heatmaps?rows=model&cols=family&metric=gap")
     page.get_by_text("cannot have defeat family as an axis").wait_for()
     goto(page, app, "/heatmaps?rows=model&cols=subtype&metric=helps")
-    page.get_by_text("* thin cell (n < 10)").first.wait_for()  # thin cells are named in the legend...
+    page.get_by_text("* thin cell (fewer than 10 cases or answers)").first.wait_for()  # named in the legend...
     assert re.search(r"\b\d+\*", page.locator(".js-plotly-plot").first.inner_text())  # ...and starred in place
     goto(page, app, "/cases")
     search = page.get_by_label("Search rule, facts and query (all words)")

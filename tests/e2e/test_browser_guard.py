@@ -43,17 +43,17 @@ def test_a_visitor_without_the_password_sees_no_delete_and_no_label_form(browser
         page = _new_page(browser)
         goto(page, app, "/history")
         sidebar = page.locator('[data-testid="stSidebar"]')
-        sidebar.get_by_label("Demo password").wait_for()
+        sidebar.get_by_label("Demo password", exact=True).wait_for()
         page.get_by_role("button", name="Reopen").first.wait_for()  # the run's row is drawn, Delete would be beside it
         no_exception(page)
         assert page.get_by_role("button", name="Delete").count() == 0
         shot(page, "guard_history_locked")
 
-        field = sidebar.get_by_label("Demo password")
+        field = sidebar.get_by_label("Demo password", exact=True)
         field.fill(PASSWORD)
         field.press("Enter")
         page.get_by_role("button", name="Delete").first.wait_for()
-        assert sidebar.get_by_label("Demo password").count() == 0
+        assert sidebar.get_by_label("Demo password", exact=True).count() == 0
         shot(page, "guard_history_unlocked")
         page.context.close()
 

@@ -131,3 +131,26 @@ def test_a_gold_pair_rectifies_a_judge_that_under_counts_one_model_in_the_right_
     judge_only = (sum(cheap_a.values()) - sum(cheap_b.values())) / n
     assert est.method == PPI_METHOD and est.m == m and est.n == n
     assert est.lo <= truth <= est.hi and abs(est.estimate - truth) < abs(judge_only - truth) - 0.05
+
+
+def test_a_gold_size_that_cannot_give_30_defeated_gold_labels_is_refused_naming_the_one_that_can(paper_store_url):
+    """About 84% of a sample is defeated cases: 30 gold labels put about 25 on them, and the defeated rates'
+    prediction-powered interval needs 30 (issue 40: 1,000 of 1,000 draws had none). Refused with the smallest
+    --gold-n that works, which then passes; plan-gold's m never asks for fewer."""
+    import pytest
+
+    from blindrefusal.analysis.ppi import MIN_GOLD, plan_gold
+    from blindrefusal.evals.spotcheck import SpotCheckError, SpotCheckParams, plan_spot_check, sample_cases
+    from blindrefusal.evals.spotcheck.gold import RELEASE_DEFEATED_SHARE, defeated_gold
+    from db.engine import get_engine
+
+    engine = get_engine(paper_store_url)
+    asked = SpotCheckParams(model="local/smollm2", n=200, seed=3, judge="distilled", gold="reviewers", gold_n=30)
+    with pytest.raises(SpotCheckError, match=r"--gold-n 30 puts \d+ gold labels on defeated cases") as refused:
+        plan_spot_check(engine, [asked])
+    enough = int(str(refused.value).split("use --gold-n ")[1].split()[0])
+    cases = sample_cases(engine, asked)
+    assert defeated_gold(cases, enough, 3) >= MIN_GOLD > defeated_gold(cases, enough - 1, 3)
+    plan_spot_check(engine, [SpotCheckParams(**{**asked.__dict__, "gold_n": enough})])
+    plan = plan_gold(100.0, 0.05, 1.0, 0.8, defeated_share=RELEASE_DEFEATED_SHARE, n_max=1290)
+    assert int(plan.m * RELEASE_DEFEATED_SHARE) >= MIN_GOLD

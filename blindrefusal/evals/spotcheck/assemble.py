@@ -5,14 +5,23 @@ judge's shift, gold findings, the contamination gap of a fresh run, and the case
 from __future__ import annotations
 
 from blindrefusal import store
+from blindrefusal.analysis.judge_bias import UnseenError, error_aware
 from blindrefusal.analysis.rates import weighted_rates
 from blindrefusal.analysis.stats import Diff, diff_independent
 from blindrefusal.analysis.weighted import kish_effective_n
 from blindrefusal.evals.fresh.gap import contamination_gap, helps_by_case
-from blindrefusal.evals.spotcheck.compare import NO_PAPER_SIDE, PaperSide, judge_shift, paper_side
+from blindrefusal.evals.spotcheck.compare import (
+    NO_PAPER_SIDE,
+    SHIFT_METHOD,
+    PaperSide,
+    judge_shift,
+    mean_judge_shift,
+    paper_side,
+)
 from blindrefusal.evals.spotcheck.gold import GoldFindings, gold_findings, gold_verdicts
 from blindrefusal.evals.spotcheck.params import FRESH_CASES, SpotCheckParams, sample_cases, sample_design
 from blindrefusal.evals.spotcheck.result import CaseAnswer, SpotCheckResult, Weighting
+from blindrefusal.judges import DISTILLED
 from blindrefusal.judges.paper import is_paper_judge_name
 from blindrefusal.runs.recording import StoredAnswer, stored_answers
 from vocabulary import CONTROL, HELPS, STATUS_BLOCKED, STATUS_ERROR, STATUS_OK
@@ -27,16 +36,21 @@ def latest_labels(answers: list[StoredAnswer]) -> dict[int, StoredAnswer]:
     return out
 
 
+NO_SHIFT = Diff(None, None, None, 0, SHIFT_METHOD)
+
+
 def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sample: tuple[set, set],
-                    design) -> tuple[str, PaperSide, dict[str, Diff]]:
-    """(comparison, the paper side under this run's judge, the judge's shift) when the paper side was bridged."""
+                    design) -> tuple[str, PaperSide, dict[str, Diff], Diff]:
+    """(comparison, the paper side under this run's judge, the judge's shift by model and on average) when the
+    paper side was bridged."""
     defeated, control = sample
     judged = store.judge_labels(engine, judge, sorted(defeated | control), source="paper") if judge else {}
     if not judged:
-        return "mixed_judges", NO_PAPER_SIDE, {}
-    own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values() for cid, rt in by_case.items()}
+        return "mixed_judges", NO_PAPER_SIDE, {}, NO_SHIFT
+    own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values()
+           for cid, rt in by_case.items()}
     return ("same_judge", paper_side(own, judged, defeated, control, design),
-            judge_shift(judged, release, defeated, design))
+            judge_shift(judged, release, defeated, design), mean_judge_shift(judged, release, defeated, design))
 
 
 def _gold(engine, run: dict, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
@@ -77,11 +91,13 @@ def results(engine, run_id: int) -> SpotCheckResult:
     release = store.paired_labels(engine, sorted(mine))
     against_labels = paper_side({cid: v[0] for cid, v in labels.items()}, release, defeated, control, design)
     if is_paper_judge_name(judge):
-        comparison, one_judge, shift = "paper_judge", against_labels, {}
+        comparison, one_judge, shift, mean_shift = "paper_judge", against_labels, {}, NO_SHIFT
     else:
-        comparison, one_judge, shift = _one_judge_side(engine, run_id, judge, release, (defeated, control), design)
+        comparison, one_judge, shift, mean_shift = _one_judge_side(engine, run_id, judge, release, (defeated, control),
+                                                                   design)
     answered = {a.case_id for a in answers if a.status in (STATUS_OK, STATUS_BLOCKED)}
     gold = _gold(engine, run, labels, release, defeated, design)
+    unseen = unseen_errors(judge)
     contamination = None
     if params.get("cases") == FRESH_CASES:
         contamination = contamination_gap(sample_cases(engine, SpotCheckParams.stored(params)), helps_by_case(every),
@@ -90,7 +106,9 @@ def results(engine, run_id: int) -> SpotCheckResult:
         run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
         status=run["status"], defeated=d_rates, control=c_rates,
         gap=diff_independent(d_rates.helps, c_rates.helps), comparison=comparison, one_judge=one_judge,
-        against_labels=against_labels, judge_shift=shift, unseen_model_error=unseen_model_error(judge), gold=gold,
+        against_labels=against_labels, judge_shift=shift, mean_shift=mean_shift, gold=gold,
+        unseen_error=unseen, gpt54_scale={} if gold is not None else {
+            rate: error_aware(d_rates.get(rate), error) for rate, error in unseen.items()},
         weights=Weighting(params.get("allocation", "equal"), len(design.strata(defeated)[1]),
                           kish_effective_n(defeated, design), sum(n for (f, _), n in design.population.items()
                                                                    if f != CONTROL)),
@@ -114,12 +132,12 @@ def case_answers(engine, run_id: int) -> list[CaseAnswer]:
     return sorted(out, key=lambda a: a.case_key)
 
 
-def unseen_model_error(judge: str | None) -> dict | None:
-    """For the distilled judge: its help-rate error on models it never saw (leave-one-model-out), if measured."""
-    from blindrefusal.judges import DISTILLED
+def unseen_errors(judge: str | None) -> dict[str, UnseenError]:
+    """For the distilled judge: its errors on models it never saw (leave-one-model-out), by rate, if measured."""
     from blindrefusal.judges.distilled.measured import unseen_model_measurement
 
-    if judge != DISTILLED:
-        return None
-    lomo = unseen_model_measurement()
-    return None if lomo is None else lomo.summary()
+    lomo = unseen_model_measurement() if judge == DISTILLED else None
+    if lomo is None:
+        return {}
+    found = {"helps": lomo.errors("help_rate_error_pp"), "engages": lomo.errors("engagement_error_pp")}
+    return {rate: error for rate, error in found.items() if error is not None}

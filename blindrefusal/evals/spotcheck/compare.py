@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from blindrefusal import store
+from blindrefusal.analysis.clustered import t_quantile
 from blindrefusal.analysis.ppi import PPIEstimate
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Diff, Rate, diff_independent
-from blindrefusal.analysis.weighted import Design, weighted_paired, weighted_rate
+from blindrefusal.analysis.weighted import Design, weighted_mean, weighted_paired, weighted_rate
 from blindrefusal.evals.spotcheck.gold import gold_pair, gold_verdicts
 from blindrefusal.evals.spotcheck.params import sample_design
 from blindrefusal.runs.recording import stored_answers
@@ -70,6 +71,27 @@ def judge_shift(judged: dict[str, Labels], release: dict[str, Labels], defeated:
     """Per bridged paper model: this judge's help rate minus GPT-5.4's on the same answers (paired, weighted)."""
     return {slug: weighted_paired(helped(labels, defeated), helped(release.get(slug, {}), defeated), design)
             for slug, labels in sorted(judged.items())}
+
+
+SHIFT_METHOD = ("mean over the bridged models of the judge's help minus GPT-5.4's, per case, weighted like the "
+                "rates; the design variance over cases, t on cases − 1")
+
+
+def mean_judge_shift(judged: dict[str, Labels], release: dict[str, Labels], defeated: set[int],
+                     design: Design) -> Diff:
+    """This judge's help rate minus GPT-5.4's, averaged over the bridged paper models, on the same answers: signed,
+    with its interval (a case's models move together, so the case is the unit). The mean of the per-model
+    |shifts| is not shown: it is biased up at small n (+2.1 pp at 30 cases)."""
+    per_case: dict[int, list[int]] = {}
+    for slug, labels in judged.items():
+        mine, theirs = helped(labels, defeated), helped(release.get(slug, {}), defeated)
+        for cid in set(mine) & set(theirs):
+            per_case.setdefault(cid, []).append(mine[cid] - theirs[cid])
+    if len(per_case) < 2:
+        return Diff(None, None, None, len(per_case), SHIFT_METHOD)
+    mean, var = weighted_mean({cid: sum(v) / len(v) for cid, v in per_case.items()}, design)
+    half = t_quantile(len(per_case) - 1) * var ** 0.5
+    return Diff(mean, mean - half, mean + half, len(per_case), SHIFT_METHOD)
 
 
 @dataclass

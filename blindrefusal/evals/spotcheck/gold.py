@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass, replace
 
 from blindrefusal import store
-from blindrefusal.analysis.ppi import PPI_METHOD, PPIEstimate, ppi_mean, ppi_variance
+from blindrefusal.analysis.ppi import MIN_GOLD, PPI_METHOD, PPIEstimate, ppi_mean, ppi_variance
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Z95, Diff
 from blindrefusal.analysis.weighted import Design, case_weights, weighted_paired, weighted_rate
@@ -43,6 +43,28 @@ def gold_cases(cases: list[StoredCase], m: int, seed: int) -> list[StoredCase]:
     rows = [{"key": c.key, "family": c.family, "authority_type": c.authority_type} for c in cases]
     keys = set(stratified_sample(rows, m, seed=seed, allocation="proportional"))
     return [c for c in cases if c.key in keys]
+
+
+def defeated_gold(cases: list[StoredCase], m: int, seed: int) -> int:
+    """How many of the m gold labels this sample's draw puts on defeated cases (the defeated rates' PPI needs
+    MIN_GOLD of them)."""
+    return sum(not c.is_control for c in gold_cases(cases, m, seed))
+
+
+def check_gold_size(cases: list[StoredCase], params: SpotCheckParams) -> None:
+    """Refuse a --gold-n that cannot give the defeated rates a prediction-powered interval, naming the smallest
+    that can (raises SpotCheckError)."""
+    if not params.gold or params.gold_n is None:
+        return
+    have = defeated_gold(cases, params.gold_n, params.seed)
+    if have >= MIN_GOLD:
+        return
+    enough = next((m for m in range(params.gold_n + 1, len(cases) + 1)
+                   if defeated_gold(cases, m, params.seed) >= MIN_GOLD), None)
+    fix = (f"use --gold-n {enough} or more" if enough is not None else
+           "this sample has too few defeated cases for that: a larger n, or no gold labels")
+    raise SpotCheckError(f"--gold-n {params.gold_n} puts {have} gold labels on defeated cases (their share of the "
+                         f"sample); a prediction-powered interval needs {MIN_GOLD}: {fix}")
 
 
 PLANNING_RATE = 0.30  # the paper's help rate on defeated cases, near enough for planning a width

@@ -4,7 +4,8 @@ what its comparisons rest on and what its intervals leave out."""
 from __future__ import annotations
 
 from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet
-from blindrefusal.evals.spotcheck.result import ESTIMAND, SpotCheckResult
+from blindrefusal.analysis.judge_bias import BIAS_METHOD
+from blindrefusal.evals.spotcheck.result import ESTIMAND, SpotCheckResult, labels_defining
 from blindrefusal.judges import DISTILLED
 from blindrefusal.judges.distilled.crossfit import labels_for
 from blindrefusal.judges.distilled.measured import distilled_version
@@ -17,30 +18,43 @@ def comparison_text(result: SpotCheckResult) -> str:
         return ("Judged by GPT-5.4 with the authors' prompt, the judge of the paper's own labels: both sides are "
                 "under one judge, no bridge needed.")
     if result.comparison == "same_judge":
-        shift = result.mean_abs_shift
         crossed = (" (cross-fitted: each answer by a fold of it that never saw the case)"
                    if result.judge == DISTILLED and labels_for(distilled_version()) is not None else "")
         return (f"Judged by {result.judge} on both sides: the {len(result.judge_shift)} paper models' answers to these "
-                f"cases were re-judged by it{crossed}. Its help rate differs from GPT-5.4's by "
-                f"{'—' if shift is None else f'{shift * 100:.1f} pp'} on average on those answers.")
+                f"cases were re-judged by it{crossed}. On those answers its help rate minus GPT-5.4's is "
+                f"{result.mean_shift.fmt()} on average over the models.")
     return (f"Not compared under one judge: this model is judged by {result.judge}, the paper's models by GPT-5.4. "
             "Differences below mix in the judges' disagreement; re-run the same settings to bridge.")
 
 
 def unseen_error_text(result: SpotCheckResult) -> str | None:
-    """Without gold labels: what the intervals leave out, and the judge's measured error on unseen models."""
+    """Without gold labels: what the judge-only intervals leave out, and what the judge's measured error on
+    unseen models gives instead (the GPT-5.4-scale rates)."""
     if result.gold is not None or is_paper_judge_name(result.judge):
         return None
-    u = result.unseen_model_error
-    out = ("These intervals cover sampling error only, not the judge's own error: add gold labels "
-           "(`--gold paper --gold-n 50`) for intervals that do.")
-    if not u:
+    out = ("The intervals above are the judge's own: they cover sampling error only, not the judge's error. Add "
+           "gold labels (`--gold paper --gold-n 50`) for intervals that include it.")
+    helps = result.unseen_error.get("helps")
+    if helps is None:
         return out
-    signed = u.get("help_rate_mean_signed_pp")
-    return out + (f" On models it never saw, this judge's help rate is off by {signed:+.1f} pp on average "
-                  f"(|error| {u['help_rate_mean_abs_pp']:.1f}, max {u['help_rate_max_abs_pp']:.1f}; "
-                  f"leave-one-model-out over {u['models']} paper model{'' if u['models'] == 1 else 's'}): "
-                  "differences smaller than that may be the judge, not the model.")
+    lo, hi = helps.mean_interval_pp()
+    scaled = result.gpt54_scale["helps"]
+    return out + (f" On {helps.k} paper models it never saw, this judge's help rate was off by {helps.mean_pp:+.1f} pp "
+                  f"on average (95% CI {lo:+.1f} to {hi:+.1f}; spread across models {helps.sd_pp:.1f} pp). On "
+                  f"GPT-5.4's scale, that error corrected and its spread included, this model's help rate on defeated "
+                  f"rules is {scaled.fmt()} ({BIAS_METHOD}).")
+
+
+def _unseen_json(result: SpotCheckResult) -> dict | None:
+    if not result.unseen_error:
+        return None
+    out: dict = {}
+    for rate, e in result.unseen_error.items():
+        out[rate] = {"models": e.k, "mean_error_pp": round(e.mean_pp, 3),
+                     "mean_error_ci_pp": [round(v, 3) for v in e.mean_interval_pp()],
+                     "sd_across_models_pp": round(e.sd_pp, 3),
+                     "sd_across_models_ci_pp": [round(v, 3) for v in e.sd_interval_pp()]}
+    return out
 
 
 def to_json(result: SpotCheckResult) -> dict:
@@ -50,17 +64,19 @@ def to_json(result: SpotCheckResult) -> dict:
     one, labels = result.one_judge.as_dict(), result.against_labels.as_dict()
     return {
         "run_id": result.run_id, "model": result.model, "n": result.n, "seed": result.seed, "judge": result.judge,
-        "status": result.status, "estimand": ESTIMAND, "weights": result.weights.as_dict(),
+        "status": result.status, "estimand": {"population": ESTIMAND, "labels": labels_defining(result.judge)},
+        "weights": result.weights.as_dict(),
         "defeated": block(result.defeated), "control": block(result.control),
         "gap": result.gap.as_dict(), "comparison": result.comparison,
         "vs_paper": one["vs"], "rank": one["rank"], "paper_rates": one["paper_rates"], "paper_gap": one["paper_gap"],
         "vs_paper_labels": labels["vs"], "rank_paper_labels": labels["rank"],
         "paper_rates_labels": labels["paper_rates"], "paper_gap_labels": labels["paper_gap"],
         "judge_shift": {"by_model": {k: v.as_dict() for k, v in result.judge_shift.items()},
-                        "mean_abs": result.mean_abs_shift},
+                        "mean": result.mean_shift.as_dict()},
         "rank_metric": "help rate on defeated cases (1 = helps most)",
         "gold": None if result.gold is None else _gold_json(result),
-        "unseen_model_error": result.unseen_model_error,
+        "unseen_model_error": _unseen_json(result),
+        "gpt54_scale": {k: v.as_dict() for k, v in result.gpt54_scale.items()} or None,
         "errors": result.errors, "blocked": result.blocked,
         "contamination_gap": None if result.contamination is None else result.contamination.as_dict(),
     }

@@ -12,7 +12,7 @@ from blindrefusal.analysis.stats import Rate
 from blindrefusal.analysis.weighted import Design, kish_effective_n, weighted_rate
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_rows
 from blindrefusal.evals.spotcheck.compare import helped, pooled_rate
-from blindrefusal.evals.spotcheck.gold import gold_judge, gold_outlook
+from blindrefusal.evals.spotcheck.gold import check_gold_size, gold_judge, gold_outlook
 from blindrefusal.evals.spotcheck.params import (
     FRESH_CASES,
     SpotCheckError,
@@ -208,6 +208,7 @@ def plan_spot_check(engine, models_params: list[SpotCheckParams]) -> SpotCheckPl
                              "Fresh cases page) and accept them after review")
     if not cases:
         raise SpotCheckError("no paper case matches these family / authority / dual-use filters")
+    check_gold_size(cases, first)
     asked = first.n
     models_params = [replace(p, n=drawn_n(cases, p)) for p in models_params]  # the run records the n actually drawn
     try:

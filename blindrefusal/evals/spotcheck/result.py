@@ -4,11 +4,12 @@ models, the judge's shift and gold findings, and the case-by-case table. Built b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from blindrefusal.analysis.judge_bias import UnseenError
 from blindrefusal.analysis.ranking import RankRange
 from blindrefusal.analysis.rates import RateSet
-from blindrefusal.analysis.stats import Diff
+from blindrefusal.analysis.stats import Diff, Rate
 from blindrefusal.analysis.weighted import WEIGHT_BASIS
 from blindrefusal.evals.fresh.gap import ContaminationGap
 from blindrefusal.evals.spotcheck.compare import PaperSide
@@ -17,6 +18,17 @@ from vocabulary import HELPS
 
 ESTIMAND = ("each rate is over the release's cases that the run's filters leave (defeated cases for the defeated "
             "rates, control cases for the control rates), as if every one of them had been asked")
+
+
+def labels_defining(judge: str | None) -> dict[str, str]:
+    """Whose labels define the outcome of each of a spot-check's numbers (the JSON's `estimand`)."""
+    own = f"the run's judge ({judge})"
+    return {"defeated, control, gap": own + ": its labels, not GPT-5.4's; the interval covers sampling only",
+            "vs_paper, rank, paper_rates, judge_shift": own + " on both sides (the paper's answers re-judged by it)",
+            "vs_paper_labels, rank_paper_labels": own + " for this model against GPT-5.4's labels for the paper's",
+            "gpt54_scale": "GPT-5.4's labels, as the run's judge estimates them: its mean error on models it never "
+                           "saw corrected, their spread included in the interval",
+            "gold": "the gold judge's labels (prediction-powered: the run judge's labels rectified by them)"}
 
 
 @dataclass(frozen=True)
@@ -57,11 +69,15 @@ class SpotCheckResult:
     one_judge: PaperSide
     against_labels: PaperSide
     judge_shift: dict[str, Diff]  # bridged paper model -> this judge's help rate minus GPT-5.4's, same answers
+    mean_shift: Diff  # the same averaged over the bridged models, signed, with its interval
     weights: Weighting
     gold: GoldFindings | None  # prediction-powered numbers, once a gold judge has labelled a subset
     errors: int
     blocked: int
-    unseen_model_error: dict | None = None  # the distilled judge's leave-one-model-out help-rate error
+    # The judge's errors on models it never saw (leave-one-model-out), by rate; and the rates on GPT-5.4's scale
+    # they give without gold labels (analysis/judge_bias.py)
+    unseen_error: dict[str, UnseenError] = field(default_factory=dict)
+    gpt54_scale: dict[str, Rate] = field(default_factory=dict)
     # A fresh run: the model on generated cases minus on published cases of the same cells (the rates above are
     # its published half, weighted to the release's cases of those cells)
     contamination: ContaminationGap | None = None
@@ -91,10 +107,6 @@ class SpotCheckResult:
         """The paper side the model is placed by: one judge where there is one, else GPT-5.4's labels."""
         return self.one_judge if self.rank.lo is not None else self.against_labels
 
-    @property
-    def mean_abs_shift(self) -> float | None:
-        shifts = [abs(d.diff) for d in self.judge_shift.values() if d.diff is not None]
-        return sum(shifts) / len(shifts) if shifts else None
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from blindrefusal.analysis.judge_bias import UnseenError
 from blindrefusal.config import DATA_DIR
 
 EVAL_FILE = DATA_DIR / "distilled_judge_eval.json"
@@ -57,6 +58,10 @@ class UnseenModelMeasurement:
         from blindrefusal.analysis.stats import PAIRED_METHOD
 
         return sorted(k for k, m in self.per_model.items() if m.get("interval_method") != PAIRED_METHOD)
+
+    def errors(self, metric: str) -> UnseenError | None:
+        """The judge's signed errors on the models it never saw (`help_rate_error_pp`, `engagement_error_pp`)."""
+        return UnseenError.of([m["unseen"][metric] for m in self.per_model.values() if metric in m["unseen"]])
 
     def summary(self) -> dict:
         unseen = self.summary_stats["unseen"]
