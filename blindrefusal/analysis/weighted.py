@@ -66,7 +66,7 @@ class Design:
                 thin.append((members, sum(self.population[c] for c in cells)))
         if thin:
             alone = len(thin) == 1 and size
-            put(max(size, key=size.get) if alone else "thin families", [cid for m, _ in thin for cid in m],
+            put(max(size, key=size.__getitem__) if alone else "thin families", [cid for m, _ in thin for cid in m],
                 sum(n for _, n in thin))
         return of, size
 
