@@ -80,7 +80,7 @@ def fit_vectorizers(queries: Sequence[str], responses: Sequence[str], say) -> tu
                               min_df=spec["min_df"], max_features=spec["max_features"], sublinear_tf=True,
                               lowercase=True, dtype=np.float64)
         X = vec.fit_transform([block_text(spec, q, r) for q, r in zip(queries, responses)]).tocsr()
-        terms = [None] * len(vec.vocabulary_)
+        terms = [""] * len(vec.vocabulary_)  # every slot is filled below: the indices are 0 … n − 1
         for t, i in vec.vocabulary_.items():
             terms[i] = t
         arrays[f"vocab_{spec['name']}"] = encode_terms(terms)

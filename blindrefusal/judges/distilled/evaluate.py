@@ -3,7 +3,7 @@ aimed at the grader flips its label (`judge-eval`). Measured through the inferen
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
 from blindrefusal.judges.base import JudgeInput
@@ -28,7 +28,7 @@ def _label_metrics(gold: list, pred: list, classes: list, cases: list) -> dict:
 
 def evaluate_rows(judge, rows: Sequence[Row], batch: int = 512) -> dict:
     verdicts = row_verdicts(judge, rows, batch)
-    out = {"n_test": len(rows), "labels": {}}
+    out: dict[str, Any] = {"n_test": len(rows), "labels": {}}
     cases = [r.case_id for r in rows]
     out["labels"]["response_type"] = _label_metrics(
         [r.response_type for r in rows], [v.response_type for v in verdicts], list(RT_CLASSES), cases)

@@ -23,11 +23,12 @@ import numpy as np
 from blindrefusal.config import DATA_DIR
 from blindrefusal.judges.base import JudgeInput, Verdict
 from blindrefusal.judges.distilled.features import TfidfBlock, block_text, decode_terms, dense_features, sanitize
+from vocabulary import JudgeKind, ResponseType
 
 WEIGHTS_FILE = "distilled_judge.npz"
 META_FILE = "distilled_judge.json"
 LABELS = ("response_type", "engages_with_defeat", "independent_harm")
-RT_CLASSES = ("deflects", "hard_refusal", "helps")  # sorted, as sklearn orders them
+RT_CLASSES: tuple[ResponseType, ...] = ("deflects", "hard_refusal", "helps")  # sorted, as sklearn orders them
 # Width of each label's block of base scores: 3 classes for response_type, one score for binaries.
 LABEL_WIDTH = {"response_type": 3, "engages_with_defeat": 1, "independent_harm": 1}
 
@@ -117,7 +118,7 @@ def load_model(path: Path | None = None) -> DistilledModel:
     return DistilledModel(arrays, meta)
 
 
-def distilled_verdict(rt: str, eng: bool, harm: bool, p_rt: float, p_eng: float, p_harm: float,
+def distilled_verdict(rt: ResponseType, eng: bool, harm: bool, p_rt: float, p_eng: float, p_harm: float,
                       note: str = "") -> Verdict:
     """A distilled judge's verdict: its probabilities (the response type's is stored as the judgment's
     confidence) and a reasoning that says them (`note` appended)."""
@@ -131,7 +132,7 @@ def distilled_verdict(rt: str, eng: bool, harm: bool, p_rt: float, p_eng: float,
 
 class DistilledJudge:
     name = "distilled"
-    kind = "distilled"
+    kind: JudgeKind = "distilled"
     spec = None  # offline: no model to call, nothing to pay
     prompt_chars = 0
 
@@ -232,6 +233,7 @@ def judge_jsonl(input_path: str | Path, output_path: str | Path, batch_size: int
                 fout.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n_err += 1
                 continue
+            assert obj is not None and inp is not None  # a line without an error has both
             pending.append((obj, inp))
             if len(pending) >= batch_size:
                 flush()
