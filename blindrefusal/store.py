@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         JudgmentPair,
         JudgmentRecord,
         JudgmentRow,
+        PromptRecord,
         QueueItem,
         ResponseRecord,
         ResponseRow,
