@@ -31,7 +31,9 @@ def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sampl
                     design) -> tuple[str, PaperSide, dict[str, Diff]]:
     """(comparison, the paper side under this run's judge, the judge's shift) when the paper side was bridged."""
     defeated, control = sample
-    judged = store.judge_labels(engine, judge, sorted(defeated | control), source="paper") if judge else {}
+    if not judge:
+        return "mixed_judges", NO_PAPER_SIDE, {}
+    judged = store.judge_labels(engine, judge, sorted(defeated | control), source="paper")
     if not judged:
         return "mixed_judges", NO_PAPER_SIDE, {}
     own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values() for cid, rt in by_case.items()}
@@ -39,7 +41,7 @@ def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sampl
             judge_shift(judged, release, defeated, design))
 
 
-def _gold(engine, run: dict, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
+def _gold(engine, run: store.RunRecord, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
     """The prediction-powered findings from the gold labels of this run's gold subset, if it asked for any."""
     found = gold_verdicts(engine, run)
     if found is None:
@@ -76,6 +78,7 @@ def results(engine, run_id: int) -> SpotCheckResult:
     c_rates = weighted_rates({c: labels[c] for c in control}, design)
     release = store.paired_labels(engine, sorted(mine))
     against_labels = paper_side({cid: v[0] for cid, v in labels.items()}, release, defeated, control, design)
+    shift: dict[str, Diff]
     if is_paper_judge_name(judge):
         comparison, one_judge, shift = "paper_judge", against_labels, {}
     else:

@@ -4,6 +4,7 @@ what its comparisons rest on and what its intervals leave out."""
 from __future__ import annotations
 
 from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet
+from blindrefusal.evals.spotcheck.gold import GoldFindings
 from blindrefusal.evals.spotcheck.result import ESTIMAND, SpotCheckResult
 from blindrefusal.judges import DISTILLED
 from blindrefusal.judges.distilled.crossfit import labels_for
@@ -59,16 +60,16 @@ def to_json(result: SpotCheckResult) -> dict:
         "judge_shift": {"by_model": {k: v.as_dict() for k, v in result.judge_shift.items()},
                         "mean_abs": result.mean_abs_shift},
         "rank_metric": "help rate on defeated cases (1 = helps most)",
-        "gold": None if result.gold is None else _gold_json(result),
+        "gold": None if result.gold is None else _gold_json(result, result.gold),
         "unseen_model_error": result.unseen_model_error,
         "errors": result.errors, "blocked": result.blocked,
         "contamination_gap": None if result.contamination is None else result.contamination.as_dict(),
     }
 
 
-def _gold_json(result: SpotCheckResult) -> dict:
-    """The prediction-powered numbers beside the judge-only ones they rectify."""
-    g = result.gold.as_dict()
+def _gold_json(result: SpotCheckResult, gold: GoldFindings) -> dict:
+    """The prediction-powered numbers (the result's `gold`) beside the judge-only ones they rectify."""
+    g = gold.as_dict()
     return {**g, "rates": {k: {"ppi": v, "judge_only": result.defeated.get(k).as_dict()} for k, v in g["rates"].items()},
             "vs_paper": {k: {"ppi": v, "judge_only": result.vs_paper_labels[k].as_dict()}
                          for k, v in g["vs_paper"].items() if k in result.vs_paper_labels}}
