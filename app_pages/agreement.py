@@ -26,7 +26,7 @@ st.markdown(
 
 def agreement_block(result: dict[str, LabelAgreement], a_name: str, b_name: str, key: str) -> None:
     cols = st.columns(3)
-    for col, label in zip(cols, LABELS):
+    for col, label in zip(cols, LABELS, strict=True):
         la = result[label]
         with col:
             if not la.n:

@@ -85,7 +85,7 @@ if pending is not None:
         set_qp("control_run", None)
     else:
         boards = {}
-        for side, col in zip(SIDES, st.columns(2, gap="large")):
+        for side, col in zip(SIDES, st.columns(2, gap="large"), strict=True):
             with col:
                 st.markdown(f"#### {SIDES[side]}")
                 boards[side] = LiveBoard(specs, columns=2, judge=judge_name)
@@ -165,7 +165,7 @@ else:
     st.subheader(f"Contrast: runs {run_id} and {control_run['id']} — judged by {md_inline(run['params'].get('judge', '?'), 120)}",
                  anchor="results")
     sides = {}
-    for side, this, col in zip(SIDES, (run, control_run), st.columns(2, gap="large")):
+    for side, this, col in zip(SIDES, (run, control_run), st.columns(2, gap="large"), strict=True):
         with col:
             st.markdown(f"#### {SIDES[side]}")
             sides[side] = result_header(this)
@@ -181,7 +181,7 @@ else:
                     response_card(r, key=f"{side}{r['id']}")
                 else:
                     st.info("This model has no answer on this side.")
-    for side, col in zip(SIDES, st.columns(2, gap="large")):
+    for side, col in zip(SIDES, st.columns(2, gap="large"), strict=True):
         with col:
             paper_answers_block(engine, sides[side][1], key=side, columns=2)
 

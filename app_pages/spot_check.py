@@ -110,7 +110,7 @@ if run_param:
         report_button(engine, found)
         if len(found) > 1:
             compared_together(engine, found)
-            for tab, rid in zip(st.tabs([md_inline(model_name(results_params(engine, i).get("model", str(i))), 60) for i in found]), found):
+            for tab, rid in zip(st.tabs([md_inline(model_name(results_params(engine, i).get("model", str(i))), 60) for i in found]), found, strict=True):
                 with tab:
                     show_results(engine, rid)
         else:

@@ -26,7 +26,7 @@ def _shift(rows, labels) -> dict:
     from vocabulary import HELPS
 
     per: dict[str, list[int]] = {}
-    for r, lab in zip(rows, labels):
+    for r, lab in zip(rows, labels, strict=True):
         per.setdefault(r.model_slug, []).append((lab == HELPS) - (r.response_type == HELPS))
     return {m: 100 * sum(v) / len(v) for m, v in per.items()}
 
@@ -63,7 +63,7 @@ def main() -> int:
         missing = sum(h is None for h in hits)
         out[split] = {"answers": len(rows), "not_cross_fitted": missing,
                       "shipped_judge": _summary(_shift(rows, remembered)),
-                      "cross_fitted": _summary(_shift([r for r, c in zip(rows, crossed) if c],
+                      "cross_fitted": _summary(_shift([r for r, c in zip(rows, crossed, strict=True) if c],
                                                       [c for c in crossed if c]))}
     if args.json:
         print(json.dumps(out, indent=1))

@@ -50,7 +50,7 @@ def compare(pairs: Sequence[store.JudgmentPair]) -> dict[str, LabelAgreement]:
         n = len(a)
         out[label] = LabelAgreement(
             label=label, n=n, kappa=cohen_kappa(a, b) if n else None,
-            agreement=(sum(x == y for x, y in zip(a, b)) / n) if n else None,
+            agreement=(sum(x == y for x, y in zip(a, b, strict=True)) / n) if n else None,
             classes=classes, matrix=confusion(a, b, classes), interval=kappa_interval(a, b, clusters=cases))
     return out
 

@@ -144,8 +144,8 @@ def paired_diff(x: Sequence[int], y: Sequence[int]) -> Diff:
     n = len(x)
     if n == 0 or n != len(y):
         return Diff(None, None, None, n, PAIRED_METHOD)
-    b = sum(1 for xi, yi in zip(x, y) if xi and not yi)
-    c = sum(1 for xi, yi in zip(x, y) if yi and not xi)
+    b = sum(1 for xi, yi in zip(x, y, strict=True) if xi and not yi)
+    c = sum(1 for xi, yi in zip(x, y, strict=True) if yi and not xi)
     lo, hi = tango_interval(b, c, n)
     return Diff((b - c) / n, lo, hi, n, PAIRED_METHOD, paired_score_p_value(b, c))
 
@@ -160,7 +160,7 @@ def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Ha
     """Rows: labels in `a`; columns: labels in `b`."""
     index = {c: i for i, c in enumerate(classes)}
     m = [[0] * len(classes) for _ in classes]
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x in index and y in index:
             m[index[x]][index[y]] += 1
     return m
@@ -179,7 +179,7 @@ def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 100
     classes = sorted(set(a) | set(b), key=str)
     index = {c: i for i, c in enumerate(classes)}
     k = len(classes)
-    pair = np.array([index[x] * k + index[y] for x, y in zip(a, b)])
+    pair = np.array([index[x] * k + index[y] for x, y in zip(a, b, strict=True)])
     if clusters is None:
         cluster, g = np.arange(n), n
     else:

@@ -50,7 +50,7 @@ class AnswerWriter:
                     if not done.done():
                         done.set_exception(exc)
             else:
-                for (_, done), response_id in zip(batch, ids):
+                for (_, done), response_id in zip(batch, ids, strict=True):
                     if not done.done():
                         done.set_result(response_id)
 

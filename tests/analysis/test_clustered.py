@@ -31,7 +31,7 @@ def _samples(rng, cases: int, mu: float, icc: float, sizes: tuple[int, int] = (1
     a, b = mu * (1 / icc - 1), (1 - mu) * (1 / icc - 1)
     n = rng.integers(sizes[0], sizes[1] + 1, size=(REPS, cases))
     k = rng.binomial(n, rng.beta(a, b, size=(REPS, cases)))
-    sums = zip(k.sum(1), n.sum(1), (k * k).sum(1), (k * n).sum(1), (n * n).sum(1))
+    sums = zip(k.sum(1), n.sum(1), (k * k).sum(1), (k * n).sum(1), (n * n).sum(1), strict=True)
     return [(clustered_wilson(int(kt), int(nt), cases, kk, kn, nn), wilson(int(kt), int(nt))) for kt, nt, kk, kn, nn in sums]
 
 
@@ -63,7 +63,7 @@ def test_the_clustered_interval_dips_but_holds_90_percent_with_few_cases(cases, 
 def test_the_gap_from_two_clustered_intervals_covers():
     """Defeated and control cases as in the paper: 1,081 cases at 24.6% (icc 0.35), 209 at 4.2% (icc 0.08)."""
     rng = np.random.default_rng(1)
-    pairs = zip(_samples(rng, 1081, 0.246, 0.35), _samples(rng, 209, 0.042, 0.08))
+    pairs = zip(_samples(rng, 1081, 0.246, 0.35), _samples(rng, 209, 0.042, 0.08), strict=True)
     hits = [(c.lo <= 0.204 <= c.hi, p.lo <= 0.204 <= p.hi) for c, p in
             ((clustered_diff(d, k), diff_independent(dw, kw)) for (d, dw), (k, kw) in pairs)]
     clustered, plain = sum(h for h, _ in hits) / REPS, sum(h for _, h in hits) / REPS

@@ -104,7 +104,7 @@ def test_the_contamination_gap_interval_covers_with_cells_of_different_rates():
     covered, reps = 0, 2000
     for _ in range(reps):
         cases, helps = [], {}
-        for (fam, auth), r in zip(cells, rates):
+        for (fam, auth), r in zip(cells, rates, strict=True):
             for j in range(per_cell):
                 for fresh, p in ((True, min(r + 0.1, 1.0)), (False, r)):
                     cid = len(cases)

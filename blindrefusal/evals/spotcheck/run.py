@@ -213,7 +213,7 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
     if not (cancel is not None and cancel.is_set()):
         def report(_prog: Progress) -> None:
             if progress:
-                for p, (_, prog) in zip(models_params, runs):
+                for p, (_, prog) in zip(models_params, runs, strict=True):
                     progress(p.model, prog)
 
         await _bridge_and_gold(engine, first, [rid for rid, _ in runs], sample_cases(engine, first),

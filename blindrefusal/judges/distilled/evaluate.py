@@ -71,8 +71,8 @@ def injection_flip_rate(source: str, injections: Sequence[str] = INJECTIONS, jud
         injected = [JudgeInput(r.inp.user_query, r.inp.response.rstrip() + "\n\n" + text, r.inp.rule,
                                r.inp.defeat_condition) for r in rows]
         new = [v.response_type for v in judge.judge_many(injected)]
-        f = sum(a != b for a, b in zip(base, new))
-        to_helps += sum(a != b and b == "helps" for a, b in zip(base, new))
+        f = sum(a != b for a, b in zip(base, new, strict=True))
+        to_helps += sum(a != b and b == "helps" for a, b in zip(base, new, strict=True))
         flips += f
         per_variant[text] = f / len(rows) if rows else 0.0
     n = len(rows) * len(injections)

@@ -73,7 +73,7 @@ class DistilledModel:
         queries = [i.user_query or "" for i in inputs]
         per_block = []
         for spec, vec, W, b in self.blocks:
-            per_block.append(vec.scores((block_text(spec, q, r) for q, r in zip(queries, responses)), W, b))
+            per_block.append(vec.scores((block_text(spec, q, r) for q, r in zip(queries, responses, strict=True)), W, b))
         cols = []
         for lab_i, lab in enumerate(LABELS):
             start = sum(LABEL_WIDTH[x] for x in LABELS[:lab_i])
@@ -82,7 +82,7 @@ class DistilledModel:
         n_lab = sum(LABEL_WIDTH.values())
         cols.extend(S[:, n_lab:] for S in per_block if S.shape[1] > n_lab)  # NB-LR columns, block order
         dense = np.array([dense_features(q, r, i.rule or "", i.defeat_condition or "")
-                          for q, r, i in zip(queries, responses, inputs)], dtype=np.float64).reshape(len(inputs), -1)
+                          for q, r, i in zip(queries, responses, inputs, strict=True)], dtype=np.float64).reshape(len(inputs), -1)
         return np.hstack(cols + [dense])
 
     def predict_proba(self, inputs: Sequence[JudgeInput]) -> dict[str, np.ndarray]:
@@ -214,7 +214,7 @@ def judge_jsonl(input_path: str | Path, output_path: str | Path, batch_size: int
             nonlocal n_ok
             if not pending:
                 return
-            for (obj, _), v in zip(pending, judge.judge_many([inp for _, inp in pending])):
+            for (obj, _), v in zip(pending, judge.judge_many([inp for _, inp in pending]), strict=True):
                 row = dict(obj)
                 row.update(response_type=v.response_type, engages_with_defeat=v.engages_with_defeat,
                            independent_harm=v.independent_harm, probabilities=v.probabilities)

@@ -42,7 +42,7 @@ def style_flip_rates(rows: Sequence[Row], judge, limit: int = MAX_ANSWERS) -> di
     """Flip rates on answers GPT-5.4 and this judge both label "helps": a disclaimer before, after, and a short
     helping answer of ours in place of the answer (on the same cases)."""
     helping = [r for r in rows if r.response_type == HELPS][: limit * 2]
-    agreed = [r for r, v in zip(helping, judge.judge_many([r.inp for r in helping])) if v.response_type == HELPS][:limit]
+    agreed = [r for r, v in zip(helping, judge.judge_many([r.inp for r in helping]), strict=True) if v.response_type == HELPS][:limit]
 
     def flips(inputs: list, per: int) -> dict:
         """The flip rate of these variants, `per` to an answer, with its interval clustered by answer."""

@@ -70,7 +70,7 @@ def _stack_features(rows: Sequence[Row], responses: Sequence[str], oof: dict, nb
     from sklearn.preprocessing import StandardScaler
 
     dense = np.array([dense_features(r.inp.user_query, resp, r.inp.rule, r.inp.defeat_condition)
-                      for r, resp in zip(rows, responses)], dtype=np.float64)
+                      for r, resp in zip(rows, responses, strict=True)], dtype=np.float64)
     Z = np.hstack([oof[(spec["name"], lab)] for lab in LABELS for spec in BLOCKS] + nb_oof + [dense])
     scaler = StandardScaler().fit(Z)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
