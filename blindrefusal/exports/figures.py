@@ -35,7 +35,8 @@ def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> 
             y=names, x=[(r.rate or 0) * 100 for r in rs], orientation="h", name=LABEL_TEXT[label],
             marker_color=LABEL_COLORS[label], textposition="inside", textangle=0,
             text=[f"{(r.rate or 0) * 100:.0f}%" if (r.rate or 0) >= 0.06 else "" for r in rs],
-            customdata=[r.fmt() for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
+            customdata=[r.fmt() for r in rs],
+            hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
         )
     fig.update_layout(barmode="stack", title=dict(text=title, y=0.98, yanchor="top"),
                       xaxis=dict(title="% of judged responses on defeated rules", range=[0, 100]),

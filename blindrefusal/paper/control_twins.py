@@ -69,9 +69,11 @@ def paper_answers(engine, case_id: int) -> PaperAnswers:
     for r in store.responses_for(engine, case_id=case_id):
         if r.get("source") != "paper":
             continue
-        paper = next((j for j in r.get("judgments", []) if j["judge"] == PAPER_JUDGE and j["status"] == JUDGMENT_OK), None)
+        paper = next((j for j in r.get("judgments", []) if j["judge"] == PAPER_JUDGE and j["status"] == JUDGMENT_OK),
+                     None)
         rows.append({**r, "eff_response_type": paper and paper["response_type"],
-                     "eff_engages": paper and paper["engages_with_defeat"], "eff_harm": paper and paper["independent_harm"],
+                     "eff_engages": paper and paper["engages_with_defeat"],
+                     "eff_harm": paper and paper["independent_harm"],
                      "judgments": [paper] if paper else []})
     rows.sort(key=lambda r: (r["model_name"], r["id"]))
     judged = [r["eff_response_type"] for r in rows if r["status"] == STATUS_OK and r["eff_response_type"]]

@@ -29,5 +29,6 @@ async def judge_rows(engine, judge: Judge, rows: list[store.JudgeInputRecord],
     `comparison_only`: labels kept beside the answers' own, never replacing them (see store.add_judgments)."""
     results = await judge_all(judge, [JudgeInput.from_stored(r) for r in rows])
     await asyncio.to_thread(store.add_judgments, engine,
-                            [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results, strict=True)], comparison_only)
+                            [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results, strict=True)],
+                            comparison_only)
     return results

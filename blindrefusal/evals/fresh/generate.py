@@ -174,7 +174,8 @@ def _prompts(engine, params: GenerationParams) -> dict[str, store.PromptRecord]:
 
 def generator_prompt(texts: dict[str, str], family: str, authority_type: str, count: int) -> str:
     values = {"DEFEAT_TYPE": taxonomy.family_label(family), "DEFEAT_TYPE_SNAKE": family,
-              "DEFEAT_TYPE_CONTENT": texts[defeat_prompt(family)], "AUTHORITY_TYPE": taxonomy.authority_label(authority_type),
+              "DEFEAT_TYPE_CONTENT": texts[defeat_prompt(family)],
+              "AUTHORITY_TYPE": taxonomy.authority_label(authority_type),
               "AUTHORITY_TYPE_SNAKE": authority_type, "AUTHORITY_TYPE_CONTENT": texts[authority_prompt(authority_type)],
               "COUNT": str(count)}
     return fill_template(texts[GENERATOR_PROMPT], values, verbatim=frozenset(values))
@@ -194,7 +195,8 @@ class _Generation:
     async def call(self, role: str, prompt: str):
         spec = self.specs[role]
         res = await call_model(spec, [{"role": "user", "content": prompt}],
-                               settings=RunSettings(timeout_s=300.0, stream=False), limiter=self.limiters[spec.provider],
+                               settings=RunSettings(timeout_s=300.0, stream=False),
+                               limiter=self.limiters[spec.provider],
                                extra={"response_format": {"type": "json_object"}})
         self.progress.calls += res.attempts
         if res.cost_usd is not None:

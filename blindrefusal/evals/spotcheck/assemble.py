@@ -36,7 +36,8 @@ def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sampl
     judged = store.judge_labels(engine, judge, sorted(defeated | control), source="paper")
     if not judged:
         return "mixed_judges", NO_PAPER_SIDE, {}
-    own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values() for cid, rt in by_case.items()}
+    own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values()
+           for cid, rt in by_case.items()}
     return ("same_judge", paper_side(own, judged, defeated, control, design),
             judge_shift(judged, release, defeated, design))
 
@@ -69,7 +70,8 @@ def results(engine, run_id: int) -> SpotCheckResult:
     answers = stored_answers(engine, run_id)
     latest = latest_labels(answers)
     # the run judge's verdict on every answered case (a fresh run's fresh half too), read once
-    every = run_judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm) for cid, a in latest.items()})
+    every = run_judge_labels(engine, run_id, judge,
+                             {cid: (a.response_type, a.engages, a.harm) for cid, a in latest.items()})
     mine = {cid: a for cid, a in latest.items() if cid in design.cell_of}
     defeated = {cid for cid, a in mine.items() if not a.is_control}
     control = set(mine) - defeated

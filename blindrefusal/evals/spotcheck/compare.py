@@ -44,7 +44,8 @@ def paper_side(mine: Labels, paper: dict[str, Labels], defeated: set[int], contr
                design: Design) -> PaperSide:
     """`mine` and `paper` come from one judge; only cases both sides answered are compared."""
     ids = defeated & set(mine)
-    vs = {slug: weighted_paired(helped(mine, ids), helped(labels, ids), design) for slug, labels in sorted(paper.items())}
+    vs = {slug: weighted_paired(helped(mine, ids), helped(labels, ids), design)
+          for slug, labels in sorted(paper.items())}
     rates = {slug: weighted_rate(helped(labels, ids), design) for slug, labels in sorted(paper.items())}
     return PaperSide(vs, rank_range(vs), rates, pooled_gap(paper, defeated, control, design))
 

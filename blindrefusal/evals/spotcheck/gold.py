@@ -227,7 +227,8 @@ def gold_findings(gold_judge: str, cheap: dict[int, Verdict], gold: dict[int, Ve
     vs_paper = {}
     for slug, labels in sorted(release.items()):
         common = [c for c in ids if c in labels]
-        vs_paper[slug] = _rectified({c: helps(gold[c]) for c in common if c in gold}, {c: helps(cheap[c]) for c in common},
+        vs_paper[slug] = _rectified({c: helps(gold[c]) for c in common if c in gold},
+                                    {c: helps(cheap[c]) for c in common},
                                     design, weight, {c: int(labels[c] == HELPS) for c in common})
     found = GoldFindings(gold_judge, rates, vs_paper, RankRange(None, None, 0))
     return replace(found, rank=rank_range(found.differences()))

@@ -70,6 +70,7 @@ def to_json(result: SpotCheckResult) -> dict:
 def _gold_json(result: SpotCheckResult, gold: GoldFindings) -> dict:
     """The prediction-powered numbers (the result's `gold`) beside the judge-only ones they rectify."""
     g = gold.as_dict()
-    return {**g, "rates": {k: {"ppi": v, "judge_only": result.defeated.get(k).as_dict()} for k, v in g["rates"].items()},
+    return {**g, "rates": {k: {"ppi": v, "judge_only": result.defeated.get(k).as_dict()}
+                           for k, v in g["rates"].items()},
             "vs_paper": {k: {"ppi": v, "judge_only": result.vs_paper_labels[k].as_dict()}
                          for k, v in g["vs_paper"].items() if k in result.vs_paper_labels}}

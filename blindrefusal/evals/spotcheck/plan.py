@@ -109,8 +109,8 @@ class CostEstimate:
         out = (f"{self.cases} cases: ~{self.prompt_tokens:,} prompt and ~{self.completion_tokens:,} completion tokens "
                f"(the paper's average usage on these cases), model cost {usd(self.cost_usd, self.model_paid)}.")
         if self.bridge_models:
-            out += (f" Same-judge bridge: {len(self.bridge_models)} paper models, {self.bridge_calls:,} of their answers "
-                    "still to judge.")
+            out += (f" Same-judge bridge: {len(self.bridge_models)} paper models, "
+                    f"{self.bridge_calls:,} of their answers still to judge.")
         if self.judge_calls:
             out += f" Judge: {self.judge_calls:,} calls, cost {usd(self.judge_cost_usd, self.judge_paid)}."
         if self.gold_calls:
@@ -148,7 +148,8 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
         if est.judge_paid:
             per_call_in = judge.prompt_chars / 4 + prompt + completion + 400
             per_call_out = 1200
-            est.judge_cost_usd = cost_of(judge_spec, round(per_call_in * est.judge_calls), per_call_out * est.judge_calls)
+            est.judge_cost_usd = cost_of(judge_spec, round(per_call_in * est.judge_calls),
+                                         per_call_out * est.judge_calls)
     return est
 
 

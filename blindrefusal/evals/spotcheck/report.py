@@ -75,7 +75,8 @@ def _model_blocks(r) -> list:
         Paragraph(f"Help-rate gap (defeated − control): this model {r.gap.fmt()}; the paper's models on these "
                   f"same cases ({view}) {side.gap.fmt()}."),
         Figure(paired_differences([(model_tick(k), d) for k, d in side.vs.items()],
-                                  f"{plotly_text(model_name(r.model))} minus each paper model, same defeated cases ({view})")),
+                                  f"{plotly_text(model_name(r.model))} minus each paper model, "
+                                  f"same defeated cases ({view})")),
         Table(pd.DataFrame([{"model": model_name(k), "help rate on these cases": v.fmt(),
                              "this model minus it": side.vs[k].fmt(),
                              "told apart (Holm)": "higher" if k in side.rank.above else "lower"

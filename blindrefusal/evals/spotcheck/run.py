@@ -164,7 +164,8 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         gold_judge(params)  # an unusable gold judge is said before the model is called
     params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
     cases = sample_cases(engine, params)
-    params = replace(params, n=drawn_n(cases, params))  # the n actually drawn (all matching cases when fewer than asked)
+    # the n actually drawn (all matching cases when fewer than asked)
+    params = replace(params, n=drawn_n(cases, params))
     label = f"{spec_for(params).display_name} · n={params.n} · seed={params.seed}"
     claim = await _claim(engine, params, label, fresh, cancel, progress)
     if claim is None:

@@ -95,7 +95,8 @@ def fit_base_models(mats: dict, Y: dict[str, np.ndarray], folds: list, seed: int
     {(block, label): out-of-fold scores} for the stacker)."""
     from joblib import Parallel, delayed
 
-    tasks = [(spec["name"], lab, fold) for spec in BLOCKS for lab in LABELS for fold in list(range(len(folds))) + [None]]
+    tasks = [(spec["name"], lab, fold)
+             for spec in BLOCKS for lab in LABELS for fold in list(range(len(folds))) + [None]]
     C_of = {spec["name"]: spec["C"] for spec in BLOCKS}
 
     def args(name: str, lab: str, fold):

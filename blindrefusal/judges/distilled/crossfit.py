@@ -119,7 +119,8 @@ class CrossFitLabels:
         if i >= len(self.digest) or self.digest[i] != d:
             return None
         a = self.arrays
-        rt, eng, harm = RT_CLASSES[int(a["response_type"][i])], bool(a["engages_with_defeat"][i]), bool(a["independent_harm"][i])
+        rt, eng, harm = (RT_CLASSES[int(a["response_type"][i])], bool(a["engages_with_defeat"][i]),
+                         bool(a["independent_harm"][i]))
         p_rt, p_eng, p_harm = (float(x) for x in a["p"][i])
         fold = int(a["fold"][i])
         return distilled_verdict(rt, eng, harm, p_rt, p_eng, p_harm,

@@ -22,7 +22,8 @@ def _label_metrics(gold: list, pred: list, classes: list, cases: list) -> dict:
         per[str(c)] = {"precision": tp / col if col else None, "recall": tp / sum(m[i]) if sum(m[i]) else None,
                        "n": sum(m[i])}
     ci = kappa_interval(gold, pred, clusters=cases)
-    return {"kappa": cohen_kappa(gold, pred), "kappa_ci": list(ci) if ci else None, "accuracy": sum(m[i][i] for i in range(len(classes))) / n if n else None,
+    return {"kappa": cohen_kappa(gold, pred), "kappa_ci": list(ci) if ci else None,
+            "accuracy": sum(m[i][i] for i in range(len(classes))) / n if n else None,
             "per_class": per, "confusion": {"classes": [str(c) for c in classes], "matrix": m}}
 
 

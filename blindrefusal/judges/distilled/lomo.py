@@ -27,7 +27,8 @@ def _rates(rows: Sequence[Row], verdicts) -> dict:
     n = len(rows)
     gold_help = sum(r.response_type == HELPS for r in rows) / n
     gold_eng = sum(r.engages_with_defeat for r in rows) / n
-    help_diff = paired_diff([int(v.response_type == HELPS) for v in verdicts], [int(r.response_type == HELPS) for r in rows])
+    help_diff = paired_diff([int(v.response_type == HELPS) for v in verdicts],
+                            [int(r.response_type == HELPS) for r in rows])
     eng_diff = paired_diff([int(v.engages_with_defeat) for v in verdicts], [int(r.engages_with_defeat) for r in rows])
     kappa = cohen_kappa([r.response_type for r in rows], [v.response_type for v in verdicts])
     # n > 0 answers, one verdict each: both differences and kappa are numbers

@@ -3,9 +3,9 @@
 Inference is pure numpy (no sklearn, no pickle): the weights ship as `data/distilled_judge.npz`
 plus `data/distilled_judge.json` (metadata: training data, measured agreement, seed, version).
 
-Model (see `train.py`; the features are in `features.py`): TF-IDF blocks over the response (whole text, its opening, its ending), the
-user query, and character n-grams of the opening; one linear model per (label, block), plus NB-LR
-one-vs-rest columns on the whole response; a stacked logistic regression per label over those scores
+Model (see `train.py`; the features are in `features.py`): TF-IDF blocks over the response (whole text, its
+opening, its ending), the user query, and character n-grams of the opening; one linear model per (label, block),
+plus NB-LR one-vs-rest columns on the whole response; a stacked logistic regression per label over those scores
 plus length/structure/overlap features; for the binary labels a decision threshold chosen by
 cross-validation on the training split.
 """
@@ -73,7 +73,8 @@ class DistilledModel:
         queries = [i.user_query or "" for i in inputs]
         per_block = []
         for spec, vec, W, b in self.blocks:
-            per_block.append(vec.scores((block_text(spec, q, r) for q, r in zip(queries, responses, strict=True)), W, b))
+            texts = (block_text(spec, q, r) for q, r in zip(queries, responses, strict=True))
+            per_block.append(vec.scores(texts, W, b))
         cols = []
         for lab_i, lab in enumerate(LABELS):
             start = sum(LABEL_WIDTH[x] for x in LABELS[:lab_i])
@@ -82,7 +83,8 @@ class DistilledModel:
         n_lab = sum(LABEL_WIDTH.values())
         cols.extend(S[:, n_lab:] for S in per_block if S.shape[1] > n_lab)  # NB-LR columns, block order
         dense = np.array([dense_features(q, r, i.rule or "", i.defeat_condition or "")
-                          for q, r, i in zip(queries, responses, inputs, strict=True)], dtype=np.float64).reshape(len(inputs), -1)
+                          for q, r, i in zip(queries, responses, inputs, strict=True)],
+                         dtype=np.float64).reshape(len(inputs), -1)
         return np.hstack(cols + [dense])
 
     def predict_proba(self, inputs: Sequence[JudgeInput]) -> dict[str, np.ndarray]:

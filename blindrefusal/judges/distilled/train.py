@@ -1,7 +1,8 @@
 """Train the distilled judge on the paper's GPT-5.4 labels (needs scikit-learn).
 
-The split is `data.is_test_case`; nothing here ever fits, tunes or selects on a test case: base models are stacked with out-of-fold scores from GroupKFold over training cases, and the
-thresholds / class offsets are chosen on out-of-fold predictions within the training split.
+The split is `data.is_test_case`; nothing here ever fits, tunes or selects on a test case: base models are
+stacked with out-of-fold scores from GroupKFold over training cases, and the thresholds / class offsets are
+chosen on out-of-fold predictions within the training split.
 
     from blindrefusal.judges.distilled.train import train
     from blindrefusal.judges.distilled.evaluate import evaluate
