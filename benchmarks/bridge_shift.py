@@ -71,7 +71,8 @@ def main() -> int:
     for split, s in out.items():
         for which in ("shipped_judge", "cross_fitted"):
             v = s[which]
-            print(f"{split:15s} {which:14s} mean |shift| {v['mean_abs_pp']:5.2f} pp  signed {v['mean_signed_pp']:+6.2f} pp"
+            print(f"{split:15s} {which:14s} mean |shift| {v['mean_abs_pp']:5.2f} pp  "
+                  f"signed {v['mean_signed_pp']:+6.2f} pp"
                   f"  max {v['max_abs_pp']:5.2f} pp  ({s['answers']} answers, {v['models']} models)")
     print(json.dumps(out))
     return 0
