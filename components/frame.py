@@ -31,7 +31,8 @@ def sidebar_status() -> None:
             st.markdown("**Store:** paper not imported — browse pages show the shipped summary. "
                         "Run `python -m blindrefusal import-paper` for cases and responses.")
         if counts["live_runs"] or counts["spot_check_runs"]:
-            st.markdown(f"{plural(counts['live_runs'], 'live run')} · {plural(counts['spot_check_runs'], 'spot-check')}")
+            st.markdown(f"{plural(counts['live_runs'], 'live run')} · "
+                        f"{plural(counts['spot_check_runs'], 'spot-check')}")
         envs = sorted({p.key_env for p in presets.presets().values() if p.key_env})
         present = [e for e in envs if os.environ.get(e)]
         st.markdown("**Keys:** " + (", ".join(f"`{e}`" for e in present) if present else

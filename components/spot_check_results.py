@@ -44,8 +44,8 @@ def show_results(engine, run_id: int) -> None:
     if res.n < 30:
         st.warning(f"With n = {res.n}, every interval is wide: the rank range and the differences below cannot "
                    "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
-    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates). "
-               f"{res.weights.text()}")
+    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} "
+               f"(not counted in the rates). {res.weights.text()}")
     cols = st.columns(5)
     for col, key in zip(cols, HEADLINE_RATES, strict=True):
         col.metric(f"{RATE_NAMES[key].capitalize()} (defeated)", d.get(key).pct())

@@ -24,7 +24,8 @@ def cases_with_labels(cases: list[dict], key: str) -> str | None:
     models = sorted({m for c in cases for m in c.get("labels", {})})
     rows = []
     for c in cases:
-        row = {"case": c["key"], "family": taxonomy.family_label(c["family"]), "subtype": c["subtype"].replace("_", " "),
+        row = {"case": c["key"], "family": taxonomy.family_label(c["family"]),
+               "subtype": c["subtype"].replace("_", " "),
                "authority": taxonomy.authority_label(c["authority_type"]), "rule": (c.get("rule") or "")[:120]}
         for m in models:
             row[presets.display_name(m)] = LABEL_TEXT.get(c["labels"].get(m, ""), "")
