@@ -32,10 +32,12 @@ def _samples(rng, cases: int, mu: float, icc: float, sizes: tuple[int, int] = (1
     n = rng.integers(sizes[0], sizes[1] + 1, size=(REPS, cases))
     k = rng.binomial(n, rng.beta(a, b, size=(REPS, cases)))
     sums = zip(k.sum(1), n.sum(1), (k * k).sum(1), (k * n).sum(1), (n * n).sum(1), strict=True)
-    return [(clustered_wilson(int(kt), int(nt), cases, kk, kn, nn), wilson(int(kt), int(nt))) for kt, nt, kk, kn, nn in sums]
+    return [(clustered_wilson(int(kt), int(nt), cases, kk, kn, nn), wilson(int(kt), int(nt)))
+            for kt, nt, kk, kn, nn in sums]
 
 
-def _coverage(cases: int, mu: float, icc: float, sizes: tuple[int, int] = (18, 18), seed: int = 0) -> tuple[float, float]:
+def _coverage(cases: int, mu: float, icc: float, sizes: tuple[int, int] = (18, 18),
+              seed: int = 0) -> tuple[float, float]:
     """(clustered, plain Wilson) coverage of the population rate mu."""
     drawn = _samples(np.random.default_rng(seed), cases, mu, icc, sizes)
     return sum(r.lo <= mu <= r.hi for r, _ in drawn) / REPS, sum(w.lo <= mu <= w.hi for _, w in drawn) / REPS
