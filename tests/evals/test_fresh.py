@@ -163,8 +163,9 @@ def test_generate_review_and_spot_check_fresh_cases(fixture_store, store_url, fa
     assert "Generate 3 cases" in prompt and "Nobody enforces it." in prompt and "An employer." in prompt
     assert "{{" not in prompt
     gates = [r for r in fault_server.requests_for(gate) if case["key"] in json.dumps(r.body)]
-    # the short case never reached a gate and all(r.body["temperature"] == 0 for r in gates)
+    # the short case never reached a gate; every gate ran at the paper's temperature 0
     assert len(gates) == 3 and len(fault_server.requests_for(gate)) == 6
+    assert all(r.body["temperature"] == 0 for r in gates)
 
     bad = _name("bad")
     proc = _generate(store_url, fault_server.api_base, f"{bad};reply=garbage")
