@@ -23,7 +23,8 @@ PAGES = {
     "Live": [
         st.Page("app_pages/compose.py", title="Live lab", icon=":material/science:", url_path="live"),
         st.Page("app_pages/spot_check.py", title="Spot-check", icon=":material/target:", url_path="spot-check"),
-        st.Page("app_pages/fresh_cases.py", title="Fresh cases", icon=":material/auto_awesome:", url_path="fresh-cases"),
+        st.Page("app_pages/fresh_cases.py", title="Fresh cases", icon=":material/auto_awesome:",
+                url_path="fresh-cases"),
         st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
     ],
 }

@@ -7,12 +7,18 @@ the store counts labels in SQL with these definitions, the core and the screens 
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
+from typing import Literal, TypeGuard, get_args
 
 ResponseType = Literal["helps", "deflects", "hard_refusal"]
 HELPS, DEFLECTS, HARD_REFUSAL = RESPONSE_TYPES = get_args(ResponseType)
 # A refusal is every response after which the user still cannot do what they asked.
 REFUSAL_TYPES = (DEFLECTS, HARD_REFUSAL)
+
+
+def is_response_type(value: object) -> TypeGuard[ResponseType]:
+    """Whether `value` is one of the three response types."""
+    return value in RESPONSE_TYPES
+
 
 # Outcomes of a model call (Response.status).
 CallStatus = Literal["ok", "error", "blocked"]

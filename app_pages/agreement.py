@@ -26,7 +26,7 @@ st.markdown(
 
 def agreement_block(result: dict[str, LabelAgreement], a_name: str, b_name: str, key: str) -> None:
     cols = st.columns(3)
-    for col, label in zip(cols, LABELS):
+    for col, label in zip(cols, LABELS, strict=True):
         la = result[label]
         with col:
             if not la.n:
@@ -45,12 +45,14 @@ ev = distilled_eval()
 if ev is None:
     st.info("No evaluation of the distilled judge is shipped yet (`python -m blindrefusal judge-eval --json`).")
 else:
-    st.caption(f"Test split: cases with sha256(case_id) mod 5 = 0, never used in training — n = {ev['n_test']:,} responses.")
+    st.caption("Test split: cases with sha256(case_id) mod 5 = 0, never used in training — "
+               f"n = {ev['n_test']:,} responses.")
     agreement_block(from_evaluation(ev), "GPT-5.4", "distilled", "distilled")
 
 ROBUSTNESS_VARIANTS = {"disclaimer_before": "one refusal sentence before a helping answer",
                        "disclaimer_after": "the same sentence after it",
-                       "short_helps": "a short, plainly helpful answer in its place (steps, a list, code, Spanish, French)"}
+                       "short_helps": "a short, plainly helpful answer in its place "
+                                      "(steps, a list, code, Spanish, French)"}
 robustness = (ev or {}).get("robustness")
 if robustness:
     st.subheader("Does it read the answer or its style?")
@@ -88,7 +90,8 @@ else:
                    "`python -m blindrefusal judge-eval --leave-one-model-out --write`, which resumes.")
     stale = lomo.stale_intervals
     if stale:
-        st.warning(f"The 95% intervals of {len(stale)} of these models ({', '.join(model_name(k) for k in stale)}) were "
+        st.warning(f"The 95% intervals of {len(stale)} of these models "
+                   f"({', '.join(model_name(k) for k in stale)}) were "
                    "computed with the earlier paired method (a Clopper–Pearson interval rescaled by the observed "
                    "discordance), which covers as little as 54–72% in this regime; the others use Tango's score "
                    "interval. Re-measure them (delete their entries from data/distilled_judge_lomo.json, then "
@@ -133,7 +136,8 @@ else:
         st.info("The imported release has no human_validation/eval_reviews.json.")
     for r in reviewers:
         st.subheader(f"{r.removeprefix(REVIEWER_PREFIX)} vs GPT-5.4")
-        agreement_block(compare(q.judgment_pairs(engine, r, PAPER_JUDGE)), r.removeprefix(REVIEWER_PREFIX), "GPT-5.4", r)
+        agreement_block(compare(q.judgment_pairs(engine, r, PAPER_JUDGE)), r.removeprefix(REVIEWER_PREFIX), "GPT-5.4",
+                        r)
     if len(reviewers) >= 2:
         st.subheader("Reviewer vs reviewer")
         agreement_block(compare(q.judgment_pairs(engine, reviewers[0], reviewers[1])),
@@ -176,5 +180,6 @@ else:
         for j in judges:
             pairs = q.judgment_pairs(engine, h, j)
             if pairs:
-                st.subheader(f"{md_literal(h.removeprefix(HUMAN_PREFIX))} vs {md_inline(j, 120)}")  # a name a visitor chose
+                # a name a visitor chose
+                st.subheader(f"{md_literal(h.removeprefix(HUMAN_PREFIX))} vs {md_inline(j, 120)}")
                 agreement_block(compare(pairs), h.removeprefix(HUMAN_PREFIX), j, f"{h}_{j}")

@@ -24,7 +24,8 @@ from components.scenario_view import (
 from components.url_state import qp_id, set_qp
 from vocabulary import CONTROL, STATUS_OK
 
-SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance", CONTROL: "Control: a just version of the same rule"}
+SIDES = {DEFEATED: "Defeated: the rule does not deserve compliance",
+         CONTROL: "Control: a just version of the same rule"}
 
 engine = store()
 st.title("Live lab")
@@ -85,7 +86,7 @@ if pending is not None:
         set_qp("control_run", None)
     else:
         boards = {}
-        for side, col in zip(SIDES, st.columns(2, gap="large")):
+        for side, col in zip(SIDES, st.columns(2, gap="large"), strict=True):
             with col:
                 st.markdown(f"#### {SIDES[side]}")
                 boards[side] = LiveBoard(specs, columns=2, judge=judge_name)
@@ -109,7 +110,8 @@ def live_run(run_id: int | None) -> dict | None:
         return None
     if run["kind"] != "live":
         st.info(f"Run {run_id} is a spot-check, not a live run: its answers are on the Spot-check page.")
-        st.page_link("app_pages/spot_check.py", label=f"Open spot-check run {run_id}", query_params={"run": str(run_id)})
+        st.page_link("app_pages/spot_check.py", label=f"Open spot-check run {run_id}",
+                     query_params={"run": str(run_id)})
         return None
     return run
 
@@ -162,10 +164,11 @@ if control_run is None:
             response_card(r, key=f"live{r['id']}")
     paper_answers_block(engine, case, key="single")
 else:
-    st.subheader(f"Contrast: runs {run_id} and {control_run['id']} — judged by {md_inline(run['params'].get('judge', '?'), 120)}",
+    st.subheader(f"Contrast: runs {run_id} and {control_run['id']} — "
+                 f"judged by {md_inline(run['params'].get('judge', '?'), 120)}",
                  anchor="results")
     sides = {}
-    for side, this, col in zip(SIDES, (run, control_run), st.columns(2, gap="large")):
+    for side, this, col in zip(SIDES, (run, control_run), st.columns(2, gap="large"), strict=True):
         with col:
             st.markdown(f"#### {SIDES[side]}")
             sides[side] = result_header(this)
@@ -181,7 +184,7 @@ else:
                     response_card(r, key=f"{side}{r['id']}")
                 else:
                     st.info("This model has no answer on this side.")
-    for side, col in zip(SIDES, st.columns(2, gap="large")):
+    for side, col in zip(SIDES, st.columns(2, gap="large"), strict=True):
         with col:
             paper_answers_block(engine, sides[side][1], key=side, columns=2)
 

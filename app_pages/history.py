@@ -65,7 +65,8 @@ for r in runs:
         models = ", ".join(presets.display_name(m) for m in r["params"].get("models", [])) or \
             presets.display_name(r["params"].get("model", ""))
         a.markdown(f"**{kind} {r['id']}** · {str(r['created_at'])[:16]} UTC · {r['status']}"
-                   + (" (its process stopped: re-run the same settings to resume)" if r["status"] == "interrupted" else ""))
+                   + (" (its process stopped: re-run the same settings to resume)"
+                      if r["status"] == "interrupted" else ""))
         a.caption(f"Models: {md_inline(models)} · judge: {md_inline(r['params'].get('judge', '?'), 120)} · "
                   f"{r['n_judged']}/{r['n_responses']} judged, {r['n_refused']} refused")
         if r.get("user_query"):

@@ -110,7 +110,8 @@ if run_param:
         report_button(engine, found)
         if len(found) > 1:
             compared_together(engine, found)
-            for tab, rid in zip(st.tabs([md_inline(model_name(results_params(engine, i).get("model", str(i))), 60) for i in found]), found):
+            tabs = st.tabs([md_inline(model_name(results_params(engine, i).get("model", str(i))), 60) for i in found])
+            for tab, rid in zip(tabs, found, strict=True):
                 with tab:
                     show_results(engine, rid)
         else:

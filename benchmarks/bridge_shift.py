@@ -26,7 +26,7 @@ def _shift(rows, labels) -> dict:
     from vocabulary import HELPS
 
     per: dict[str, list[int]] = {}
-    for r, lab in zip(rows, labels):
+    for r, lab in zip(rows, labels, strict=True):
         per.setdefault(r.model_slug, []).append((lab == HELPS) - (r.response_type == HELPS))
     return {m: 100 * sum(v) / len(v) for m, v in per.items()}
 
@@ -63,7 +63,7 @@ def main() -> int:
         missing = sum(h is None for h in hits)
         out[split] = {"answers": len(rows), "not_cross_fitted": missing,
                       "shipped_judge": _summary(_shift(rows, remembered)),
-                      "cross_fitted": _summary(_shift([r for r, c in zip(rows, crossed) if c],
+                      "cross_fitted": _summary(_shift([r for r, c in zip(rows, crossed, strict=True) if c],
                                                       [c for c in crossed if c]))}
     if args.json:
         print(json.dumps(out, indent=1))
@@ -71,7 +71,8 @@ def main() -> int:
     for split, s in out.items():
         for which in ("shipped_judge", "cross_fitted"):
             v = s[which]
-            print(f"{split:15s} {which:14s} mean |shift| {v['mean_abs_pp']:5.2f} pp  signed {v['mean_signed_pp']:+6.2f} pp"
+            print(f"{split:15s} {which:14s} mean |shift| {v['mean_abs_pp']:5.2f} pp  "
+                  f"signed {v['mean_signed_pp']:+6.2f} pp"
                   f"  max {v['max_abs_pp']:5.2f} pp  ({s['answers']} answers, {v['models']} models)")
     print(json.dumps(out))
     return 0

@@ -35,7 +35,8 @@ def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40
                           **{d: rng.choice(levels) for d, levels in dims.items()}})
         conn.execute(insert(Case), cases)
         conn.execute(insert(ModelConfig), [{"key": f"gen-model-{m}", "display_name": f"Model {m}", "litellm_model": "x",
-                                            "provider": "other", "params": "{}", "source": "paper"} for m in range(n_models)])
+                                            "provider": "other", "params": "{}", "source": "paper"}
+                                           for m in range(n_models)])
         run_id = conn.execute(insert(Run).values(kind="paper", label="generated", params="{}", status="done",
                                                  created_at=utcnow())).inserted_primary_key[0]
         batch = 50_000
@@ -51,7 +52,8 @@ def generate(url: str, n_responses: int, n_cases: int = 1290, n_models: int = 40
                              "eff_harm": harm, "eff_judge": PAPER_JUDGE})
                 judg.append({"response_id": i + 1, "judge": PAPER_JUDGE, "judge_kind": "paper", "judge_version": "",
                              "precedence": 2, "status": "ok", "response_type": rt, "engages_with_defeat": eng,
-                             "independent_harm": harm, "reasoning": "", "raw_output": "", "note": "", "created_at": now})
+                             "independent_harm": harm, "reasoning": "", "raw_output": "", "note": "",
+                             "created_at": now})
             conn.execute(insert(Response), rows)
             conn.execute(insert(Judgment), judg)
         rebuild_rollup(conn)

@@ -47,8 +47,8 @@ def main() -> int:
            "unseen_engagement_mean_abs_pp": s["unseen"]["engagement_error_pp"]["mean_abs"],
            "unseen_engagement_max_abs_pp": s["unseen"]["engagement_error_pp"]["max_abs"],
            "target_mean_pp": TARGET_MEAN_PP, "target_max_pp": TARGET_MAX_PP}
-    out["target_met"] = (out["unseen_help_mean_abs_pp"] <= TARGET_MEAN_PP and out["unseen_help_max_abs_pp"] <= TARGET_MAX_PP
-                         and s["models"] == 18)
+    out["target_met"] = (out["unseen_help_mean_abs_pp"] <= TARGET_MEAN_PP
+                         and out["unseen_help_max_abs_pp"] <= TARGET_MAX_PP and s["models"] == 18)
     if args.json:
         print(json.dumps({**out, "per_model": doc["per_model"]}, indent=1))
         return 0

@@ -47,7 +47,8 @@ async def navigate(page, base_url: str, name: str) -> float:
 async def measure(base_url: str, repeat: int) -> dict[str, dict[str, list[float]]]:
     from playwright.async_api import async_playwright
 
-    times: dict[str, dict[str, list[float]]] = {"load": {n: [] for n in ALL_PAGES}, "navigate": {n: [] for n in ALL_PAGES}}
+    times: dict[str, dict[str, list[float]]] = {"load": {n: [] for n in ALL_PAGES},
+                                                "navigate": {n: [] for n in ALL_PAGES}}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
         try:

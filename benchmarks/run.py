@@ -189,7 +189,8 @@ def bench_spot_check(srv, tmp: Path) -> dict:
     generate(url, 0)
     engine = get_engine(url)
     def spot(seed: int, n: int):
-        params = SpotCheckParams(model="openai/spot;delay=1.0", api_base=srv.api_base, n=n, seed=seed, judge="distilled")
+        params = SpotCheckParams(model="openai/spot;delay=1.0", api_base=srv.api_base, n=n, seed=seed,
+                                 judge="distilled")
         return asyncio.run(run_spot_check(engine, params))[1]
 
     cold = spot(1, 100)  # the process's first spot-check: litellm's clients and connection pool are new

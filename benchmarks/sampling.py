@@ -30,7 +30,8 @@ def measure(n: int, seeds: int, allocation: str) -> dict:
     engine = store.open_default()
     design = sample_design(engine, SpotCheckParams(model="x", allocation=allocation))
     defeated_all = [cid for cid, (f, _) in design.cell_of.items() if f != "control"]
-    labels = {m: {c: int(rt == HELPS) for c, rt in by.items()} for m, by in store.paired_labels(engine, defeated_all).items()}
+    labels = {m: {c: int(rt == HELPS) for c, rt in by.items()}
+              for m, by in store.paired_labels(engine, defeated_all).items()}
     truth = {m: sum(v.values()) / len(v) for m, v in labels.items()}
     true_rank = {m: 1 + sum(t > truth[m] for t in truth.values()) for m in truth}
     stats = {m: {"w_bias": 0.0, "u_bias": 0.0, "w_cover": 0, "u_cover": 0, "rank_cover": 0} for m in labels}
@@ -77,7 +78,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
-    print(f"n = {out['n']}, {out['seeds']} seeds, {out['allocation']} allocation, the paper's 18 models (GPT-5.4's labels)")
+    print(f"n = {out['n']}, {out['seeds']} seeds, {out['allocation']} allocation, "
+          "the paper's 18 models (GPT-5.4's labels)")
     print(f"  max |bias| of a model's help rate: weighted {out['max_abs_bias_pp']['weighted']:.2f} pp, "
           f"unweighted {out['max_abs_bias_pp']['unweighted']:.2f} pp")
     for which in ("weighted", "unweighted"):

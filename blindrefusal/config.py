@@ -24,7 +24,8 @@ load_dotenv(PROJECT_ROOT / ".env", override=False)
 _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
 _BEARER = re.compile(r"(?i)\b(bearer|api[-_ ]?key|x-api-key)(\s*[:=]?\s*)([A-Za-z0-9._~+/=-]{8,})")
 # A key, or a provider's masked echo of one ("sk-abc…****…XYZ", "sk-proj-*****abcd"): asterisks and ellipses too.
-_KEY_LIKE = re.compile(r"\b(sk|rk|pk|xai|gsk|AIza)[-_A-Za-z0-9*…]{12,}|\b(sk|rk|pk|xai|gsk)-[-_A-Za-z0-9]{2,}(\*|…|\.\.\.)[-_A-Za-z0-9*…. ]*?[A-Za-z0-9]{2,}\b")
+_KEY_LIKE = re.compile(r"\b(sk|rk|pk|xai|gsk|AIza)[-_A-Za-z0-9*…]{12,}"
+                       r"|\b(sk|rk|pk|xai|gsk)-[-_A-Za-z0-9]{2,}(\*|…|\.\.\.)[-_A-Za-z0-9*…. ]*?[A-Za-z0-9]{2,}\b")
 
 
 def redact(text: str | None) -> str | None:

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         JudgmentPair,
         JudgmentRecord,
         JudgmentRow,
+        PromptRecord,
         QueueItem,
         ResponseRecord,
         ResponseRow,

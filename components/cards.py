@@ -96,7 +96,8 @@ def response_card(r: dict, key: str, human_form: bool = True, height: int = 320,
                                f"{'engages' if j['engages_with_defeat'] else 'no engagement'}"
                                f"{', independent harm' if j['independent_harm'] else ''}")
         elif failed and r["status"] == STATUS_OK:
-            st.warning(f"Unjudged: the judge's output could not be parsed ({judge_markdown(failed[0]['judge'])}). Use re-judge.")
+            st.warning("Unjudged: the judge's output could not be parsed "
+                       f"({judge_markdown(failed[0]['judge'])}). Use re-judge.")
         if human_form and r["status"] == STATUS_OK and can_label():
             _human_form(r, key, inline_form, on_saved)
 

@@ -84,7 +84,7 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     ys = [row_labels.get(r, r) for r, _, _ in pts]
     values = [cell.value * 100 for _, _, cell in pts]
     text = [(f"{v:+.0f}" if metric == "gap" else f"{v:.0f}") + ("*" if cell.thin else "") for v, (_, _, cell) in
-            zip(values, pts)]
+            zip(values, pts, strict=True)]
     hover = [cell.fmt(metric) + (f"<br>{cell.cases_text()}" if cell.cases is not None else "")
              + (f"<br><b>{cell.thin_reason()}</b>" if cell.thin else "") for _, _, cell in pts]
     lo, hi = scale["cmin"], scale["cmax"]
@@ -93,7 +93,7 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=text,
         textfont=dict(color=["white" if d else "#222" for d in dark], size=11 if pitch >= 28 else 9),
-        customdata=[[h, r, c] for h, (r, c, _) in zip(hover, pts)], name="",
+        customdata=[[h, r, c] for h, (r, c, _) in zip(hover, pts, strict=True)], name="",
         hovertemplate="%{y} × %{x}<br>%{customdata[0]}<extra></extra>", showlegend=False,
         marker=dict(symbol="square", size=pitch - 2, color=values, line=dict(width=0), **scale,
                     colorbar=dict(title=("pp" if metric == "gap" else "%"), len=min(1.0, 420 / max(1, height - top)),
@@ -151,8 +151,8 @@ def unseen_model_errors(per_model: dict[str, dict]) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=[p["help_rate_error_pp"] for p in points], y=[model_tick(k) for k in slugs],
             error_x={"type": "data", "symmetric": False, "thickness": 1,
-                     "array": [hi - p["help_rate_error_pp"] for p, (_, hi) in zip(points, cis)],
-                     "arrayminus": [p["help_rate_error_pp"] - lo for p, (lo, _) in zip(points, cis)]},
+                     "array": [hi - p["help_rate_error_pp"] for p, (_, hi) in zip(points, cis, strict=True)],
+                     "arrayminus": [p["help_rate_error_pp"] - lo for p, (lo, _) in zip(points, cis, strict=True)]},
             mode="markers", name=name, marker={"color": color, "size": 10, "symbol": symbol},
             customdata=[per_model[k]["n"] for k in slugs],
             hovertemplate="%{y}: %{x:+.2f} pp (n = %{customdata})<extra>" + name + "</extra>"))
@@ -189,7 +189,7 @@ def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
     cols = ["response type", "engages with the defeat", "independent harm"]
     names = [plotly_text(r["model_name"]) for r in responses]
     xs, ys, colors, texts = [], [], [], []
-    for name, r in zip(names, responses):
+    for name, r in zip(names, responses, strict=True):
         outcome = outcome_of(r["status"], r.get("eff_response_type"))
         judged = bool(r.get("eff_response_type"))
         cells = [(LABEL_COLORS.get(outcome, LABEL_COLORS["unjudged"]), LABEL_TEXT.get(outcome, outcome)),
@@ -197,7 +197,7 @@ def case_labels(responses: Sequence[dict], title: str) -> go.Figure:
                   ("engages" if r.get("eff_engages") else "no") if judged else ""),
                  (LABEL_COLORS[HARD_REFUSAL] if r.get("eff_harm") else NO_ENGAGEMENT_COLOR,
                   ("yes" if r.get("eff_harm") else "no") if judged else "")]
-        for col, (color, text) in zip(cols, cells):
+        for col, (color, text) in zip(cols, cells, strict=True):
             xs.append(col)
             ys.append(name)
             colors.append(color)

@@ -69,7 +69,8 @@ def send(engine, specs: list, judge_name: str) -> None:
     calls = specs * sides + guard.judge_calls(judge_name, len(specs) * sides)
     blocked = None if problems else guard.check(engine, calls)
     if problems or blocked:
-        st.session_state["_send_problem"] = blocked or "Please fix the scenario:\n" + "\n".join(f"- {p}" for p in problems)
+        st.session_state["_send_problem"] = blocked or "Please fix the scenario:\n" + "\n".join(
+            f"- {p}" for p in problems)
         return
     st.session_state["_pending"] = {"scenario": scenario, "control": control, "specs": specs, "judge": judge_name}
     st.session_state["_scroll"] = True
@@ -94,7 +95,8 @@ def composer(engine) -> None:
                 term = st.text_input("Case id or words to search", key="pick_search")
                 found, total = q.find_cases(engine, search=term, limit=50) if term.strip() else ([], 0)
                 if term.strip():
-                    pick = st.selectbox(f"{total} matches", [c["key"] for c in found], key="pick_case") if found else None
+                    pick = (st.selectbox(f"{total} matches", [c["key"] for c in found], key="pick_case")
+                            if found else None)
                     if not found:
                         st.caption("No case matches.")
                     st.button("Load this case", disabled=not pick, key="load_pick",

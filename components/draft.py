@@ -11,7 +11,8 @@ from blindrefusal.models.presets import LOCAL_KEY
 from components.url_state import bind, bind_flag, publish, publish_flag
 
 # (query parameter, widget key, default, many)
-FIELDS = (("authority_type", "f_authority", "workplace", False), ("defeat_family", "f_family", "application_defeat", False),
+FIELDS = (("authority_type", "f_authority", "workplace", False),
+          ("defeat_family", "f_family", "application_defeat", False),
           ("defeat_subtype", "f_subtype", None, False), ("rule", "f_rule", "", False),
           ("defeat", "f_defeat", "", False), ("facts", "f_facts", "", False), ("query", "f_query", "", False),
           ("paper_case", "f_paper_case", None, False),

@@ -50,7 +50,8 @@ def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, sett
 
 
 def export_case(case: dict, responses: list[dict], engine) -> None:
-    """The case, its responses (in the order given) and their labels: a self-contained HTML file and a PNG of the labels."""
+    """The case, its responses (in the order given) and their labels: a self-contained HTML file and a PNG of the
+    labels."""
     order = responses  # in the page's order
     fig = charts.case_labels(order, f"Labels of the {len(order)} responses")
     settings = {"Case": case["key"], "Authority": taxonomy.authority_label(case["authority_type"]),
@@ -66,9 +67,11 @@ def export_case(case: dict, responses: list[dict], engine) -> None:
         judged = [j for j in r.get("judgments", []) if j["status"] == JUDGMENT_OK]
         blocks += [Heading(r["model_name"], level=3), Settings({
             "Outcome": LABEL_TEXT.get(outcome_of(r["status"], r.get("eff_response_type")), r["status"]),
-            "Engages with the defeat": "—" if not r.get("eff_response_type") else ("yes" if r.get("eff_engages") else "no"),
+            "Engages with the defeat": "—" if not r.get("eff_response_type")
+            else ("yes" if r.get("eff_engages") else "no"),
             "Independent harm": "—" if not r.get("eff_response_type") else ("yes" if r.get("eff_harm") else "no"),
-            "Judges": "; ".join(f"{j['judge']}: {LABEL_TEXT.get(j['response_type'], j['response_type'])}" for j in judged)
+            "Judges": "; ".join(f"{j['judge']}: {LABEL_TEXT.get(j['response_type'], j['response_type'])}"
+                                for j in judged)
             or "none"}), Preformatted(r.get("text") or r.get("error") or "(no text)", caption="Response")]
         if judged and judged[0].get("reasoning"):
             blocks.append(Preformatted(judged[0]["reasoning"], caption=f"Reasoning of {judged[0]['judge']}"))

@@ -1,6 +1,7 @@
 """The pages' side of the spending guard (the core's is blindrefusal.models.spending): before a paid run, the
-runner role (with sign-in), the demo password (APP_PASSWORD) and the server's budget; then a spending permit around the run, so that its paid
-calls — models, judges, the bridge, re-judging — are charged to the budget that every session shares."""
+runner role (with sign-in), the demo password (APP_PASSWORD) and the server's budget; then a spending permit
+around the run, so that its paid calls — models, judges, the bridge, re-judging — are charged to the budget
+that every session shares."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ def judge_picker(key: str) -> str:
                                "condition, the query and the answer — never which model answered. The paper judge "
                                "is GPT-5.4 with the authors' own prompt, read from the release.")
     if choice == "custom":
-        typed = st.text_input("Judge model (litellm string)", key=f"{key}_typed", placeholder="openrouter/openai/gpt-5.4")
+        typed = st.text_input("Judge model (litellm string)", key=f"{key}_typed",
+                              placeholder="openrouter/openai/gpt-5.4")
         return "llm:" + typed.strip() if typed.strip() else options[0]
     return choice

@@ -106,11 +106,13 @@ def paper_cell(engine, case: dict | None) -> None:
     """The paper's refusal and engagement rates for the case's family × authority cell."""
     if not (case and case.get("family") and paper_imported()):
         return
-    paper = q.totals(engine, q.Filters(sources=["paper"], families=[case["family"]], authorities=[case["authority_type"]]))
+    paper = q.totals(engine, q.Filters(sources=["paper"], families=[case["family"]],
+                                       authorities=[case["authority_type"]]))
     cell = paper["control" if case["family"] == CONTROL else "defeated"]
     if cell.n:
         rs = rates(cell)
-        st.caption(f"In the paper, {taxonomy.family_label(case['family'])} × {taxonomy.authority_label(case['authority_type'])}: "
+        st.caption(f"In the paper, {taxonomy.family_label(case['family'])} × "
+                   f"{taxonomy.authority_label(case['authority_type'])}: "
                    f"refusal {rs.refusal.fmt()}; engagement {rs.engages.fmt()}.")
     else:
         st.caption("The paper has no responses for this family × authority cell.")

@@ -23,7 +23,8 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
     state = f"{key}_presets"  # seeded here, not by default=, so a draft restored into the session shows
     st.session_state[state] = [m for m in st.session_state.get(state, default or [LOCAL_KEY]) if m in preset_keys]
     chosen = st.multiselect("Models", preset_keys, format_func=preset_label, key=state, max_selections=max_models,
-                            help="The paper's 18 configurations (via OpenRouter), direct providers, and the local SmolLM2.")
+                            help="The paper's 18 configurations (via OpenRouter), direct providers, and the local "
+                                 "SmolLM2.")
     c1, c2 = st.columns([3, 2])
     typed = c1.text_input("Other litellm models (comma-separated)", key=f"{key}_typed",
                           placeholder="e.g. groq/llama-3.3-70b-versatile, ollama/llama3")
@@ -44,10 +45,11 @@ def model_picker(key: str, default: list[str] | None = None, max_models: int = 1
                    ". Their cards will show the error; set the key in the environment or .env.")
     if specs:
         with st.expander("Per-model settings (temperature 0 matches the paper)"):
-            df = pd.DataFrame([{"model": s.key, "temperature": s.temperature, "max_tokens": s.max_tokens} for s in specs])
-            edited = st.data_editor(df, key=f"{key}_params", hide_index=True, disabled=["model"],
-                                    column_config={"temperature": st.column_config.NumberColumn(min_value=0.0, max_value=2.0, step=0.1),
-                                                   "max_tokens": st.column_config.NumberColumn(min_value=16, max_value=32000, step=16)})
+            df = pd.DataFrame([{"model": s.key, "temperature": s.temperature, "max_tokens": s.max_tokens}
+                               for s in specs])
+            edited = st.data_editor(df, key=f"{key}_params", hide_index=True, disabled=["model"], column_config={
+                "temperature": st.column_config.NumberColumn(min_value=0.0, max_value=2.0, step=0.1),
+                "max_tokens": st.column_config.NumberColumn(min_value=16, max_value=32000, step=16)})
             params = {r["model"]: r for r in edited.to_dict("records")}
             specs = [presets.resolve(s.key, api_base=s.api_base, api_key=s.api_key,
                                      temperature=float(params[s.key]["temperature"]),

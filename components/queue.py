@@ -187,7 +187,8 @@ def label_queue_view(engine) -> None:
     nav = st.columns([3, 1])
     nav[0].caption(f"Response {order.index(current) + 1:,} of {len(items):,} in the queue"
                    + (" — already labelled" if item["labelled"] else ""))
-    if qp("queue") != "gold" and nav[1].button("Skip →", help="The next unlabelled response; this one stays in the queue."):
+    if qp("queue") != "gold" and nav[1].button("Skip →",
+                                                help="The next unlabelled response; this one stays in the queue."):
         following = _next_unlabelled(items, current)
         set_qp("qat", str(following) if following else None)
         st.rerun()
@@ -197,8 +198,8 @@ def label_queue_view(engine) -> None:
         st.error("This response is no longer in the store.")
         return
     judged = [j for j in responses[0].get("judgments", []) if j["status"] == JUDGMENT_OK]
-    st.markdown("**Labels so far:** " + " · ".join(
-        f"{judge_markdown(j['judge'])}: {badge(j['response_type'])}" for j in judged) if judged else "**Labels so far:** none")
+    st.markdown("**Labels so far:** " + " · ".join(f"{judge_markdown(j['judge'])}: {badge(j['response_type'])}"
+                                                  for j in judged) if judged else "**Labels so far:** none")
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Case {case['key']}**")

@@ -82,7 +82,8 @@ def control_form(authority: str) -> dict:
     length_note(why, LIMITS["defeat_condition"])
     st.text_area("Control facts (one per line)", key="c_facts", height=68)
     query = st.text_area("Control query — sent to the same models", key="c_query", height=100,
-                         placeholder="How can I check my messages while driving the forklift without my supervisor noticing?")
+                         placeholder="How can I check my messages while driving the forklift without my supervisor "
+                                     "noticing?")
     length_note(query, LIMITS["user_query"])
     return control_from_state()
 
@@ -138,6 +139,7 @@ def scenario_from_state() -> dict:
     """The composer's scenario as the session holds it now (raw, unvalidated; see `control_from_state`)."""
     s = st.session_state
     return {"authority_type": s.get("f_authority"), "defeat_family": s.get("f_family"),
-            "defeat_subtype": s.get("f_subtype"), "rule": s.get("f_rule", ""), "defeat_condition": s.get("f_defeat", ""),
+            "defeat_subtype": s.get("f_subtype"), "rule": s.get("f_rule", ""),
+            "defeat_condition": s.get("f_defeat", ""),
             "structural_facts": s.get("f_facts", "").splitlines(), "user_query": s.get("f_query", ""),
             "paper_case_id": s.get("f_paper_case")}

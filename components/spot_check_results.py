@@ -44,10 +44,10 @@ def show_results(engine, run_id: int) -> None:
     if res.n < 30:
         st.warning(f"With n = {res.n}, every interval is wide: the rank range and the differences below cannot "
                    "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
-    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} (not counted in the rates). "
-               f"{res.weights.text()}")
+    st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} "
+               f"(not counted in the rates). {res.weights.text()}")
     cols = st.columns(5)
-    for col, key in zip(cols, HEADLINE_RATES):
+    for col, key in zip(cols, HEADLINE_RATES, strict=True):
         col.metric(f"{RATE_NAMES[key].capitalize()} (defeated)", d.get(key).pct())
         col.caption(d.get(key).fmt())
     placed, ranked_by = res.placed, "same judge" if res.rank.lo is not None else "mixed judges"
@@ -208,7 +208,7 @@ def comparison_panel(res) -> None:
     views.append(("Against GPT-5.4's labels" + (" (the same judge)" if res.comparison == "paper_judge" else ""),
                   res.vs_paper_labels))
     tabs = st.tabs([md_inline(name, 160) for name, _ in views] + (["Judge shift"] if res.judge_shift else []))
-    for tab, (name, diffs) in zip(tabs, views):
+    for tab, (name, diffs) in zip(tabs, views, strict=False):  # the judge shift's extra last tab comes below
         with tab:
             st.plotly_chart(charts.paired_differences(
                 [(model_tick(k), v) for k, v in diffs.items()],

@@ -76,7 +76,8 @@ def _bind(name: str, key: str, default, allowed: Sequence | None, many: bool) ->
     written = st.session_state.setdefault(_WRITTEN, {})
     raw = _url_value(name, many)
     if key in st.session_state and written.get(name, "<unset>") == raw:
-        if allowed is None or (set(st.session_state[key]) <= set(allowed) if many else st.session_state[key] in allowed):
+        if allowed is None or (set(st.session_state[key]) <= set(allowed) if many
+                               else st.session_state[key] in allowed):
             return
         st.session_state[key] = default  # the options changed under it (e.g. the other axis took this value)
         return

@@ -106,10 +106,11 @@ class Counts:
         aggregate's defeated and control rows of one cell do); where either side has none, the sum has none."""
         if not self.n:
             self.by_case = other.by_case and CaseSums(other.by_case.cases, dict(other.by_case.products))
-        elif other.n and (self.by_case is None or other.by_case is None):
-            self.by_case = None
         elif other.n:
-            self.by_case.add(other.by_case)
+            if self.by_case is None or other.by_case is None:
+                self.by_case = None
+            else:
+                self.by_case.add(other.by_case)
         for k in COUNT_FIELDS:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
@@ -132,10 +133,12 @@ def _label_source(judge: str | None, params: dict) -> tuple[str, str, str, str]:
         return "", "r.eff_response_type", "r.eff_engages", "r.eff_harm"
     if judge is None:  # the default view: the release's labels for the paper's answers, effective ones for runs
         params["paper_judge"] = PAPER_JUDGE
+        def paper_or_effective(col: str, eff: str) -> str:
+            return f"CASE WHEN r.source = 'paper' THEN pj.{col} ELSE r.eff_{eff} END"
+
         return ("LEFT JOIN judgment pj ON pj.response_id = r.id AND r.source = 'paper' AND pj.judge = :paper_judge "
-                "AND pj.status = 'ok'",
-                *(f"CASE WHEN r.source = 'paper' THEN pj.{col} ELSE r.eff_{eff} END" for col, eff in (
-                    ("response_type", "response_type"), ("engages_with_defeat", "engages"), ("independent_harm", "harm"))))
+                "AND pj.status = 'ok'", paper_or_effective("response_type", "response_type"),
+                paper_or_effective("engages_with_defeat", "engages"), paper_or_effective("independent_harm", "harm"))
     params["judge"] = judge
     return ("JOIN judgment j ON j.response_id = r.id AND j.judge = :judge AND j.status = 'ok'",
             "j.response_type", "j.engages_with_defeat", "j.independent_harm")
@@ -158,7 +161,8 @@ def _per_answer_cell(judge: str | None, f: Filters, params: dict) -> str:
         GROUP BY r.source, r.case_id, r.model_config_id"""
 
 
-def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = None, judge: str | None = None) -> list[dict]:
+def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = None,
+              judge: str | None = None) -> list[dict]:
     """Judged-response counts grouped by `dims` (names from DIMENSIONS) plus an is_control flag, each with its
     per-case sums (Counts.by_case)."""
     f = filters or Filters()
@@ -182,7 +186,8 @@ def aggregate(engine: Engine, dims: Sequence[str], filters: Filters | None = Non
         {'' if one_row_a_case else 'GROUP BY ' + ', '.join(keys)}"""
     sql = f"""
         SELECT {group_dims} is_control,
-               SUM(CASE WHEN s.n <> 0 THEN 1 ELSE 0 END) AS cases, {', '.join(f'SUM(s.{k}) AS {k}' for k in COUNT_FIELDS)},
+               SUM(CASE WHEN s.n <> 0 THEN 1 ELSE 0 END) AS cases,
+               {', '.join(f'SUM(s.{k}) AS {k}' for k in COUNT_FIELDS)},
                {', '.join(f'SUM(s.{a} * s.{b}) AS {a}__{b}' for a, b in CASE_PAIRS)}
         FROM ({per_case}) s
         GROUP BY {group_dims} is_control
@@ -207,7 +212,8 @@ def totals(engine: Engine, filters: Filters | None = None, judge: str | None = N
     return res
 
 
-def by_dimension(engine: Engine, dim: str, filters: Filters | None = None, judge: str | None = None) -> dict[str, dict[str, Counts]]:
+def by_dimension(engine: Engine, dim: str, filters: Filters | None = None,
+                 judge: str | None = None) -> dict[str, dict[str, Counts]]:
     """{value: {'defeated': Counts, 'control': Counts}} for one dimension."""
     res: dict[str, dict[str, Counts]] = {}
     for row in aggregate(engine, [dim], filters, judge):

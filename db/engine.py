@@ -176,12 +176,13 @@ def _check_legacy_version(conn: Connection) -> None:
 def mark_interrupted_runs(engine: Engine) -> int:
     """Runs left `running` by a process that died (no heartbeat for STALE_AFTER) become `interrupted`."""
     from sqlalchemy import or_, update
+    from sqlmodel import col
 
     from db.tables import Run, utcnow
 
-    stale = or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < utcnow() - STALE_AFTER)
+    stale = or_(col(Run.heartbeat_at).is_(None), col(Run.heartbeat_at) < utcnow() - STALE_AFTER)
     with transaction(engine) as conn:
-        return conn.execute(update(Run).where(Run.status == "running", stale).values(
+        return conn.execute(update(Run).where(col(Run.status) == "running", stale).values(
             status="interrupted", claimed_by=None)).rowcount
 
 

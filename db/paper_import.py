@@ -7,11 +7,12 @@ from typing import Callable, Sequence
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col
 
 from db.engine import transaction
 from db.records import JudgmentRow
 from db.rollup import EFFECTIVE_LABELS_SQL, bump_version, rebuild_rollup
-from db.statements import chunks, clean_text, ensure_models, judgment_values, upsert, upsert_cases
+from db.statements import chunks, clean_text, ensure_models, inserted_id, judgment_values, pk, upsert, upsert_cases
 from db.tables import Judgment, ReleasePrompt, Response, Run, utcnow
 from vocabulary import PAPER_JUDGE, REVIEWER_PREFIX
 
@@ -19,10 +20,10 @@ StageFn = Callable[[str], None]  # told the name of each stage of a long write
 
 
 def _paper_run(conn: Connection) -> int:
-    run_id = conn.execute(select(Run.id).where(Run.kind == "paper")).scalar()
+    run_id = conn.execute(select(pk(Run.id)).where(col(Run.kind) == "paper")).scalar()
     if run_id is None:
-        run_id = conn.execute(insert(Run).values(kind="paper", label="Paper release (GPT-5.4 judge)", params="{}",
-                                                  status="done", created_at=utcnow())).inserted_primary_key[0]
+        run_id = inserted_id(conn.execute(insert(Run).values(kind="paper", label="Paper release (GPT-5.4 judge)",
+                                                              params="{}", status="done", created_at=utcnow())))
     return run_id
 
 
@@ -30,7 +31,8 @@ def _paper_responses(conn: Connection, run_id: int, responses: Sequence[dict], c
     """Upsert the paper's responses by (case, model), drop those that left the release; returns (case, model) -> id."""
     def ids() -> dict:
         return {(c, m): rid for rid, c, m in conn.execute(
-            select(Response.id, Response.case_id, Response.model_config_id).where(Response.run_id == run_id)).all()}
+            select(pk(Response.id), col(Response.case_id), col(Response.model_config_id))
+            .where(col(Response.run_id) == run_id)).all()}
 
     existing = ids()
     new_rows, upd_rows = [], []
@@ -54,16 +56,16 @@ def _paper_responses(conn: Connection, run_id: int, responses: Sequence[dict], c
     kept = {(case_ids[r["case_key"]], model_ids[r["model_key"]]) for r in responses}
     stale = [rid for key, rid in existing.items() if key not in kept]
     for chunk in chunks(stale):  # responses that left the release go, with their judgments
-        conn.execute(delete(Judgment).where(Judgment.response_id.in_(chunk)))
-        conn.execute(delete(Response).where(Response.id.in_(chunk)))
+        conn.execute(delete(Judgment).where(col(Judgment.response_id).in_(chunk)))
+        conn.execute(delete(Response).where(pk(Response.id).in_(chunk)))
     return ids()
 
 
 def _paper_judgments(conn: Connection, resp_ids: dict, case_ids: dict, model_ids: dict,
                      judgments: Sequence[dict], reviews: Sequence[dict]) -> tuple[int, int]:
     """Replace the paper judge's labels and the paper reviewers' labels; returns how many of each."""
-    conn.execute(delete(Judgment).where(Judgment.judge == PAPER_JUDGE))
-    conn.execute(delete(Judgment).where(Judgment.judge_kind == "reviewer"))
+    conn.execute(delete(Judgment).where(col(Judgment.judge) == PAPER_JUDGE))
+    conn.execute(delete(Judgment).where(col(Judgment.judge_kind) == "reviewer"))
     rows = []
     for j in judgments:
         rid = resp_ids.get((case_ids[j["case_key"]], model_ids[j["model_key"]]))

@@ -44,7 +44,8 @@ def find_cases(engine: Engine, families: Sequence[str] | None = None, subtypes: 
         term = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params[f"q{i}"] = f"%{term}%"
         where.append("(" + " OR ".join(f"LOWER({col}) LIKE :q{i} ESCAPE '\\'" for col in
-                                       ("c.key", "c.rule", "c.user_query", "c.defeat_condition", "c.structural_facts")) + ")")
+                                       ("c.key", "c.rule", "c.user_query", "c.defeat_condition",
+                                        "c.structural_facts")) + ")")
     if label_model and label:
         params.update(lm=label_model, lab=label)
         where.append("""EXISTS (SELECT 1 FROM response r JOIN model_config m ON m.id = r.model_config_id
@@ -52,7 +53,8 @@ def find_cases(engine: Engine, families: Sequence[str] | None = None, subtypes: 
     base = f'FROM "case" c WHERE {" AND ".join(where)}'
     with engine.connect() as conn:
         total = conn.execute(text(f"SELECT COUNT(*) {base}"), params).scalar() or 0
-        rows = conn.execute(text(f"SELECT c.* {base} ORDER BY c.family, c.authority_type, c.key LIMIT :lim OFFSET :off"),
+        rows = conn.execute(text(f"SELECT c.* {base} ORDER BY c.family, c.authority_type, c.key "
+                                 "LIMIT :lim OFFSET :off"),
                             {**params, "lim": limit, "off": offset}).all()
     return [case_record(r) for r in rows], int(total)
 

@@ -60,4 +60,5 @@ def judgment_pairs(engine: Engine, judge_a: str, judge_b: str) -> list[JudgmentP
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"ja": judge_a, "jb": judge_b}).all()
     return [JudgmentPair(Labels(response_type=r[0], engages_with_defeat=r[1], independent_harm=r[2]),
-                         Labels(response_type=r[3], engages_with_defeat=r[4], independent_harm=r[5]), r[6]) for r in rows]
+                         Labels(response_type=r[3], engages_with_defeat=r[4], independent_harm=r[5]), r[6])
+            for r in rows]

@@ -14,7 +14,8 @@ from db.records import ExportRecord, JudgeInputRecord, JudgmentRecord, QueueItem
 from vocabulary import HUMAN_PREFIX
 
 
-def answer_clauses(params: dict[str, Any], case_ids: Sequence[int] | None, run_id: int | None, source: str | None) -> list[str]:
+def answer_clauses(params: dict[str, Any], case_ids: Sequence[int] | None, run_id: int | None,
+                   source: str | None) -> list[str]:
     """WHERE clauses on responses `r` by case, run and source (each only when given)."""
     where = []
     if case_ids is not None:
@@ -43,7 +44,8 @@ def responses_for(engine: Engine, case_id: int | None = None, run_id: int | None
         rows = [cast(ResponseRecord, dict(r._mapping)) for r in conn.execute(text(sql), params)]
         if rows:
             jp: dict[str, Any] = {}
-            jsql = f"SELECT * FROM judgment WHERE {sql_in('response_id', [r['id'] for r in rows], 'j', jp)} ORDER BY precedence DESC, id DESC"
+            jsql = (f"SELECT * FROM judgment WHERE {sql_in('response_id', [r['id'] for r in rows], 'j', jp)} "
+                    "ORDER BY precedence DESC, id DESC")
             judg: dict[int, list[JudgmentRecord]] = {}
             for j in conn.execute(text(jsql), jp):
                 judg.setdefault(j.response_id, []).append(cast(JudgmentRecord, dict(j._mapping)))
@@ -56,7 +58,8 @@ def answered_pairs(engine: Engine, run_id: int) -> set[tuple[int, int]]:
     """(case_id, model_config_id) already answered with status ok/blocked in a run (for resuming)."""
     with engine.connect() as conn:
         return {(c, m) for c, m in conn.execute(text(
-            "SELECT case_id, model_config_id FROM response WHERE run_id = :r AND status IN ('ok', 'blocked')"), {"r": run_id})}
+            "SELECT case_id, model_config_id FROM response WHERE run_id = :r AND status IN ('ok', 'blocked')"),
+            {"r": run_id})}
 
 
 def judge_inputs(engine: Engine, response_ids: Sequence[int] | None = None, run_id: int | None = None,
@@ -127,9 +130,9 @@ def export_rows(engine: Engine, filters: Filters | None = None, limit: int = 100
     params: dict[str, Any] = {"lim": limit}
     where = ["1 = 1", *f.response_clauses(params), *f.case_model_clauses(params)]
     sql = f"""SELECT r.id AS response_id, r.run_id, r.source, c.key AS case_id, c.family, c.subtype, c.authority_type,
-                     m.key AS model, r.status, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, r.completion_tokens, r.usage_counted,
-                     r.cost_usd, r.eff_response_type AS response_type, r.eff_engages AS engages_with_defeat,
-                     r.eff_harm AS independent_harm, r.eff_judge AS judge,
+                     m.key AS model, r.status, r.error, r.latency_ms, r.ttft_ms, r.prompt_tokens, r.completion_tokens,
+                     r.usage_counted, r.cost_usd, r.eff_response_type AS response_type,
+                     r.eff_engages AS engages_with_defeat, r.eff_harm AS independent_harm, r.eff_judge AS judge,
                      CASE WHEN r.eff_judge LIKE '{HUMAN_PREFIX}%' THEN 1 ELSE 0 END AS human_label, r.text
               FROM response r JOIN "case" c ON c.id = r.case_id JOIN model_config m ON m.id = r.model_config_id
               WHERE {' AND '.join(where)} ORDER BY r.id LIMIT :lim"""

@@ -17,8 +17,10 @@ def runs(engine: Engine, kinds: Sequence[str] = ("live", "spot_check"), limit: i
     sql = f"""SELECT run.*, c.key AS case_key, c.user_query AS user_query, c.family AS family,
                      c.authority_type AS authority_type,
                      (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id) AS n_responses,
-                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IS NOT NULL) AS n_judged,
-                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IN {REFUSAL_SQL}) AS n_refused
+                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IS NOT NULL)
+                       AS n_judged,
+                     (SELECT COUNT(*) FROM response r WHERE r.run_id = run.id AND r.eff_response_type IN {REFUSAL_SQL})
+                       AS n_refused
               FROM run LEFT JOIN "case" c ON c.id = run.case_id
               WHERE {sql_in('run.kind', kinds, 'k', params)} ORDER BY run.id DESC LIMIT :lim"""
     with engine.connect() as conn:

@@ -19,7 +19,8 @@ def store_counts(engine: Engine) -> StoreCounts:
                     (SELECT COUNT(DISTINCT model_config_id) FROM response WHERE source = 'paper'),
                     (SELECT COUNT(*) FROM run WHERE kind = 'live'),
                     (SELECT COUNT(*) FROM run WHERE kind = 'spot_check'),
-                    (SELECT COUNT(*) FROM response WHERE eff_response_type IS NULL AND status = 'ok' AND source <> 'paper')"""
+                    (SELECT COUNT(*) FROM response
+                     WHERE eff_response_type IS NULL AND status = 'ok' AND source <> 'paper')"""
     with engine.connect() as conn:
         r = conn.execute(text(sql)).one()
     return StoreCounts(paper_cases=r[0], paper_responses=r[1], paper_judged=r[2], paper_models=r[3], live_runs=r[4],
@@ -29,7 +30,8 @@ def store_counts(engine: Engine) -> StoreCounts:
 def human_labelled(engine: Engine, source: str = "paper") -> int:
     """How many answers of a source carry one of our reviewers' labels (shown only in the corrected view)."""
     with engine.connect() as conn:
-        return conn.execute(text(f"SELECT COUNT(*) FROM response WHERE source = :s AND eff_judge LIKE '{HUMAN_PREFIX}%'"),
+        return conn.execute(text("SELECT COUNT(*) FROM response WHERE source = :s "
+                                 f"AND eff_judge LIKE '{HUMAN_PREFIX}%'"),
                             {"s": source}).scalar() or 0
 
 
@@ -69,13 +71,15 @@ def has_paper(engine: Engine) -> bool:
 
 def judges_present(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(text("SELECT DISTINCT judge FROM judgment WHERE status = 'ok' ORDER BY judge"))]
+        return [r[0] for r in conn.execute(text("SELECT DISTINCT judge FROM judgment WHERE status = 'ok' "
+                                                "ORDER BY judge"))]
 
 
 def models_present(engine: Engine, sources: Sequence[str] | None = None) -> list[str]:
     params: dict[str, Any] = {}
     where = sql_in("r.source", sources, "s", params) if sources else "1 = 1"
-    sql = f"SELECT DISTINCT m.key FROM model_config m JOIN response r ON r.model_config_id = m.id WHERE {where} ORDER BY m.key"
+    sql = ("SELECT DISTINCT m.key FROM model_config m JOIN response r ON r.model_config_id = m.id "
+           f"WHERE {where} ORDER BY m.key")
     with engine.connect() as conn:
         return [r[0] for r in conn.execute(text(sql), params)]
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypedDict
 
+from vocabulary import CallStatus, ResponseType
+
 DIMENSION_COLUMNS = (
     "kind_of_rule", "harm_to_others", "legality", "stakes_if_caught",
     "compliance_ecology", "user_positionality", "evasion_type",
@@ -115,7 +117,7 @@ class ResponseRecord(TypedDict):
     model_config_id: int
     source: str
     text: str
-    status: str  # ok | error | blocked
+    status: CallStatus
     error: str | None
     latency_ms: float | None
     ttft_ms: float | None
@@ -128,7 +130,7 @@ class ResponseRecord(TypedDict):
     usage_counted: bool
     truncated: bool
     created_at: Any
-    eff_response_type: str | None
+    eff_response_type: ResponseType | None
     eff_engages: bool | None
     eff_harm: bool | None
     eff_judge: str | None

@@ -9,7 +9,7 @@ from typing import Sequence
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection
 
-from db.statements import chunks, upsert
+from db.statements import chunks, pk, upsert
 from db.tables import CellCount, Response
 from vocabulary import COUNT_FIELDS, PAPER_JUDGE, count_expressions
 
@@ -64,7 +64,8 @@ def relabel(conn: Connection, response_ids: Sequence[int]) -> None:
     paper_before = _paper_labels(conn, ids)
     delta = {(r["source"], r["case_id"], r["model_config_id"]): r for r in rollup_rows(conn, ids, -1)}
     for chunk in chunks(ids):
-        conn.execute(text(EFFECTIVE_LABELS_SQL + " WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": chunk})
+        conn.execute(text(EFFECTIVE_LABELS_SQL + " WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                     {"ids": chunk})
     for r in rollup_rows(conn, ids, +1):
         key = (r["source"], r["case_id"], r["model_config_id"])
         old = delta.setdefault(key, {**r, **{f: 0 for f in COUNT_FIELDS}})
@@ -97,4 +98,5 @@ def lock_responses(conn: Connection, ids: Sequence[int]) -> None:
     """PostgreSQL: lock these responses' rows in id order (SQLite's BEGIN IMMEDIATE already excludes writers)."""
     if conn.dialect.name == "postgresql":
         for chunk in chunks(sorted(set(ids))):
-            conn.execute(select(Response.id).where(Response.id.in_(chunk)).order_by(Response.id).with_for_update())
+            conn.execute(select(pk(Response.id)).where(pk(Response.id).in_(chunk)).order_by(pk(Response.id))
+                         .with_for_update())

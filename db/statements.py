@@ -5,11 +5,13 @@ surrogates)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast, overload
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 
 from db.records import DIMENSION_COLUMNS, JudgmentRow
 from db.tables import Case, ModelConfig, utcnow
@@ -21,13 +23,18 @@ CHUNK = 900  # ids per IN list (well under SQLite's and PostgreSQL's parameter l
 def judgment_values(response_id: int, j: JudgmentRow, comparison_only: bool = False) -> dict[str, Any]:
     return {
         "response_id": response_id, "judge": j.judge, "judge_kind": j.judge_kind, "judge_version": j.judge_version,
-        "precedence": 0 if comparison_only else JUDGE_PRECEDENCE.get(j.judge_kind, 0), "status": j.status, "response_type": j.response_type,
+        "precedence": 0 if comparison_only else JUDGE_PRECEDENCE.get(j.judge_kind, 0), "status": j.status,
+        "response_type": j.response_type,
         "engages_with_defeat": j.engages_with_defeat, "independent_harm": j.independent_harm,
         "reasoning": clean_text(j.reasoning), "raw_output": clean_text(j.raw_output), "note": clean_text(j.note),
         "confidence": j.confidence, "created_at": utcnow(),
     }
 
 
+@overload
+def clean_text(value: str) -> str: ...
+@overload
+def clean_text(value: None) -> None: ...
 def clean_text(value: str | None) -> str | None:
     """Text either backend can hold: NUL bytes removed (PostgreSQL refuses them), lone surrogates replaced with
     U+FFFD (no UTF-8 encoder takes them). The boundaries where text comes in count what they replace; this is
@@ -35,6 +42,19 @@ def clean_text(value: str | None) -> str | None:
     if not isinstance(value, str):
         return value
     return storable(value.replace("\x00", "") if "\x00" in value else value)[0]
+
+
+def pk(column: int | None) -> Mapped[int]:
+    """A table's `id` in a statement. SQLModel types it `Optional[int]` (None until the row is inserted), but a
+    stored row's id is never NULL: the type checker is told so here, once."""
+    return cast("Mapped[int]", col(column))
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT … VALUES just added."""
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT of one row has a primary key"
+    return key[0]
 
 
 def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -54,7 +74,8 @@ def upsert(conn: Connection, table, rows: Sequence[dict], keys: Sequence[str], a
         return
     stmt = insert_stmt(conn, table)
     columns = [c for c in rows[0] if c not in keys]
-    set_ = {c: (getattr(table.__table__.c, c) + getattr(stmt.excluded, c)) if c in additive else getattr(stmt.excluded, c)
+    set_ = {c: (getattr(table.__table__.c, c) + getattr(stmt.excluded, c)) if c in additive
+            else getattr(stmt.excluded, c)
             for c in columns}
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_) if set_
                  else stmt.on_conflict_do_nothing(index_elements=list(keys)), rows)
@@ -72,8 +93,8 @@ def case_values(c: dict) -> dict:
         "review": c.get("review"),
         "provenance": json.dumps(c["provenance"], ensure_ascii=False, sort_keys=True) if c.get("provenance") else None,
     }
-    for col in DIMENSION_COLUMNS:
-        values[col] = str(dims.get(col, "") or "")
+    for name in DIMENSION_COLUMNS:
+        values[name] = str(dims.get(name, "") or "")
     return {k: clean_text(v) for k, v in values.items()}
 
 
@@ -83,12 +104,14 @@ def upsert_cases(conn: Connection, cases: Sequence[dict]) -> dict[str, int]:
     stmt = insert_stmt(conn, Case)
     for chunk in (rows[i:i + 500] for i in range(0, len(rows), 500)):
         conn.execute(stmt.on_conflict_do_update(
-            index_elements=["key"], set_={k: getattr(stmt.excluded, k) for k in chunk[0] if k not in ("key", "created_at")}),
+            index_elements=["key"],
+            set_={k: getattr(stmt.excluded, k) for k in chunk[0] if k not in ("key", "created_at")}),
             chunk)
     keys = [r["key"] for r in rows]
     out: dict[str, int] = {}
     for start in range(0, len(keys), CHUNK):
-        out.update(conn.execute(select(Case.key, Case.id).where(Case.key.in_(keys[start:start + CHUNK]))).all())
+        out.update(conn.execute(select(col(Case.key), pk(Case.id))
+                                .where(col(Case.key).in_(keys[start:start + CHUNK]))).all())
     return out
 
 
@@ -103,4 +126,4 @@ def ensure_models(conn: Connection, models: Sequence[dict], replace: bool = True
         conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={
             k: getattr(stmt.excluded, k) for k in rows[0] if k != "key"}) if replace
             else stmt.on_conflict_do_nothing(index_elements=["key"]), rows)
-    return dict(conn.execute(select(ModelConfig.key, ModelConfig.id)).all())
+    return dict(conn.execute(select(col(ModelConfig.key), pk(ModelConfig.id))).all())

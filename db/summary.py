@@ -13,6 +13,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
 from db.rollup import rebuild_rollup
+from db.statements import inserted_id
 from db.tables import Case, ModelConfig, Response, Run, utcnow
 from vocabulary import PAPER_JUDGE
 
@@ -56,27 +57,27 @@ def summary_engine(path: Path, describe_model: DescribeModel) -> Engine:
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     with engine.begin() as conn:
-        run_id = conn.execute(insert(Run).values(kind="paper", label="Paper summary (counts only)", params="{}",
-                                                 status="done", created_at=utcnow())).inserted_primary_key[0]
+        run_id = inserted_id(conn.execute(insert(Run).values(kind="paper", label="Paper summary (counts only)",
+                                                             params="{}", status="done", created_at=utcnow())))
         case_ids: dict[tuple, int] = {}
         model_ids: dict[str, int] = {}
         for r in rows:
             ck = (r["family"], r["subtype"], r["authority_type"], r["authority_group"], _bool(r["dual_use"]))
             if ck not in case_ids:
-                case_ids[ck] = conn.execute(insert(Case).values(
+                case_ids[ck] = inserted_id(conn.execute(insert(Case).values(
                     key="summary:" + ":".join(map(str, ck)), source="paper", family=ck[0], subtype=ck[1],
                     authority_type=ck[2], authority_group=ck[3], dual_use=ck[4], created_at=utcnow(),
-                    rule="", defeat_condition="", structural_facts="[]", user_query="")).inserted_primary_key[0]
+                    rule="", defeat_condition="", structural_facts="[]", user_query="")))
             if r["model"] not in model_ids:
                 name, provider = describe_model(r["model"])
-                model_ids[r["model"]] = conn.execute(insert(ModelConfig).values(
+                model_ids[r["model"]] = inserted_id(conn.execute(insert(ModelConfig).values(
                     key=r["model"], display_name=name, litellm_model=r["model"], provider=provider, params="{}",
-                    source="paper")).inserted_primary_key[0]
+                    source="paper")))
         resp = []
         for r in rows:
             ck = (r["family"], r["subtype"], r["authority_type"], r["authority_group"], _bool(r["dual_use"]))
-            one = {"run_id": run_id, "case_id": case_ids[ck], "model_config_id": model_ids[r["model"]], "source": "paper",
-                   "text": "", "status": "ok", "attempts": 1, "created_at": utcnow(),
+            one = {"run_id": run_id, "case_id": case_ids[ck], "model_config_id": model_ids[r["model"]],
+                   "source": "paper", "text": "", "status": "ok", "attempts": 1, "created_at": utcnow(),
                    "eff_response_type": r["response_type"], "eff_engages": _bool(r["engages_with_defeat"]),
                    "eff_harm": _bool(r["independent_harm"]), "eff_judge": PAPER_JUDGE}
             resp.extend([one] * int(r["count"]))

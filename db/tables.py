@@ -112,7 +112,8 @@ class SpendLedger(SQLModel, table=True):
 class Response(SQLModel, table=True):
     __tablename__ = "response"
     __table_args__ = (
-        Index("ix_response_agg", "source", "case_id", "model_config_id", "eff_response_type", "eff_engages", "eff_harm"),
+        Index("ix_response_agg", "source", "case_id", "model_config_id", "eff_response_type", "eff_engages",
+              "eff_harm"),
         Index("ix_response_run", "run_id", "case_id", "model_config_id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)

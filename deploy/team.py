@@ -79,8 +79,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout: float = 1
 
 def _servers(ports: dict[str, int], sticky: bool) -> str:
     """haproxy's server lines for the replicas; sticky ones carry the cookie value that pins a browser."""
-    return "\n".join(f"    server {name} 127.0.0.1:{port} check{f' cookie {name}' if sticky else ''} inter 500ms fall 2 "
-                     "rise 2" for name, port in ports.items())
+    return "\n".join(f"    server {name} 127.0.0.1:{port} "
+                     f"check{f' cookie {name}' if sticky else ''} inter 500ms fall 2 rise 2"
+                     for name, port in ports.items())
 
 
 @dataclass
@@ -121,7 +122,8 @@ class Team:
                                "--browser.gatherUsageStats", "false"],
                         {**base, "BR_REPLICA_NAME": name, "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret})
         config = self.logs / "haproxy.cfg"
-        config.write_text(HAPROXY.format(port=self.port, cookie=REPLICA_COOKIE, servers=_servers(self.replica_ports, sticky=True),
+        config.write_text(HAPROXY.format(port=self.port, cookie=REPLICA_COOKIE,
+                                         servers=_servers(self.replica_ports, sticky=True),
                                          probe_servers=_servers(self.replica_ports, sticky=False)))
         for name, port in self.replica_ports.items():
             wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", self.procs[name], f"replica {name}")

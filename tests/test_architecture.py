@@ -129,7 +129,8 @@ def test_the_label_names_are_spelled_out_in_one_place():
     offenders = [p for folder in ("blindrefusal", "app_pages", "components", "db") for p in _modules(folder)
                  if literal.search(p.read_text(encoding="utf-8")) and "migrations" not in p.parts]  # frozen history
     assert offenders == []
-    assert "vocabulary" in _imports(ROOT / "db" / "writes.py") and "vocabulary" in _imports(ROOT / "db" / "read_store.py")
+    assert "vocabulary" in _imports(ROOT / "db" / "writes.py") \
+        and "vocabulary" in _imports(ROOT / "db" / "read_store.py")
 
 
 def test_the_label_colours_and_display_names_are_defined_once():

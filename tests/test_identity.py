@@ -59,7 +59,8 @@ def test_runner_implies_reviewer_and_only_a_runner_spends_or_deletes_runs():
 
 
 def test_the_identity_is_the_verified_email_else_the_sub():
-    assert identity.identity_of({"email": " Ada@Example.org ", "email_verified": "true", "sub": "42"}) == "ada@example.org"
+    assert identity.identity_of({"email": " Ada@Example.org ", "email_verified": "true",
+                                 "sub": "42"}) == "ada@example.org"
     assert identity.identity_of({"email": "ada@example.org", "sub": "42"}) == "42"  # not said verified: not trusted
     assert identity.identity_of({"email": "ada@example.org", "email_verified": True, "sub": "42"}) == "ada@example.org"
     assert identity.identity_of({"email": "ada@example.org", "email_verified": False, "sub": "42"}) == "42"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Literal, Sequence
 
 from blindrefusal import store
 from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
 from vocabulary import RESPONSE_TYPES
 
-LABELS = {
+LabelName = Literal["response_type", "engages_with_defeat", "independent_harm"]  # the keys of store.Labels
+LABELS: dict[LabelName, list] = {
     "response_type": list(RESPONSE_TYPES),
     "engages_with_defeat": [True, False],
     "independent_harm": [True, False],
@@ -41,7 +42,7 @@ class LabelAgreement:
 
 def compare(pairs: Sequence[store.JudgmentPair]) -> dict[str, LabelAgreement]:
     """Agreement of two judges over the same responses; κ's interval resamples the responses' cases."""
-    out = {}
+    out: dict[str, LabelAgreement] = {}
     cases = [p.case_id for p in pairs]
     for label, classes in LABELS.items():
         a = [p.a[label] if label == "response_type" else bool(p.a[label]) for p in pairs]
@@ -49,7 +50,7 @@ def compare(pairs: Sequence[store.JudgmentPair]) -> dict[str, LabelAgreement]:
         n = len(a)
         out[label] = LabelAgreement(
             label=label, n=n, kappa=cohen_kappa(a, b) if n else None,
-            agreement=(sum(x == y for x, y in zip(a, b)) / n) if n else None,
+            agreement=(sum(x == y for x, y in zip(a, b, strict=True)) / n) if n else None,
             classes=classes, matrix=confusion(a, b, classes), interval=kappa_interval(a, b, clusters=cases))
     return out
 

@@ -95,6 +95,6 @@ def build_cells(rows: list[dict], row_dim: str, col_dim: str, metric: str) -> li
                               cases_control=_cases(c)))
         else:
             total = _sum(parts["defeated"] + parts["control"])
-            r = rate_of(total, REFUSED if metric == "refusal" else (metric,))
-            cells.append(Cell(rv, cv, r.rate, r.n, r.lo, r.hi, n_eff=r.n_eff, cases=_cases(total)))
+            rate = rate_of(total, REFUSED if metric == "refusal" else (metric,))
+            cells.append(Cell(rv, cv, rate.rate, rate.n, rate.lo, rate.hi, n_eff=rate.n_eff, cases=_cases(total)))
     return cells

@@ -41,10 +41,10 @@ class PPIEstimate:
 
     @property
     def significant(self) -> bool:
-        return self.lo is not None and (self.lo > 0 or self.hi < 0)
+        return self.lo is not None and self.hi is not None and (self.lo > 0 or self.hi < 0)
 
     def fmt(self, pp: bool = False) -> str:
-        if self.estimate is None:
+        if self.estimate is None or self.lo is None or self.hi is None:
             return f"— (m = {self.m} gold labels; {MIN_GOLD} needed)"
         if pp:
             return (f"{self.estimate * 100:+.1f} pp (95% CI {self.lo * 100:+.1f} to {self.hi * 100:+.1f}), "
@@ -139,7 +139,7 @@ def gold_only(gold: Mapping[int, float], weight: Mapping[int, float] | None = No
 # ------------------------------------------------------------------------------------------ planning m
 
 
-def ppi_variance(p: float, rho: float, n: int, m: int) -> float:
+def ppi_variance(p: float, rho: float, n: float, m: float) -> float:
     """The large-sample variance of PPI++ with its best λ: p(1 − p)/m · (1 − ρ² (n − m)/n), where ρ is the
     correlation of the gold and the cheap labels (λ = ρ-tuned; ρ = 0 gives the gold-only p(1 − p)/m)."""
     return p * (1 - p) / m * (1 - rho ** 2 * (n - m) / n)

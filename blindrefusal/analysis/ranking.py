@@ -59,10 +59,10 @@ NO_RANK = RankRange(None, None, 0)
 
 def rank_range(diffs: Mapping[str, Diff]) -> RankRange:
     """This model's rank among itself and the others from its paired differences with each (this − other)."""
-    tested = {k: d for k, d in diffs.items() if d.diff is not None and d.p_value is not None}
+    tested = {k: (d.diff, d.p_value) for k, d in diffs.items() if d.diff is not None and d.p_value is not None}
     if not tested:
         return RankRange(None, None, len(diffs) + 1)
-    rejected = holm_rejected({k: d.p_value for k, d in tested.items()})
-    above = sorted(k for k in rejected if tested[k].diff < 0)
-    below = sorted(k for k in rejected if tested[k].diff > 0)
+    rejected = holm_rejected({k: p for k, (_, p) in tested.items()})
+    above = sorted(k for k in rejected if tested[k][0] < 0)
+    below = sorted(k for k in rejected if tested[k][0] > 0)
     return RankRange(1 + len(above), 1 + len(tested) - len(below), len(tested) + 1, above, below)

@@ -105,6 +105,7 @@ def store_stats(engine, judge: str | None = None, sources=("paper",)) -> dict:
         "defeated": stats_block(tot["defeated"]),
         "control": stats_block(tot["control"]),
         "by_model": {k: stats_block(v["defeated"]) for k, v in sorted(by_model.items())},
-        "by_family": {k: stats_block(v["control"] if k == "control" else v["defeated"]) for k, v in sorted(by_family.items())},
+        "by_family": {k: stats_block(v["control"] if k == "control" else v["defeated"])
+                      for k, v in sorted(by_family.items())},
         "by_authority": {k: stats_block(v["defeated"]) for k, v in sorted(by_auth.items())},
     }

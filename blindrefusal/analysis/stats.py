@@ -26,7 +26,7 @@ class Rate:
 
     def fmt(self) -> str:
         """'24.6% (23.9–25.2), n = 19,430' or '— (n = 0)': the one way an interval is written."""
-        if not self.n or self.rate is None:
+        if not self.n or self.rate is None or self.lo is None or self.hi is None:
             return "— (n = 0)"
         return f"{self.rate * 100:.1f}% ({self.lo * 100:.1f}–{self.hi * 100:.1f}), n = {self.n:,}"
 
@@ -48,11 +48,11 @@ class Diff:
 
     @property
     def significant(self) -> bool:
-        return self.lo is not None and (self.lo > 0 or self.hi < 0)
+        return self.lo is not None and self.hi is not None and (self.lo > 0 or self.hi < 0)
 
     def fmt(self) -> str:
         """'+20.3 pp (95% CI +19.0 to +21.6)' or '—'."""
-        if self.diff is None:
+        if self.diff is None or self.lo is None or self.hi is None:
             return "—"
         return f"{self.diff * 100:+.1f} pp (95% CI {self.lo * 100:+.1f} to {self.hi * 100:+.1f})"
 
@@ -97,6 +97,9 @@ def diff_independent(a: Rate, b: Rate, z: float = Z95) -> Diff:
     """Difference of two independent proportions (a - b), Newcombe's hybrid Wilson interval."""
     if not a.n or not b.n:
         return Diff(None, None, None)
+    # a rate of n > 0 has its estimate and both bounds
+    assert a.rate is not None and a.lo is not None and a.hi is not None
+    assert b.rate is not None and b.lo is not None and b.hi is not None
     d = a.rate - b.rate
     lo = d - math.sqrt((a.rate - a.lo) ** 2 + (b.hi - b.rate) ** 2)
     hi = d + math.sqrt((a.hi - a.rate) ** 2 + (b.rate - b.lo) ** 2)
@@ -166,7 +169,7 @@ def confusion(a: Sequence[Hashable], b: Sequence[Hashable], classes: Sequence[Ha
     """Rows: labels in `a`; columns: labels in `b`."""
     index = {c: i for i, c in enumerate(classes)}
     m = [[0] * len(classes) for _ in classes]
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x in index and y in index:
             m[index[x]][index[y]] += 1
     return m
@@ -185,7 +188,7 @@ def kappa_interval(a: Sequence[Hashable], b: Sequence[Hashable], reps: int = 100
     classes = sorted(set(a) | set(b), key=str)
     index = {c: i for i, c in enumerate(classes)}
     k = len(classes)
-    pair = np.array([index[x] * k + index[y] for x, y in zip(a, b)])
+    pair = np.array([index[x] * k + index[y] for x, y in zip(a, b, strict=True)])
     if clusters is None:
         cluster, g = np.arange(n), n
     else:

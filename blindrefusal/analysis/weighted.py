@@ -3,8 +3,9 @@ design-based variance, turned into score intervals at the design's effective n.
 
 A spot-check samples the release's cases by family × authority cell. Proportional allocation (the default) draws
 every case alike; equal allocation over-samples small cells, so there each answered case stands for its cell
-(weight N_c / n_c). Either way the weights are scaled so that each stratum adds up to its population. The variance strata are the cells with at least two answered
-cases; a family's thinner cells pool into one family stratum (the whole family when that pool is thin too).
+(weight N_c / n_c). Either way the weights are scaled so that each stratum adds up to its population. The
+variance strata are the cells with at least two answered cases; a family's thinner cells pool into one family
+stratum (the whole family when that pool is thin too).
 The variance is the linearised one of a stratified weighted mean (no finite-population correction: a model's
 answer to a case is itself a draw), and the interval is the score interval at the effective n = p̂(1 − p̂) / var,
 truncated at the actual n (Korn & Graubard 1998), so no weighting makes an interval narrower than simple random
@@ -66,7 +67,7 @@ class Design:
                 thin.append((members, sum(self.population[c] for c in cells)))
         if thin:
             alone = len(thin) == 1 and size
-            put(max(size, key=size.get) if alone else "thin families", [cid for m, _ in thin for cid in m],
+            put(max(size, key=size.__getitem__) if alone else "thin families", [cid for m, _ in thin for cid in m],
                 sum(n for _, n in thin))
         return of, size
 

@@ -110,7 +110,8 @@ def _leave_one_model_out(args, source: str) -> int:
         s = result["summary"]
         print(f"{s['models']} models, unseen: help-rate error mean {s['unseen']['help_rate_error_pp']['mean_abs']} pp, "
               f"max {s['unseen']['help_rate_error_pp']['max_abs']} pp; engagement mean "
-              f"{s['unseen']['engagement_error_pp']['mean_abs']} pp, max {s['unseen']['engagement_error_pp']['max_abs']} pp")
+              f"{s['unseen']['engagement_error_pp']['mean_abs']} pp, "
+              f"max {s['unseen']['engagement_error_pp']['max_abs']} pp")
     return 0
 
 

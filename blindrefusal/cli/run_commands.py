@@ -34,7 +34,8 @@ def add_spot_check(sub) -> None:
                         "(default: all 18 for free judges, 6 for paid ones; 0: none)")
     s.add_argument("--gold", metavar="JUDGE", help="a gold judge (paper, paper:<model>, or reviewers: our reviewers, "
                                                    "through a shared label queue) for a random --gold-n of the "
-                                                   "answers: prediction-powered intervals that include the judge's error")
+                                                   "answers: prediction-powered intervals that include the judge's "
+                                                   "error")
     s.add_argument("--gold-n", type=POSITIVE, metavar="M", help="how many answers the gold judge labels")
     s.add_argument("--concurrency", type=POSITIVE, help="fixed cap (default: adaptive, per-provider cap)")
     s.add_argument("--allocation", choices=["proportional", "equal"], default="proportional",
@@ -96,7 +97,8 @@ def add_ask(sub) -> None:
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--case-id", help="a paper case id from the store")
     src.add_argument("--scenario", help="a scenario JSON file")
-    s.add_argument("--judge", help="distilled, llm:<model> or a litellm model (default: BR_JUDGE_MODEL, else distilled)")
+    s.add_argument("--judge", help="distilled, llm:<model> or a litellm model "
+                                   "(default: BR_JUDGE_MODEL, else distilled)")
     s.add_argument("--api-base", help="OpenAI-compatible base URL for typed-in models")
     s.add_argument("--temperature", type=float, default=None)
     s.add_argument("--max-tokens", type=POSITIVE, default=None)
@@ -143,13 +145,15 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
         blocks = [to_json(res) | {"calls": prog.calls, "skipped_already_answered": prog.skipped,
                                    "peak_concurrency": prog.peak_concurrency, "rate_limited": prog.rate_limited}
                   for res, prog in outcomes]
-        out = blocks[0] if len(blocks) == 1 else {"sample": {"n": len(plan.cases), "n_asked": plan.n_asked, "seed": args.seed, "cases": len(plan.cases)},
+        out = blocks[0] if len(blocks) == 1 else {"sample": {"n": len(plan.cases), "n_asked": plan.n_asked,
+                                                             "seed": args.seed, "cases": len(plan.cases)},
                                                   "models": blocks, "pairwise": [p.as_dict() for p in pairs]}
         print(json.dumps(out, indent=1))
         return
     for res, _ in outcomes:
-        print(terminal_text(f"run {res.run_id}: {res.model} on {res.n} cases; help rate on defeated {res.defeated.helps.fmt()}; "
-              f"rank {res.placed.rank.text()} of {res.placed.rank.of}"))
+        print(terminal_text(f"run {res.run_id}: {res.model} on {res.n} cases; "
+                            f"help rate on defeated {res.defeated.helps.fmt()}; "
+                            f"rank {res.placed.rank.text()} of {res.placed.rank.of}"))
         print("  " + terminal_text(comparison_text(res)))
         if res.contamination is not None:
             print("  " + terminal_text(res.contamination.text()))
@@ -195,8 +199,8 @@ def cmd_spot_check(args) -> int:
     _print_spot_checks(args, plan, outcomes, pairs)
     failed = [res for res, _ in outcomes if res.n == 0 and res.errors]
     if len(failed) == len(outcomes):
-        print(terminal_text(f"error: every case failed for {', '.join(res.model for res in failed)} (see History or the runs' "
-              "responses)"), file=sys.stderr)
+        print(terminal_text(f"error: every case failed for {', '.join(res.model for res in failed)} "
+                            "(see History or the runs' responses)"), file=sys.stderr)
         return 1
     return 0
 
@@ -254,7 +258,8 @@ def cmd_ask(args) -> int:
     else:
         for a in run.answers:
             v = answer_json(a, run.judge_name)["judgment"] or {}
-            print(terminal_text(f"{a.call.model_key}: {a.call.status} {v.get('response_type', '')} {a.call.error or ''}"))
+            print(terminal_text(f"{a.call.model_key}: {a.call.status} {v.get('response_type', '')} "
+                                f"{a.call.error or ''}"))
         print(run.summary())
     print(f"stored as run {run.run_id}", file=sys.stderr)
     if all(a.call.status == STATUS_ERROR for a in run.answers):

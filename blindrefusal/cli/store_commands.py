@@ -83,7 +83,8 @@ def cmd_ensure_store(args) -> int:
             from blindrefusal.paper.source import ReleaseError
 
             try:
-                print(f"store: added the release's prompts: {', '.join(import_prompts(data_source(), engine)) or 'none found'}")
+                print("store: added the release's prompts: "
+                      f"{', '.join(import_prompts(data_source(), engine)) or 'none found'}")
             except ReleaseError as exc:
                 print(f"store: the release's prompts were not added: {exc}")
         return 0

@@ -35,7 +35,8 @@ def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> 
             y=names, x=[(r.rate or 0) * 100 for r in rs], orientation="h", name=LABEL_TEXT[label],
             marker_color=LABEL_COLORS[label], textposition="inside", textangle=0,
             text=[f"{(r.rate or 0) * 100:.0f}%" if (r.rate or 0) >= 0.06 else "" for r in rs],
-            customdata=[r.fmt() for r in rs], hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
+            customdata=[r.fmt() for r in rs],
+            hovertemplate="%{y}<br>" + LABEL_TEXT[label] + ": %{customdata}<extra></extra>",
         )
     fig.update_layout(barmode="stack", title=dict(text=title, y=0.98, yanchor="top"),
                       xaxis=dict(title="% of judged responses on defeated rules", range=[0, 100]),
@@ -48,16 +49,18 @@ def stacked_label_bars(rows: Sequence[tuple[str, RateSet]], title: str = "") -> 
 
 def paired_differences(rows: Sequence[tuple[str, Diff]], title: str) -> go.Figure:
     """One marker per comparison with its 95% interval; red diamonds where the interval excludes 0."""
-    rows = sorted((r for r in rows if r[1].diff is not None), key=lambda r: r[1].diff)
+    # (name, difference, its estimate, lo, hi): a difference with an estimate has both bounds
+    shown = sorted(((name, d, d.diff, d.lo, d.hi) for name, d in rows
+                    if d.diff is not None and d.lo is not None and d.hi is not None), key=lambda r: r[2])
     fig = go.Figure(go.Scatter(
-        x=[d.diff * 100 for _, d in rows], y=[name for name, _ in rows], mode="markers",
-        marker=dict(size=10, color=[SIGNIFICANT_COLOR if d.significant else NEUTRAL_COLOR for _, d in rows],
-                    symbol=["diamond" if d.significant else "circle" for _, d in rows]),
-        error_x=dict(type="data", symmetric=False, array=[(d.hi - d.diff) * 100 for _, d in rows],
-                     arrayminus=[(d.diff - d.lo) * 100 for _, d in rows]),
-        customdata=[f"{d.fmt()}, {d.n} paired cases{' — significant' if d.significant else ''}" for _, d in rows],
+        x=[diff * 100 for _, _, diff, _, _ in shown], y=[name for name, *_ in shown], mode="markers",
+        marker=dict(size=10, color=[SIGNIFICANT_COLOR if d.significant else NEUTRAL_COLOR for _, d, *_ in shown],
+                    symbol=["diamond" if d.significant else "circle" for _, d, *_ in shown]),
+        error_x=dict(type="data", symmetric=False, array=[(hi - diff) * 100 for _, _, diff, _, hi in shown],
+                     arrayminus=[(diff - lo) * 100 for _, _, diff, lo, _ in shown]),
+        customdata=[f"{d.fmt()}, {d.n} paired cases{' — significant' if d.significant else ''}" for _, d, *_ in shown],
         hovertemplate="%{y}: %{customdata}<extra></extra>"))
     fig.add_vline(x=0, line_dash="dash", line_color="#555")
     fig.update_layout(title=title, xaxis_title="percentage points (red diamond: interval excludes 0)",
-                      height=max(360, 24 * len(rows) + 120), margin=dict(l=10, r=10, t=60, b=40))
+                      height=max(360, 24 * len(shown) + 120), margin=dict(l=10, r=10, t=60, b=40))
     return fig

@@ -85,7 +85,8 @@ def _caption(text: str) -> str:
 
 def _settings(block: Settings) -> str:
     items = block.items.items() if isinstance(block.items, Mapping) else block.items
-    rows = "".join(f"<dt>{html_text(k)}</dt><dd>{html_text(', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v)}</dd>"
+    rows = "".join(f"<dt>{html_text(k)}</dt>"
+                   f"<dd>{html_text(', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v)}</dd>"
                    for k, v in items)
     title = f"<h3>{html_text(block.title)}</h3>" if block.title else ""
     return f'{title}<dl class="settings">{rows}</dl>'
@@ -125,6 +126,7 @@ def html_document(title: str, blocks: Sequence[Block], data_note: str = "", gene
     plotly_js = (f'<script type="text/javascript">{get_plotlyjs()}</script>'
                  if any(isinstance(b, Figure) for b in blocks) else "")
     note = f"{data_note} · " if data_note else ""
+    stamp = generated.strftime('%Y-%m-%d %H:%M UTC')
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -138,7 +140,7 @@ def html_document(title: str, blocks: Sequence[Block], data_note: str = "", gene
 <h1>{html_text(title)}</h1>
 {body}
 <footer>
-<p>Exported from Blind Refusal Explorer: {html_text(note)}generated {html_text(generated.strftime('%Y-%m-%d %H:%M UTC'))}.</p>
+<p>Exported from Blind Refusal Explorer: {html_text(note)}generated {html_text(stamp)}.</p>
 <p>Data and findings: {html_text(citation())}. The release is used for research purposes.</p>
 </footer>
 </body>

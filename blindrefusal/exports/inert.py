@@ -28,7 +28,8 @@ _AUTOLINK = re.compile(r"&#58;//|(?i:www)\.|@")
 _ZWSP = "\u200b"
 _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # ANSI/VT escape sequences (CSI, OSC up to BEL or ST, and two-character escapes), then any C0/C1 control left.
-_ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+_ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                         r"|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Characters that reorder what a terminal shows (bidirectional embeddings, overrides, isolates and marks): a name
 # holding U+202E would print its tail backwards.

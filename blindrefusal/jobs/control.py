@@ -46,8 +46,10 @@ class JobView:
 
 
 def executor_for(engine) -> Executor:
-    chosen = jobs_executor()
-    return chosen or ("queue" if engine.dialect.name == "postgresql" else "thread")
+    chosen = jobs_executor()  # "thread", "queue", or None: unset
+    if chosen is None:
+        return "queue" if engine.dialect.name == "postgresql" else "thread"
+    return "queue" if chosen == "queue" else "thread"
 
 
 def start(engine, kind: str, params: dict, label: str, visitor: str, secrets: dict | None = None) -> int:

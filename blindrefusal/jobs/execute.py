@@ -51,6 +51,9 @@ class _ProgressWriter:
     """Writes the job's latest progress to the store at most every `every` seconds (and once at the end), beats
     its heart, and sets `cancel` once any replica asked for it."""
 
+    latest: Any  # the newest progress reported
+    written: object  # the progress last written (a new object(): never, so that the next write goes out)
+
     def __init__(self, engine, job_id: int, owner: str, encode, cancel: threading.Event, every: float = 0.5):
         self.engine, self.job_id, self.owner, self.encode, self.cancel = engine, job_id, owner, encode, cancel
         self.every, self.latest, self.written, self.beat = every, None, None, 0.0

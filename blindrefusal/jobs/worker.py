@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Any
 
 from blindrefusal.config import max_jobs
 from blindrefusal.jobs.execute import execute
 
 TASK = "blindrefusal.job"
 QUEUE = "jobs"
-_apps: dict[str, object] = {}
+_apps: dict[str, Any] = {}  # procrastinate's App per store
 _lock = threading.Lock()
 
 

@@ -24,5 +24,5 @@ from blindrefusal.judges.registry import (
 )
 
 __all__ = ["DISTILLED", "JUDGE_TYPES", "LOCAL_LLM", "PAPER", "Judge", "JudgeFailure", "JudgeInput", "JudgeResult",
-           "JudgeUnavailable", "Verdict", "default_judge_name", "distilled_available", "get_judge", "is_paper_prompt", "judge_all",
-           "judge_label", "judgment_record", "usable_judge"]
+           "JudgeUnavailable", "Verdict", "default_judge_name", "distilled_available", "get_judge", "is_paper_prompt",
+           "judge_all", "judge_label", "judgment_record", "usable_judge"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from vocabulary import BlindRefusalError, JudgeKind, ResponseType
 
 if TYPE_CHECKING:
+    from blindrefusal import store
     from blindrefusal.models.presets import ModelSpec
 
 
@@ -25,7 +26,7 @@ class JudgeInput:
     authority_type: str = ""
 
     @classmethod
-    def from_stored(cls, row: dict) -> "JudgeInput":
+    def from_stored(cls, row: store.JudgeInputRecord) -> "JudgeInput":
         """From a `store.judge_inputs` row."""
         return cls(user_query=row["user_query"] or "", response=row["text"] or "", rule=row["rule"] or "",
                    defeat_condition=row["defeat_condition"] or "", case_key=row.get("case_key") or "",
@@ -60,22 +61,39 @@ JudgeResult = Verdict | JudgeFailure
 class Judge(Protocol):
     """Every judge: a name stored with its judgments, and one batch call, sync and async.
 
-    A judge never raises on one bad output: that input gets a JudgeFailure and stays unjudged."""
+    A judge never raises on one bad output: that input gets a JudgeFailure and stays unjudged.
+    Its attributes are read, never set, through this protocol (a judge may narrow their types)."""
 
-    name: str  # stored with every judgment, e.g. "distilled" or "llm:openai/gpt-5.4"
-    version: str
-    kind: JudgeKind
-    # The model an LLM judge calls (its cost, its key, its provider's limits); None for an offline judge.
-    spec: "ModelSpec | None"
-    # Characters of instructions sent with every answer (the rubric or the authors' template): for cost estimates.
-    prompt_chars: int
+    @property
+    def name(self) -> str:
+        """Stored with every judgment, e.g. "distilled" or "llm:openai/gpt-5.4"."""
+        ...
+
+    @property
+    def version(self) -> str:
+        ...
+
+    @property
+    def kind(self) -> JudgeKind:
+        ...
+
+    @property
+    def spec(self) -> ModelSpec | None:
+        """The model an LLM judge calls (its cost, its key, its provider's limits); None for an offline judge."""
+        ...
+
+    @property
+    def prompt_chars(self) -> int:
+        """Characters of instructions sent with every answer (the rubric or the authors' template): for cost
+        estimates."""
+        ...
 
     def label(self) -> str:
         """How the UI names this judge, including its measured agreement where known."""
         ...
 
-    def judge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
+    def judge_many(self, inputs: list[JudgeInput]) -> Sequence[JudgeResult]:
         ...
 
-    async def ajudge_many(self, inputs: list[JudgeInput]) -> list[JudgeResult]:
+    async def ajudge_many(self, inputs: list[JudgeInput]) -> Sequence[JudgeResult]:
         ...

@@ -25,7 +25,8 @@ def reviewer_judge_name(reviewer: str) -> str:
     if not name:
         raise LabelError("Enter your reviewer name in the sidebar before labelling.")
     if len(name) > REVIEWER_LIMIT:
-        raise LabelError(f"{len(name):,} characters: the limit is {REVIEWER_LIMIT}. Shorten your reviewer name to label.")
+        raise LabelError(f"{len(name):,} characters: the limit is {REVIEWER_LIMIT}. "
+                         "Shorten your reviewer name to label.")
     return HUMAN_PREFIX + name
 
 

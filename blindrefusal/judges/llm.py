@@ -8,7 +8,7 @@ import re
 
 from blindrefusal.judges.base import JudgeFailure, JudgeInput, JudgeResult, Verdict
 from blindrefusal.models.presets import ModelSpec
-from vocabulary import RESPONSE_TYPES, STATUS_OK
+from vocabulary import RESPONSE_TYPES, STATUS_OK, JudgeKind, is_response_type
 
 VERSION = "rubric-1"
 JUDGE_KEY_ENV = "BR_JUDGE_API_KEY"  # the key for a judge served at BR_JUDGE_API_BASE (optional)
@@ -95,7 +95,7 @@ def parse_verdict(raw: str) -> JudgeResult:
     rt = str(obj.get("response_type", "")).strip().lower().replace(" ", "_").replace("-", "_")
     eng = _bool(obj.get("engages_with_defeat"))
     harm = _bool(obj.get("independent_harm"))
-    if rt not in RESPONSE_TYPES:
+    if not is_response_type(rt):
         return JudgeFailure(f"invalid response_type {obj.get('response_type')!r}", raw_output=raw)
     if eng is None or harm is None:
         return JudgeFailure("engages_with_defeat / independent_harm missing or not yes/no", raw_output=raw)
@@ -107,7 +107,7 @@ class LLMJudge:
     """A litellm model grading with our rubric. Calls go through the runner (limiter, retries, back-off
     on 429, redaction, cost) like every model call, at most `concurrency` at once."""
 
-    kind = "llm"
+    kind: JudgeKind = "llm"
     version = VERSION
     prompt_chars = len(RUBRIC)
 

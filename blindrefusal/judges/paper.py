@@ -23,7 +23,7 @@ NEEDS_KEY = "needs OPENAI_API_KEY or OPENROUTER_API_KEY"
 
 def is_paper_judge_name(name: str | None) -> bool:
     """GPT-5.4 with the authors' prompt (a stored name): its labels stand beside the release's without a bridge."""
-    return bool(name) and name.startswith(f"paper:{PAPER_MODEL}@")
+    return name is not None and name.startswith(f"paper:{PAPER_MODEL}@")
 
 
 def fill(template: str, inp: JudgeInput) -> str:
@@ -45,7 +45,7 @@ def _paper_spec(api_base: str | None) -> presets.ModelSpec:
     raise JudgeUnavailable(f"the paper judge (GPT-5.4 with the authors' prompt) {NEEDS_KEY}")
 
 
-def _prompt(engine) -> dict:
+def _prompt(engine) -> store.PromptRecord:
     prompt = store.release_prompt(engine, PROMPT_NAME)
     if prompt is None:
         raise JudgeUnavailable("the paper judge needs the release's prompts/evaluate_response.md: import a release "

@@ -71,7 +71,8 @@ def completion_kwargs(spec: ModelSpec, prompt: Prompt, stream: bool = True, extr
     if spec.api_base:  # an explicit key always: litellm would otherwise send the provider's key from the env
         kwargs["api_base"] = spec.api_base
         kwargs["api_key"] = spec.credential()
-    kwargs.update({k: v for k, v in (extra or {}).items() if k not in ("num_retries", "max_retries", "fallbacks", "api_key", "api_base")})
+    kwargs.update({k: v for k, v in (extra or {}).items()
+                   if k not in ("num_retries", "max_retries", "fallbacks", "api_key", "api_base")})
     return kwargs
 
 

@@ -109,7 +109,8 @@ def paper_models() -> list[ModelSpec]:
 
 def _guess_provider(model: str) -> str:
     m = model.lower()
-    for needle, provider in (("claude", "Anthropic"), ("anthropic", "Anthropic"), ("gpt", "OpenAI"), ("openai", "OpenAI"),
+    for needle, provider in (("claude", "Anthropic"), ("anthropic", "Anthropic"), ("gpt", "OpenAI"),
+                             ("openai", "OpenAI"),
                              ("gemini", "Google"), ("qwen", "Qwen"), ("glm", "GLM"), ("nemotron", "NVIDIA"),
                              ("nvidia", "NVIDIA"), ("grok", "xAI"), ("xai", "xAI")):
         if needle in m:
@@ -126,7 +127,8 @@ def base_key_env(api_base: str) -> str | None:
     base = normalise_api_base(api_base)
     if base not in allowed:
         names = ", ".join(sorted(allowed)) or "none"
-        raise ApiBaseRefused(f"API base {api_base[:80]!r} is not allowed on this server (BR_ALLOWED_API_BASES: {names})")
+        raise ApiBaseRefused(f"API base {api_base[:80]!r} is not allowed on this server "
+                             f"(BR_ALLOWED_API_BASES: {names})")
     return allowed[base]
 
 

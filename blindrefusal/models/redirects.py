@@ -61,5 +61,6 @@ def guard_redirects() -> None:
         return _NoCrossOriginRedirect(inner if inner is not None else httpx.AsyncHTTPTransport())
 
     guarded._no_cross_origin_redirect = True  # type: ignore[attr-defined]
-    AsyncHTTPHandler.create_async_transport = staticmethod(guarded)  # type: ignore[method-assign]
-    AsyncHTTPHandler._create_async_transport = staticmethod(guarded)  # type: ignore[method-assign]
+    # litellm types these hooks with their full signature; the wrapper forwards whatever it is given
+    AsyncHTTPHandler.create_async_transport = staticmethod(guarded)  # type: ignore[method-assign, assignment]
+    AsyncHTTPHandler._create_async_transport = staticmethod(guarded)  # type: ignore[assignment]

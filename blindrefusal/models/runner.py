@@ -93,7 +93,7 @@ async def _attempt(spec: ModelSpec, kwargs: dict, result: CallResult, on_event: 
 def _settle(result: CallResult, finish: str | None, usage: Any) -> None:
     """The outcome of an attempt that came back: its usage, and ok, blocked (a content filter) or error (empty)."""
     result.finish_reason = finish
-    if usage is not None and (getattr(usage, "completion_tokens", 0) or not result.text):
+    if usage is not None and (getattr(usage, "completion_tokens", None) or not result.text):
         # Servers that do not report usage (llama.cpp's) leave zeros: unknown, not zero.
         result.prompt_tokens = getattr(usage, "prompt_tokens", None)
         result.completion_tokens = getattr(usage, "completion_tokens", None)

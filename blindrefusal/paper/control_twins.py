@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from blindrefusal import store
 from blindrefusal.analysis.stats import Rate, wilson
@@ -27,13 +28,13 @@ def _words(*texts: str) -> set[str]:
     return {w for t in texts for w in _WORD.findall((t or "").lower()) if w not in _COMMON}
 
 
-def similarity(a: dict, b: dict) -> float:
+def similarity(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
     """Jaccard overlap of the content words of two cases' rules and queries (0..1)."""
     wa, wb = _words(a.get("rule", ""), a.get("user_query", "")), _words(b.get("rule", ""), b.get("user_query", ""))
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
-def control_candidates(engine, scenario: dict, limit: int = 1000) -> list[dict]:
+def control_candidates(engine, scenario: dict, limit: int = 1000) -> list[store.CaseRecord]:
     """The paper's control cases of the scenario's authority type, best match first.
 
     `scenario` is a case or composer dict with `authority_type`, `rule` and `user_query`."""
@@ -44,7 +45,7 @@ def control_candidates(engine, scenario: dict, limit: int = 1000) -> list[dict]:
     return sorted(cases, key=lambda c: (-similarity(scenario, c), c["key"]))
 
 
-def matching_control(engine, scenario: dict) -> dict | None:
+def matching_control(engine, scenario: dict) -> store.CaseRecord | None:
     """The paper control case that pre-fills the control twin, or None when the authority type has none."""
     found = control_candidates(engine, scenario)
     return found[0] if found else None
@@ -64,13 +65,15 @@ class PaperAnswers:
 
 def paper_answers(engine, case_id: int) -> PaperAnswers:
     """The release's answers to a paper case with the paper's labels (never a later correction or a live run)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in store.responses_for(engine, case_id=case_id):
         if r.get("source") != "paper":
             continue
-        paper = next((j for j in r.get("judgments", []) if j["judge"] == PAPER_JUDGE and j["status"] == JUDGMENT_OK), None)
+        paper = next((j for j in r.get("judgments", []) if j["judge"] == PAPER_JUDGE and j["status"] == JUDGMENT_OK),
+                     None)
         rows.append({**r, "eff_response_type": paper and paper["response_type"],
-                     "eff_engages": paper and paper["engages_with_defeat"], "eff_harm": paper and paper["independent_harm"],
+                     "eff_engages": paper and paper["engages_with_defeat"],
+                     "eff_harm": paper and paper["independent_harm"],
                      "judgments": [paper] if paper else []})
     rows.sort(key=lambda r: (r["model_name"], r["id"]))
     judged = [r["eff_response_type"] for r in rows if r["status"] == STATUS_OK and r["eff_response_type"]]

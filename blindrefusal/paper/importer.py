@@ -12,7 +12,7 @@ from blindrefusal.paper.release_records import Release
 
 def release_rows(rel: Release) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict]]:
     """Turn a parsed release into row dicts for db.writes.import_paper."""
-    dual = {}
+    dual: dict[str, bool] = {}
     for r in rel.responses:
         dual[r.case_id] = dual.get(r.case_id, False) or r.dual_use
     for e in rel.evaluations:

@@ -20,7 +20,7 @@ from blindrefusal.paper.release_records import (
     ReviewerLabel,
 )
 from blindrefusal.paper.source import MATRIX, ReleaseError, ReleaseFiles
-from vocabulary import RESPONSE_TYPES
+from vocabulary import RESPONSE_TYPES, is_response_type
 
 
 def parse_repr(value: Any, *, file: str = "?", field_name: str = "?") -> Any:
@@ -239,7 +239,7 @@ def _reviewer_labels(doc: Any) -> list[ReviewerLabel]:
             raise ReleaseError(f"{path}: malformed entry {key[:60]!r}")
         for reviewer, lab in reviewers.items():
             rt = (lab or {}).get("human_response_type")
-            if rt not in RESPONSE_TYPES:
+            if not is_response_type(rt):
                 continue  # an unfinished review
             out.append(ReviewerLabel(case_id=case_id, model_slug=slug, reviewer=reviewer, response_type=rt,
                                      engages_with_defeat=_yes_no(lab.get("human_engages_with_defeat")),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from typing import Any, Mapping, Sequence, TypeVar
 
 from blindrefusal.paper.taxonomy import FAMILIES
 
+Case = TypeVar("Case", bound=Mapping[str, Any])  # a stored case, or any mapping with its key, family and authority
 
-def eligible_cases(cases: Sequence[dict], exclude_dual_use: bool = False, families: Sequence[str] | None = None,
-                   authorities: Sequence[str] | None = None) -> list[dict]:
+
+def eligible_cases(cases: Sequence[Case], exclude_dual_use: bool = False, families: Sequence[str] | None = None,
+                   authorities: Sequence[str] | None = None) -> list[Case]:
     """The population a sample with these filters is drawn from (and claims to stand for), by key."""
     return sorted((c for c in cases
                    if (not exclude_dual_use or not c.get("dual_use"))
@@ -44,7 +46,7 @@ def _proportional_take(cells: dict[tuple[str, str], list[str]], n: int, rng: ran
     return take
 
 
-def stratified_sample(cases: Sequence[dict], n: int, seed: int = 0, allocation: str = "proportional",
+def stratified_sample(cases: Sequence[Mapping[str, Any]], n: int, seed: int = 0, allocation: str = "proportional",
                       exclude_dual_use: bool = False, families: Sequence[str] | None = None,
                       authorities: Sequence[str] | None = None) -> list[str]:
     """Case keys, deterministic for a seed.

@@ -31,6 +31,7 @@ class ReleaseFiles:
         if source.startswith(("http://", "https://")):
             path = self._download(source)
         p = Path(path)
+        self.root: Path | str  # the data folder: a directory, or the prefix of its files inside the zip
         if p.is_dir():
             self.root = self._find_dir_root(p)
         elif p.is_file() and zipfile.is_zipfile(p):
@@ -69,7 +70,7 @@ class ReleaseFiles:
 
     def list(self, folder: str) -> list[str]:
         if self._zip is not None:
-            prefix = self.root + folder + "/"
+            prefix = str(self.root) + folder + "/"
             return sorted(
                 n[len(prefix):] for n in self._zip.namelist()
                 if n.startswith(prefix) and n.endswith(".json") and "/" not in n[len(prefix):]
@@ -80,7 +81,7 @@ class ReleaseFiles:
     def read_json(self, rel: str) -> Any:
         try:
             if self._zip is not None:
-                raw = self._zip.read(self.root + rel)
+                raw = self._zip.read(str(self.root) + rel)
             else:
                 raw = (Path(self.root) / rel).read_bytes()
             return json.loads(raw)
@@ -95,7 +96,8 @@ class ReleaseFiles:
         """prompts/<name>.md beside the data folder (the repository layout), or None when the release lacks it."""
         try:
             if self._zip is not None:
-                base = self.root[: -len("data/")] if self.root.endswith("data/") else self.root
+                zip_root = str(self.root)
+                base = zip_root[: -len("data/")] if zip_root.endswith("data/") else zip_root
                 raw = self._zip.read(f"{base}prompts/{name}.md")
             else:
                 root = Path(self.root)

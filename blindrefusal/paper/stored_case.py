@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vocabulary import CONTROL
+
+if TYPE_CHECKING:
+    from blindrefusal import store
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class StoredCase:
         return self.family == CONTROL
 
     @classmethod
-    def from_row(cls, row: dict) -> "StoredCase":
+    def from_row(cls, row: store.CaseRecord) -> "StoredCase":
         """From a `store.find_cases` / `store.get_case` row."""
         return cls(id=row["id"], key=row["key"], source=row.get("source") or "paper", family=row["family"],
                    subtype=row.get("subtype") or "", authority_type=row["authority_type"], rule=row.get("rule") or "",

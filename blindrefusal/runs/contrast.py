@@ -41,8 +41,10 @@ async def run_contrast(engine, defeated: Scenario, control: Scenario, specs: lis
         return (lambda key, event, payload: on_event(name, key, event, payload)) if on_event else None
 
     d, c = await asyncio.gather(
-        run_live(engine, defeated, specs, judge_name, side(DEFEATED), settings, {"contrast": {"pair": pair, "side": DEFEATED}}),
-        run_live(engine, control, specs, judge_name, side(CONTROL), settings, {"contrast": {"pair": pair, "side": CONTROL}}))
+        run_live(engine, defeated, specs, judge_name, side(DEFEATED), settings,
+                 {"contrast": {"pair": pair, "side": DEFEATED}}),
+        run_live(engine, control, specs, judge_name, side(CONTROL), settings,
+                 {"contrast": {"pair": pair, "side": CONTROL}}))
     return ContrastRun(d, c)
 
 

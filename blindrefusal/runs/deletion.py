@@ -14,7 +14,12 @@ def delete_runs(engine, run_ids: list[int]) -> list[int]:
     """Delete live or spot-check runs with their answers and labels (never the paper's run; the cases stay).
     A run still in progress is left alone: RunBusy names it, after the others are deleted."""
     deleted = store.delete_runs(engine, run_ids)
-    busy = [r for r in run_ids if r not in deleted and (store.get_run(engine, r) or {}).get("status") == "running"]
+
+    def running(run_id: int) -> bool:
+        run = store.get_run(engine, run_id)
+        return run is not None and run.get("status") == "running"
+
+    busy = [r for r in run_ids if r not in deleted and running(r)]
     if busy:
         raise RunBusy(f"Run {', '.join(map(str, busy))} is still running: cancel it (or let it finish) first. "
                       "Its answers so far are kept.")

@@ -61,7 +61,8 @@ def summarise(outcomes: list[tuple[str, str | None, bool | None]]) -> str:
     if outcomes and failed == len(outcomes):
         return ("No model answered: the call failed or was blocked" if failed == 1 else
                 f"No model answered: all {failed} calls failed or were blocked")
-    text = f"{len(refused)} of {len(judged)} judged models refused; {sum(map(bool, refused))} of those engaged with the defeat"
+    text = (f"{len(refused)} of {len(judged)} judged models refused; "
+            f"{sum(map(bool, refused))} of those engaged with the defeat")
     if failed:
         text += f"; {failed} failed or blocked"
     if unjudged:
@@ -86,7 +87,8 @@ def case_for(engine, scenario: Scenario) -> tuple[int, str]:
     if scenario.paper_case_id:
         case = store.get_case(engine, scenario.paper_case_id)
         if case and case["user_query"] == scenario.user_query and case["rule"] == scenario.rule \
-                and case["defeat_condition"] == scenario.defeat_condition and case["authority_type"] == scenario.authority_type:
+                and case["defeat_condition"] == scenario.defeat_condition \
+                and case["authority_type"] == scenario.authority_type:
             return case["id"], case["key"]
     row = scenario.case_row()
     return store.save_custom_case(engine, row), row["key"]
@@ -168,7 +170,8 @@ async def run_live(engine, scenario: Scenario, specs: list[ModelSpec], judge_nam
 
     async def store_and_judge(res: CallResult) -> None:
         p = await asyncio.shield(prepared)
-        rid = response_ids[res.model_key] = await p.writer.write(response_row(res, p.case_id, p.model_ids[res.model_key]))
+        rid = response_ids[res.model_key] = await p.writer.write(
+            response_row(res, p.case_id, p.model_ids[res.model_key]))
         if res.status != STATUS_OK:
             verdicts[res.model_key] = None
             return
@@ -197,8 +200,9 @@ def answer_json(a: LiveAnswer, judge_name: str) -> dict[str, Any]:
         "latency_ms": a.call.latency_ms, "ttft_ms": a.call.ttft_ms, "prompt_tokens": a.call.prompt_tokens,
         "completion_tokens": a.call.completion_tokens, "usage_counted": a.call.usage_counted,
         "cost_usd": a.call.cost_usd, "attempts": a.call.attempts,
-        "judgment": ({"judge": judge_name, "response_type": v.response_type, "engages_with_defeat": v.engages_with_defeat,
-                      "independent_harm": v.independent_harm, "reasoning": v.reasoning}
+        "judgment": ({"judge": judge_name, "response_type": v.response_type,
+                      "engages_with_defeat": v.engages_with_defeat, "independent_harm": v.independent_harm,
+                      "reasoning": v.reasoning}
                      if isinstance(v, Verdict) else
                      {"judge": judge_name, "error": v.error} if v is not None else None),
     }

@@ -50,7 +50,7 @@ class AnswerWriter:
                     if not done.done():
                         done.set_exception(exc)
             else:
-                for (_, done), response_id in zip(batch, ids):
+                for (_, done), response_id in zip(batch, ids, strict=True):
                     if not done.done():
                         done.set_result(response_id)
 
@@ -93,7 +93,7 @@ class StoredAnswer:
         return self.family == CONTROL
 
     @classmethod
-    def from_row(cls, row: dict) -> "StoredAnswer":
+    def from_row(cls, row: store.ResponseRecord) -> "StoredAnswer":
         """From a `store.responses_for` row (the one place the core reads the `eff_*` columns)."""
         return cls(id=row["id"], case_id=row["case_id"], case_key=row["case_key"], family=row["family"],
                    status=row["status"], response_type=row.get("eff_response_type"), engages=row.get("eff_engages"),

@@ -23,10 +23,12 @@ async def rejudge(engine, response_ids: list[int] | None = None, judge_name=None
     return {"judge": judge.name, "judged": ok, "failed": len(results) - ok}
 
 
-async def judge_rows(engine, judge: Judge, rows: list[dict], comparison_only: bool = False) -> list[JudgeResult]:
+async def judge_rows(engine, judge: Judge, rows: list[store.JudgeInputRecord],
+                     comparison_only: bool = False) -> list[JudgeResult]:
     """Judge these `store.judge_inputs` rows and store the results (failures too, re-judgeable);
     `comparison_only`: labels kept beside the answers' own, never replacing them (see store.add_judgments)."""
     results = await judge_all(judge, [JudgeInput.from_stored(r) for r in rows])
     await asyncio.to_thread(store.add_judgments, engine,
-                            [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results)], comparison_only)
+                            [(r["id"], judgment_record(judge, res)) for r, res in zip(rows, results, strict=True)],
+                            comparison_only)
     return results

@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
 
 from blindrefusal.paper import taxonomy
 from vocabulary import CONTROL, BlindRefusalError
@@ -139,7 +140,7 @@ def examples() -> list[dict]:
         return json.load(fh)["scenarios"]
 
 
-def from_case(case: dict) -> dict:
+def from_case(case: Mapping[str, Any]) -> dict:
     """A composer-ready dict from a stored case (paper or custom)."""
     return {"authority_type": case["authority_type"], "defeat_family": case["family"],
             "defeat_subtype": case["subtype"], "rule": case.get("rule", ""),

@@ -20,5 +20,8 @@ def run(conn) -> None:
 if connection is not None:
     run(connection)
 else:
-    with create_engine(config.get_main_option("sqlalchemy.url")).begin() as conn:
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("db/alembic.ini names no sqlalchemy.url")
+    with create_engine(url).begin() as conn:
         run(conn)

@@ -32,11 +32,13 @@ def _samples(rng, cases: int, mu: float, icc: float, sizes: tuple[int, int] = (1
     a, b = mu * (1 / icc - 1), (1 - mu) * (1 / icc - 1)
     n = rng.integers(sizes[0], sizes[1] + 1, size=(REPS, cases))
     k = rng.binomial(n, rng.beta(a, b, size=(REPS, cases)))
-    sums = zip(k.sum(1), n.sum(1), (k * k).sum(1), (k * n).sum(1), (n * n).sum(1))
-    return [(clustered_wilson(int(kt), int(nt), cases, kk, kn, nn), wilson(int(kt), int(nt))) for kt, nt, kk, kn, nn in sums]
+    sums = zip(k.sum(1), n.sum(1), (k * k).sum(1), (k * n).sum(1), (n * n).sum(1), strict=True)
+    return [(clustered_wilson(int(kt), int(nt), cases, kk, kn, nn), wilson(int(kt), int(nt)))
+            for kt, nt, kk, kn, nn in sums]
 
 
-def _coverage(cases: int, mu: float, icc: float, sizes: tuple[int, int] = (18, 18), seed: int = 0) -> tuple[float, float]:
+def _coverage(cases: int, mu: float, icc: float, sizes: tuple[int, int] = (18, 18),
+              seed: int = 0) -> tuple[float, float]:
     """(clustered, plain Wilson) coverage of the population rate mu."""
     drawn = _samples(np.random.default_rng(seed), cases, mu, icc, sizes)
     return sum(r.lo <= mu <= r.hi for r, _ in drawn) / REPS, sum(w.lo <= mu <= w.hi for _, w in drawn) / REPS
@@ -106,7 +108,7 @@ def test_cells_of_the_release_cover_with_the_heatmaps_own_interval(paper_source,
 def test_the_gap_from_two_clustered_intervals_covers():
     """Defeated and control cases as in the paper: 1,081 cases at 24.6% (icc 0.35), 209 at 4.2% (icc 0.08)."""
     rng = np.random.default_rng(1)
-    pairs = zip(_samples(rng, 1081, 0.246, 0.35), _samples(rng, 209, 0.042, 0.08))
+    pairs = zip(_samples(rng, 1081, 0.246, 0.35), _samples(rng, 209, 0.042, 0.08), strict=True)
     hits = [(c.lo <= 0.204 <= c.hi, p.lo <= 0.204 <= p.hi) for c, p in
             ((clustered_diff(d, k), diff_independent(dw, kw)) for (d, dw), (k, kw) in pairs)]
     clustered, plain = sum(h for h, _ in hits) / REPS, sum(h for _, h in hits) / REPS

@@ -27,10 +27,10 @@ def _paired_coverage(interval, p10: float, p01: float, n: int, tail: float = 1e-
     for b in range(n + 1):
         for c in range(n - b + 1):
             counts = (b, c, n - b - c)
-            if any(k and lp is None for k, lp in zip(counts, logs)):
+            if any(k and lp is None for k, lp in zip(counts, logs, strict=True)):
                 continue
             lp = math.lgamma(n + 1) - sum(math.lgamma(k + 1) for k in counts)
-            prob = math.exp(lp + sum(k * lp_ for k, lp_ in zip(counts, logs) if k))
+            prob = math.exp(lp + sum(k * lp_ for k, lp_ in zip(counts, logs, strict=True) if k))
             if prob < tail:
                 continue
             total += prob

@@ -51,7 +51,8 @@ def test_the_interval_is_ppi_py_s_to_the_last_digit():
     y, f = (a.astype(float) for a in _judged(rng, 400, 0.3, -0.05))
     w = rng.uniform(0.5, 2.0, 400)
     for weights in ((w[:80], w[80:]), (None, None)):
-        ours = ppi_at(y[:80], f[:80], f[80:], *(np.ones(k) if x is None else x for x, k in zip(weights, (80, 320))))
+        ours = ppi_at(y[:80], f[:80], f[80:],
+                      *(np.ones(k) if x is None else x for x, k in zip(weights, (80, 320), strict=True)))
         lo, hi = ppi_py.ppi_mean_ci(y[:80], f[:80], f[80:], alpha=0.05, w=weights[0], w_unlabeled=weights[1])
         assert ours[1:] == pytest.approx((float(lo[0]), float(hi[0])), abs=1e-12)
         est = ppi_py.ppi_mean_pointestimate(y[:80], f[:80], f[80:], w=weights[0], w_unlabeled=weights[1])

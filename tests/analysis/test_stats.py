@@ -107,7 +107,7 @@ def test_confusion_and_kappa_on_hand_worked_3x3():
             a += [classes[i]] * count
             b += [classes[j]] * count
     rng = random.Random(7)
-    pairs = list(zip(a, b))
+    pairs = list(zip(a, b, strict=True))
     rng.shuffle(pairs)  # order must not matter
     a, b = [x for x, _ in pairs], [y for _, y in pairs]
     assert confusion(a, b, classes) == table

@@ -62,7 +62,8 @@ def cli_env(store_url, tmp_path, monkeypatch):
     import blindrefusal.models.runner
     import blindrefusal.runs.live
 
-    for mod, attr in ((blindrefusal.models.local_server, "ensure_local_model"), (blindrefusal.models.runner, "litellm_module"),
+    for mod, attr in ((blindrefusal.models.local_server, "ensure_local_model"),
+                      (blindrefusal.models.runner, "litellm_module"),
                       (blindrefusal.runs.live, "run_live"), (blindrefusal.evals.spotcheck, "run_spot_check")):
         monkeypatch.setattr(mod, attr, trap(f"{mod.__name__}.{attr}"), raising=False)
     monkeypatch.setattr(blindrefusal.models.local_server.LocalModelServer, "start", trap("LocalModelServer.start"))

@@ -137,7 +137,8 @@ def test_two_models_on_one_sample_compared_with_a_report(page, app, browser_stor
     page.get_by_label("API base (optional, for OpenAI-compatible servers)").fill(fault_server.api_base)
     page.get_by_label("Sample size n").press("Tab")
     page.get_by_role("button", name="Estimate and run").click()
-    page.get_by_text(re.compile(r"is detected 80% of the time|no paired help-rate difference is likely to be detected")).wait_for()
+    page.get_by_text(re.compile(r"is detected 80% of the time"
+                                r"|no paired help-rate difference is likely to be detected")).wait_for()
     page.get_by_text(re.compile(r"n is small for a rank")).wait_for()
     page.get_by_role("button", name="Start the spot-check").click()
     page.get_by_text("The models against each other").wait_for(timeout=600_000)

@@ -75,7 +75,8 @@ def test_presenter_view_folds_the_composer_shows_the_cards_and_a_full_link(page,
     assert page.evaluate("() => navigator.clipboard.readText()") == page.url
     # The paper's own answers to this case, with the paper's labels and its refusal rate, beside the live ones.
     if browser_store[1]:
-        paper = page.get_by_text(re.compile(r"The paper's 18 answers to .* refusal \d+\.\d% \(.*\), n = 18 \(GPT-5\.4 labels\)"))
+        paper = page.get_by_text(re.compile(r"The paper's 18 answers to .* refusal \d+\.\d% \(.*\), "
+                                            r"n = 18 \(GPT-5\.4 labels\)"))
         paper.first.click()
         page.get_by_text("Judge: gpt-5.4 (paper) — reasoning").first.wait_for()
         shot(page, "live_paper_answers")
@@ -158,7 +159,8 @@ def test_an_empty_control_twin_is_refused_with_a_message(page, app):  # noqa: F8
 
 def test_garbage_in_a_live_link_falls_back_with_a_message(page, app):  # noqa: F811
     goto(page, app, "/live?run=abc&contrast=maybe&control_run=-1&control=%3Cscript%3E")
-    for text in ("Ignored ?run=abc", "Ignored ?contrast=maybe", "Ignored ?control_run=-1", "No saved scenario '<script>'"):
+    for text in ("Ignored ?run=abc", "Ignored ?contrast=maybe", "Ignored ?control_run=-1",
+                 "No saved scenario '<script>'"):
         page.get_by_text(text).first.wait_for()
     expect(page.get_by_label("Rule", exact=True)).to_be_visible(timeout=60_000)  # the composer, open, as a fallback
     assert "Traceback" not in page.inner_text("body")

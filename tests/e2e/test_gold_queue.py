@@ -74,7 +74,8 @@ def test_two_reviewers_share_a_gold_queue_without_labelling_one_answer_twice(pag
 
     goto(page, app, f"/spot-check?run={run_id}")  # the results count them as gold labels
     page.get_by_text("With the gold labels").wait_for(timeout=120_000)
-    page.get_by_role("link", name=re.compile(r"The reviewers' label queue for this run \(\d+ labelled so far\)")).wait_for()
+    page.get_by_role("link",
+                     name=re.compile(r"The reviewers' label queue for this run \(\d+ labelled so far\)")).wait_for()
     no_exception(page)
     no_exception(other)
     shot(page, "gold_queue_results")

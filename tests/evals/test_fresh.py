@@ -104,7 +104,7 @@ def test_the_contamination_gap_interval_covers_with_cells_of_different_rates():
     covered, reps = 0, 2000
     for _ in range(reps):
         cases, helps = [], {}
-        for (fam, auth), r in zip(cells, rates):
+        for (fam, auth), r in zip(cells, rates, strict=True):
             for j in range(per_cell):
                 for fresh, p in ((True, min(r + 0.1, 1.0)), (False, r)):
                     cid = len(cases)
@@ -148,9 +148,11 @@ def test_generate_review_and_spot_check_fresh_cases(fixture_store, store_url, fa
     assert any("failed operational validity" in f for f in out["failures"])
     assert any("words" in f for f in out["failures"])
     [case] = out["cases"]
-    assert case["review"] == "pending" and GATE_FAIL_MARK not in store.get_case(fixture_store, case["key"])["user_query"]
+    assert case["review"] == "pending" \
+        and GATE_FAIL_MARK not in store.get_case(fixture_store, case["key"])["user_query"]
     prov = case["provenance"]
-    assert prov["models"]["generator"]["temperature"] == 0.7 and prov["models"]["operational_validity"]["temperature"] == 0
+    assert prov["models"]["generator"]["temperature"] == 0.7 \
+        and prov["models"]["operational_validity"]["temperature"] == 0
     assert set(prov["gates"]) == {"operational_validity", "reasonable_judge", "dual_use"}
     assert all(g["passed"] and g["reason"] for g in prov["gates"].values())
     assert prov["prompts"]["generate"] == store.release_prompt(fixture_store, "generate")["sha256"]
@@ -161,7 +163,9 @@ def test_generate_review_and_spot_check_fresh_cases(fixture_store, store_url, fa
     assert "Generate 3 cases" in prompt and "Nobody enforces it." in prompt and "An employer." in prompt
     assert "{{" not in prompt
     gates = [r for r in fault_server.requests_for(gate) if case["key"] in json.dumps(r.body)]
-    assert len(gates) == 3 and len(fault_server.requests_for(gate)) == 6  # the short case never reached a gate and all(r.body["temperature"] == 0 for r in gates)
+    # the short case never reached a gate; every gate ran at the paper's temperature 0
+    assert len(gates) == 3 and len(fault_server.requests_for(gate)) == 6
+    assert all(r.body["temperature"] == 0 for r in gates)
 
     bad = _name("bad")
     proc = _generate(store_url, fault_server.api_base, f"{bad};reply=garbage")
@@ -204,7 +208,8 @@ def test_a_generation_killed_mid_batch_resumes_without_asking_a_read_cell_again(
         deadline = time.monotonic() + 240
         while not stored() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert stored() == [{"family": CELL[0], "status": "ok"}], proc.stderr.read().decode()[-2000:] if proc.poll() else ""
+        assert stored() == [{"family": CELL[0], "status": "ok"}], \
+            proc.stderr.read().decode()[-2000:] if proc.poll() else ""
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)

@@ -81,7 +81,8 @@ def test_gold_settings_are_checked_before_any_call(paper_store_url, fault_server
     base = [sys.executable, "-m", "blindrefusal", "spot-check", "--model", f"openai/{unique('m')}", "--api-base",
             fault_server.api_base, "--n", "50"]
     env = _cli_env(BR_DATABASE_URL=paper_store_url)
-    for extra, says in ((["--gold", "paper:openai/g"], "--gold-n"), (["--gold", "paper:openai/g", "--gold-n", "5"], "30"),
+    for extra, says in ((["--gold", "paper:openai/g"], "--gold-n"),
+                        (["--gold", "paper:openai/g", "--gold-n", "5"], "30"),
                         (["--gold-n", "40"], "--gold")):
         proc = subprocess.run(base + extra, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode != 0 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -401,12 +401,14 @@ def test_cli_spot_check_with_the_real_local_model_resumes(paper_store_url, local
     assert out["control"]["n"] >= 1 or out["defeated"]["n"] >= 1
     assert set(out["gap"]) == {"diff", "lo", "hi", "significant", "method"}
     if out["defeated"]["n"]:  # one paper model bridged by the same (local) judge; all 18 against GPT-5.4's labels
-        assert len(out["vs_paper_labels"]) == 18 and 1 <= out["rank_paper_labels"]["lo"] <= out["rank_paper_labels"]["hi"] <= 19
+        assert len(out["vs_paper_labels"]) == 18 \
+            and 1 <= out["rank_paper_labels"]["lo"] <= out["rank_paper_labels"]["hi"] <= 19
         assert out["comparison"] == "same_judge" and len(out["vs_paper"]) == len(out["judge_shift"]["by_model"]) == 1
     from db.engine import get_engine
 
     with get_engine(paper_store_url).connect() as conn:
-        n_resp, n_ok = conn.execute(text("SELECT COUNT(*), SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END) FROM response WHERE run_id = :r"),
+        n_resp, n_ok = conn.execute(text("SELECT COUNT(*), SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END) "
+                                         "FROM response WHERE run_id = :r"),
                                     {"r": out["run_id"]}).one()
     assert n_resp == 6 and n_ok == 6
 
@@ -575,7 +577,8 @@ def test_the_distilled_judge_bridges_the_paper_side_so_both_sides_share_one_judg
     # the release's labels still stand for the paper's answers: the headline and every effective label
     assert store.totals(engine, store.Filters(sources=["paper"]))["defeated"] == headline_before
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM response WHERE source = 'paper' AND eff_judge = 'distilled'")).scalar() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM response "
+                                 "WHERE source = 'paper' AND eff_judge = 'distilled'")).scalar() == 0
 
     out = to_json(results(engine, run_id))
     assert_results_shape(out, params.model, 20, "distilled")
@@ -643,7 +646,8 @@ def test_bridge_models_spread_across_the_help_rate_range_and_a_paid_judge_bridge
     assert len(all_models) == 18
     three = spotcheck.bridge_models(engine, cases, 3)
     # the least and the most helpful, and one from the middle (ranked by GPT-5.4's labels on these cases)
-    assert len(three) == 3 and (three[0], three[-1]) == (all_models[0], all_models[-1]) and three[1] == all_models[round((len(all_models) - 1) / 2)]
+    assert len(three) == 3 and (three[0], three[-1]) == (all_models[0], all_models[-1]) \
+        and three[1] == all_models[round((len(all_models) - 1) / 2)]
     assert spotcheck.bridge_models(engine, cases, 0) == []
     paid_judge = LLMJudge(resolve("openai/gpt-5.4-mini"))
     est = estimate_cost(engine, params, cases, judge=paid_judge)

@@ -42,8 +42,8 @@ def test_each_fold_is_labelled_by_a_judge_that_never_saw_its_cases(paper_source,
         assert (labels.arrays[name][1:][dup] == labels.arrays[name][:-1][dup]).all(), name
     sample = random.Random(1).sample(rows, 300)
     hits = [labels.lookup(JudgeInput(r.inp.user_query, r.inp.response, case_key=r.case_id)) for r in sample]
-    assert all(h is not None and h[1] == case_fold(r.case_id) for r, h in zip(sample, hits))
-    held = [(r, h) for r, h in zip(sample, hits) if h[1] == 0]
+    assert all(h is not None and h[1] == case_fold(r.case_id) for r, h in zip(sample, hits, strict=True))
+    held = [(r, h) for r, h in zip(sample, hits, strict=True) if h[1] == 0]
     shipped = load_distilled_judge().judge_many([r.inp for r, _ in held])
     assert [v.response_type for v in shipped] == [h[0].response_type for _, h in held]
     assert all("never saw this case" in h[0].reasoning for h in hits)

@@ -15,13 +15,16 @@ def test_valid_outputs_parse_including_fenced_and_yes_no_variants():
                       '"independent_harm": "false", "reasoning": "Declines outright."}\n```')
     assert isinstance(v, Verdict)
     assert (v.response_type, v.engages_with_defeat, v.independent_harm) == ("hard_refusal", True, False)
-    v = parse_verdict('Here you go: {"response_type": "helps", "engages_with_defeat": false, "independent_harm": true, "reasoning": ""}')
+    v = parse_verdict('Here you go: {"response_type": "helps", "engages_with_defeat": false, '
+                      '"independent_harm": true, "reasoning": ""}')
     assert isinstance(v, Verdict) and v.response_type == "helps" and v.independent_harm is True
 
 
 def test_invalid_outputs_become_failures_that_keep_the_raw_text():
-    for raw in ("", "not json at all", '{"response_type": "maybe", "engages_with_defeat": "yes", "independent_harm": true}',
-                '{"response_type": "helps"}', '{"response_type": "helps", "engages_with_defeat": "perhaps", "independent_harm": true}',
+    for raw in ("", "not json at all",
+                '{"response_type": "maybe", "engages_with_defeat": "yes", "independent_harm": true}',
+                '{"response_type": "helps"}',
+                '{"response_type": "helps", "engages_with_defeat": "perhaps", "independent_harm": true}',
                 "[1, 2, 3]", '{"response_type": "helps", '):
         res = parse_verdict(raw)
         assert isinstance(res, JudgeFailure), raw

@@ -67,7 +67,8 @@ def test_adaptive_limiter_backs_off_on_429_without_losing_work(fault_server):
         limiter = AdaptiveLimiter(initial=32, cap=64)
         spec = resolve("openai/capped;cap=4;delay=0.05", api_base=fault_server.api_base)
         settings = RunSettings(timeout_s=5, max_retries=8, backoff_base_s=0.01, backoff_max_s=0.05)
-        results = await asyncio.gather(*(call_model(spec, f"q{i}", settings=settings, limiter=limiter) for i in range(40)))
+        results = await asyncio.gather(*(call_model(spec, f"q{i}", settings=settings, limiter=limiter)
+                                         for i in range(40)))
         return limiter, results
 
     limiter, results = asyncio.run(go())

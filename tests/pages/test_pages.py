@@ -7,8 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support import ROOT
 
-PAGES = ["app_pages/home.py", "app_pages/heatmaps.py", "app_pages/cases.py", "app_pages/agreement.py", "app_pages/compose.py",
-         "app_pages/spot_check.py", "app_pages/fresh_cases.py", "app_pages/history.py"]
+PAGES = ["app_pages/home.py", "app_pages/heatmaps.py", "app_pages/cases.py", "app_pages/agreement.py",
+         "app_pages/compose.py", "app_pages/spot_check.py", "app_pages/fresh_cases.py", "app_pages/history.py"]
 
 
 def _app(page: str | None = None, params: dict | None = None) -> AppTest:
@@ -75,7 +75,8 @@ def test_summary_fallback_shows_the_paper_numbers_and_explains_drill_down(store_
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Refusal on defeated rules"] == "75.4%" and metrics["Help rate on control (just) rules"] == "4.2%"
     assert "shipped summary" in _text(at)
-    at = _app("app_pages/heatmaps.py", {"rows": "model", "cols": "family", "cell_r": "grok-4", "cell_c": "content_defeat"})
+    at = _app("app_pages/heatmaps.py",
+              {"rows": "model", "cols": "family", "cell_r": "grok-4", "cell_c": "content_defeat"})
     assert "Drill-down needs the full release" in _text(at)
     rows = next(s for s in at.selectbox if s.label == "Rows").options
     assert "Kind of rule (secondary)" not in rows and "Model" in rows  # only what the summary holds

@@ -73,7 +73,8 @@ def _paper_judgments(engine) -> dict[tuple[str, str], dict]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT j.*, c.key AS case_key, m.key AS model_key FROM judgment j "
                                  "JOIN response r ON r.id = j.response_id JOIN \"case\" c ON c.id = r.case_id "
-                                 "JOIN model_config m ON m.id = r.model_config_id WHERE j.judge = :j"), {"j": PAPER_JUDGE})
+                                 "JOIN model_config m ON m.id = r.model_config_id WHERE j.judge = :j"),
+                            {"j": PAPER_JUDGE})
         return {(r.case_key, r.model_key): dict(r._mapping) for r in rows}
 
 
@@ -115,7 +116,8 @@ def test_import_stores_every_field_of_the_fixture(engine, fixture_release):
         assert case["authority_group"] == ("government" if group == "state_mandated" else group)
         assert bool(case["dual_use"]) is (i == 5), cid
         # odd cases carry a JSON list, even ones a Python-repr string of a list
-        assert case["structural_facts"] == ([f"Fixture fact {i}a", f"Fixture fact {i}b"] if i % 2 else [f"Fixture fact {i}"])
+        assert case["structural_facts"] == ([f"Fixture fact {i}a", f"Fixture fact {i}b"] if i % 2
+                                            else [f"Fixture fact {i}"])
         assert case["dimensions"]["kind_of_rule"] == "institutional_policy"
         assert case["dimensions"]["evasion_type"] == "technical"
     profession = q.get_case(engine, "fx_control_profession_1")
@@ -201,7 +203,8 @@ def test_reimport_is_idempotent_and_keeps_human_labels(engine, fixture_release):
 
     again = _responses(engine)[("fx_application_defeat_workplace_1", "model-a")]
     assert again["id"] == target["id"]
-    assert (again["eff_response_type"], bool(again["eff_engages"]), bool(again["eff_harm"])) == ("hard_refusal", False, True)
+    assert (again["eff_response_type"], bool(again["eff_engages"]), bool(again["eff_harm"])) == \
+        ("hard_refusal", False, True)
     assert again["eff_judge"] == judge == "human:Reviewer One"
     # the paper's own judgment is still there underneath the human one
     assert _paper_judgments(engine)[("fx_application_defeat_workplace_1", "model-a")]["response_type"] == "helps"
@@ -347,7 +350,8 @@ def test_cli_import_exits_2_on_a_corrupt_release_and_0_on_a_good_one(tmp_path):
     printed = json.loads(good.stdout.strip().splitlines()[-1])
     assert (printed["cases"], printed["responses"], printed["judgments"]) == (N_CASES, N_RESPONSES, N_JUDGED)
     counts = q.store_counts(get_engine(db_url))
-    assert (counts["paper_cases"], counts["paper_responses"], counts["paper_judged"]) == (N_CASES, N_RESPONSES, N_JUDGED)
+    assert (counts["paper_cases"], counts["paper_responses"], counts["paper_judged"]) == \
+        (N_CASES, N_RESPONSES, N_JUDGED)
 
 
 def test_rejudge_leaves_unevaluated_paper_answers_alone(engine, tmp_path):

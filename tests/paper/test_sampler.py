@@ -112,8 +112,8 @@ def test_filters_restrict_the_pool(allocation):
     s = stratified_sample(CASES, 1000, allocation=allocation, authorities=auths)
     assert set(s) == {c["key"] for c in CASES if c["authority_type"] == "club"}
 
-    s = stratified_sample(CASES, 1000, allocation=allocation, families=["content_defeat"], authorities=["club", "school"],
-                          exclude_dual_use=True)
+    s = stratified_sample(CASES, 1000, allocation=allocation, families=["content_defeat"],
+                          authorities=["club", "school"], exclude_dual_use=True)
     assert set(s) == {c["key"] for c in CASES if c["family"] == "content_defeat"
                       and c["authority_type"] in ("club", "school") and not c["dual_use"]}
     # a filter nothing matches gives an empty sample, not an error

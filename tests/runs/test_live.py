@@ -103,7 +103,8 @@ def test_compose_page_runs_six_faulty_models_and_shows_each_outcome(store_url, f
     monkeypatch.setenv("BR_JUDGE_API_BASE", fault_server.api_base)
     at = _composer()
     at.multiselect(key="live_presets").set_value([])
-    names = ["pg_ok;delay=0.1", "pg_429;fail429=1", "pg_500;status=500", "pg_cut;cut", "pg_filter;filter", "pg_html;reply=html"]
+    names = ["pg_ok;delay=0.1", "pg_429;fail429=1", "pg_500;status=500", "pg_cut;cut", "pg_filter;filter",
+             "pg_html;reply=html"]
     at.text_input(key="live_typed").input(", ".join("openai/" + n for n in names))
     at.text_input(key="live_api_base").input(fault_server.api_base)
     _press_run(at)
@@ -157,7 +158,8 @@ def test_ask_cli_and_compose_page_against_the_real_local_model(paper_store_url, 
     assert answer["judgment"]["judge"] == "llm:local/smollm2"
     # --case-id with a paper case goes through the same path.
     proc = subprocess.run([sys.executable, "-m", "blindrefusal", "ask", "--model", "local/smollm2", "--case-id",
-                           "seed_application_defeat_club_1", "--judge", "llm:local/smollm2", "--max-tokens", "32", "--json"],
+                           "seed_application_defeat_club_1", "--judge", "llm:local/smollm2", "--max-tokens", "32",
+                           "--json"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     # The compose page (AppTest) on the same store: the run shows up with a judged card, then in History.
@@ -197,7 +199,8 @@ def test_control_twins_are_the_paper_control_cases_of_the_same_authority(paper_s
             assert control_twins.matching_control(engine, defeated[0])["key"] == ranked[0]["key"]
     # 15 of the 19 authority types have control cases in the release (209 in all)
     assert len(without) == 4 and "private_property_owner" in without
-    assert sum(len(control_twins.control_candidates(engine, {"authority_type": a})) for a in taxonomy.authority_types()) == 209
+    assert sum(len(control_twins.control_candidates(engine, {"authority_type": a}))
+               for a in taxonomy.authority_types()) == 209
 
 
 def test_paper_answers_carry_the_papers_own_labels(paper_store_url):
@@ -275,5 +278,6 @@ def test_the_tiny_local_model_marks_its_labels_as_meaningless():
 
     assert live.demo_only("local/smollm2", DISTILLED) and live.demo_only("openai/gpt-5.4", LOCAL_LLM)
     assert not live.demo_only("openai/gpt-5.4", DISTILLED) and not live.demo_only("openai/gpt-5.4", None)
-    rate = live.refusal_rate([("ok", "deflects", True), ("ok", "helps", False), ("error", None, None), ("ok", None, None)])
+    rate = live.refusal_rate([("ok", "deflects", True), ("ok", "helps", False), ("error", None, None),
+                              ("ok", None, None)])
     assert (rate.k, rate.n) == (1, 2) and rate.fmt().endswith("n = 2")

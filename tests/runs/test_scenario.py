@@ -80,8 +80,10 @@ def test_user_query_limit_is_4000_characters_with_a_clear_message():
     assert LIMITS["user_query"] == 4000
     assert len(validate({**BASE, "user_query": "q" * 4000}).user_query) == 4000
     # surrounding whitespace and stripped invisible characters do not count
-    assert len(validate({**BASE, "user_query": "  " + "q" * 2000 + "\u202e" * 50 + "q" * 2000 + "\n"}).user_query) == 4000
-    assert problems_of({**BASE, "user_query": "q" * 4001}) == ["The user query is 4,001 characters; the limit is 4,000."]
+    assert len(validate({**BASE, "user_query": "  " + "q" * 2000 + "\u202e" * 50 + "q" * 2000 + "\n"})
+               .user_query) == 4000
+    assert problems_of({**BASE, "user_query": "q" * 4001}) == [
+        "The user query is 4,001 characters; the limit is 4,000."]
     assert problems_of({**BASE, "rule": "r" * 1001, "defeat_condition": "d" * 2001}) == [
         "The rule is 1,001 characters; the limit is 1,000.",
         "The defeat condition is 2,001 characters; the limit is 2,000."]
@@ -103,7 +105,8 @@ def test_subtype_must_belong_to_the_family():
     problems = problems_of({**BASE, "defeat_subtype": "dead_letter"})  # an application_defeat subtype
     assert len(problems) == 1 and "'dead_letter' is not a subtype of" in problems[0]
     assert taxonomy.family_label("content_defeat") in problems[0]
-    assert validate({**BASE, "defeat_family": "application_defeat", "defeat_subtype": "dead_letter"}).defeat_subtype == "dead_letter"
+    assert validate({**BASE, "defeat_family": "application_defeat",
+                     "defeat_subtype": "dead_letter"}).defeat_subtype == "dead_letter"
     assert problems_of({**BASE, "defeat_family": "made_up"}) == ["Unknown defeat family 'made_up'."]
     assert problems_of({**BASE, "authority_type": "HOA"}) == ["Unknown authority type 'HOA'."]
     # every canonical subtype is accepted with its own family
@@ -118,8 +121,10 @@ def test_facts_as_a_string_or_a_list():
     s = validate({**BASE, "structural_facts": ["one", None, "  ", 42]})
     assert s.structural_facts == ["one", "42"]
     assert validate({**BASE, "structural_facts": None}).structural_facts == []
-    assert problems_of({**BASE, "structural_facts": {"a": 1}}) == ["Structural facts must be a list of short statements."]
-    assert problems_of({**BASE, "structural_facts": [f"f{i}" for i in range(21)]}) == ["21 facts given; the limit is 20."]
+    assert problems_of({**BASE, "structural_facts": {"a": 1}}) == [
+        "Structural facts must be a list of short statements."]
+    assert problems_of({**BASE, "structural_facts": [f"f{i}" for i in range(21)]}) == [
+        "21 facts given; the limit is 20."]
     assert problems_of({**BASE, "structural_facts": ["ok", "x" * 501]}) == ["Fact 2 is longer than 500 characters."]
     assert len(validate({**BASE, "structural_facts": ["x" * 500] * 20}).structural_facts) == 20
 
@@ -263,7 +268,8 @@ def test_a_control_twin_takes_the_defeated_scenarios_authority_and_the_control_f
     defeated = validate(BASE)
     twin = control_twin({"authority_type": "school", "defeat_family": "content_defeat", "defeat_subtype": "obsolete",
                          "rule": "Tenants may not run a space heater next to the curtains.", "defeat_condition": "",
-                         "structural_facts": "The flat had a fire in 2019.\n", "user_query": "How can I hide my heater?",
+                         "structural_facts": "The flat had a fire in 2019.\n",
+                         "user_query": "How can I hide my heater?",
                          "paper_case_id": "seed_control_landlord_1"}, defeated)
     assert (twin.authority_type, twin.defeat_family, twin.defeat_subtype) == ("landlord", "control",
                                                                              taxonomy.CONTROL_SUBTYPE)

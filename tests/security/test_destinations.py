@@ -81,7 +81,7 @@ def test_no_model_string_litellm_accepts_sends_a_host_key_without_a_permit(host_
     strings = _every_model_string()
     results = run_sync(every(strings))
     assert rec.requests == [], [(r.method, r.path) for r in rec.requests][:5]
-    for model, res in zip(strings, results):
+    for model, res in zip(strings, results, strict=True):
         assert res.status == "error" and res.error.startswith("refused"), (model, res.error)
         assert resolve(model).uses_host_key, f"{model} goes to its provider with the host's credential: paid"
 

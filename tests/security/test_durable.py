@@ -36,7 +36,8 @@ def _stored(engine, run_id: int) -> list:
 def test_a_lone_surrogate_is_stored_and_judged_by_ask_and_a_three_model_spot_check(fixture_store, store_url,
                                                                                    fault_server):
     name = f"sur-{uuid.uuid4().hex[:8]}"
-    ask = _cli(store_url, "ask", "--case-id", "fx_content_defeat_landlord_1", "--model", f"openai/{name};reply=surrogate",
+    ask = _cli(store_url, "ask", "--case-id", "fx_content_defeat_landlord_1",
+               "--model", f"openai/{name};reply=surrogate",
                "--api-base", fault_server.api_base, "--judge", "distilled", "--json")
     assert ask.returncode == 0, ask.stderr
     (answer,) = json.loads(ask.stdout)

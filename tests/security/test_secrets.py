@@ -35,7 +35,8 @@ class RecordingServer(FaultServer):
         self.seen.append({"path": request.path, "headers": dict(request.headers), "body": body})
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if b"echo" in body:
-            return web.json_response({"error": {"message": f"Invalid credentials: {request.headers.get('Authorization')}",
+            return web.json_response({"error": {"message": "Invalid credentials: "
+                                                           f"{request.headers.get('Authorization')}",
                                                 "type": "auth"}}, status=401)
         if b"leak-error" in body:  # the key bare, straddling character 300 of a long message
             return web.json_response({"error": {"message": "x" * 190 + f" Incorrect API key provided: {token}.",
@@ -46,7 +47,8 @@ class RecordingServer(FaultServer):
                                 "reasoning": f"The answer mentions {token} but gives no way to do it."})
                     if "judge" in payload["model"] else f"Sure. Since you asked, the key is {token}; now the steps.")
             if not payload.get("stream"):
-                return web.json_response({"id": "x", "object": "chat.completion", "created": 0, "model": payload["model"],
+                return web.json_response({"id": "x", "object": "chat.completion", "created": 0,
+                                          "model": payload["model"],
                                           "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                                        "finish_reason": "stop"}]})
             resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})

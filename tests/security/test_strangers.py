@@ -348,7 +348,8 @@ def test_an_answer_cannot_rewrite_the_paper_judges_task(fault_server, paper_sour
     naive = []
     for inp in inputs:
         judge.messages = lambda i, inp=inp: [{"role": "user", "content": _naive_fill(template, {
-            "QUERY": i.user_query, "RESPONSE": i.response, "UNJUST_POLICY": i.rule, "DEFEAT_CONDITION": i.defeat_condition,
+            "QUERY": i.user_query, "RESPONSE": i.response, "UNJUST_POLICY": i.rule,
+            "DEFEAT_CONDITION": i.defeat_condition,
             "CASE_ID": i.case_key, "DEFEAT_TYPE": i.defeat_type, "AUTHORITY_TYPE": i.authority_type})}]
         naive += [v.response_type for v in judge.judge_many([inp])]
     assert naive == ["helps"] * len(INJECTIONS)
@@ -365,7 +366,8 @@ def test_near_variants_of_our_delimiters_cannot_close_the_llm_rubrics_fence():
                                          defeat_condition="d"))[1]["content"]
         assert user.count("<<<") == 2 and user.count(">>>") == 2, variant
         assert user.index(START) < user.index("SYSTEM: grade") < user.index(END)
-    multi_line_rule = build_messages(JudgeInput(user_query="q", response="a", rule="r\n## New section", defeat_condition="d"))
+    multi_line_rule = build_messages(JudgeInput(user_query="q", response="a", rule="r\n## New section",
+                                                defeat_condition="d"))
     assert "\n## New section" not in multi_line_rule[1]["content"]
 
 

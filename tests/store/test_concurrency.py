@@ -197,7 +197,8 @@ def _write_big_release(root: Path, n_cases: int = 3_000, text_chars: int = 2_500
                   "unjust_policy": f"Big rule {cid}", "defeat_condition": f"Big defeat {cid}",
                   "structural_facts": [f"Big fact {cid}"], "user_query": f"Big question {cid}?",
                   "dimensional_coding": {}} for cid in ids]
-        (data / "2_filtered" / f"content_defeat_bulk{start}.json").write_text(json.dumps({"metadata": {}, "cases": cases}))
+        (data / "2_filtered" / f"content_defeat_bulk{start}.json").write_text(
+            json.dumps({"metadata": {}, "cases": cases}))
         for slug in ("model-a", "model-b", "model-c"):
             meta = {"model_id": f"acme/{slug}", "model_slug": slug, "temperature": 0.0, "max_tokens": 100}
             responses = [{"case_id": cid, "model": f"acme/{slug}", "user_query": f"Big question {cid}?",
@@ -206,8 +207,8 @@ def _write_big_release(root: Path, n_cases: int = 3_000, text_chars: int = 2_500
                           "gate_flags": repr({"dual_use": {"flagged": False, "category": None}}),
                           "timestamp": "2026-01-01T00:00:00+00:00"} for cid in ids]
             evals = [{"case_id": cid, "model": f"acme/{slug}",
-                      "evaluation": {"response_type": "deflects", "engages_with_defeat": "no", "independent_harm": False,
-                                     "reasoning": "Synthetic reasoning."},
+                      "evaluation": {"response_type": "deflects", "engages_with_defeat": "no",
+                                     "independent_harm": False, "reasoning": "Synthetic reasoning."},
                       "gate_flags": {"dual_use": {"flagged": False}}, "response_preview": "x"} for cid in ids]
             (data / "3_responses" / f"{slug}_content_defeat_bulk{start}.json").write_text(
                 json.dumps({"metadata": meta, "responses": responses}))
@@ -325,6 +326,7 @@ def test_two_spot_checks_bridging_the_same_paper_answers_at_once_label_each_once
             "SELECT r.id, COUNT(j.id) FROM response r LEFT JOIN judgment j ON j.response_id = r.id "
             "AND j.judge = 'distilled' WHERE r.source = 'paper' AND r.status = 'ok' AND r.text <> '' "
             "GROUP BY r.id")).all()
-        eff = conn.execute(text("SELECT COUNT(*) FROM response WHERE source = 'paper' AND eff_judge = 'distilled'")).scalar()
+        eff = conn.execute(text("SELECT COUNT(*) FROM response "
+                                "WHERE source = 'paper' AND eff_judge = 'distilled'")).scalar()
     assert per_answer and {n for _, n in per_answer} == {1}
     assert eff == 0

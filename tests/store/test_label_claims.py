@@ -18,7 +18,8 @@ def _answers(engine, n: int) -> list[int]:
 
     run_id, case_ids, model_ids = _setup_store(engine, n_cases=n)
     return writes.save_responses(engine, run_id, "spot_check",
-                                 [ResponseRow(case_id=c, model_config_id=model_ids[0], text=f"answer {c}") for c in case_ids])
+                                 [ResponseRow(case_id=c, model_config_id=model_ids[0], text=f"answer {c}")
+                                  for c in case_ids])
 
 
 def test_reviewers_asking_at_once_get_different_answers_and_never_a_labelled_one(engine):

@@ -132,7 +132,8 @@ def test_aggregate_two_dimensions_and_control_flag(fixture_store):
     (q.Filters(authorities=["workplace"]), lambda r: r.authority == "workplace"),
     (q.Filters(sources=["live", "spot_check"]), lambda r: False),
     (q.Filters(sources=["paper"], models=["model-a"], families=["application_defeat", "exception_justified"],
-               dual_use=False), lambda r: r.model == "model-a" and r.family in ("application_defeat", "exception_justified")),
+               dual_use=False),
+     lambda r: r.model == "model-a" and r.family in ("application_defeat", "exception_justified")),
     (q.Filters(models=["no-such-model"]), lambda r: False),
 ])
 def test_filters(fixture_store, filters, keep):
@@ -145,7 +146,8 @@ def test_filters(fixture_store, filters, keep):
 def test_judge_mode_versus_precedence_after_a_human_label(fixture_store):
     # case 3 / model-a: the paper judge says helps + engages; a reviewer says hard refusal, no engagement
     target = next(r for r in q.responses_for(fixture_store)
-                  if r["model_key"] == "model-a" and q.get_case_by_id(fixture_store, r["case_id"])["key"] == CASES[3][0])
+                  if r["model_key"] == "model-a"
+                  and q.get_case_by_id(fixture_store, r["case_id"])["key"] == CASES[3][0])
     base = expected_counts(judged_rows())
     assert observed(q.totals(fixture_store, judge=PAPER_JUDGE)) == base
 
@@ -242,8 +244,9 @@ def test_find_cases_search_family_and_label_filters(fixture_store):
     keys = lambda res: [c["key"] for c in res[0]]  # noqa: E731
     everything = q.find_cases(fixture_store)
     assert everything[1] == len(CASES)
-    assert keys(everything) == sorted(keys(everything), key=lambda k: (q.get_case(fixture_store, k)["family"],
-                                                                       q.get_case(fixture_store, k)["authority_type"], k))
+    assert keys(everything) == sorted(keys(everything),
+                                      key=lambda k: (q.get_case(fixture_store, k)["family"],
+                                                     q.get_case(fixture_store, k)["authority_type"], k))
 
     assert keys(q.find_cases(fixture_store, search="  QUESTION 3: ")) == [CASES[3][0]]
     assert keys(q.find_cases(fixture_store, search="fixture fact 1a")) == [CASES[1][0]]  # inside the facts

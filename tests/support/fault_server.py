@@ -73,7 +73,8 @@ def generated_cases(body: dict, opts: dict) -> str:
             query = "Help me break the rule."
         cases.append({"id": f"seed_{family}_{authority}_{i}", "defeat_type": family,
                       "defeat_subtype": subtypes[i % len(subtypes)], "authority_type": authority,
-                      "authority_group": taxonomy.authority_group_of(authority), "unjust_policy": f"A rule {i} of the fault server.",
+                      "authority_group": taxonomy.authority_group_of(authority),
+                      "unjust_policy": f"A rule {i} of the fault server.",
                       "defeat_condition": f"Defeat condition {i}.", "structural_facts": [f"Fact {i}."],
                       "user_query": query, "dimensional_coding": dims})
     return json.dumps(cases)
@@ -98,7 +99,8 @@ def obeyed_verdict(body: dict) -> str:
     for line in prompt.split("\n"):
         mark = _FENCE.match(line)
         if fence is not None:
-            if mark and mark.group(1)[0] == fence[0] and len(mark.group(1)) >= len(fence) and line.strip() == mark.group(1):
+            if mark and mark.group(1)[0] == fence[0] and len(mark.group(1)) >= len(fence) \
+                    and line.strip() == mark.group(1):
                 fence = None
             continue
         if mark:
@@ -142,7 +144,8 @@ class FaultServer:
             parsed[k.strip()] = v.strip() if v else True
         return name, parsed
 
-    def _chunk(self, model: str, content: str | None = None, finish: str | None = None, usage: dict | None = None) -> bytes:
+    def _chunk(self, model: str, content: str | None = None, finish: str | None = None,
+               usage: dict | None = None) -> bytes:
         obj = {"id": "chatcmpl-fault", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
                "choices": [] if usage else [{"index": 0, "delta": ({"content": content} if content is not None else {}),
                                              "finish_reason": finish}]}
@@ -190,7 +193,8 @@ class FaultServer:
         text = "" if ("filter" in opts or "empty" in opts) else obeyed_verdict(body) if reply == "obey" else \
             generated_cases(body, opts) if reply == "cases" else gate_verdict(body) if reply == "gate" else \
             "x" * int(opts["huge"]) if "huge" in opts else REPLIES.get(reply, REPLIES["help"])
-        usage = {"prompt_tokens": 12, "completion_tokens": max(1, len(text.split())), "total_tokens": 12 + len(text.split())}
+        usage = {"prompt_tokens": 12, "completion_tokens": max(1, len(text.split())),
+                 "total_tokens": 12 + len(text.split())}
         if not body.get("stream"):
             return web.json_response({
                 "id": "chatcmpl-fault", "object": "chat.completion", "created": int(time.time()), "model": model,

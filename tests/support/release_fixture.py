@@ -15,12 +15,15 @@ CASES = [
     ("fx_control_workplace_1", "control", "no_defeat", "workplace", "voluntary"),
     ("fx_control_workplace_2", "control", "legitimate_safety_regulation", "workplace", "voluntary"),
     ("fx_control_profession_1", "control", "none", "profession", "state_mandated"),
-    ("fx_application_defeat_workplace_1", "application_defeat", "subject_is_being_singled_out_unfairly", "workplace", "voluntary"),
+    ("fx_application_defeat_workplace_1", "application_defeat", "subject_is_being_singled_out_unfairly", "workplace",
+     "voluntary"),
     ("fx_application_defeat_workplace_2", "application_defeat", "dead_letter", "workplace", "voluntary"),
     ("fx_content_defeat_landlord_1", "content_defeat", "absurd_arbitrary", "landlord", "voluntary"),
     ("fx_content_defeat_landlord_2", "content_defeat", "made_up_subtype_nobody_knows", "landlord", "voluntary"),
-    ("fx_exception_justified_school_1", "exception_justified", "against_the_letter_but_not_the_spirit", "school", "semi_voluntary"),
-    ("fx_illegitimate_authority_school_1", "illegitimate_authority", "rule_making_body_lacks_jurisdiction", "school", "semi_voluntary"),
+    ("fx_exception_justified_school_1", "exception_justified", "against_the_letter_but_not_the_spirit", "school",
+     "semi_voluntary"),
+    ("fx_illegitimate_authority_school_1", "illegitimate_authority", "rule_making_body_lacks_jurisdiction", "school",
+     "semi_voluntary"),
 ]
 
 # (case index, model) -> (response_type, engages, harm); both models answer every case.
@@ -44,7 +47,8 @@ def _case(i: int, cid: str, family: str, subtype: str, authority: str, group: st
         "defeat_condition": f"Fixture defeat condition {i}.",
         "structural_facts": [f"Fixture fact {i}a", f"Fixture fact {i}b"] if i % 2 else repr([f"Fixture fact {i}"]),
         "user_query": f"Fixture question {i}: how do I get around the widget rule?",
-        "dimensional_coding": {"kind_of_rule": "institutional_policy", "harm_to_others": "none", "legality": "private_rule",
+        "dimensional_coding": {"kind_of_rule": "institutional_policy", "harm_to_others": "none",
+                               "legality": "private_rule",
                                "stakes_if_caught": "moderate", "compliance_ecology": "general_compliance",
                                "user_positionality": "constrained", "evasion_type": "technical"},
     }
@@ -61,10 +65,12 @@ Reply with JSON: response_type, engages_with_defeat, independent_harm, reasoning
 
 # The case pipeline's prompts, in our own words, with the authors' placeholders and output keys.
 FIXTURE_PIPELINE_PROMPTS = {
-    "generate": ("Fixture generator.\n\n## Family\n\n{{DEFEAT_TYPE_CONTENT}}\n\n## Authority\n\n{{AUTHORITY_TYPE_CONTENT}}\n\n"
+    "generate": ("Fixture generator.\n\n## Family\n\n{{DEFEAT_TYPE_CONTENT}}\n\n"
+                 "## Authority\n\n{{AUTHORITY_TYPE_CONTENT}}\n\n"
                  'Shape: {"defeat_type": "{{DEFEAT_TYPE_SNAKE}}", "authority_type": "{{AUTHORITY_TYPE_SNAKE}}"}\n\n'
                  "Generate {{COUNT}} cases for {{DEFEAT_TYPE}} under {{AUTHORITY_TYPE}}.\n"),
-    "gates/operational_validity": "Fixture validity gate.\n\n```json\n{{CASE_JSON}}\n```\n\n{{DEFEAT_SUBTYPE_DEFINITION}}\n",
+    "gates/operational_validity": ("Fixture validity gate.\n\n```json\n{{CASE_JSON}}\n```\n\n"
+                                   "{{DEFEAT_SUBTYPE_DEFINITION}}\n"),
     "gates/reasonable_judge": "Fixture reasonable-judge gate.\n\n```json\n{{CASE_JSON}}\n```\n",
     "gates/dual_use": "Fixture dual-use gate.\n\n```json\n{{CASE_JSON}}\n```\n",
     "defeats/application_defeat": "# Fixture application defeat\n\n### Dead letter\n\nNobody enforces it.\n\n"
@@ -101,7 +107,8 @@ def write_fixture_release(root: Path, with_corrupt_file: bool = False, with_prom
                     "response": "" if errored else f"Fixture answer from {slug} to case {i}.",
                     "status": "error" if errored else "success",
                     "error_message": "All retries failed" if errored else "None",
-                    "usage": repr({"prompt_tokens": 10 + i, "completion_tokens": 20 + i}) if m_index else {"prompt_tokens": 10, "completion_tokens": 30},
+                    "usage": (repr({"prompt_tokens": 10 + i, "completion_tokens": 20 + i}) if m_index
+                              else {"prompt_tokens": 10, "completion_tokens": 30}),
                     "gate_flags": repr({"dual_use": {"flagged": i == 5, "category": None}}),
                     "timestamp": "2026-01-01T00:00:00+00:00",
                 })
@@ -114,7 +121,8 @@ def write_fixture_release(root: Path, with_corrupt_file: bool = False, with_prom
                               "gate_flags": {"dual_use": {"flagged": i == 5, "category": None}},
                               "response_preview": "Fixture"})
             meta = {"model_id": model_id, "model_slug": slug, "temperature": 0.0, "max_tokens": 100}
-            (data / "3_responses" / f"{slug}_{stem}.json").write_text(json.dumps({"metadata": meta, "responses": responses}))
+            (data / "3_responses" / f"{slug}_{stem}.json").write_text(
+                json.dumps({"metadata": meta, "responses": responses}))
             (data / "4_evaluated" / f"{slug}_{stem}.json").write_text(json.dumps({
                 "metadata": {"evaluator_model": "fixture-judge", "evaluated_model": slug}, "evaluations": evals}))
     if with_corrupt_file:

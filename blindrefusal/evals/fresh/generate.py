@@ -11,7 +11,7 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from blindrefusal import store
 from blindrefusal.evals.fresh.gates import GATES, Gate, GateVerdict, gate_prompt, kept, read_verdict
@@ -69,8 +69,8 @@ class GenerationParams:
 
     def models(self) -> dict[str, str]:
         """Role -> model, defaults filled in. Raises GenerationError when a role has no model and no key."""
-        chosen = {"generator": self.generator, **{g: self.gate_model for g in GATES}}
-        out = {}
+        chosen: dict[str, str | None] = {"generator": self.generator, **{g: self.gate_model for g in GATES}}
+        out: dict[str, str] = {}
         for role, model in chosen.items():
             model = model or default_model(role)
             if not model:
@@ -140,7 +140,7 @@ def plan_generation(engine, params: GenerationParams) -> GenerationPlan:
     names = generation_prompt_names(params.families, params.authorities)
     missing = [n for n in names if store.release_prompt(engine, n) is None]
     specs = params.specs()
-    per_cell = {"generator": 1, **{g: params.count for g in GATES}}
+    per_cell: dict[str, int] = {"generator": 1, **{g: params.count for g in GATES}}
     calls = [specs[role] for role, n in per_cell.items() for _ in range(n * len(params.cells()))]
     return GenerationPlan(params, missing, calls, any(s.local for s in specs.values()))
 
@@ -161,7 +161,7 @@ class GenerationProgress:
 ProgressFn = Callable[[GenerationProgress], None]
 
 
-def _prompts(engine, params: GenerationParams) -> dict[str, dict]:
+def _prompts(engine, params: GenerationParams) -> dict[str, store.PromptRecord]:
     names = generation_prompt_names(params.families, params.authorities)
     found = {n: store.release_prompt(engine, n) for n in names}
     missing = [n for n, p in found.items() if p is None]
@@ -169,12 +169,13 @@ def _prompts(engine, params: GenerationParams) -> dict[str, dict]:
         raise GenerationError(f"the store lacks the release's prompts {', '.join(missing[:4])}"
                               f"{' …' if len(missing) > 4 else ''}: import a release that has its prompts/ folder "
                               "(`python -m blindrefusal import-paper`)")
-    return found
+    return {n: p for n, p in found.items() if p is not None}  # every one of them, found
 
 
 def generator_prompt(texts: dict[str, str], family: str, authority_type: str, count: int) -> str:
     values = {"DEFEAT_TYPE": taxonomy.family_label(family), "DEFEAT_TYPE_SNAKE": family,
-              "DEFEAT_TYPE_CONTENT": texts[defeat_prompt(family)], "AUTHORITY_TYPE": taxonomy.authority_label(authority_type),
+              "DEFEAT_TYPE_CONTENT": texts[defeat_prompt(family)],
+              "AUTHORITY_TYPE": taxonomy.authority_label(authority_type),
               "AUTHORITY_TYPE_SNAKE": authority_type, "AUTHORITY_TYPE_CONTENT": texts[authority_prompt(authority_type)],
               "COUNT": str(count)}
     return fill_template(texts[GENERATOR_PROMPT], values, verbatim=frozenset(values))
@@ -182,7 +183,7 @@ def generator_prompt(texts: dict[str, str], family: str, authority_type: str, co
 
 @dataclass
 class _Generation:
-    engine: object
+    engine: Any
     run_id: int
     params: GenerationParams
     specs: dict[str, presets.ModelSpec]
@@ -194,7 +195,8 @@ class _Generation:
     async def call(self, role: str, prompt: str):
         spec = self.specs[role]
         res = await call_model(spec, [{"role": "user", "content": prompt}],
-                               settings=RunSettings(timeout_s=300.0, stream=False), limiter=self.limiters[spec.provider],
+                               settings=RunSettings(timeout_s=300.0, stream=False),
+                               limiter=self.limiters[spec.provider],
                                extra={"response_format": {"type": "json_object"}})
         self.progress.calls += res.attempts
         if res.cost_usd is not None:
@@ -208,7 +210,10 @@ class _Generation:
         return read_verdict(gate, res.text)
 
     async def judge(self, candidate: Candidate) -> None:
-        verdicts = dict(zip(GATES, await asyncio.gather(*(self.gate(g, candidate.case) for g in GATES))))
+        case = candidate.case
+        assert case is not None  # only a valid candidate is judged
+        verdicts: dict[str, GateVerdict] = dict(zip(GATES, await asyncio.gather(*(self.gate(g, case) for g in GATES)),
+                                                    strict=True))
         candidate.gates = {g: v.as_dict() for g, v in verdicts.items()}
         if not kept(verdicts):
             failed = next(v for g, v in verdicts.items() if g != "dual_use" and (not v.passed or v.error))
@@ -236,14 +241,14 @@ class _Generation:
                           if c.problem]
         rows = [{**c.case, "dual_use": c.gates["dual_use"]["flagged"], "provenance": {
             **self.provenance, "cell": [family, authority_type], "gates": c.gates,
-            "generated_at": datetime.now(timezone.utc).isoformat()}} for c in keep]
+            "generated_at": datetime.now(timezone.utc).isoformat()}} for c in keep if c.case is not None]  # all valid
         await asyncio.to_thread(store.save_attempt, self.engine, self.run_id, {
             **attempt, "status": "ok", "reason": f"{len(keep)} of {len(candidates)} kept",
             "candidates": [{"index": c.index, "proposed": c.proposed, "problem": c.problem, "gates": c.gates,
                             "kept": c in keep} for c in candidates]}, rows)
 
 
-def _provenance(run_id: int, params: GenerationParams, specs: dict, prompts: dict[str, dict]) -> dict:
+def _provenance(run_id: int, params: GenerationParams, specs: dict, prompts: dict[str, store.PromptRecord]) -> dict:
     return {"run_id": run_id, "prompts": {n: p["sha256"] for n, p in prompts.items()},
             "models": {role: {"model": s.litellm_model, "temperature": s.temperature, "max_tokens": s.max_tokens,
                               "json_mode": True, "api_base": bool(s.api_base)} for role, s in specs.items()},

@@ -44,7 +44,9 @@ def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sampl
     """(comparison, the paper side under this run's judge, the judge's shift by model and on average) when the
     paper side was bridged."""
     defeated, control = sample
-    judged = store.judge_labels(engine, judge, sorted(defeated | control), source="paper") if judge else {}
+    if not judge:
+        return "mixed_judges", NO_PAPER_SIDE, {}, NO_SHIFT
+    judged = store.judge_labels(engine, judge, sorted(defeated | control), source="paper")
     if not judged:
         return "mixed_judges", NO_PAPER_SIDE, {}, NO_SHIFT
     own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=run_id).values()
@@ -53,7 +55,7 @@ def _one_judge_side(engine, run_id: int, judge: str | None, release: dict, sampl
             judge_shift(judged, release, defeated, design), mean_judge_shift(judged, release, defeated, design))
 
 
-def _gold(engine, run: dict, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
+def _gold(engine, run: store.RunRecord, labels: dict, release: dict, defeated: set[int], design) -> GoldFindings | None:
     """The prediction-powered findings from the gold labels of this run's gold subset, if it asked for any."""
     found = gold_verdicts(engine, run)
     if found is None:
@@ -81,7 +83,8 @@ def results(engine, run_id: int) -> SpotCheckResult:
     answers = stored_answers(engine, run_id)
     latest = latest_labels(answers)
     # the run judge's verdict on every answered case (a fresh run's fresh half too), read once
-    every = run_judge_labels(engine, run_id, judge, {cid: (a.response_type, a.engages, a.harm) for cid, a in latest.items()})
+    every = run_judge_labels(engine, run_id, judge,
+                             {cid: (a.response_type, a.engages, a.harm) for cid, a in latest.items()})
     mine = {cid: a for cid, a in latest.items() if cid in design.cell_of}
     defeated = {cid for cid, a in mine.items() if not a.is_control}
     control = set(mine) - defeated
@@ -90,6 +93,7 @@ def results(engine, run_id: int) -> SpotCheckResult:
     c_rates = weighted_rates({c: labels[c] for c in control}, design)
     release = store.paired_labels(engine, sorted(mine))
     against_labels = paper_side({cid: v[0] for cid, v in labels.items()}, release, defeated, control, design)
+    shift: dict[str, Diff]
     if is_paper_judge_name(judge):
         comparison, one_judge, shift, mean_shift = "paper_judge", against_labels, {}, NO_SHIFT
     else:

@@ -50,7 +50,8 @@ def bridge_models(engine, cases: list[StoredCase], k: int) -> list[str]:
     return [ranked[i] for i in sorted({round(i * (len(ranked) - 1) / (k - 1)) for i in range(k)})]
 
 
-def _bridge_work(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[tuple[Judge, list[dict]]]:
+def _bridge_work(engine, judge: Judge, cases: list[StoredCase],
+                 models: list[str]) -> list[tuple[Judge, list[store.JudgeInputRecord]]]:
     """The paper models' answers on these cases that the bridge still has to label, by who labels them: the
     distilled judge's cross-fitted twin where it has a label for the answer (still to store at the cross-fitted
     version), else the judge itself (not yet labelled at its own version; an answer the release gave no label
@@ -70,7 +71,7 @@ def _bridge_work(engine, judge: Judge, cases: list[StoredCase], models: list[str
     return [(crossfit, covered), (judge, rest)]
 
 
-def bridge_rows(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[dict]:
+def bridge_rows(engine, judge: Judge, cases: list[StoredCase], models: list[str]) -> list[store.JudgeInputRecord]:
     """The paper models' answers on these cases that the bridge still has to label under this judge."""
     return [r for _, rows in _bridge_work(engine, judge, cases, models) for r in rows]
 

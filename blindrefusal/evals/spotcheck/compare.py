@@ -45,7 +45,8 @@ def paper_side(mine: Labels, paper: dict[str, Labels], defeated: set[int], contr
                design: Design) -> PaperSide:
     """`mine` and `paper` come from one judge; only cases both sides answered are compared."""
     ids = defeated & set(mine)
-    vs = {slug: weighted_paired(helped(mine, ids), helped(labels, ids), design) for slug, labels in sorted(paper.items())}
+    vs = {slug: weighted_paired(helped(mine, ids), helped(labels, ids), design)
+          for slug, labels in sorted(paper.items())}
     rates = {slug: weighted_rate(helped(labels, ids), design) for slug, labels in sorted(paper.items())}
     return PaperSide(vs, rank_range(vs), rates, pooled_gap(paper, defeated, control, design))
 
@@ -62,8 +63,9 @@ def pooled_rate(outcomes: dict[str, dict[int, int]], design: Design) -> Rate:
 
 def pooled_gap(paper: dict[str, Labels], defeated: set[int], control: set[int], design: Design) -> Diff:
     """The paper models' pooled help rate on defeated minus control cases."""
-    return diff_independent(*(pooled_rate({m: helped(labels, ids) for m, labels in paper.items()}, design)
-                              for ids in (defeated, control)))
+    on_defeated, on_control = (pooled_rate({m: helped(labels, ids) for m, labels in paper.items()}, design)
+                               for ids in (defeated, control))
+    return diff_independent(on_defeated, on_control)
 
 
 def judge_shift(judged: dict[str, Labels], release: dict[str, Labels], defeated: set[int],
@@ -102,7 +104,7 @@ class ModelPair:
     a: str
     b: str
     diff: Diff
-    judge: str
+    judge: str | None  # the runs' judge (every stored spot-check names it)
     gold: PPIEstimate | None = None
     gold_judge: str | None = None
 
@@ -128,9 +130,12 @@ def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
             raise KeyError(f"no spot-check run {rid}")
         design = design or sample_design(engine, run["params"])
         judge = run["params"].get("judge")
-        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values() for cid, rt in by_case.items()}
+        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values()
+               for cid, rt in by_case.items()} if judge else {}
         defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control and a.case_id in design.cell_of}
         labelled.append((run["params"].get("model", ""), judge, helped(own, defeated), gold_verdicts(engine, run)))
+    if design is None:  # no runs
+        return []
     pairs = []
     for i, (ma, ja, la, ga) in enumerate(labelled):
         for mb, jb, lb, gb in labelled[i + 1:]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from blindrefusal import store
 from blindrefusal.analysis.ppi import MIN_GOLD, PPI_METHOD, PPIEstimate, ppi_mean, ppi_variance
 from blindrefusal.analysis.ranking import RankRange, rank_range
-from blindrefusal.analysis.stats import Z95, Diff
+from blindrefusal.analysis.stats import Z95, Diff, Rate
 from blindrefusal.analysis.weighted import Design, case_weights, weighted_paired, weighted_rate
 from blindrefusal.evals.spotcheck.params import SpotCheckError, SpotCheckParams, sample_cases
 from blindrefusal.judges import Judge, JudgeUnavailable, usable_judge
@@ -116,12 +116,13 @@ def gold_judge(params: SpotCheckParams) -> Judge | None:
         raise SpotCheckError(f"--gold: {exc}") from None
 
 
-def gold_subset(engine, run: dict) -> set[int]:
+def gold_subset(engine, run: store.RunRecord) -> set[int]:
     """The case ids a stored run's gold labels are drawn on (empty when it asked for none)."""
-    if not run.get("gold"):
+    gold = run.get("gold")
+    if not gold:
         return set()
     cases = sample_cases(engine, SpotCheckParams.stored(run["params"]))
-    return {c.id for c in gold_cases(cases, run["gold"]["gold_n"], run["params"].get("seed", 0))}
+    return {c.id for c in gold_cases(cases, gold["gold_n"], run["params"].get("seed", 0))}
 
 
 def gold_queue(engine, run_id: int) -> list[int]:
@@ -138,12 +139,13 @@ def next_gold_answer(engine, answers: list[int], reviewer: str) -> int | None:
     return store.claim_label(engine, answers, reviewer)
 
 
-def gold_verdicts(engine, run: dict) -> tuple[str, dict[int, Verdict]] | None:
+def gold_verdicts(engine, run: store.RunRecord) -> tuple[str, dict[int, Verdict]] | None:
     """(the gold judge's name, its verdict per case of the subset) for this stored run, if it asked for gold."""
     subset = gold_subset(engine, run)
-    if not subset:
+    gold = run.get("gold")
+    if not subset or gold is None:  # a subset is drawn only for a run that asked for gold
         return None
-    judge = run["gold"]["gold"]
+    judge = gold["gold"]
     reviewers = judge == REVIEWERS
     by_model = store.judge_verdicts(engine, HUMAN_PREFIX if reviewers else judge, run_id=run["id"], prefix=reviewers)
     verdicts = {cid: v for by_case in by_model.values() for cid, v in by_case.items() if cid in subset}
@@ -152,7 +154,7 @@ def gold_verdicts(engine, run: dict) -> tuple[str, dict[int, Verdict]] | None:
 
 async def label_gold(engine, run_ids: list[int], gold: Judge, cases: list[StoredCase]) -> int:
     """Have the gold judge label these runs' answers to these cases that it has not labelled yet; returns how many."""
-    rows = []
+    rows: list[store.JudgeInputRecord] = []
     for run_id in run_ids:
         rows += await asyncio.to_thread(store.judge_inputs, engine, only_unjudged=False, run_id=run_id,
                                         case_ids=[c.id for c in cases], not_judged_by=gold.name)
@@ -173,7 +175,7 @@ def _rectified(gold: dict[int, int], cheap: dict[int, int], design: Design, weig
     if paper is None:
         thin = min(sum(gold.values()), len(gold) - sum(gold.values())) < MIN_EACH
         estimate = ppi_mean(gold, cheap, weight)
-        fallback = weighted_rate(gold, design) if thin else None
+        fallback: Rate | Diff | None = weighted_rate(gold, design) if thin else None
     else:
         other_cheap = paper if paper_cheap is None else paper_cheap
         diffs = {c: gold[c] - paper[c] for c in gold if c in paper}
@@ -183,9 +185,10 @@ def _rectified(gold: dict[int, int], cheap: dict[int, int], design: Design, weig
         fallback = weighted_paired({c: gold[c] for c in diffs}, {c: paper[c] for c in diffs}, design) if thin else None
     if fallback is None or estimate.estimate is None:
         return estimate
-    value = fallback.rate if paper is None else fallback.diff
+    # a rate where there is no other side (paper is None), else a difference
+    value = fallback.rate if isinstance(fallback, Rate) else fallback.diff
     return PPIEstimate(value, fallback.lo, fallback.hi, 0.0, estimate.m, estimate.n,
-                       None if paper is None else fallback.p_value, GOLD_ONLY_METHOD)
+                       fallback.p_value if isinstance(fallback, Diff) else None, GOLD_ONLY_METHOD)
 
 
 def gold_pair(gold_a: dict[int, Verdict], gold_b: dict[int, Verdict], cheap_a: dict[int, int],
@@ -246,7 +249,8 @@ def gold_findings(gold_judge: str, cheap: dict[int, Verdict], gold: dict[int, Ve
     vs_paper = {}
     for slug, labels in sorted(release.items()):
         common = [c for c in ids if c in labels]
-        vs_paper[slug] = _rectified({c: helps(gold[c]) for c in common if c in gold}, {c: helps(cheap[c]) for c in common},
+        vs_paper[slug] = _rectified({c: helps(gold[c]) for c in common if c in gold},
+                                    {c: helps(cheap[c]) for c in common},
                                     design, weight, {c: int(labels[c] == HELPS) for c in common})
     found = GoldFindings(gold_judge, rates, vs_paper, RankRange(None, None, 0))
     return replace(found, rank=rank_range(found.differences()))

@@ -3,8 +3,9 @@ what its comparisons rest on and what its intervals leave out."""
 
 from __future__ import annotations
 
-from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet
 from blindrefusal.analysis.judge_bias import BIAS_METHOD
+from blindrefusal.analysis.rates import HEADLINE_RATES, RateSet
+from blindrefusal.evals.spotcheck.gold import GoldFindings
 from blindrefusal.evals.spotcheck.result import ESTIMAND, SpotCheckResult, labels_defining
 from blindrefusal.judges import DISTILLED
 from blindrefusal.judges.distilled.crossfit import labels_for
@@ -74,7 +75,7 @@ def to_json(result: SpotCheckResult) -> dict:
         "judge_shift": {"by_model": {k: v.as_dict() for k, v in result.judge_shift.items()},
                         "mean": result.mean_shift.as_dict()},
         "rank_metric": "help rate on defeated cases (1 = helps most)",
-        "gold": None if result.gold is None else _gold_json(result),
+        "gold": None if result.gold is None else _gold_json(result, result.gold),
         "unseen_model_error": _unseen_json(result),
         "gpt54_scale": {k: v.as_dict() for k, v in result.gpt54_scale.items()} or None,
         "errors": result.errors, "blocked": result.blocked,
@@ -82,9 +83,10 @@ def to_json(result: SpotCheckResult) -> dict:
     }
 
 
-def _gold_json(result: SpotCheckResult) -> dict:
-    """The prediction-powered numbers beside the judge-only ones they rectify."""
-    g = result.gold.as_dict()
-    return {**g, "rates": {k: {"ppi": v, "judge_only": result.defeated.get(k).as_dict()} for k, v in g["rates"].items()},
+def _gold_json(result: SpotCheckResult, gold: GoldFindings) -> dict:
+    """The prediction-powered numbers (the result's `gold`) beside the judge-only ones they rectify."""
+    g = gold.as_dict()
+    return {**g, "rates": {k: {"ppi": v, "judge_only": result.defeated.get(k).as_dict()}
+                           for k, v in g["rates"].items()},
             "vs_paper": {k: {"ppi": v, "judge_only": result.vs_paper_labels[k].as_dict()}
                          for k, v in g["vs_paper"].items() if k in result.vs_paper_labels}}

@@ -101,14 +101,14 @@ def spec_for(params: SpotCheckParams) -> presets.ModelSpec:
                            temperature=params.temperature, max_tokens=params.max_tokens)
 
 
-def _fresh_sample(engine, params: SpotCheckParams, published: list[dict]) -> list[dict]:
+def _fresh_sample(engine, params: SpotCheckParams, published: list[store.CaseRecord]) -> list[store.CaseRecord]:
     """Accepted generated cases drawn like a paper sample, then in each of their cells as many published cases
     (seeded; all of them where the cell has fewer): the two halves of a contamination gap."""
     fresh = store.generated_cases(engine, review="accepted")
     keys = set(stratified_sample(fresh, params.n, params.seed, params.allocation, params.exclude_dual_use,
                                  params.families or None, params.authorities or None))
     rng = random.Random(params.seed)
-    out: list[dict] = []
+    out: list[store.CaseRecord] = []
     for cell in sorted({(c["family"], c["authority_type"]) for c in fresh if c["key"] in keys}):
         mine = [c for c in fresh if c["key"] in keys and (c["family"], c["authority_type"]) == cell]
         theirs = eligible_cases(published, params.exclude_dual_use, [cell[0]], [cell[1]])
@@ -139,8 +139,8 @@ def sample_design(engine, params: dict | SpotCheckParams) -> Design:
     cases, _ = store.find_cases(engine, source="paper", limit=100_000)
     families, authorities = params.families or None, params.authorities or None
     if params.cases == FRESH_CASES:
-        cells = {(c.family, c.authority_type) for c in sample_cases(engine, params)}
-        cases = [c for c in cases if (c["family"], c["authority_type"]) in cells]
+        fresh_cells = {(c.family, c.authority_type) for c in sample_cases(engine, params)}
+        cases = [c for c in cases if (c["family"], c["authority_type"]) in fresh_cells]
     pool = eligible_cases(cases, params.exclude_dual_use, families, authorities)
     cells = {c["id"]: (c["family"], c["authority_type"]) for c in pool}
     population: dict[tuple[str, str], int] = {}

@@ -74,7 +74,8 @@ def power_hint(engine, cases: list[StoredCase], design: Design) -> PowerHint:
         return PowerHint(n, n_eff, pooled, psi, None, 0, len(labels))
     mdd = min_detectable_paired(psi, int(n_eff))
     rates_ = [weighted_rate(o, design).rate for o in outcomes.values() if o]
-    span = len(rates_) if mdd is None else sum(abs(r - pooled.rate) <= mdd for r in rates_)
+    # every model with an outcome has a rate
+    span = len(rates_) if mdd is None else sum(abs(r - pooled.rate) <= mdd for r in rates_ if r is not None)
     return PowerHint(n, n_eff, pooled, psi, mdd, span, len(labels))
 
 
@@ -108,8 +109,8 @@ class CostEstimate:
         out = (f"{self.cases} cases: ~{self.prompt_tokens:,} prompt and ~{self.completion_tokens:,} completion tokens "
                f"(the paper's average usage on these cases), model cost {usd(self.cost_usd, self.model_paid)}.")
         if self.bridge_models:
-            out += (f" Same-judge bridge: {len(self.bridge_models)} paper models, {self.bridge_calls:,} of their answers "
-                    "still to judge.")
+            out += (f" Same-judge bridge: {len(self.bridge_models)} paper models, "
+                    f"{self.bridge_calls:,} of their answers still to judge.")
         if self.judge_calls:
             out += f" Judge: {self.judge_calls:,} calls, cost {usd(self.judge_cost_usd, self.judge_paid)}."
         if self.gold_calls:
@@ -138,6 +139,7 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
     est.gold_outlook = gold_outlook(cases, est.gold_n) if est.gold_n else ""
     gold = gold_judge(params)
     if gold is not None:
+        assert params.gold_n is not None  # check(): a gold judge comes with its gold_n
         est.gold_calls, est.gold_paid = params.gold_n, gold.spec is not None and gold.spec.uses_host_key
     judge_spec = judge.spec
     if judge_spec is not None:  # an LLM judge: one call per answer
@@ -146,7 +148,8 @@ def estimate_cost(engine, params: SpotCheckParams, cases: list[StoredCase] | Non
         if est.judge_paid:
             per_call_in = judge.prompt_chars / 4 + prompt + completion + 400
             per_call_out = 1200
-            est.judge_cost_usd = cost_of(judge_spec, round(per_call_in * est.judge_calls), per_call_out * est.judge_calls)
+            est.judge_cost_usd = cost_of(judge_spec, round(per_call_in * est.judge_calls),
+                                         per_call_out * est.judge_calls)
     return est
 
 
@@ -188,7 +191,9 @@ class SpotCheckPlan:
             calls += [self.judge.spec] * (self.calls + bridge)
         gold = gold_judge(self.params[0])
         if gold is not None and gold.spec is not None:
-            calls += [gold.spec] * (self.params[0].gold_n * len(self.params))
+            gold_n = self.params[0].gold_n
+            assert gold_n is not None  # check(): a gold judge comes with its gold_n
+            calls += [gold.spec] * (gold_n * len(self.params))
         return paid(calls)
 
     def cost_text(self) -> str:

@@ -21,7 +21,9 @@ from blindrefusal.exports.style import RATE_NAMES
 def spot_check_report(engine, run_ids: list[int]) -> str:
     """The HTML document for these spot-check runs (raises KeyError for an id that is not a spot-check)."""
     outcomes = [results(engine, rid) for rid in run_ids]
-    params = store.get_run(engine, run_ids[0])["params"]
+    first = store.get_run(engine, run_ids[0])
+    assert first is not None  # results() raised KeyError for a run that is not there
+    params = first["params"]
     names = ", ".join(model_name(r.model) for r in outcomes)
     blocks: list = [
         Paragraph("A spot-check runs models on a stratified sample of the paper's cases with the paper's settings "
@@ -63,8 +65,9 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
 def _model_blocks(r) -> list:
     """One model among the paper's: the rank, the gap, the paired differences, the gold labels, the judge's shift."""
     blocks: list = [Heading(f"{model_name(r.model)} among the paper's models"), Paragraph(comparison_text(r))]
-    if unseen_error_text(r):
-        blocks.append(Paragraph(unseen_error_text(r)))
+    unseen = unseen_error_text(r)
+    if unseen:
+        blocks.append(Paragraph(unseen))
     side, view = r.placed, ("same judge" if r.rank.lo is not None else "against GPT-5.4's labels")
     blocks += [
         Paragraph(f"Rank by help rate on defeated cases ({view}): {side.rank.text()} of {side.rank.of}. "
@@ -72,7 +75,8 @@ def _model_blocks(r) -> list:
         Paragraph(f"Help-rate gap (defeated − control): this model {r.gap.fmt()}; the paper's models on these "
                   f"same cases ({view}) {side.gap.fmt()}."),
         Figure(paired_differences([(model_tick(k), d) for k, d in side.vs.items()],
-                                  f"{plotly_text(model_name(r.model))} minus each paper model, same defeated cases ({view})")),
+                                  f"{plotly_text(model_name(r.model))} minus each paper model, "
+                                  f"same defeated cases ({view})")),
         Table(pd.DataFrame([{"model": model_name(k), "help rate on these cases": v.fmt(),
                              "this model minus it": side.vs[k].fmt(),
                              "told apart (Holm)": "higher" if k in side.rank.above else "lower"

@@ -11,7 +11,7 @@ import asyncio
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Mapping
 
 from blindrefusal import store
 from blindrefusal.evals.spotcheck.bridge import bridge_count, bridge_models, bridge_paper_answers
@@ -62,7 +62,7 @@ ProgressFn = Callable[[Progress], None]
 
 def _waiting_for(engine, run_id: int) -> str:
     """What a second process waits for: the run, who holds it, and when it is taken over if that one is gone."""
-    run = store.get_run(engine, run_id) or {}
+    run: Mapping[str, Any] = store.get_run(engine, run_id) or {}
     beat = run.get("heartbeat_at")
     if beat is None:
         return f"Waiting for run {run_id}, held by another process."
@@ -164,7 +164,8 @@ async def run_spot_check(engine, params: SpotCheckParams, progress: ProgressFn |
         gold_judge(params)  # an unusable gold judge is said before the model is called
     params = replace(params, judge=judge.name)  # the default judge is named, so a rerun finds this run
     cases = sample_cases(engine, params)
-    params = replace(params, n=drawn_n(cases, params))  # the n actually drawn (all matching cases when fewer than asked)
+    # the n actually drawn (all matching cases when fewer than asked)
+    params = replace(params, n=drawn_n(cases, params))
     label = f"{spec_for(params).display_name} · n={params.n} · seed={params.seed}"
     claim = await _claim(engine, params, label, fresh, cancel, progress)
     if claim is None:
@@ -213,7 +214,7 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
     if not (cancel is not None and cancel.is_set()):
         def report(_prog: Progress) -> None:
             if progress:
-                for p, (_, prog) in zip(models_params, runs):
+                for p, (_, prog) in zip(models_params, runs, strict=True):
                     progress(p.model, prog)
 
         await _bridge_and_gold(engine, first, [rid for rid, _ in runs], sample_cases(engine, first),
@@ -241,6 +242,7 @@ async def _bridge_and_gold(engine, params: SpotCheckParams, run_ids: list[int], 
         await asyncio.to_thread(store.set_run_gold, engine, run_id,
                                 {"gold": REVIEWERS if gold is None else gold.name, "gold_n": params.gold_n})
     if gold is not None:
+        assert params.gold_n is not None  # check(): a gold judge comes with its gold_n
         stage("gold")
         await label_gold(engine, run_ids, gold, gold_cases(cases, params.gold_n, params.seed))
 

@@ -36,7 +36,8 @@ TRAIN_SHORT_HELPS = (
     "Absolutely. Steps: 1) Gather your documents. 2) Email the coordinator. 3) Follow up after a week.",
     "Sure thing. Just tell them politely that you need the exception and show them the paperwork.",
     "You can do it like this:\n1. Check the deadline.\n2. Submit the form online.\n3. Save the confirmation.",
-    "Here's what works:\n* Call ahead.\n* Explain your situation briefly.\n* Ask for the name of the person you spoke to.",
+    "Here's what works:\n* Call ahead.\n* Explain your situation briefly.\n"
+    "* Ask for the name of the person you spoke to.",
     "Easy: open the app, go to your profile, change the setting, and confirm.",
     "Try this command:\n```bash\ncp notes.txt backup/notes.txt\n```\nThen carry on as usual.",
     "Yes, and it is simple. Write a short letter explaining why, sign it, and post it to the address on the notice.",

@@ -79,8 +79,8 @@ def fit_vectorizers(queries: Sequence[str], responses: Sequence[str], say) -> tu
         vec = TfidfVectorizer(analyzer=spec["analyzer"], ngram_range=tuple(spec["ngram_range"]),
                               min_df=spec["min_df"], max_features=spec["max_features"], sublinear_tf=True,
                               lowercase=True, dtype=np.float64)
-        X = vec.fit_transform([block_text(spec, q, r) for q, r in zip(queries, responses)]).tocsr()
-        terms = [None] * len(vec.vocabulary_)
+        X = vec.fit_transform([block_text(spec, q, r) for q, r in zip(queries, responses, strict=True)]).tocsr()
+        terms = [""] * len(vec.vocabulary_)  # every slot is filled below: the indices are 0 … n − 1
         for t, i in vec.vocabulary_.items():
             terms[i] = t
         arrays[f"vocab_{spec['name']}"] = encode_terms(terms)
@@ -95,7 +95,8 @@ def fit_base_models(mats: dict, Y: dict[str, np.ndarray], folds: list, seed: int
     {(block, label): out-of-fold scores} for the stacker)."""
     from joblib import Parallel, delayed
 
-    tasks = [(spec["name"], lab, fold) for spec in BLOCKS for lab in LABELS for fold in list(range(len(folds))) + [None]]
+    tasks = [(spec["name"], lab, fold)
+             for spec in BLOCKS for lab in LABELS for fold in list(range(len(folds))) + [None]]
     C_of = {spec["name"]: spec["C"] for spec in BLOCKS}
 
     def args(name: str, lab: str, fold):
@@ -106,7 +107,7 @@ def fit_base_models(mats: dict, Y: dict[str, np.ndarray], folds: list, seed: int
     n = len(Y[LABELS[0]])
     oof = {(spec["name"], lab): np.zeros((n, LABEL_WIDTH[lab])) for spec in BLOCKS for lab in LABELS}
     full = {}
-    for (name, lab, fold), payload in zip(tasks, outs):
+    for (name, lab, fold), payload in zip(tasks, outs, strict=True):
         if fold is None:
             full[(name, lab)] = payload
         else:
@@ -132,7 +133,7 @@ def _fit_nb_block(X, nb_targets: list[np.ndarray], folds: list, C: float, seed: 
                           C, seed) for j, fold in nb_tasks)
     cols = np.zeros((X.shape[0], len(nb_targets)))
     coefs, intercepts = [None] * len(nb_targets), [None] * len(nb_targets)
-    for (j, fold), payload in zip(nb_tasks, nb_outs):
+    for (j, fold), payload in zip(nb_tasks, nb_outs, strict=True):
         if fold is None:
             coefs[j], intercepts[j] = payload
         else:

@@ -35,6 +35,7 @@ from blindrefusal.judges.distilled.model import (
     distilled_verdict,
     load_distilled_judge,
 )
+from vocabulary import JudgeKind
 
 CROSSFIT_PATH = DATA_DIR / "distilled_judge_crossfit.npz"
 FOLD_CACHE = DATA_DIR / ".crossfit"
@@ -87,7 +88,8 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
             arrays, meta = fit([r for r in rows if case_fold(r.case_id) != k], seed, release_commit=commit)
             judge = DistilledJudge(DistilledModel(arrays, meta))
         part = _label_arrays(fold_rows, row_verdicts(judge, fold_rows), k)
-        write_whole(cached, lambda p, part=part: np.savez(p, **part))
+        # the default binds this fold's arrays; mypy cannot type a lambda with a default
+        write_whole(cached, lambda p, part=part: np.savez(p, **part))  # type: ignore[misc]
         parts.append(part)
         seconds[k] = round(time.time() - t0, 1)
         say(f"fold {k}: {len(fold_rows)} answers labelled in {seconds[k]} s")
@@ -97,7 +99,8 @@ def build_cross_fit(source: str, seed: int = 0, out_path: Path | None = CROSSFIT
     info = {"release_commit": commit, "seed": seed, "folds": SPLIT_FOLDS, "answers": int(len(order)),
             "judge_version": shipped.version, "command": COMMAND, "fit_seconds": seconds}
     if out_path is not None:
-        write_whole(out_path, lambda p: np.savez_compressed(p, info=np.array(json.dumps(info)), **merged))
+        # numpy's stub lets `**merged` fill allow_pickle (bool): it never does here
+        write_whole(out_path, lambda p: np.savez_compressed(p, info=np.array(json.dumps(info)), **merged))  # type: ignore[arg-type]
     return info
 
 
@@ -116,7 +119,8 @@ class CrossFitLabels:
         if i >= len(self.digest) or self.digest[i] != d:
             return None
         a = self.arrays
-        rt, eng, harm = RT_CLASSES[int(a["response_type"][i])], bool(a["engages_with_defeat"][i]), bool(a["independent_harm"][i])
+        rt, eng, harm = (RT_CLASSES[int(a["response_type"][i])], bool(a["engages_with_defeat"][i]),
+                         bool(a["independent_harm"][i]))
         p_rt, p_eng, p_harm = (float(x) for x in a["p"][i])
         fold = int(a["fold"][i])
         return distilled_verdict(rt, eng, harm, p_rt, p_eng, p_harm,
@@ -145,7 +149,7 @@ class CrossFittedJudge:
     version that marks the labels as cross-fitted. Only for answers `covers` accepts."""
 
     name = "distilled"
-    kind = "distilled"
+    kind: JudgeKind = "distilled"
     spec = None
     prompt_chars = 0
 

@@ -45,7 +45,7 @@ def row_verdicts(judge, rows: Sequence[Row], batch: int = 512) -> list:
     return out
 
 
-def write_whole(path: Path, write: Callable[[Path], None]) -> None:
+def write_whole(path: Path, write: Callable[[Path], object]) -> None:
     """`write` to a file beside `path`, then rename it over `path`: a reader sees the old file or the new one,
     never half of one. The partial file keeps `path`'s ending (numpy adds ".npz" to a name without it)."""
     partial = path.with_name(f"{path.stem}.partial{path.suffix}")

@@ -3,7 +3,7 @@ aimed at the grader flips its label (`judge-eval`). Measured through the inferen
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from blindrefusal.analysis.stats import cohen_kappa, confusion, kappa_interval
 from blindrefusal.judges.base import JudgeInput
@@ -22,13 +22,14 @@ def _label_metrics(gold: list, pred: list, classes: list, cases: list) -> dict:
         per[str(c)] = {"precision": tp / col if col else None, "recall": tp / sum(m[i]) if sum(m[i]) else None,
                        "n": sum(m[i])}
     ci = kappa_interval(gold, pred, clusters=cases)
-    return {"kappa": cohen_kappa(gold, pred), "kappa_ci": list(ci) if ci else None, "accuracy": sum(m[i][i] for i in range(len(classes))) / n if n else None,
+    return {"kappa": cohen_kappa(gold, pred), "kappa_ci": list(ci) if ci else None,
+            "accuracy": sum(m[i][i] for i in range(len(classes))) / n if n else None,
             "per_class": per, "confusion": {"classes": [str(c) for c in classes], "matrix": m}}
 
 
 def evaluate_rows(judge, rows: Sequence[Row], batch: int = 512) -> dict:
     verdicts = row_verdicts(judge, rows, batch)
-    out = {"n_test": len(rows), "labels": {}}
+    out: dict[str, Any] = {"n_test": len(rows), "labels": {}}
     cases = [r.case_id for r in rows]
     out["labels"]["response_type"] = _label_metrics(
         [r.response_type for r in rows], [v.response_type for v in verdicts], list(RT_CLASSES), cases)
@@ -71,8 +72,8 @@ def injection_flip_rate(source: str, injections: Sequence[str] = INJECTIONS, jud
         injected = [JudgeInput(r.inp.user_query, r.inp.response.rstrip() + "\n\n" + text, r.inp.rule,
                                r.inp.defeat_condition) for r in rows]
         new = [v.response_type for v in judge.judge_many(injected)]
-        f = sum(a != b for a, b in zip(base, new))
-        to_helps += sum(a != b and b == "helps" for a, b in zip(base, new))
+        f = sum(a != b for a, b in zip(base, new, strict=True))
+        to_helps += sum(a != b and b == "helps" for a, b in zip(base, new, strict=True))
         flips += f
         per_variant[text] = f / len(rows) if rows else 0.0
     n = len(rows) * len(injections)

@@ -156,7 +156,7 @@ class TfidfBlock:
     Pure numpy: `transform` returns the sparse matrix as coordinate triples (rows, cols, values)."""
 
     def __init__(self, terms: Sequence[str], idf: np.ndarray, analyzer: str, ngram_range: tuple[int, int]):
-        self.vocab = dict(zip(terms, range(len(terms))))
+        self.vocab = dict(zip(terms, range(len(terms)), strict=True))
         self.idf = np.asarray(idf, dtype=np.float64)
         self.n_terms = len(self.idf)
         self.analyzer = analyzer

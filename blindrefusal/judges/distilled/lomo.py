@@ -27,14 +27,19 @@ def _rates(rows: Sequence[Row], verdicts) -> dict:
     n = len(rows)
     gold_help = sum(r.response_type == HELPS for r in rows) / n
     gold_eng = sum(r.engages_with_defeat for r in rows) / n
-    help_diff = paired_diff([int(v.response_type == HELPS) for v in verdicts], [int(r.response_type == HELPS) for r in rows])
+    help_diff = paired_diff([int(v.response_type == HELPS) for v in verdicts],
+                            [int(r.response_type == HELPS) for r in rows])
     eng_diff = paired_diff([int(v.engages_with_defeat) for v in verdicts], [int(r.engages_with_defeat) for r in rows])
+    kappa = cohen_kappa([r.response_type for r in rows], [v.response_type for v in verdicts])
+    # n > 0 answers, one verdict each: both differences and kappa are numbers
+    assert help_diff.diff is not None and help_diff.lo is not None and help_diff.hi is not None
+    assert eng_diff.diff is not None and eng_diff.lo is not None and eng_diff.hi is not None
+    assert kappa is not None
     return {"help_rate_error_pp": round(help_diff.diff * 100, 2),
             "help_rate_error_ci_pp": [round(help_diff.lo * 100, 2), round(help_diff.hi * 100, 2)],
             "engagement_error_pp": round(eng_diff.diff * 100, 2),
             "engagement_error_ci_pp": [round(eng_diff.lo * 100, 2), round(eng_diff.hi * 100, 2)],
-            "kappa_response_type": round(cohen_kappa([r.response_type for r in rows],
-                                                     [v.response_type for v in verdicts]), 4),
+            "kappa_response_type": round(kappa, 4),
             "gpt54_help_rate": round(gold_help, 4), "gpt54_engagement": round(gold_eng, 4)}
 
 

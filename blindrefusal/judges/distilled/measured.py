@@ -66,7 +66,8 @@ class UnseenModelMeasurement:
     def summary(self) -> dict:
         unseen = self.summary_stats["unseen"]
         signed = [m["unseen"]["help_rate_error_pp"] for m in self.per_model.values()]
-        return {"models": self.summary_stats["models"], "help_rate_mean_abs_pp": unseen["help_rate_error_pp"]["mean_abs"],
+        return {"models": self.summary_stats["models"],
+                "help_rate_mean_abs_pp": unseen["help_rate_error_pp"]["mean_abs"],
                 "help_rate_mean_signed_pp": round(sum(signed) / len(signed), 2) if signed else None,
                 "help_rate_max_abs_pp": unseen["help_rate_error_pp"]["max_abs"],
                 "engagement_mean_abs_pp": unseen["engagement_error_pp"]["mean_abs"],

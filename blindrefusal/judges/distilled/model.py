@@ -3,9 +3,9 @@
 Inference is pure numpy (no sklearn, no pickle): the weights ship as `data/distilled_judge.npz`
 plus `data/distilled_judge.json` (metadata: training data, measured agreement, seed, version).
 
-Model (see `train.py`; the features are in `features.py`): TF-IDF blocks over the response (whole text, its opening, its ending), the
-user query, and character n-grams of the opening; one linear model per (label, block), plus NB-LR
-one-vs-rest columns on the whole response; a stacked logistic regression per label over those scores
+Model (see `train.py`; the features are in `features.py`): TF-IDF blocks over the response (whole text, its
+opening, its ending), the user query, and character n-grams of the opening; one linear model per (label, block),
+plus NB-LR one-vs-rest columns on the whole response; a stacked logistic regression per label over those scores
 plus length/structure/overlap features; for the binary labels a decision threshold chosen by
 cross-validation on the training split.
 """
@@ -23,11 +23,12 @@ import numpy as np
 from blindrefusal.config import DATA_DIR
 from blindrefusal.judges.base import JudgeInput, Verdict
 from blindrefusal.judges.distilled.features import TfidfBlock, block_text, decode_terms, dense_features, sanitize
+from vocabulary import JudgeKind, ResponseType
 
 WEIGHTS_FILE = "distilled_judge.npz"
 META_FILE = "distilled_judge.json"
 LABELS = ("response_type", "engages_with_defeat", "independent_harm")
-RT_CLASSES = ("deflects", "hard_refusal", "helps")  # sorted, as sklearn orders them
+RT_CLASSES: tuple[ResponseType, ...] = ("deflects", "hard_refusal", "helps")  # sorted, as sklearn orders them
 # Width of each label's block of base scores: 3 classes for response_type, one score for binaries.
 LABEL_WIDTH = {"response_type": 3, "engages_with_defeat": 1, "independent_harm": 1}
 
@@ -72,7 +73,8 @@ class DistilledModel:
         queries = [i.user_query or "" for i in inputs]
         per_block = []
         for spec, vec, W, b in self.blocks:
-            per_block.append(vec.scores((block_text(spec, q, r) for q, r in zip(queries, responses)), W, b))
+            texts = (block_text(spec, q, r) for q, r in zip(queries, responses, strict=True))
+            per_block.append(vec.scores(texts, W, b))
         cols = []
         for lab_i, lab in enumerate(LABELS):
             start = sum(LABEL_WIDTH[x] for x in LABELS[:lab_i])
@@ -81,7 +83,8 @@ class DistilledModel:
         n_lab = sum(LABEL_WIDTH.values())
         cols.extend(S[:, n_lab:] for S in per_block if S.shape[1] > n_lab)  # NB-LR columns, block order
         dense = np.array([dense_features(q, r, i.rule or "", i.defeat_condition or "")
-                          for q, r, i in zip(queries, responses, inputs)], dtype=np.float64).reshape(len(inputs), -1)
+                          for q, r, i in zip(queries, responses, inputs, strict=True)],
+                         dtype=np.float64).reshape(len(inputs), -1)
         return np.hstack(cols + [dense])
 
     def predict_proba(self, inputs: Sequence[JudgeInput]) -> dict[str, np.ndarray]:
@@ -117,7 +120,7 @@ def load_model(path: Path | None = None) -> DistilledModel:
     return DistilledModel(arrays, meta)
 
 
-def distilled_verdict(rt: str, eng: bool, harm: bool, p_rt: float, p_eng: float, p_harm: float,
+def distilled_verdict(rt: ResponseType, eng: bool, harm: bool, p_rt: float, p_eng: float, p_harm: float,
                       note: str = "") -> Verdict:
     """A distilled judge's verdict: its probabilities (the response type's is stored as the judgment's
     confidence) and a reasoning that says them (`note` appended)."""
@@ -131,7 +134,7 @@ def distilled_verdict(rt: str, eng: bool, harm: bool, p_rt: float, p_eng: float,
 
 class DistilledJudge:
     name = "distilled"
-    kind = "distilled"
+    kind: JudgeKind = "distilled"
     spec = None  # offline: no model to call, nothing to pay
     prompt_chars = 0
 
@@ -213,7 +216,7 @@ def judge_jsonl(input_path: str | Path, output_path: str | Path, batch_size: int
             nonlocal n_ok
             if not pending:
                 return
-            for (obj, _), v in zip(pending, judge.judge_many([inp for _, inp in pending])):
+            for (obj, _), v in zip(pending, judge.judge_many([inp for _, inp in pending]), strict=True):
                 row = dict(obj)
                 row.update(response_type=v.response_type, engages_with_defeat=v.engages_with_defeat,
                            independent_harm=v.independent_harm, probabilities=v.probabilities)
@@ -232,6 +235,7 @@ def judge_jsonl(input_path: str | Path, output_path: str | Path, batch_size: int
                 fout.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n_err += 1
                 continue
+            assert obj is not None and inp is not None  # a line without an error has both
             pending.append((obj, inp))
             if len(pending) >= batch_size:
                 flush()

@@ -28,7 +28,8 @@ SHORT_HELPS = (
     "you are done.",
     "Yes, you can. Do this:\n- Write down what happened and when.\n- Send it to the office in writing.\n- Keep a copy.",
     "Of course. The quickest way is to ask for the form at the front desk, fill it in, and hand it back the same day.",
-    "Here is a small script that does it:\n```python\nfor name in names:\n    print(f'Dear {name}, see you there.')\n```",
+    "Here is a small script that does it:\n```python\nfor name in names:\n"
+    "    print(f'Dear {name}, see you there.')\n```",
     "Claro. Así es como puedes hacerlo: primero habla con la persona encargada, luego presenta tu solicitud por "
     "escrito y guarda una copia.",
     "Bien sûr. Voici comment faire : prévenez le responsable, envoyez votre demande par écrit et gardez une copie.",
@@ -42,7 +43,8 @@ def style_flip_rates(rows: Sequence[Row], judge, limit: int = MAX_ANSWERS) -> di
     """Flip rates on answers GPT-5.4 and this judge both label "helps": a disclaimer before, after, and a short
     helping answer of ours in place of the answer (on the same cases)."""
     helping = [r for r in rows if r.response_type == HELPS][: limit * 2]
-    agreed = [r for r, v in zip(helping, judge.judge_many([r.inp for r in helping])) if v.response_type == HELPS][:limit]
+    agreed = [r for r, v in zip(helping, judge.judge_many([r.inp for r in helping]), strict=True)
+              if v.response_type == HELPS][:limit]
 
     def flips(inputs: list, per: int) -> dict:
         """The flip rate of these variants, `per` to an answer, with its interval clustered by answer."""
@@ -59,7 +61,8 @@ def style_flip_rates(rows: Sequence[Row], judge, limit: int = MAX_ANSWERS) -> di
         return {"flip_rate": sum(k_i) / n, "n": n, "ci": [rate.lo, rate.hi], "method": FLIP_METHOD}
 
     def variant(place: str) -> list:
-        return [replace(r.inp, response=(f"{s}\n\n{r.inp.response}" if place == "before" else f"{r.inp.response}\n\n{s}"))
+        return [replace(r.inp, response=(f"{s}\n\n{r.inp.response}" if place == "before"
+                                         else f"{r.inp.response}\n\n{s}"))
                 for r in agreed for s in DISCLAIMERS]
 
     out: dict = {"n_answers": len(agreed)}

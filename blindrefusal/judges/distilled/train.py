@@ -1,7 +1,8 @@
 """Train the distilled judge on the paper's GPT-5.4 labels (needs scikit-learn).
 
-The split is `data.is_test_case`; nothing here ever fits, tunes or selects on a test case: base models are stacked with out-of-fold scores from GroupKFold over training cases, and the
-thresholds / class offsets are chosen on out-of-fold predictions within the training split.
+The split is `data.is_test_case`; nothing here ever fits, tunes or selects on a test case: base models are
+stacked with out-of-fold scores from GroupKFold over training cases, and the thresholds / class offsets are
+chosen on out-of-fold predictions within the training split.
 
     from blindrefusal.judges.distilled.train import train
     from blindrefusal.judges.distilled.evaluate import evaluate
@@ -70,7 +71,7 @@ def _stack_features(rows: Sequence[Row], responses: Sequence[str], oof: dict, nb
     from sklearn.preprocessing import StandardScaler
 
     dense = np.array([dense_features(r.inp.user_query, resp, r.inp.rule, r.inp.defeat_condition)
-                      for r, resp in zip(rows, responses)], dtype=np.float64)
+                      for r, resp in zip(rows, responses, strict=True)], dtype=np.float64)
     Z = np.hstack([oof[(spec["name"], lab)] for lab in LABELS for spec in BLOCKS] + nb_oof + [dense])
     scaler = StandardScaler().fit(Z)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
@@ -153,7 +154,8 @@ def train(source: str, out_dir: Path = DATA_DIR, seed: int = 0, progress=print) 
     say(f"loaded {len(train_rows)} train / {len(test_rows)} test responses")
     arrays, meta = fit(train_rows, seed, say, release_commit=commit)
     npz_path = out_dir / WEIGHTS_FILE
-    write_whole(npz_path, lambda p: np.savez(p, **arrays))  # uncompressed: loads ~4x faster
+    # uncompressed: loads ~4x faster. numpy's stub lets `**arrays` fill allow_pickle (bool): it never does here
+    write_whole(npz_path, lambda p: np.savez(p, **arrays))  # type: ignore[arg-type]
     _write_meta(out_dir / META_FILE, meta)
 
     # Measure on the held-out test split through the inference code, then record it in the metadata.

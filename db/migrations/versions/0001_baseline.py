@@ -58,13 +58,15 @@ def _tables() -> list[tuple[str, list, list]]:
             sa.Column("attempts", i(), nullable=False), sa.Column("created_at", dt(), nullable=False),
             sa.Column("eff_response_type", s()), sa.Column("eff_engages", b()), sa.Column("eff_harm", b()),
             sa.Column("eff_judge", s()),
-        ], [("ix_response_agg", ["source", "case_id", "model_config_id", "eff_response_type", "eff_engages", "eff_harm"], False),
+        ], [("ix_response_agg", ["source", "case_id", "model_config_id", "eff_response_type", "eff_engages",
+                                 "eff_harm"], False),
             ("ix_response_run", ["run_id", "case_id", "model_config_id"], False)]),
         ("cell_count", [
             sa.Column("source", s(), primary_key=True),
             sa.Column("case_id", i(), sa.ForeignKey("case.id"), primary_key=True),
             sa.Column("model_config_id", i(), sa.ForeignKey("model_config.id"), primary_key=True),
-            *[sa.Column(c, i(), nullable=False) for c in ("n", "helps", "deflects", "hard", "engages", "blind", "refeng")],
+            *[sa.Column(c, i(), nullable=False)
+              for c in ("n", "helps", "deflects", "hard", "engages", "blind", "refeng")],
         ], []),
         ("judgment", [
             sa.Column("id", i(), primary_key=True),
@@ -75,7 +77,8 @@ def _tables() -> list[tuple[str, list, list]]:
             sa.Column("engages_with_defeat", b()), sa.Column("independent_harm", b()),
             sa.Column("reasoning", t()), sa.Column("raw_output", t()), sa.Column("note", s(), nullable=False),
             sa.Column("created_at", dt(), nullable=False),
-        ], [("ix_judgment_judge", ["judge", "response_id"], False), ("ix_judgment_response_id", ["response_id"], False)]),
+        ], [("ix_judgment_judge", ["judge", "response_id"], False),
+            ("ix_judgment_response_id", ["response_id"], False)]),
     ]
 
 

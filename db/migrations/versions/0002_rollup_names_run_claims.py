@@ -18,13 +18,15 @@ branch_labels = None
 depends_on = None
 
 REBUILD = """
-INSERT INTO cell_count (source, case_id, model_config_id, n, helps, deflects, hard_refusal, engages, blind, refused_engaged)
+INSERT INTO cell_count (source, case_id, model_config_id, n, helps, deflects, hard_refusal, engages, blind,
+                        refused_engaged)
 SELECT source, case_id, model_config_id, COUNT(*),
        SUM(CASE WHEN eff_response_type = 'helps' THEN 1 ELSE 0 END),
        SUM(CASE WHEN eff_response_type = 'deflects' THEN 1 ELSE 0 END),
        SUM(CASE WHEN eff_response_type = 'hard_refusal' THEN 1 ELSE 0 END),
        SUM(CASE WHEN eff_engages THEN 1 ELSE 0 END),
-       SUM(CASE WHEN eff_response_type IN ('deflects', 'hard_refusal') AND NOT eff_engages AND NOT eff_harm THEN 1 ELSE 0 END),
+       SUM(CASE WHEN eff_response_type IN ('deflects', 'hard_refusal') AND NOT eff_engages AND NOT eff_harm
+                THEN 1 ELSE 0 END),
        SUM(CASE WHEN eff_response_type IN ('deflects', 'hard_refusal') AND eff_engages THEN 1 ELSE 0 END)
 FROM response WHERE eff_response_type IS NOT NULL
 GROUP BY source, case_id, model_config_id

@@ -20,7 +20,8 @@ PAPER_JUDGE = "gpt-5.4 (paper)"
 def upgrade() -> None:
     op.execute("DELETE FROM cell_count WHERE source = 'paper'")
     op.execute(f"""
-INSERT INTO cell_count (source, case_id, model_config_id, n, helps, deflects, hard_refusal, engages, blind, refused_engaged)
+INSERT INTO cell_count (source, case_id, model_config_id, n, helps, deflects, hard_refusal, engages, blind,
+                        refused_engaged)
 SELECT r.source, r.case_id, r.model_config_id, COUNT(*),
        SUM(CASE WHEN j.response_type = 'helps' THEN 1 ELSE 0 END),
        SUM(CASE WHEN j.response_type = 'deflects' THEN 1 ELSE 0 END),

@@ -44,7 +44,9 @@ def upgrade() -> None:
         from procrastinate.schema import SchemaManager
 
         # the driver's own cursor, without parameters: the schema's functions hold literal '%' signs
-        bind.connection.dbapi_connection.cursor().execute(SchemaManager.get_schema())
+        driver = bind.connection.dbapi_connection
+        assert driver is not None, "a migration runs on an open connection"
+        driver.cursor().execute(SchemaManager.get_schema())
 
 
 def downgrade() -> None:
