@@ -20,8 +20,14 @@ run: store
 dev: store
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port 8501 --browser.gatherUsageStats false --server.fileWatcherType auto --server.runOnSave true
 
-test: store
+test: store lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The code checks of pyproject.toml: ruff (defaults, line length, import order, bugbear) and mypy over the core and
+# the store. Part of `make test`.
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 setup: $(STAMP)
 

@@ -98,13 +98,15 @@ def _homes() -> dict[str, str]:
     return {alias.name: str(imp.module) for imp in block.body if isinstance(imp, ast.ImportFrom) for alias in imp.names}
 
 
-def __getattr__(name: str) -> Any:
-    module = _homes().get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
+if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name (a misspelt one too) as Any
+
+    def __getattr__(name: str) -> Any:
+        module = _homes().get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
 
 
 def __dir__() -> list[str]:

@@ -57,14 +57,21 @@ def _wrapped_title(title: str, width: int, top: int) -> tuple[str, int]:
     return "<br>".join(lines), top + 20 * (len(lines) - 1)
 
 
+def _cell_texts(cells: Sequence[Cell], values: Sequence[float], metric: str) -> tuple[list[str], list[str]]:
+    """Each cell's text (its value, starred when thin) and hover (value, interval, n, cases, why thin)."""
+    text = [(f"{v:+.0f}" if metric == "gap" else f"{v:.0f}") + ("*" if cell.thin else "")
+            for v, cell in zip(values, cells, strict=True)]
+    hover = [cell.fmt(metric) + (f"<br>{cell.cases_text()}" if cell.cases is not None else "")
+             + (f"<br><b>{cell.thin_reason()}</b>" if cell.thin else "") for cell in cells]
+    return text, hover
+
+
 def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row_labels: dict, col_labels: dict,
             metric: str, metric_label: str, picked: tuple[str, str] | None = None) -> go.Figure:
-    """The grid as a scatter of square markers (so a click selects a cell in Streamlit; a plotly heatmap
-    trace returns an empty selection): a 0–100% sequential scale (diverging for gaps), the value in each
-    cell, hover with the rate, its 95% interval and n; thin cells starred and framed; `picked` framed.
-
-    Each point's customdata is [hover text, row key, column key]. The figure has a fixed size, one square
-    pitch for rows and columns, so the markers fill their cells."""
+    """The grid as a scatter of square markers (a click selects a cell in Streamlit; a plotly heatmap trace
+    returns an empty selection): a 0–100% sequential scale (diverging for gaps), the value in each cell, hover
+    with the rate, its 95% interval, n and cases; thin cells starred and framed; `picked` framed. Each point's
+    customdata is [hover text, row key, column key]; one square pitch for rows and columns fills the cells."""
     index = {(c.row, c.col): c for c in cells}
     pts = [(r, c, index[(r, c)]) for r in rows for c in cols
            if (r, c) in index and index[(r, c)].value is not None]
@@ -83,10 +90,7 @@ def heatmap(cells: Sequence[Cell], rows: Sequence[str], cols: Sequence[str], row
     xs = [col_labels.get(c, c) for _, c, _ in pts]
     ys = [row_labels.get(r, r) for r, _, _ in pts]
     values = [cell.value * 100 for _, _, cell in pts]
-    text = [(f"{v:+.0f}" if metric == "gap" else f"{v:.0f}") + ("*" if cell.thin else "") for v, (_, _, cell) in
-            zip(values, pts, strict=True)]
-    hover = [cell.fmt(metric) + (f"<br>{cell.cases_text()}" if cell.cases is not None else "")
-             + (f"<br><b>{cell.thin_reason()}</b>" if cell.thin else "") for _, _, cell in pts]
+    text, hover = _cell_texts([cell for _, _, cell in pts], values, metric)
     lo, hi = scale["cmin"], scale["cmax"]
     # the value's text in black on pale cells and white on dark ones, as plotly's heatmap did
     dark = [abs(v) > 35 if metric == "gap" else (v - lo) / (hi - lo) > 0.55 for v in values]

@@ -164,3 +164,19 @@ def test_every_stage_says_what_it_owns():
     for init in (ROOT / "blindrefusal").rglob("__init__.py"):
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc and len(doc) > 40 and "TODO" not in doc, init
+
+
+def test_the_store_s_names_are_visible_to_mypy(tmp_path):
+    """The store loads db/ lazily, yet its names are typed: a misspelt or mis-called store function is a type error
+    (before, every routed name was Any to mypy)."""
+    import subprocess
+    import sys
+
+    probe = tmp_path / "probe.py"
+    probe.write_text("from blindrefusal import store\n\nstore.get_runn(1)\nstore.get_run(1)\n"
+                     "reveal_type(store.get_run)\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), str(probe)],
+                         cwd=ROOT, capture_output=True, text=True, env={**__import__("os").environ,
+                                                                          "MYPYPATH": str(ROOT)}, timeout=600)
+    assert 'Module has no attribute "get_runn"' in out.stdout, out.stdout
+    assert "Missing positional argument" in out.stdout and "RunRecord" in out.stdout, out.stdout
