@@ -215,11 +215,14 @@ def test_test_split_agreement_floors(test_split_metrics):
         assert abs(shipped[lab]["kappa"] - m["labels"][lab]["kappa"]) < 1e-3
 
 
-def test_test_split_agreement_targets(test_split_metrics):
-    got = {lab: test_split_metrics["labels"][lab]["kappa"] for lab in TARGETS}
-    missed = {lab: round(k, 4) for lab, k in got.items() if k < TARGETS[lab]}
-    if missed:
-        pytest.xfail(f"below the brief's kappa targets {TARGETS}: {missed}")
+def test_the_test_split_agreement_is_what_the_readme_says_against_the_briefs_targets(test_split_metrics):
+    """The brief's κ targets are not all met (the README says which, and by how much): this fails when the
+    measured κ moves away from the documented one, or when a target the README calls met is missed."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for lab, target in TARGETS.items():
+        kappa = test_split_metrics["labels"][lab]["kappa"]
+        assert f"{kappa:.3f}" in readme, (lab, kappa)  # the documented number is the measured one
+        assert (f"{lab}: κ {kappa:.3f} (target {target:.2f}, {'met' if kappa >= target else 'missed'})" in readme), lab
 
 
 def test_injection_flip_rate_below_two_percent(paper_source, test_split_metrics):
