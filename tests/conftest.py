@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# No test may reach the developer's own store (db/blindrefusal.sqlite): code that reads the environment
+# without a fixture's store gets an empty one of this session's instead.
+os.environ["BR_DATABASE_URL"] = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="br-tests-"), "unset.sqlite")
 
 from tests.support import postgres_admin  # noqa: E402
 from tests.support.release_fixture import write_fixture_release  # noqa: E402

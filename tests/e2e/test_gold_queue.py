@@ -20,8 +20,8 @@ from tests.support.browser import goto, idle, no_exception, shot
 def _gold_run(store_url: str, local_model_url: str) -> int:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(PYTHONPATH=str(ROOT), BR_DATABASE_URL=store_url, BR_LOCAL_MODEL_URL=local_model_url)
-    proc = subprocess.run([sys.executable, "-m", "blindrefusal", "spot-check", "--model", "local/smollm2", "--n", "30",
-                           "--max-tokens", "40", "--judge", "distilled", "--gold", "reviewers", "--gold-n", "30",
+    proc = subprocess.run([sys.executable, "-m", "blindrefusal", "spot-check", "--model", "local/smollm2", "--n", "36",
+                           "--max-tokens", "40", "--judge", "distilled", "--gold", "reviewers", "--gold-n", "36",
                            "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     run_id = json.loads(proc.stdout)["run_id"]
@@ -44,7 +44,7 @@ def _handed(page, after: int | None = None) -> int:
 def _label(page, kind: str, done: int) -> None:
     page.get_by_role("radiogroup", name="Response type").last.get_by_text(kind, exact=True).click()
     page.get_by_role("button", name="Save label").last.click()
-    page.get_by_text(re.compile(rf"^{done} of 30 labelled by one of our reviewers")).wait_for()
+    page.get_by_text(re.compile(rf"^{done} of 36 labelled by one of our reviewers")).wait_for()
 
 
 def test_two_reviewers_share_a_gold_queue_without_labelling_one_answer_twice(page, app, browser_store, local_model_url):
@@ -59,7 +59,7 @@ def test_two_reviewers_share_a_gold_queue_without_labelling_one_answer_twice(pag
     goto(other, app, queue + "&reviewer=bo")
     first_a, first_b = _handed(page), _handed(other)
     assert first_a != first_b  # ada holds hers: bo is handed another
-    page.get_by_text(re.compile(r"0 of 30 labelled by one of our reviewers")).wait_for()
+    page.get_by_text(re.compile(r"0 of 36 labelled by one of our reviewers")).wait_for()
     assert other.get_by_role("button", name="Skip →").count() == 0  # the subset stays random: no skipping
     idle(page)
     shot(page, "gold_queue_ada")

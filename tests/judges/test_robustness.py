@@ -97,8 +97,8 @@ class MarkedJudge:
 
 def test_a_flip_rate_s_interval_counts_answers_not_variants_when_flips_cluster():
     """Half the answers flip on all four disclaimers, the other half on none: the cluster-robust effective n is
-    G/(G−1)-corrected ten answers' worth (9.0), not forty variants'."""
-    from blindrefusal.analysis.stats import wilson_bounds
+    G/(G−1)-corrected ten answers' worth (9.0), not forty variants', at the t quantile on 10 − 1 answers."""
+    from blindrefusal.analysis.stats import t_quantile, wilson_bounds
 
     rows = _rows(10)
     for r in rows[:5]:
@@ -106,5 +106,5 @@ def test_a_flip_rate_s_interval_counts_answers_not_variants_when_flips_cluster()
     out = style_flip_rates(rows, MarkedJudge())
     before = out["disclaimer_before"]
     assert before["flip_rate"] == 0.5 and before["n"] == 40
-    assert before["ci"] == pytest.approx(list(wilson_bounds(0.5, 9.0)))
+    assert before["ci"] == pytest.approx(list(wilson_bounds(0.5, 9.0, t_quantile(9))))
     assert out["short_helps"]["flip_rate"] == 0.0
