@@ -82,7 +82,7 @@ else:
         "A spot-checked model is always new to the distilled judge, and κ on the mixed split does not say how it "
         "fares on a model whose style it never saw. So the judge was refitted without each paper model's answers "
         "and scored on that model's held-out answers (defeated cases). **" + lomo.text().capitalize() + ".** "
-        "The targets are a mean under 2.0 pp and a maximum under 4.0 pp.")
+        "The targets were a mean absolute error under 2.0 pp and a maximum under 4.0 pp (see the README).")
     other_version = lomo.not_of(ev_version)
     if other_version or u["models"] < 18:
         st.warning(f"Of the 18 paper models, {u['models']} are measured, {len(other_version)} of them with another "
@@ -90,24 +90,29 @@ else:
                    "`python -m blindrefusal judge-eval --leave-one-model-out --write`, which resumes.")
     stale = lomo.stale_intervals
     if stale:
-        st.warning(f"The 95% intervals of {len(stale)} of these models "
-                   f"({', '.join(model_name(k) for k in stale)}) were "
-                   "computed with the earlier paired method (a Clopper–Pearson interval rescaled by the observed "
-                   "discordance), which covers as little as 54–72% in this regime; the others use Tango's score "
-                   "interval. Re-measure them (delete their entries from data/distilled_judge_lomo.json, then "
-                   "`python -m blindrefusal judge-eval --leave-one-model-out --write`); the point estimates are "
-                   "unaffected.")
+        methods = sorted({str(lomo.per_model[k].get("interval_method") or "a Clopper–Pearson interval rescaled by "
+                                                                          "the discordance") for k in stale})
+        st.warning(f"The 95% intervals of {len(stale)} of these models were computed with an earlier paired method "
+                   f"than the app's ({'; '.join(methods)}), which dips below its 95% at some points. Re-measure "
+                   "them (delete their entries from data/distilled_judge_lomo.json, then `python -m blindrefusal "
+                   "judge-eval --leave-one-model-out --write`); the point estimates are unaffected.")
     c1, c2, c3 = st.columns(3)
-    c1.metric("Help-rate error, unseen (mean |·|)", f"{u['help_rate_mean_abs_pp']:.1f} pp",
-              help="Distilled judge minus GPT-5.4, absolute, averaged over the models measured")
-    c1.caption(f"signed mean {u['help_rate_mean_signed_pp']:+.1f} pp (a spot-check's help rate leans this way), "
-               f"max {u['help_rate_max_abs_pp']:.1f} pp over {plural(u['models'], 'model')}")
-    c2.metric("Engagement error, unseen (mean |·|)", f"{u['engagement_mean_abs_pp']:.1f} pp")
-    c2.caption(f"max {u['engagement_max_abs_pp']:.1f} pp")
-    seen = lomo.summary_stats["seen"]["help_rate_error_pp"]
-    c3.metric("Help-rate error, same models seen (mean |·|)", f"{seen['mean_abs']:.1f} pp",
-              help="The shipped judge, which saw each model in training, on the same held-out answers")
-    c3.caption(f"max {seen['max_abs']:.1f} pp")
+    for slot, title, error, tip in (
+            (c1, "Help-rate error, unseen", lomo.errors("help_rate_error_pp"),
+             "Distilled judge minus GPT-5.4 on a model it never saw, signed, averaged over the models measured: a "
+             "spot-check's help rate leans this way"),
+            (c2, "Engagement error, unseen", lomo.errors("engagement_error_pp"), None),
+            (c3, "Help-rate error, same models seen", lomo.seen_errors("help_rate_error_pp"),
+             "The shipped judge, which saw each model in training, on the same held-out answers")):
+        if error is None:
+            continue
+        lo, hi = error.mean_interval_pp()
+        slo, shi = error.sd_interval_pp()
+        slot.metric(f"{title} (mean over models)", f"{error.mean_pp:+.1f} pp", help=tip, delta_color="off",
+                    delta_arrow="off", delta=f"95% CI {lo:+.1f} to {hi:+.1f}; spread {error.sd_pp:.1f} pp "
+                                         f"({slo:.1f}–{shi:.1f}); {plural(error.k, 'model')}")
+    st.caption("Mean: t interval over the models; spread: the standard deviation across models, with its chi-square "
+               "interval. A mean of absolute errors is not shown: over few answers it is biased up.")
     if lomo.before_text():
         st.caption(lomo.before_text())
     st.plotly_chart(unseen_model_errors(lomo.per_model), width="stretch")

@@ -63,6 +63,10 @@ class UnseenModelMeasurement:
         """The judge's signed errors on the models it never saw (`help_rate_error_pp`, `engagement_error_pp`)."""
         return UnseenError.of([m["unseen"][metric] for m in self.per_model.values() if metric in m["unseen"]])
 
+    def seen_errors(self, metric: str) -> UnseenError | None:
+        """The same for the shipped judge, which saw each model in training."""
+        return UnseenError.of([m["seen"][metric] for m in self.per_model.values() if metric in m.get("seen", {})])
+
     def summary(self) -> dict:
         unseen = self.summary_stats["unseen"]
         signed = [m["unseen"]["help_rate_error_pp"] for m in self.per_model.values()]
@@ -74,11 +78,16 @@ class UnseenModelMeasurement:
                 "engagement_max_abs_pp": unseen["engagement_error_pp"]["max_abs"]}
 
     def text(self) -> str:
-        s = self.summary()
-        return (f"on models it never saw, this judge's help rate is off by {s['help_rate_mean_abs_pp']:.1f} pp on "
-                f"average (max {s['help_rate_max_abs_pp']:.1f}), its engagement rate by "
-                f"{s['engagement_mean_abs_pp']:.1f} pp (max {s['engagement_max_abs_pp']:.1f}) — "
-                f"leave-one-model-out over {s['models']} paper model{'' if s['models'] == 1 else 's'}")
+        helps, engages = self.errors("help_rate_error_pp"), self.errors("engagement_error_pp")
+        if helps is None or engages is None:
+            return "too few models measured to say how far off this judge is on models it never saw"
+
+        def said(e: UnseenError) -> str:
+            lo, hi = e.mean_interval_pp()
+            return f"{e.mean_pp:+.1f} pp on average (95% CI {lo:+.1f} to {hi:+.1f}; spread {e.sd_pp:.1f} pp)"
+
+        return (f"on models it never saw, this judge's help rate is off by {said(helps)}, its engagement rate by "
+                f"{said(engages)} — leave-one-model-out over {helps.k} paper models")
 
 
 def unseen_model_measurement() -> UnseenModelMeasurement | None:
