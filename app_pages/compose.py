@@ -14,7 +14,15 @@ from blindrefusal.runs.live import run_live
 from components import draft, guard
 from components.cards import response_card
 from components.composer import composer, load_linked, load_scenario
-from components.live_cards import LiveBoard, paper_answers_block, paper_cell, run_summary, scroll_to, share_link
+from components.live_cards import (
+    LiveBoard,
+    paper_answers_block,
+    paper_cell,
+    run_summary,
+    scroll_to,
+    share_link,
+    system_prompt_note,
+)
 from components.resources import reads as q
 from components.resources import store
 from components.scenario_view import (
@@ -137,6 +145,7 @@ def result_header(run: dict) -> tuple[list[dict], dict | None]:
     responses = q.responses_for(engine, run_id=run["id"])
     case = q.get_case_by_id(engine, run["case_id"]) if run.get("case_id") else None
     question(case)
+    system_prompt_note(run["params"])
     run_summary(responses)
     paper_cell(engine, case)
     rejudge_button(responses, run["params"].get("judge"), key=f"rejudge{run['id']}")

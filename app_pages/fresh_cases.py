@@ -43,6 +43,12 @@ def generation_form() -> bool:
     keep("gen_count", 2)
     for key in ("gen_generator", "gen_gate_model", "gen_api_base"):
         keep(key, "")
+    if default_model("generator") is None:
+        st.info("Generation needs models that can write cases which pass the authors' gates: the paper's generator "
+                "and gates are reached with " + " or ".join(env for env, _ in ROUTES["generator"]) + " (and "
+                + " or ".join(env for env, _ in ROUTES["operational_validity"]) + " for the validity gate), and "
+                "none is set on this server. Name a model you can reach below (an OpenAI-compatible server under "
+                "API base works); `local/smollm2` runs the path as a demo only, its cases rarely pass.")
     with st.form("generate"):
         a, b = st.columns(2)
         a.multiselect("Families", taxonomy.FAMILIES, format_func=taxonomy.family_label, key="gen_families")

@@ -5,6 +5,7 @@ import streamlit as st
 from blindrefusal.exports.inert import md_inline
 from blindrefusal.jobs import control as jobs
 from blindrefusal.models import presets
+from blindrefusal.models.configuration import prompt_name
 from blindrefusal.runs.contrast import DEFEATED, pairs
 from blindrefusal.runs.deletion import RunBusy, delete_runs
 from components import guard
@@ -59,18 +60,27 @@ def reopen_params(r: dict) -> dict:
 
 
 for r in runs:
+    pair = halves.get(r["id"])
+    if pair is not None and pair[CONTROL]["id"] == r["id"]:
+        continue  # shown with its defeated half, as one contrast run
     with st.container(border=True):
         a, b = st.columns([4, 1])
         kind = "Spot-check" if r["kind"] == "spot_check" else "Live run"
+        if pair is not None:
+            kind = f"Contrast run: defeated {r['id']} and control {pair[CONTROL]['id']} ·"
         models = ", ".join(presets.display_name(m) for m in r["params"].get("models", [])) or \
             presets.display_name(r["params"].get("model", ""))
-        a.markdown(f"**{kind} {r['id']}** · {str(r['created_at'])[:16]} UTC · {r['status']}"
+        a.markdown(f"**{kind}{'' if pair else ' ' + str(r['id'])}** · {str(r['created_at'])[:16]} UTC · {r['status']}"
                    + (" (its process stopped: re-run the same settings to resume)"
                       if r["status"] == "interrupted" else ""))
         a.caption(f"Models: {md_inline(models)} · judge: {md_inline(r['params'].get('judge', '?'), 120)} · "
                   f"{r['n_judged']}/{r['n_responses']} judged, {r['n_refused']} refused")
+        if r["params"].get("system_prompt"):
+            a.caption(f"System prompt: {md_inline(prompt_name(r['params']['system_prompt']))}")
         if r.get("user_query"):
-            a.text((r["user_query"] or "")[:200])
+            a.text(("Defeated: " if pair else "") + (r["user_query"] or "")[:200])
+        if pair is not None and pair[CONTROL].get("user_query"):
+            a.text("Control: " + (pair[CONTROL]["user_query"] or "")[:200])
         if r["kind"] == "live":
             if b.button("Reopen", key=f"open{r['id']}"):
                 st.switch_page("app_pages/compose.py", query_params=reopen_params(r))
@@ -81,10 +91,11 @@ for r in runs:
                 st.switch_page("app_pages/spot_check.py", query_params={"run": str(r["id"])})
         if can_delete_runs():  # with sign-in, only a runner: a deleted run takes every reviewer's labels with it
             with b.popover("Delete"):
-                st.caption("Deletes this run's answers and labels; the scenario stays.")
+                st.caption("Deletes this run's answers and labels (both halves of a contrast run); the scenario "
+                           "stays.")
                 if st.button("Delete for good", key=f"del{r['id']}", type="primary"):
                     try:
-                        delete_runs(engine, [r["id"]])
+                        delete_runs(engine, [r["id"]] + ([pair[CONTROL]["id"]] if pair else []))
                     except RunBusy as exc:
                         st.error(str(exc))
                     else:

@@ -5,10 +5,12 @@ import random
 
 import streamlit as st
 
+from blindrefusal.models.configuration import MAX_SYSTEM_PROMPT_CHARS, clean_prompt, prompt_name, prompt_presets
+from blindrefusal.models.presets import configured
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.control_twins import control_candidates, matching_control
 from blindrefusal.runs.scenario import ScenarioError, control_twin, examples, from_case, validate
-from components import guard
+from components import draft, guard
 from components.judge_picker import judge_picker
 from components.model_picker import model_picker
 from components.resources import paper_imported
@@ -22,6 +24,7 @@ from components.scenario_view import (
     scenario_from_state,
 )
 from components.url_state import qp, set_qp
+from vocabulary import CONTROL
 
 
 def load_scenario(engine, raw: dict) -> None:
@@ -60,7 +63,9 @@ def send(engine, specs: list, judge_name: str) -> None:
         scenario = validate(raw)
     except ScenarioError as exc:
         problems += exc.problems
-    if control_raw is not None and scenario is not None:
+    if control_raw is not None and scenario is not None and scenario.defeat_family == CONTROL:
+        problems.append(CONTRAST_OF_A_CONTROL)
+    elif control_raw is not None and scenario is not None:
         try:
             control = control_twin(control_raw, scenario)
         except ScenarioError as exc:
@@ -76,16 +81,23 @@ def send(engine, specs: list, judge_name: str) -> None:
     st.session_state["_scroll"] = True
 
 
+CONTRAST_OF_A_CONTROL = ("Contrast mode sets a defeated rule beside its just twin, but this scenario's family is "
+                         "Control (a just rule) already: pick the defeat family for the left side, or turn Contrast "
+                         "off to send the control case alone.")
+
+
 def composer(engine) -> None:
     st.caption("Compose a rule scenario, send it to several models at once, and watch each answer arrive and get "
-               "judged. As in the paper, **only the user query is sent** — no system prompt, temperature 0. The other "
-               "fields are what the judge and the records see.")
-    ex1, ex2 = st.columns([4, 1])
+               "judged. As in the paper, **only the user query is sent** — temperature 0, and no system prompt unless "
+               "you add one under *Models and judge*. The other fields are what the judge and the records see.")
+    ex1, ex2, ex3 = st.columns([4, 1, 1])
     titles = [e["title"] for e in examples()]
     example = ex1.selectbox("Start from an example", titles, index=None, placeholder="pick an example scenario…",
                             key="example_pick", label_visibility="collapsed")
     ex2.button("Load example", disabled=example is None, key="load_example",
                on_click=lambda: load_scenario(engine, next(e for e in examples() if e["title"] == example)))
+    ex3.button("New scenario", key="new_scenario", on_click=draft.clear,
+               help="Clear every field of the scenario and its control twin (the models and the judge stay)")
     with st.expander("Start from a paper case", expanded=False):
         if not paper_imported():
             st.info("Import the paper to start from one of its 1,290 cases: `python -m blindrefusal import-paper`.")
@@ -121,6 +133,8 @@ def composer(engine) -> None:
     st.toggle("**Contrast mode** — also send a control twin (a just version of the same rule) and show both side by "
               "side: the paper's central contrast", key="contrast_on")
     control_raw = None
+    if st.session_state["contrast_on"] and raw.get("defeat_family") == CONTROL:
+        st.warning(CONTRAST_OF_A_CONTROL)
     if st.session_state["contrast_on"]:
         st.subheader("Control twin")
         control_raw = control_twin_picker(engine, raw)
@@ -129,7 +143,8 @@ def composer(engine) -> None:
     elif st.session_state.get("c_paper_case"):  # a paper control case; a written one gets its key when it runs
         set_qp("control", st.session_state["c_paper_case"])
     st.subheader("Models and judge")
-    specs = model_picker("live")
+    system_prompt = system_prompt_field()
+    specs = [configured(s, system_prompt) for s in model_picker("live")]
     judge_name = judge_picker("live_judge")
     guard.password_box(specs + guard.judge_calls(judge_name, 1))
     st.button("Run", type="primary", disabled=not specs, on_click=send, args=(engine, specs, judge_name))
@@ -151,3 +166,25 @@ def control_twin_picker(engine, raw: dict) -> dict:
             st.caption(f"The paper has no control case for {taxonomy.authority_label(raw['authority_type'])}: "
                        "write the just version of the rule yourself.")
     return control_form(raw["authority_type"])
+
+
+def system_prompt_field() -> str | None:
+    """A system prompt for every model of the run (folded; none, the paper's setting, by default)."""
+    text = clean_prompt(st.session_state.get("live_system_prompt"))
+    with st.expander(f"System prompt: {prompt_name(text)}" + (" (the paper's setting)" if text is None else ""),
+                     expanded=False):
+        st.caption("Sent before the user query, as a system message, to every model of this run; each model's "
+                   "name then says which prompt it ran under. The examples are ours, not the paper's: each was "
+                   "written to test one idea of a mitigation.")
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        examples_by_name = prompt_presets()
+        pick = c1.selectbox("Start from an example prompt", list(examples_by_name), index=None, key="sp_pick",
+                            format_func=lambda n: f"{n} — {examples_by_name[n].title}",
+                            placeholder="pick an example prompt…")
+        c2.button("Use it", key="sp_load", disabled=pick is None,
+                  on_click=lambda: st.session_state.update(live_system_prompt=examples_by_name[pick].text))
+        if pick is not None:
+            st.caption(f"What it tests: {examples_by_name[pick].tests}")
+        st.text_area("System prompt", key="live_system_prompt", max_chars=MAX_SYSTEM_PROMPT_CHARS, height=110,
+                     placeholder="none: the paper's setting (the user query alone)")
+    return text

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from blindrefusal.models.presets import LOCAL_KEY
-from components.url_state import bind, bind_flag, publish, publish_flag
+from components.url_state import _WRITTEN, bind, bind_flag, publish, publish_flag, set_qp
 
 # (query parameter, widget key, default, many)
 FIELDS = (("authority_type", "f_authority", "workplace", False),
@@ -20,7 +20,10 @@ FIELDS = (("authority_type", "f_authority", "workplace", False),
           ("control_facts", "c_facts", "", False), ("control_query", "c_query", "", False),
           ("control_case", "c_paper_case", None, False),
           ("models", "live_presets", [LOCAL_KEY], True), ("typed", "live_typed", "", False),
-          ("api_base", "live_api_base", "", False), ("judge_by", "live_judge", None, False))
+          ("api_base", "live_api_base", "", False), ("judge_by", "live_judge", None, False),
+          ("system_prompt", "live_system_prompt", "", False))
+# The fields "New scenario" clears (the models, the judge and the system prompt stay).
+SCENARIO_FIELDS = FIELDS[:13]
 SECRET = "live_api_key"
 PAGE, PREVIOUS_PAGE = "live", "_previous_page"  # app.py names the page of the previous run of this session
 
@@ -28,6 +31,23 @@ PAGE, PREVIOUS_PAGE = "live", "_previous_page"  # app.py names the page of the p
 def linked() -> bool:
     """True when the link itself carries a draft (it then wins over ?scenario=)."""
     return any(name in st.query_params for name, *_ in FIELDS)
+
+
+def clear() -> None:
+    """"New scenario" (a button's callback): every scenario field back to its default, Contrast off, and the
+    shown run and its case out of the link."""
+    s = st.session_state
+    written = s.setdefault(_WRITTEN, {})
+    for name, key, default, _ in SCENARIO_FIELDS:
+        s[key] = s[f"_kept_{key}"] = default
+        set_qp(name, None)
+        written[name] = None
+    s["contrast_on"] = s["_kept_contrast_on"] = False
+    set_qp("contrast", None)
+    written["contrast"] = None
+    for param in ("scenario", "control", "run", "control_run"):
+        set_qp(param, None)
+    s.pop("example_pick", None)
 
 
 def restore() -> None:

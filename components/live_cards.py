@@ -13,6 +13,7 @@ from blindrefusal.exports.inert import md_inline
 from blindrefusal.exports.markdown import safe_markdown
 from blindrefusal.judges import Verdict
 from blindrefusal.models.calls import CallResult
+from blindrefusal.models.configuration import prompt_name
 from blindrefusal.models.failures import failures_by_model
 from blindrefusal.models.presets import ModelSpec
 from blindrefusal.paper import taxonomy
@@ -176,3 +177,12 @@ def scroll_to(anchor: str, nonce: str) -> None:
           go();
         }})();
         </script>""", unsafe_allow_javascript=True)
+
+
+def system_prompt_note(params: dict) -> None:
+    """Above a run's answers: the system prompt its models were sent (nothing for the paper's setting)."""
+    text = params.get("system_prompt")
+    if not text:
+        return
+    with st.expander(f"System prompt: {prompt_name(text)} — sent before the user query to every model of this run"):
+        st.code(text, language=None, wrap_lines=True)

@@ -53,12 +53,16 @@ Prompt = str | list[dict]  # the user query alone (the paper's setting), or whol
 
 
 def completion_kwargs(spec: ModelSpec, prompt: Prompt, stream: bool = True, extra: dict | None = None) -> dict:
-    """The paper's setting: the user query alone (no system prompt), temperature from the spec (0 by default).
+    """The paper's setting: the user query alone (no system prompt), temperature from the spec (0 by default); a
+    configuration's system prompt goes before the query as a system message.
 
     `extra` adds call options (a judge's response_format, say); it cannot switch retries back on."""
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+    if isinstance(prompt, str) and spec.system_prompt:
+        messages = [{"role": "system", "content": spec.system_prompt}, *messages]
     kwargs: dict[str, Any] = {
         "model": spec.litellm_model,
-        "messages": [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt,
+        "messages": messages,
         "temperature": spec.temperature,
         "max_tokens": spec.max_tokens,
         "num_retries": 0,  # retries are ours, so that they are counted and never switch models

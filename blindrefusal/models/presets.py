@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from blindrefusal.config import DATA_DIR, allowed_api_bases, normalise_api_base
+from blindrefusal.models.configuration import config_key, prompt_name, split_config_key
 from vocabulary import BlindRefusalError
 
 LOCAL_KEY = "local/smollm2"
@@ -66,6 +67,11 @@ class ModelSpec:
         if not self.api_base:
             return None
         return self.api_key or (os.environ.get(self.key_env) if self.key_env else None) or "sk-no-key-needed"
+
+    @property
+    def system_prompt(self) -> str | None:
+        """The configuration's system prompt (None: the paper's setting, the user query alone)."""
+        return self.params.get("system_prompt") or None
 
     @property
     def temperature(self) -> float:
@@ -134,7 +140,22 @@ def base_key_env(api_base: str) -> str | None:
 
 def resolve(model: str, api_base: str | None = None, api_key: str | None = None, **params) -> ModelSpec:
     """A preset by key (or paper slug), or any other litellm model string typed in by a user, served at its
-    provider or at `api_base`, with the key that goes there (see the module's docstring)."""
+    provider or at `api_base`, with the key that goes there (see the module's docstring). A `system_prompt` among
+    the params makes it a configuration of its own (models/configuration.py): its key and name say which."""
+    system_prompt = params.pop("system_prompt", None)
+    return configured(_resolve(model, api_base, api_key, **params), system_prompt)
+
+
+def configured(spec: ModelSpec, system_prompt: str | None) -> ModelSpec:
+    """The model under a system prompt (None: as it is, the paper's setting): its own key and name."""
+    if not system_prompt or spec.system_prompt:
+        return spec
+    return replace(spec, key=config_key(spec.key, system_prompt),
+                   display_name=f"{spec.display_name} · {prompt_name(system_prompt)}",
+                   params={**spec.params, "system_prompt": system_prompt})
+
+
+def _resolve(model: str, api_base: str | None = None, api_key: str | None = None, **params) -> ModelSpec:
     spec = presets().get(model)
     if spec is None:
         spec = next((p for p in presets().values() if p.paper_slug == model), None)
@@ -166,16 +187,24 @@ def at_host_base(spec: ModelSpec, api_base: str | None, key_env: str) -> ModelSp
     return ModelSpec(**{**spec.__dict__, "api_base": api_base.strip(), "key_env": key_env, "api_key": None})
 
 
+def _preset_of(key: str) -> ModelSpec | None:
+    return presets().get(key) or next((p for p in presets().values() if p.paper_slug == key), None)
+
+
 def display_name(key: str) -> str:
-    spec = presets().get(key) or next((p for p in presets().values() if p.paper_slug == key), None)
-    return spec.display_name if spec else key
+    """A model's (or configuration's) one display name: the preset's, or the key; a configuration's system prompt
+    named after it."""
+    model, prompt = split_config_key(key)
+    spec = _preset_of(model)
+    name = spec.display_name if spec else model
+    return f"{name} · {prompt}" if prompt else name
 
 
 def color(key: str) -> str:
-    spec = presets().get(key) or next((p for p in presets().values() if p.paper_slug == key), None)
+    spec = _preset_of(split_config_key(key)[0])
     return spec.color if spec else provider_color(_guess_provider(key))
 
 
 def provider_of(key: str) -> str:
-    spec = presets().get(key)
+    spec = presets().get(split_config_key(key)[0])
     return spec.provider if spec else _guess_provider(key)

@@ -118,6 +118,12 @@ class _Prepared:
     writer: AnswerWriter
 
 
+def system_prompt_param(specs: list[ModelSpec]) -> dict:
+    """What a run records of the system prompt its models were sent (one per run; none: nothing recorded)."""
+    prompts = [s.system_prompt for s in specs if s.system_prompt]
+    return {"system_prompt": prompts[0]} if prompts else {}
+
+
 def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str | None,
              extra: dict | None = None) -> _Prepared:
     """Everything but the model calls: the store (case, models, a running run) and the judge."""
@@ -129,7 +135,7 @@ def _prepare(engine, scenario: Scenario, specs: list[ModelSpec], judge_name: str
     run_id = store.create_run(engine, "live", label=scenario.user_query[:80], case_id=case_id, status="running",
                               claimed_by=owner, params={"models": [s.key for s in specs], "judge": judge.name,
                                                         "temperature": {s.key: s.temperature for s in specs},
-                                                        **(extra or {})})
+                                                        **system_prompt_param(specs), **(extra or {})})
     return _Prepared(engine, judge, case_id, case_key, run_id, owner, {s.key: known[s.key] for s in specs},
                      AnswerWriter(engine, run_id, "live", owner))
 

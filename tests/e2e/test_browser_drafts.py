@@ -147,8 +147,10 @@ def test_a_run_shows_its_question_and_a_contrast_reopens_both_halves(page, app):
     goto(page, app, f"/live?run={run}")  # a shared link to one run shows its question too
     expect(_shown(page, QUERY)).to_be_visible()
     goto(page, app, "/history")
-    page.get_by_text(f"Live run {run}").first.wait_for()
-    page.get_by_role("button", name="Reopen").first.click()  # the newest run: the control half
+    # one entry for the pair, not one per half
+    page.get_by_text(f"Contrast run: defeated {run} and control {control}").first.wait_for()
+    assert page.get_by_text(f"Live run {control}").count() == 0
+    page.get_by_role("button", name="Reopen").first.click()
     page.get_by_text("Control: a just version of the same rule").first.wait_for()
     page.get_by_text("Defeated: the rule does not deserve compliance").first.wait_for()
     assert f"control_run={control}" in page.url and f"run={run}" in page.url
@@ -158,7 +160,7 @@ def test_a_run_shows_its_question_and_a_contrast_reopens_both_halves(page, app):
     no_exception(page)
 
 
-def test_the_spot_check_keeps_a_judge_chosen_after_the_estimate(page, app, browser_store):
+def test_the_spot_check_runs_with_the_judge_chosen_in_its_form(page, app, browser_store):
     if not browser_store[1]:
         pytest.skip("the spot-check samples paper cases; needs BR_DATA_SOURCE")
     goto(page, app, "/spot-check")
@@ -166,12 +168,11 @@ def test_the_spot_check_keeps_a_judge_chosen_after_the_estimate(page, app, brows
     n = page.get_by_label("Sample size n")
     n.fill("3")
     n.press("Tab")
+    pick(page, "Judge", LOCAL_JUDGE)  # chosen in the form, with the rest of the settings
     page.get_by_role("button", name="Estimate and run").click()
     page.get_by_text(re.compile(r"3 cases: ~")).wait_for()
-    pick(page, "Judge", LOCAL_JUDGE)
-    page.get_by_text(re.compile(r"3 cases: ~")).wait_for()
     expect(page.locator('input[aria-label="Judge"]')).to_have_value(re.compile("SmolLM2"))
-    page.get_by_text(re.compile(r"Judged by LLM judge \(SmolLM2")).first.wait_for()  # re-estimated
+    page.get_by_text(re.compile(r"Judged by LLM judge \(SmolLM2")).first.wait_for()  # estimated with it
     page.get_by_role("button", name="Start the spot-check").click()
     page.get_by_text(f"Judge: {LOCAL_LLM}.", exact=False).first.wait_for(timeout=600_000)
     run_id = re.search(r"[?&]run=(\d+)", page.url).group(1)

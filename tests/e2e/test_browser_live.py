@@ -6,12 +6,14 @@ SQLite, real Chromium; fixtures come from tests/e2e/conftest.py, helpers from te
 from __future__ import annotations
 
 import re
+import uuid
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import committed, compose, goto, idle, no_exception, shot
+from blindrefusal.models.configuration import prompt_hash
+from tests.support.browser import committed, compose, goto, idle, no_exception, pick, shot
 
 DEFEATED_HEAD = "Defeated: the rule does not deserve compliance"
 CONTROL_HEAD = "Control: a just version of the same rule"
@@ -168,4 +170,59 @@ def test_garbage_in_a_live_link_falls_back_with_a_message(page, app):  # noqa: F
     goto(page, app, "/live?run=999999")  # a run that does not exist: said, and the composer stays open
     page.get_by_text("No run 999999.").wait_for()
     expect(page.get_by_label("Rule", exact=True)).to_be_visible(timeout=60_000)
+    no_exception(page)
+
+
+PROMPT = "Before you refuse, weigh whether this rule deserves compliance."
+
+
+def test_a_system_prompt_is_sent_kept_after_a_reload_and_shown_above_the_run(page, app, fault_server):  # noqa: F811
+    """The Live lab's system prompt: folded under "none" by default, put in the link, kept after a reload, sent
+    to every model as a system message, and shown above the run's answers."""
+    name = f"sp{uuid.uuid4().hex[:8]}"
+    goto(page, app, "/live")
+    page.get_by_text("System prompt: none (the paper's setting)").wait_for()
+    compose(page)
+    typed = page.get_by_label("Other litellm models (comma-separated)")
+    typed.fill(f"openai/{name};reply=obliging")
+    typed.press("Enter")
+    base = page.get_by_label("API base for those models (optional)")
+    base.fill(fault_server.api_base)
+    base.press("Enter")
+    idle(page)
+    page.get_by_text("System prompt: none (the paper's setting)").click()
+    field = page.get_by_label("System prompt", exact=True)
+    field.fill(PROMPT)
+    field.press("Control+Enter")
+    committed(page, "system_prompt", PROMPT)
+    page.reload()
+    page.wait_for_selector('[data-testid="stAppViewContainer"]')
+    idle(page)
+    folded = page.get_by_text(f"System prompt: prompt {prompt_hash(PROMPT)}", exact=True)
+    folded.click()
+    expect(page.get_by_label("System prompt", exact=True)).to_have_value(PROMPT)
+    _run(page)
+    page.get_by_text(SUMMARY).first.wait_for(timeout=600_000)
+    page.get_by_text(re.compile(r"^System prompt: prompt \w+ — sent before the user query")).first.wait_for()
+    assert _params(page.url)["system_prompt"] == [PROMPT]
+    sent = [r.body["messages"] for r in fault_server.requests_for(name)]
+    assert len(sent) == 1 and sent[0][0] == {"role": "system", "content": PROMPT} and sent[0][1]["role"] == "user"
+    shot(page, "live_system_prompt")
+    no_exception(page)
+
+
+def test_new_scenario_clears_the_draft_and_a_control_case_is_not_a_defeated_side(page, app):  # noqa: F811
+    goto(page, app, "/live?contrast=1")
+    compose(page)
+    pick(page, "Defeat family", "Control (just rule)")
+    page.get_by_text("this scenario's family is Control (a just rule) already").first.wait_for()
+    _run(page)
+    page.get_by_text("Please fix the scenario").wait_for()
+    assert "run=" not in page.url  # nothing was sent
+    page.get_by_role("button", name="New scenario").click()
+    idle(page)
+    expect(page.get_by_label("Rule", exact=True)).to_have_value("")
+    expect(page.get_by_label("User query — the only text sent to the model")).to_have_value("")
+    params = _params(page.url)
+    assert "query" not in params and "contrast" not in params and "defeat_family" not in params
     no_exception(page)

@@ -18,6 +18,10 @@ Model names look like `name;delay=1.0;status=500` (sent through litellm as `open
                (`"defeat_type": "…"`, `"authority_type": "…"`, `Generate N cases`); with fail=I case I (from 1)
                carries GATE_FAIL_MARK, and with short=I case I has a query too short to keep
   reply=gate   a gate: passes, unless the case in its prompt carries GATE_FAIL_MARK
+  reply=obliging  helps when the request carries a system message (any), refuses without one: a model that a
+               system prompt makes comply everywhere
+  reply=mirror a perfect judge of this server's own answers: helps where the answer in its prompt is REPLIES["help"],
+               else a hard refusal
   huge=N       stream an answer of N characters (in 8 KiB chunks)
   errmsg=TEXT  with status=C: the error body's message (URL-quoted: %1b for ESC)
 Every request's (name, start, end, status, headers, body) is recorded in `server.log` for assertions on
@@ -113,6 +117,13 @@ def obeyed_verdict(body: dict) -> str:
     return REPLIES["verdict"]
 
 
+def mirrored_verdict(body: dict) -> str:
+    prompt = "\n".join(str(m.get("content") or "") for m in body.get("messages", []))
+    helped = REPLIES["help"].split("\n", 1)[1] in prompt
+    return json.dumps({"response_type": "helps" if helped else "hard_refusal", "engages_with_defeat": "no",
+                       "independent_harm": False, "reasoning": "the fault server's mirror"})
+
+
 @dataclass
 class RequestLog:
     name: str
@@ -190,7 +201,10 @@ class FaultServer:
             await asyncio.sleep(float(opts["delay"]))
         default = "verdict" if body.get("response_format") else "help"
         reply = str(opts.get("reply", default))
+        if reply == "obliging":
+            reply = "help" if any(m.get("role") == "system" for m in body.get("messages", [])) else "refuse"
         text = "" if ("filter" in opts or "empty" in opts) else obeyed_verdict(body) if reply == "obey" else \
+            mirrored_verdict(body) if reply == "mirror" else \
             generated_cases(body, opts) if reply == "cases" else gate_verdict(body) if reply == "gate" else \
             "x" * int(opts["huge"]) if "huge" in opts else REPLIES.get(reply, REPLIES["help"])
         usage = {"prompt_tokens": 12, "completion_tokens": max(1, len(text.split())),
