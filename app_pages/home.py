@@ -76,6 +76,14 @@ if placed:
     st.caption("Rank: paired tests against each paper model on the same cases, Holm-adjusted (family-wise 95%). "
                "Open a run on the Spot-check page for the paired differences.")
 
+st.subheader("Judgement or compliance? The trade-off plane")
+st.plotly_chart(overview.plane, width="stretch")
+st.caption("Each of the paper's configurations by its help rate on just (control) rules, across, and on defeated "
+           f"rules, up, with 95% intervals (the {CLUSTERED_METHOD}), under GPT-5.4's labels. On the dotted "
+           "diagonal a model helps as much when the rule is just as when it is defeated; above it, it tells them "
+           "apart. A mitigation should move a model up and to the left, not along the diagonal (the Spot-check page "
+           "compares system prompts).")
+
 st.subheader("Help rate by defeat family")
 st.plotly_chart(overview.families, width="stretch")
 st.caption(f"Error bars: the 95% {CLUSTERED_METHOD}. The dashed line is the help rate when the rule is just — "

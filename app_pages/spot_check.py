@@ -10,12 +10,17 @@ from blindrefusal.judges import judge_label
 from components import guard
 from components.badges import model_name
 from components.job_panel import current_job, job_panel, started
-from components.judge_picker import judge_picker
 from components.resources import paper_imported, store
 from components.resources import reads as q
 from components.sign_in import visitor_id
 from components.spot_check_form import form_params, spot_form
-from components.spot_check_results import compared_together, report_button, results_params, show_results
+from components.spot_check_results import (
+    arm_name,
+    compared_together,
+    report_button,
+    show_results,
+    tradeoff_panel,
+)
 from components.url_state import qp, set_qp
 
 engine = store()
@@ -32,8 +37,11 @@ if not paper_imported():
 
 job = current_job(engine, "spot_job", "spot_check")
 if job is None:
-    submitted = spot_form(engine, max(2, q.store_counts(engine)["paper_cases"]))
-    judge_name = judge_picker("spot_judge")
+    if qp("run") and not st.session_state.get("spot_pending"):  # a run is shown: its answer first, the form folded
+        with st.expander("Start another spot-check", icon=":material/add:"):
+            submitted, judge_name = spot_form(engine, max(2, q.store_counts(engine)["paper_cases"]))
+    else:
+        submitted, judge_name = spot_form(engine, max(2, q.store_counts(engine)["paper_cases"]))
     if submitted:
         st.session_state["spot_pending"] = True
         set_qp("n", str(int(st.session_state["spot_n"])))  # the form shows the same n (and seed) after the run
@@ -55,8 +63,8 @@ if job is None:
         st.info(plan.power.text())
         if plan.power.rank_warning:
             st.warning(plan.power.rank_warning)
-        st.caption(f"Judged by {md_inline(judge_label(judge_name), 200)}. Change the judge or the form "
-                   "(then press Estimate and run again) and the estimate follows.")
+        st.caption(f"Judged by {md_inline(judge_label(judge_name), 200)}. Change the form (then press Estimate "
+                   "and run again) and the estimate follows.")
         for model, est in plan.estimates.items():
             st.markdown(f"**{md_inline(model_name(model))}** — {md_inline(est.text(), 2000)}")
         calls = plan.paid_calls()
@@ -92,7 +100,8 @@ else:
                 cost = "cost unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}"
                 st.progress(p.done / p.total, text=f"{name}: {p.done - p.errors} answered · {p.errors} failed · "
                                                    f"{p.total - p.done} to go (of {p.total} cases) · {cost}"
-                            + (f" · {p.skipped} already answered" if p.skipped else ""))
+                            + (f" · {p.skipped} already answered" if p.skipped else "")
+                            + (f" · {p.time_left_text()}, then judging" if p.time_left_text() else ""))
 
     def finish(job) -> None:
         if job.result:
@@ -110,12 +119,13 @@ if run_param:
         report_button(engine, found)
         if len(found) > 1:
             compared_together(engine, found)
-            tabs = st.tabs([md_inline(model_name(results_params(engine, i).get("model", str(i))), 60) for i in found])
+            tradeoff_panel(engine, found)
+            tabs = st.tabs([md_inline(arm_name(engine, i), 60) for i in found])
             for tab, rid in zip(tabs, found, strict=True):
                 with tab:
                     show_results(engine, rid)
         else:
-            show_results(engine, found[0])
+            show_results(engine, found[0], with_plane=True)
 else:
     past = q.runs(engine, kinds=("spot_check",), limit=20)
     if past:

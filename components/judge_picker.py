@@ -9,7 +9,9 @@ from blindrefusal.judges import DISTILLED, LOCAL_LLM, PAPER, default_judge_name,
 from components.url_state import keep
 
 
-def judge_picker(key: str) -> str:
+def judge_picker(key: str, in_form: bool = False) -> str:
+    """The judge chosen. `in_form`: the field for another LLM judge is always drawn (a form redraws on submit
+    only, so it could not appear when "Another LLM judge" is picked)."""
     options = [default_judge_name()]
     for name in ([DISTILLED] if distilled_available() else []) + [PAPER, LOCAL_LLM] + (
             ["llm:" + judge_model()] if judge_model() and not judge_model().startswith("llm:") else []):
@@ -26,8 +28,9 @@ def judge_picker(key: str) -> str:
                           help="Set BR_JUDGE_MODEL to change the default. The judge sees the rule, the defeat "
                                "condition, the query and the answer — never which model answered. The paper judge "
                                "is GPT-5.4 with the authors' own prompt, read from the release.")
-    if choice == "custom":
-        typed = st.text_input("Judge model (litellm string)", key=f"{key}_typed",
-                              placeholder="openrouter/openai/gpt-5.4")
-        return "llm:" + typed.strip() if typed.strip() else options[0]
+    if choice == "custom" or in_form:
+        typed = st.text_input("Judge model (litellm string)" + (", for “Another LLM judge”" if in_form else ""),
+                              key=f"{key}_typed", placeholder="openrouter/openai/gpt-5.4")
+        if choice == "custom":
+            return "llm:" + typed.strip() if typed.strip() else options[0]
     return choice

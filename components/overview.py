@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from blindrefusal.analysis.rates import RateSet, help_gap, rates
 from blindrefusal.analysis.stats import Diff
 from blindrefusal.evals.spotcheck import results as spot_check_results
+from blindrefusal.exports.figures import PlanePoint, tradeoff_plane
 from blindrefusal.paper import taxonomy
 from components import charts
 from components.badges import LABEL_COLORS, model_name, model_tick
@@ -30,6 +31,7 @@ class PaperOverview:
     gap: Diff
     models: go.Figure  # the paper's models on defeated rules, stacked labels
     families: go.Figure  # help rate by defeat family, with the control baseline
+    plane: go.Figure  # the paper's configurations: help on just rules against help on defeated rules
 
 
 def _paper_overview(engine, view: str | None) -> PaperOverview:
@@ -47,8 +49,13 @@ def _paper_overview(engine, view: str | None) -> PaperOverview:
     base = rates(fam["control"]["control"]).helps if "control" in fam else None
     families = charts.rate_bars(items, "Help rate on defeated rules, with the control baseline", base,
                                 "control help rate")
+    on_control = {r["model"]: rates(r["counts"]).helps for r in q.aggregate(
+        engine, ["model"], q.Filters(sources=["paper"], families=["control"]), view)}
+    plane = tradeoff_plane([PlanePoint(r["model"], on_control[r["model"]], rates(r["counts"]).helps, reference=True)
+                            for r in by_model if r["model"] in on_control],
+                           "The paper's 18 configurations: help on just rules against help on defeated rules")
     return PaperOverview(rates(totals["defeated"]), rates(totals["control"]),
-                         help_gap(totals["defeated"], totals["control"]), models, families)
+                         help_gap(totals["defeated"], totals["control"]), models, families, plane)
 
 
 def paper_overview(engine, view: str | None) -> PaperOverview:

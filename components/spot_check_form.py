@@ -6,7 +6,9 @@ import streamlit as st
 from blindrefusal.evals.spotcheck import GOLD_CHOICES, MIN_GOLD, SpotCheckParams
 from blindrefusal.evals.spotcheck.params import CASE_SETS
 from blindrefusal.models import presets
+from blindrefusal.models.configuration import MAX_SYSTEM_PROMPT_CHARS, NONE, clean_prompt, prompt_presets
 from blindrefusal.paper import taxonomy
+from components.judge_picker import judge_picker
 from components.model_picker import preset_label
 from components.resources import reads as q
 from components.url_state import bind, keep, qp, qp_int
@@ -25,9 +27,9 @@ def run_n(engine, run_param: str | None) -> int | None:
     return run["params"].get("n") if run and run["kind"] == "spot_check" else None
 
 
-def spot_form(engine, n_cases: int) -> bool:
+def spot_form(engine, n_cases: int) -> tuple[bool, str]:
     """The form, every widget keyed and kept (see `keep`): a choice outlives the estimate, the run and a page
-    switch. True when "Estimate and run" was pressed."""
+    switch. (whether "Estimate and run" was pressed, the judge chosen)."""
     keep("spot_models", [presets.LOCAL_KEY])
     for key in ("spot_typed", "spot_api_base", "spot_api_key"):
         keep(key, "")
@@ -42,6 +44,8 @@ def spot_form(engine, n_cases: int) -> bool:
     bind("cases", "spot_cases", "paper", allowed=CASE_SETS)
     keep("spot_gold", "")
     keep("spot_gold_n", max(MIN_GOLD, min(MIN_GOLD + 10, n_cases)))
+    keep("spot_prompts", [NONE])
+    keep("spot_prompt_text", "")
     with st.form("spot"):
         a, b = st.columns(2)
         a.multiselect("Models (presets)", list(presets.presets()), format_func=preset_label, key="spot_models",
@@ -79,7 +83,29 @@ def spot_form(engine, n_cases: int) -> bool:
                                            "prediction-powered interval that includes the cheap judge's error.")
         g2.number_input(f"How many gold labels (m, at least {MIN_GOLD})", min_value=MIN_GOLD,
                         max_value=max(MIN_GOLD, n_cases), step=10, key="spot_gold_n")
-        return st.form_submit_button("Estimate and run", type="primary")
+        st.markdown("**System prompts and judge**")
+        p1, p2 = st.columns(2)
+        examples_by_name = prompt_presets()
+        p1.multiselect("System prompts: each model runs under each, on the same cases (an arm per pair)",
+                       [NONE, *examples_by_name], key="spot_prompts",
+                       format_func=lambda n: "none — the paper's setting" if n == NONE
+                       else f"{n} — {examples_by_name[n].title} (ours)",
+                       help="Compare a mitigation with the paper's setting: pick none and a prompt. Each pair of "
+                            "arms is compared paired on defeated and on just rules, and the verdict says whether "
+                            "the prompt improved judgement or only raised compliance everywhere.")
+        p2.text_area("…and/or your own system prompt (an arm of its own)", key="spot_prompt_text", height=100,
+                     max_chars=MAX_SYSTEM_PROMPT_CHARS,
+                     placeholder="e.g. Help unless a concrete harm to others follows.")
+        judge_name = judge_picker("spot_judge", in_form=True)
+        return st.form_submit_button("Estimate and run", type="primary"), judge_name
+
+
+def system_prompts() -> list[str | None]:
+    """The arms' system prompts the form describes (None: the paper's setting); none picked: the paper's alone."""
+    s = st.session_state
+    chosen = [None if name == NONE else prompt_presets()[name].text for name in s["spot_prompts"]]
+    own = clean_prompt(s["spot_prompt_text"])
+    return list(dict.fromkeys(chosen + ([own] if own else []))) or [None]
 
 
 def form_params(judge_name: str) -> list[SpotCheckParams]:
@@ -93,5 +119,5 @@ def form_params(judge_name: str) -> list[SpotCheckParams]:
                             families=list(s["spot_families"]), authorities=list(s["spot_authorities"]),
                             bridge_models=None if bridge is None else int(bridge),
                             gold=s["spot_gold"] or None, gold_n=int(s["spot_gold_n"]) if s["spot_gold"] else None,
-                            cases=s["spot_cases"])
-            for m in parse_models(list(s["spot_models"]), s["spot_typed"])]
+                            cases=s["spot_cases"], system_prompt=prompt)
+            for m in parse_models(list(s["spot_models"]), s["spot_typed"]) for prompt in system_prompts()]

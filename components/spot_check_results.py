@@ -11,29 +11,55 @@ import streamlit as st
 
 from blindrefusal.analysis.rates import HEADLINE_RATES, help_gap
 from blindrefusal.evals.spotcheck import (
+    SpotCheckParams,
+    SpotCheckResult,
     case_answers,
     compare_runs,
     comparison_text,
+    plane,
     results,
+    summary_text,
     to_json,
     unseen_error_text,
 )
+from blindrefusal.evals.spotcheck.arms import PLANE_NOTE, pairs_table
 from blindrefusal.evals.spotcheck.gold import REVIEWERS_NAME
 from blindrefusal.evals.spotcheck.report import spot_check_report
+from blindrefusal.exports.figures import tradeoff_plane
 from blindrefusal.exports.inert import csv_bytes, md_inline, plotly_text
 from blindrefusal.exports.style import RATE_NAMES
 from blindrefusal.paper import taxonomy
 from components import charts
 from components.badges import LABEL_COLORS, LABEL_TEXT, model_name, model_tick
 from components.cards import response_card
-from components.live_cards import failure_panel
+from components.live_cards import failure_panel, system_prompt_note
 from components.resources import reads as q
+from components.resources import shared_view
 from components.scenario_view import question
 from vocabulary import HELPS, RESPONSE_TYPES
 
 
-def show_results(engine, run_id: int) -> None:
-    res = results(engine, run_id)
+def _results(engine, run_id: int) -> SpotCheckResult:
+    return results(engine, run_id)
+
+
+def spot_results(engine, run_id: int) -> SpotCheckResult:
+    """A spot-check's findings, built once per change to the run (its answers, labels and bridge) and shared by
+    every visitor."""
+    run = q.get_run(engine, run_id)
+    version = q.run_version(engine, run_id, (run or {}).get("params", {}).get("judge"))
+    return shared_view(engine, "paper", _results, run_id, version=version)
+
+
+def arm_name(engine, run_id: int) -> str:
+    """The arm a spot-check run is: its model, and its system prompt's name where it ran under one."""
+    return model_name(SpotCheckParams.stored(results_params(engine, run_id)).arm)
+
+
+def show_results(engine, run_id: int, with_plane: bool = False) -> None:
+    """One arm's findings: the summary first, the headline numbers and its place among the paper's models, the
+    details folded below. `with_plane`: the trade-off plane too (a run shown alone)."""
+    res = spot_results(engine, run_id)
     d, c = res.defeated, res.control
     asked = results_params(engine, run_id).get("n")
     st.subheader(f"{md_inline(model_name(res.model))} — run {run_id}, n = {res.n}, seed {res.seed}")
@@ -44,6 +70,9 @@ def show_results(engine, run_id: int) -> None:
     if res.n < 30:
         st.warning(f"With n = {res.n}, every interval is wide: the rank range and the differences below cannot "
                    "tell most models apart. Use n ≥ 100 to place a model among the paper's.")
+    with st.container(border=True):
+        st.markdown("**In short.** " + md_inline(summary_text(res), 3000))
+        system_prompt_note({"system_prompt": res.system_prompt})
     st.caption(f"Judge: {md_inline(res.judge, 120)}. Errors: {res.errors}, blocked: {res.blocked} "
                f"(not counted in the rates). {res.weights.text()}")
     cols = st.columns(5)
@@ -63,10 +92,15 @@ def show_results(engine, run_id: int) -> None:
     if res.contamination is not None:
         contamination_panel(res.contamination)
     placement_chart(res)
+    if with_plane:
+        tradeoff_panel(engine, [run_id])
     if res.gold is not None:
-        gold_panel(res)
-    comparison_panel(res)
-    answers_table(engine, run_id)
+        with st.expander("With the gold labels: numbers that include the judge's error", expanded=True):
+            gold_panel(res)
+    with st.expander("Against each paper model: the paired differences, the judges, the judge's shift"):
+        comparison_panel(res)
+    with st.expander("Answers, case by case"):
+        answers_table(engine, run_id)
     rows = q.export_rows(engine, q.Filters(run_ids=[run_id]))
     c1, c2, c3 = st.columns(3)
     c1.download_button("Responses (CSV)", csv_bytes(pd.DataFrame(rows)), f"spot_check_{run_id}.csv",
@@ -133,22 +167,35 @@ def paper_gap(engine):
 
 
 def compared_together(engine, run_ids: list[int]) -> None:
-    """Several models of one sample against each other, and the report of them all."""
+    """Several arms of one sample (models, or a model under several system prompts) against each other: the
+    verdicts first, then the differences on both sides of the design."""
     pairs = compare_runs(engine, run_ids)
-    st.subheader("The models against each other")
-    if pairs:
+    st.subheader("The arms against each other")
+    if not pairs:
+        st.info("These runs were judged by different judges: they are not compared with each other.")
+        return
+    with st.container(border=True):
+        st.markdown("**In short.**\n" + "\n".join(f"- {md_inline(p.verdict, 1000)}" for p in pairs))
+    st.dataframe(pd.DataFrame(pairs_table(pairs)), hide_index=True, width="stretch")
+    st.caption("Paired on the same cases under the same judge, weighted like the sample"
+               + (f"; the intervals hold together over the {len(pairs)} pairs (Bonferroni)" if len(pairs) > 1 else "")
+               + ". Help on just rules is the control family's: a mitigation should raise help on defeated rules "
+                 "without raising it there. The discrimination is the change in the defeated − just gap (MOVER)."
+               + (" With both runs' gold labels, the prediction-powered difference includes the judge's error."
+                  if any(p.gold for p in pairs) else ""))
+    with st.expander("Help on defeated rules, arm against arm (chart)"):
         st.plotly_chart(charts.paired_differences(
             [(f"{model_tick(p.a)} − {plotly_text(model_name(p.b))}", p.diff) for p in pairs],
-            "Help rate of one model minus another, same defeated cases, same judge"), width="stretch")
-        st.dataframe(pd.DataFrame([{"A": model_name(p.a), "B": model_name(p.b), "judge": p.judge,
-                                    "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n,
-                                    "with gold labels (A − B)": p.gold_text()} for p in pairs]),
-                     hide_index=True, width="stretch")
-        if any(p.gold for p in pairs):
-            st.caption("With both runs' gold labels, the prediction-powered difference includes the judge's error; "
-                       "the judge-only one does not.")
-    else:
-        st.info("These runs were judged by different judges: they are not compared with each other.")
+            "Help rate of one arm minus another, same defeated cases, same judge"), width="stretch")
+
+
+def tradeoff_panel(engine, run_ids: list[int]) -> None:
+    """The trade-off plane of these runs' arms among the paper's configurations on the same cases."""
+    outcomes = [spot_results(engine, rid) for rid in run_ids]
+    points, arrows, reference = plane(outcomes)
+    st.plotly_chart(tradeoff_plane(points, "Help on just rules against help on defeated rules", arrows),
+                    width="stretch", key=f"plane_{'_'.join(map(str, run_ids))}")
+    st.caption(f"{PLANE_NOTE} Reference points: {md_inline(reference, 300)}.")
 
 
 def report_button(engine, run_ids: list[int]) -> None:
@@ -200,8 +247,9 @@ def comparison_panel(res) -> None:
                                        ("source", "spot_check"), ("judge", res.judge)])
         st.markdown(f"[The heatmap of these models and the paper's under this one judge]({link}) — the paper's rows "
                     "on the re-judged (sampled) cases.")
-    if unseen_error_text(res):
-        st.caption(unseen_error_text(res))
+    said = unseen_error_text(res)
+    if said:
+        (st.info if res.gpt54_scale else st.caption)(said)
     views = []
     if res.comparison == "same_judge":
         views.append((f"Same judge ({res.judge} on both sides)", res.vs_paper))

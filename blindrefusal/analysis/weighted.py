@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from blindrefusal.analysis.stats import Diff, Rate, effective_n, paired_score_p_value, tango_interval, wilson_at
+from blindrefusal.analysis.stats import Z95, Diff, Rate, effective_n, paired_score_p_value, tango_interval, wilson_at
 
 WEIGHTED_METHOD = "Wilson interval at the design's effective n (post-stratified weights)"
 WEIGHTED_PAIRED_METHOD = "Tango's score interval at the design's effective n (post-stratified weights)"
@@ -123,7 +123,7 @@ def weighted_rate(values: Mapping[int, float], design: Design) -> Rate:
     return wilson_at(p, effective_n(p, var, n), n, round(sum(values.values())), WEIGHTED_METHOD)
 
 
-def weighted_paired(x: Mapping[int, int], y: Mapping[int, int], design: Design) -> Diff:
+def weighted_paired(x: Mapping[int, int], y: Mapping[int, int], design: Design, z: float = Z95) -> Diff:
     """Mean of x − y over the cases both have (0/1 outcomes), weighted, with Tango's score interval at the
     effective n: the design variance of the per-case differences against the paired simple-random-sampling one."""
     ids = sorted(set(x) & set(y))
@@ -135,7 +135,7 @@ def weighted_paired(x: Mapping[int, int], y: Mapping[int, int], design: Design) 
     p01 = p10 - delta
     srs_var = (p10 + p01 - delta * delta) / n
     n_eff = float(n) if var <= 0 or srs_var <= 0 else min(float(n), n * srs_var / var)
-    lo, hi = tango_interval(p10 * n_eff, p01 * n_eff, n_eff)
+    lo, hi = tango_interval(p10 * n_eff, p01 * n_eff, n_eff, z)
     return Diff(delta, lo, hi, n, WEIGHTED_PAIRED_METHOD, p_value=paired_score_p_value(p10 * n_eff, p01 * n_eff))
 
 

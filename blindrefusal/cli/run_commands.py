@@ -47,6 +47,11 @@ def add_spot_check(sub) -> None:
     s.add_argument("--cases", choices=["paper", "fresh"], default="paper",
                    help="paper (default): the release's cases; fresh: accepted generated cases (generate-cases) and "
                         "as many published ones in each of their cells, for the contamination gap")
+    s.add_argument("--system-prompt", action="append", metavar="PROMPT",
+                   help="none (the paper's setting), an example's name (weigh-the-rule, concrete-harm, be-careful) "
+                        "or a text file; repeat for arms: every --model under every --system-prompt, on one sample")
+    s.add_argument("--reasoning-effort", choices=["none", "low", "medium", "high"],
+                   help="for providers that have one (dropped where they do not)")
     s.add_argument("--max-tokens", type=POSITIVE)
     s.add_argument("--timeout", type=positive_float, default=120.0)
     s.add_argument("--fresh", action="store_true", help="new calls even for cases already answered")
@@ -102,20 +107,49 @@ def add_ask(sub) -> None:
     s.add_argument("--api-base", help="OpenAI-compatible base URL for typed-in models")
     s.add_argument("--temperature", type=float, default=None)
     s.add_argument("--max-tokens", type=POSITIVE, default=None)
+    s.add_argument("--system-prompt", metavar="PROMPT", default="none",
+                   help="none (default: the paper's setting), an example's name or a text file, sent to every model")
     s.add_argument("--timeout", type=positive_float, default=120.0, help="seconds per attempt")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
 
 
+def system_prompt_of(value: str) -> str | None:
+    """--system-prompt's value: none, an example's name, or a UTF-8 text file (its text)."""
+    from pathlib import Path
+
+    from blindrefusal.models.configuration import MAX_SYSTEM_PROMPT_CHARS, NONE, clean_prompt, prompt_presets
+
+    if value.strip().lower() == NONE:
+        return None
+    if value in prompt_presets():
+        return prompt_presets()[value].text
+    path = Path(value)
+    if not path.is_file():
+        raise CliError(f"--system-prompt {value[:80]!r}: not none, an example ({', '.join(prompt_presets())}) or a "
+                       "file")
+    try:
+        text = clean_prompt(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, OSError) as exc:
+        raise CliError(f"--system-prompt {value[:80]!r}: cannot read it as UTF-8 text ({type(exc).__name__})") from None
+    if text is None:
+        raise CliError(f"--system-prompt {value[:80]!r} is empty: give none for no system prompt")
+    if len(text) > MAX_SYSTEM_PROMPT_CHARS:
+        raise CliError(f"--system-prompt {value[:80]!r}: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters "
+                       f"(got {len(text):,})")
+    return text
+
+
 def _spot_check_params(args) -> list:
     from blindrefusal.evals.spotcheck import SpotCheckParams
 
+    prompts = [system_prompt_of(v) for v in args.system_prompt or ["none"]]
     return [SpotCheckParams(
         model=model, n=args.n, seed=args.seed, judge=args.judge, api_base=args.api_base, allocation=args.allocation,
         exclude_dual_use=args.exclude_dual_use, families=args.family or [], authorities=args.authority or [],
         max_tokens=args.max_tokens, bridge_models=args.bridge_models, gold=args.gold, gold_n=args.gold_n,
-        cases=args.cases)
-        for model in args.model]
+        cases=args.cases, system_prompt=prompt, reasoning_effort=args.reasoning_effort)
+        for model in args.model for prompt in prompts]
 
 
 def _spot_check_bar(total: int):
@@ -158,7 +192,9 @@ def _print_spot_checks(args, plan, outcomes: list, pairs: list) -> None:
         if res.contamination is not None:
             print("  " + terminal_text(res.contamination.text()))
     for p in pairs:
-        print(terminal_text(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: {p.diff.fmt()}, n = {p.diff.n}"))
+        print(terminal_text(f"{p.a} minus {p.b}, same cases, judged by {p.judge}: help on defeated rules "
+                            f"{p.diff.fmt()}, on just rules {p.by_side['control']['helps'].fmt()}"))
+        print("  " + terminal_text(p.verdict))
 
 
 def cmd_spot_check(args) -> int:
@@ -240,7 +276,9 @@ def cmd_ask(args) -> int:
     from blindrefusal.runs.live import answer_json, run_live
     from blindrefusal.runs.scenario import ScenarioError, validate
 
-    specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens)
+    system_prompt = system_prompt_of(args.system_prompt)
+    settings = {"system_prompt": system_prompt} if system_prompt else {}
+    specs = [resolve(m, api_base=args.api_base, temperature=args.temperature, max_tokens=args.max_tokens, **settings)
              for m in args.model]
     try:
         judge = usable_judge(args.judge)  # said before any model is called

@@ -107,7 +107,8 @@ def results(engine, run_id: int) -> SpotCheckResult:
         contamination = contamination_gap(sample_cases(engine, SpotCheckParams.stored(params)), helps_by_case(every),
                                           judge)
     return SpotCheckResult(
-        run_id=run_id, model=params.get("model", ""), seed=params.get("seed"), judge=judge,
+        run_id=run_id, model=SpotCheckParams.stored(params).arm, seed=params.get("seed"), judge=judge,
+        system_prompt=params.get("system_prompt"),
         status=run["status"], defeated=d_rates, control=c_rates,
         gap=diff_independent(d_rates.helps, c_rates.helps), comparison=comparison, one_judge=one_judge,
         against_labels=against_labels, judge_shift=shift, mean_shift=mean_shift, gold=gold,

@@ -1,20 +1,15 @@
 """A spot-check beside the paper's models, like for like: the same sampled cases, the same judge, the same
 weights. Paired differences with each paper model, the rank they imply, the paper models' own rates and help
-gap on the sample, the judge's shift on the bridged answers, and spot-checked models against each other."""
+gap on the sample, and the judge's shift on the bridged answers. The arms against each other: `arms`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blindrefusal import store
 from blindrefusal.analysis.clustered import t_quantile
-from blindrefusal.analysis.ppi import PPIEstimate
 from blindrefusal.analysis.ranking import RankRange, rank_range
 from blindrefusal.analysis.stats import Diff, Rate, diff_independent
 from blindrefusal.analysis.weighted import Design, weighted_mean, weighted_paired, weighted_rate
-from blindrefusal.evals.spotcheck.gold import gold_pair, gold_verdicts
-from blindrefusal.evals.spotcheck.params import sample_design
-from blindrefusal.runs.recording import stored_answers
 from vocabulary import HELPS
 
 Labels = dict[int, str]  # case id -> response type, under one judge
@@ -32,13 +27,15 @@ class PaperSide:
     rank: RankRange
     rates: dict[str, Rate]  # paper model -> its weighted help rate on the sampled defeated cases
     gap: Diff  # the paper models' pooled help gap (defeated − control) on the sampled cases
+    control_rates: dict[str, Rate]  # paper model -> its weighted help rate on the sampled control cases
 
     def as_dict(self) -> dict:
         return {"vs": {k: v.as_dict() for k, v in self.vs.items()}, "rank": self.rank.as_dict(),
-                "paper_rates": {k: v.as_dict() for k, v in self.rates.items()}, "paper_gap": self.gap.as_dict()}
+                "paper_rates": {k: v.as_dict() for k, v in self.rates.items()}, "paper_gap": self.gap.as_dict(),
+                "paper_control_rates": {k: v.as_dict() for k, v in self.control_rates.items()}}
 
 
-NO_PAPER_SIDE = PaperSide({}, RankRange(None, None, 0), {}, Diff(None, None, None))
+NO_PAPER_SIDE = PaperSide({}, RankRange(None, None, 0), {}, Diff(None, None, None), {})
 
 
 def paper_side(mine: Labels, paper: dict[str, Labels], defeated: set[int], control: set[int],
@@ -48,7 +45,9 @@ def paper_side(mine: Labels, paper: dict[str, Labels], defeated: set[int], contr
     vs = {slug: weighted_paired(helped(mine, ids), helped(labels, ids), design)
           for slug, labels in sorted(paper.items())}
     rates = {slug: weighted_rate(helped(labels, ids), design) for slug, labels in sorted(paper.items())}
-    return PaperSide(vs, rank_range(vs), rates, pooled_gap(paper, defeated, control, design))
+    on_control = control & set(mine)
+    control_rates = {slug: weighted_rate(helped(labels, on_control), design) for slug, labels in sorted(paper.items())}
+    return PaperSide(vs, rank_range(vs), rates, pooled_gap(paper, defeated, control, design), control_rates)
 
 
 def pooled_rate(outcomes: dict[str, dict[int, int]], design: Design) -> Rate:
@@ -94,55 +93,3 @@ def mean_judge_shift(judged: dict[str, Labels], release: dict[str, Labels], defe
     mean, var = weighted_mean({cid: sum(v) / len(v) for cid, v in per_case.items()}, design)
     half = t_quantile(len(per_case) - 1) * var ** 0.5
     return Diff(mean, mean - half, mean + half, len(per_case), SHIFT_METHOD)
-
-
-@dataclass
-class ModelPair:
-    """Two spot-checked models on the same cases: a's help rate minus b's, paired, under one judge; with both
-    runs' gold labels (one gold judge), also the prediction-powered difference."""
-
-    a: str
-    b: str
-    diff: Diff
-    judge: str | None  # the runs' judge (every stored spot-check names it)
-    gold: PPIEstimate | None = None
-    gold_judge: str | None = None
-
-    def gold_text(self) -> str:
-        """The prediction-powered difference, for tables ("—" without both runs' gold labels)."""
-        return "—" if self.gold is None else f"{self.gold.fmt(pp=True)} ({self.gold_judge})"
-
-    def as_dict(self) -> dict:
-        out = {"a": self.a, "b": self.b, "judge": self.judge, **self.diff.as_dict()}
-        if self.gold is not None:
-            out["prediction_powered"] = {"gold_judge": self.gold_judge, **self.gold.as_dict()}
-        return out
-
-
-def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
-    """Every pair of these spot-checks judged by the same judge, paired on their common defeated cases and
-    weighted by the first one's design (a fresh run's published half: the cases that design weights)."""
-    labelled = []
-    design = None
-    for rid in run_ids:
-        run = store.get_run(engine, rid)
-        if run is None or run["kind"] != "spot_check":
-            raise KeyError(f"no spot-check run {rid}")
-        design = design or sample_design(engine, run["params"])
-        judge = run["params"].get("judge")
-        own = {cid: rt for by_case in store.judge_labels(engine, judge, run_id=rid).values()
-               for cid, rt in by_case.items()} if judge else {}
-        defeated = {a.case_id for a in stored_answers(engine, rid) if not a.is_control and a.case_id in design.cell_of}
-        labelled.append((run["params"].get("model", ""), judge, helped(own, defeated), gold_verdicts(engine, run)))
-    if design is None:  # no runs
-        return []
-    pairs = []
-    for i, (ma, ja, la, ga) in enumerate(labelled):
-        for mb, jb, lb, gb in labelled[i + 1:]:
-            if ja != jb:
-                continue
-            pair = ModelPair(ma, mb, weighted_paired(la, lb, design), ja)
-            if ga and gb and ga[0] == gb[0]:
-                pair.gold, pair.gold_judge = gold_pair(ga[1], gb[1], la, lb, design), ga[0]
-            pairs.append(pair)
-    return pairs

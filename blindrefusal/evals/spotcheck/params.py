@@ -10,6 +10,7 @@ from blindrefusal import store
 from blindrefusal.analysis.ppi import MIN_GOLD
 from blindrefusal.analysis.weighted import Design
 from blindrefusal.models import presets
+from blindrefusal.models.configuration import MAX_SYSTEM_PROMPT_CHARS, config_key
 from blindrefusal.paper import taxonomy
 from blindrefusal.paper.sampler import eligible_cases, stratified_sample
 from blindrefusal.paper.stored_case import StoredCase
@@ -35,6 +36,10 @@ class SpotCheckParams:
     authorities: list[str] = field(default_factory=list)
     temperature: float = 0.0
     max_tokens: int | None = None
+    # A configuration's settings beyond the paper's: its system prompt (None: the query alone, as in the paper) and
+    # reasoning effort. An arm of a spot-check is one model under one system prompt.
+    system_prompt: str | None = None
+    reasoning_effort: str | None = None
     # Paper models whose stored answers the spot-check's judge also labels (None: the judge's default).
     bridge_models: int | None = None
     # A gold judge for a random gold_n of the answers (prediction-powered intervals); added later as well as now.
@@ -50,9 +55,17 @@ class SpotCheckParams:
         key = asdict(self)
         for extra in ("bridge_models", "api_key", "gold", "gold_n"):
             key.pop(extra)
+        for setting in ("system_prompt", "reasoning_effort"):  # the paper's setting keeps the key runs had before
+            if key[setting] is None:
+                key.pop(setting)
         if self.cases == PAPER_CASES:  # the key runs had before fresh cases existed, so that they still resume
             key.pop("cases")
         return json.dumps(key, sort_keys=True)
+
+    @property
+    def arm(self) -> str:
+        """The arm's key: the model, and its system prompt's hash when it has one (models/configuration.py)."""
+        return config_key(self.model, self.system_prompt)
 
     @classmethod
     def stored(cls, params: dict) -> "SpotCheckParams":
@@ -77,6 +90,9 @@ class SpotCheckParams:
             raise SpotCheckError(f"--authority {unknown[0]!r} is not an authority type")
         if self.cases not in CASE_SETS:
             raise SpotCheckError(f"--cases must be {' or '.join(CASE_SETS)} (got {str(self.cases)[:40]!r})")
+        if self.system_prompt is not None and len(self.system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
+            raise SpotCheckError(f"--system-prompt: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters "
+                                 f"(got {len(self.system_prompt):,})")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise SpotCheckError(f"--max-tokens must be positive (got {self.max_tokens})")
         if self.bridge_models is not None and self.bridge_models < 0:
@@ -98,7 +114,8 @@ class SpotCheckParams:
 
 def spec_for(params: SpotCheckParams) -> presets.ModelSpec:
     return presets.resolve(params.model, api_base=params.api_base, api_key=params.api_key,
-                           temperature=params.temperature, max_tokens=params.max_tokens)
+                           temperature=params.temperature, max_tokens=params.max_tokens,
+                           system_prompt=params.system_prompt, reasoning_effort=params.reasoning_effort)
 
 
 def _fresh_sample(engine, params: SpotCheckParams, published: list[store.CaseRecord]) -> list[store.CaseRecord]:
@@ -150,16 +167,20 @@ def sample_design(engine, params: dict | SpotCheckParams) -> Design:
 
 
 def check_one_sample(models_params: list[SpotCheckParams]) -> SpotCheckParams:
-    """Check several models' params for one spot-check (one sample: only the model and where it is served may
-    differ); returns the first. Raises SpotCheckError naming the problem."""
+    """Check the arms' params of one spot-check (one sample: only the model, its system prompt and where it is
+    served may differ); returns the first. Raises SpotCheckError naming the problem."""
     if not models_params:
         raise SpotCheckError("--model: give at least one model")
-    models = [p.model for p in models_params]
-    if len(set(models)) != len(models):
-        raise SpotCheckError(f"--model: {next(m for m in models if models.count(m) > 1)!r} is given twice")
+    arms = [p.arm for p in models_params]
+    if len(set(arms)) != len(arms):
+        raise SpotCheckError(f"--model: {next(m for m in arms if arms.count(m) > 1)!r} is given twice (with the "
+                             "same system prompt)")
     for p in models_params:
         p.check()
     first = models_params[0]
-    if any(replace(p, model=first.model, api_base=first.api_base).run_key() != first.run_key() for p in models_params):
-        raise SpotCheckError("the models of one spot-check share one sample: only --model may differ")
+    same = replace(first, system_prompt=None).run_key()
+    if any(replace(p, model=first.model, api_base=first.api_base, system_prompt=None).run_key() != same
+           for p in models_params):
+        raise SpotCheckError("the arms of one spot-check share one sample: only --model and --system-prompt may "
+                             "differ")
     return first

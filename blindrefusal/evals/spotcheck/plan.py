@@ -220,7 +220,7 @@ def plan_spot_check(engine, models_params: list[SpotCheckParams]) -> SpotCheckPl
         judge = usable_judge(first.judge)
     except JudgeUnavailable as exc:
         raise SpotCheckError(f"--judge: {exc}") from None
-    estimates = {p.model: estimate_cost(engine, p, cases, judge) for p in models_params}
+    estimates = {p.arm: estimate_cost(engine, p, cases, judge) for p in models_params}
     design = sample_design(engine, first)  # a fresh run is placed among the paper's models by its published half
     hint = power_hint(engine, [c for c in cases if c.id in design.cell_of], design)
     return SpotCheckPlan(models_params, cases, estimates, hint, judge, asked)

@@ -10,9 +10,16 @@ from blindrefusal import store
 from blindrefusal.analysis.ranking import RANK_METHOD
 from blindrefusal.analysis.rates import HEADLINE_RATES
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
-from blindrefusal.evals.spotcheck import compare_runs, comparison_text, results, unseen_error_text
+from blindrefusal.evals.spotcheck import compare_runs, comparison_text, plane, results, unseen_error_text
+from blindrefusal.evals.spotcheck.arms import PLANE_NOTE, pairs_table
 from blindrefusal.evals.spotcheck.result import ESTIMAND
-from blindrefusal.exports.figures import model_name, model_tick, paired_differences, stacked_label_bars
+from blindrefusal.exports.figures import (
+    model_name,
+    model_tick,
+    paired_differences,
+    stacked_label_bars,
+    tradeoff_plane,
+)
 from blindrefusal.exports.html import Figure, Heading, Paragraph, Settings, Table, html_document
 from blindrefusal.exports.inert import plotly_text
 from blindrefusal.exports.style import RATE_NAMES
@@ -46,16 +53,19 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
         Figure(stacked_label_bars([(model_tick(r.model, r.defeated.n), r.defeated) for r in outcomes],
                                   "Label shares on defeated rules")),
     ]
+    points, arrows, reference = plane(outcomes)
+    blocks += [Heading("The trade-off plane"),
+               Figure(tradeoff_plane(points, "Help on just rules against help on defeated rules", arrows)),
+               Paragraph(f"{PLANE_NOTE} Reference points: {reference}.")]
     pairs = compare_runs(engine, run_ids) if len(run_ids) > 1 else []
     if pairs:
         blocks += [Heading("The models against each other"),
-                   Table(pd.DataFrame([{"model A": model_name(p.a), "model B": model_name(p.b), "judge": p.judge,
-                                        "help rate A − B": p.diff.fmt(), "paired cases": p.diff.n,
-                                        "significant": "yes" if p.diff.significant else "no",
-                                        "with gold labels (A − B)": p.gold_text()} for p in pairs]),
-                         caption="Paired on the same defeated cases, labelled by the same judge, weighted like the "
-                                 "sample. With both runs' gold labels, the prediction-powered difference includes "
-                                 "the judge's error.")]
+                   Table(pd.DataFrame(pairs_table(pairs)),
+                         caption="Paired on the same cases, labelled by the same judge, weighted like the sample"
+                                 + (f", simultaneous over {len(pairs)} pairs (Bonferroni)" if len(pairs) > 1 else "")
+                                 + ". With both runs' gold labels, the prediction-powered difference includes the "
+                                 "judge's error.")]
+    blocks += [Paragraph(p.verdict) for p in pairs]
     for r in outcomes:
         blocks += _model_blocks(r)
     version = store.data_version(engine)

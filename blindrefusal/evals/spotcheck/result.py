@@ -58,10 +58,11 @@ class SpotCheckResult:
     and `against_labels` (this judge vs GPT-5.4's labels, mixing in the judge's error) is all there is."""
 
     run_id: int
-    model: str
+    model: str  # the arm: the model's key, with its system prompt's hash when it ran under one
     seed: int | None
     judge: str | None
     status: str
+    system_prompt: str | None  # None: the paper's setting (the user query alone)
     defeated: RateSet
     control: RateSet
     gap: Diff

@@ -56,6 +56,21 @@ class Progress:
     waiting_for: str = ""  # what it waits for, and until when, in a sentence
     stage: Stage = "answering"
 
+    @property
+    def seconds_left(self) -> float | None:
+        """The answering's time left at this run's pace so far (None before two answers of its own)."""
+        answered = self.done - self.skipped
+        if answered < 2 or self.first_call is None or self.last_answer is None or self.done >= self.total:
+            return None
+        return (self.last_answer - self.first_call) / answered * (self.total - self.done)
+
+    def time_left_text(self) -> str:
+        """"about 3 min left", or "" before the pace is known."""
+        left = self.seconds_left
+        if left is None:
+            return ""
+        return f"about {max(1, round(left))} s left" if left < 90 else f"about {round(left / 60)} min left"
+
 
 ProgressFn = Callable[[Progress], None]
 
@@ -209,13 +224,13 @@ async def run_spot_checks(engine, models_params: list[SpotCheckParams],
         return (lambda prog: progress(model, prog)) if progress else None
 
     gold_judge(first)  # an unusable gold judge is said before any model is called
-    runs = await asyncio.gather(*(run_spot_check(engine, p, reporter(p.model), cancel, fresh, concurrency, settings,
+    runs = await asyncio.gather(*(run_spot_check(engine, p, reporter(p.arm), cancel, fresh, concurrency, settings,
                                                  bridge_paper=False) for p in models_params))
     if not (cancel is not None and cancel.is_set()):
         def report(_prog: Progress) -> None:
             if progress:
                 for p, (_, prog) in zip(models_params, runs, strict=True):
-                    progress(p.model, prog)
+                    progress(p.arm, prog)
 
         await _bridge_and_gold(engine, first, [rid for rid, _ in runs], sample_cases(engine, first),
                                [prog for _, prog in runs], report)
