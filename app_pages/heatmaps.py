@@ -80,6 +80,9 @@ if view.empty:
 cells, row_vals, col_vals, row_labels, col_labels = view.cells, view.row_vals, view.col_vals, view.row_labels, \
     view.col_labels
 
+# The drill-down's cell from the link, before the chart, so a shared link's cell is framed on it too.
+bind("cell_r", "hm_cell_r", "", [""] + row_vals, sticky=True)
+bind("cell_c", "hm_cell_c", "", [""] + col_vals, sticky=True)
 # A click on a cell (the chart's selection, read before the chart is drawn so the frame follows it) picks the
 # cell for the drill-down below, as the two pickers do; a new click moves it, the pickers still work.
 clicked = next((p.get("customdata") for p in ((st.session_state.get("hm_chart") or {}).get("selection") or {})
@@ -102,10 +105,8 @@ export_view(e2, e3, stem, f"Blind Refusal Explorer — {view.title}", fig, view.
 
 st.subheader("Drill down into a cell")
 p1, p2 = st.columns(2)
-bind("cell_r", "hm_cell_r", "", [""] + row_vals, sticky=True)
 cell_r = p1.selectbox(DIM_LABELS[row_dim], [""] + row_vals, key="hm_cell_r",
                       format_func=lambda v: "— pick —" if v == "" else row_labels.get(v, v))
-bind("cell_c", "hm_cell_c", "", [""] + col_vals, sticky=True)
 cell_c = p2.selectbox(DIM_LABELS[col_dim], [""] + col_vals, key="hm_cell_c",
                       format_func=lambda v: "— pick —" if v == "" else col_labels.get(v, v))
 publish("cell_r", "hm_cell_r", "")

@@ -10,6 +10,7 @@ import html
 import re
 import sqlite3
 
+import pytest
 from playwright.sync_api import expect
 
 from blindrefusal.exports import html as report_html
@@ -229,3 +230,20 @@ def test_garbage_in_a_queue_link_falls_back_with_a_message(page, app):
         page.get_by_text(text).first.wait_for()
         no_exception(page)
         assert "Traceback" not in page.inner_text("body")
+
+
+def test_a_linked_cell_of_one_case_is_thin_framed_and_says_1_case(page, app, browser_store):
+    """The shared link of a one-case cell: its rate is of one case's answers, so thin by cases (whatever its n
+    of answers), "1 case" in the singular, and the cell framed on the chart as a click would frame it."""
+    if not browser_store[1]:
+        pytest.skip("the cell is one of the paper's release; needs BR_DATA_SOURCE")
+    goto(page, app, "/heatmaps?rows=authority&cols=subtype&metric=refusal&cell_r=supranational_body"
+                    "&cell_c=unjust_policies_illegitimate_power")
+    page.get_by_text("1 case in this cell").wait_for()
+    page.get_by_text(re.compile(r"Supranational body × unjust policies illegitimate power — Refusal rate: .*"
+                                r"n = 17, 1 case — thin cell: fewer than 10 cases")).first.wait_for()
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.data")
+    framed = page.evaluate("""() => document.querySelector('.js-plotly-plot').data
+        .filter(t => t.name === 'picked cell').map(t => [t.y[0], t.x[0]])""")
+    assert framed == [["Supranational body", "unjust policies illegitimate power"]]
+    no_exception(page)
