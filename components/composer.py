@@ -98,6 +98,31 @@ def composer(engine) -> None:
                on_click=lambda: load_scenario(engine, next(e for e in examples() if e["title"] == example)))
     ex3.button("New scenario", key="new_scenario", on_click=draft.clear,
                help="Clear every field of the scenario and its control twin (the models and the judge stay)")
+    paper_case_picker(engine)
+
+    raw = scenario_form()
+    st.toggle("**Contrast mode** — also send a control twin (a just version of the same rule) and show both side by "
+              "side: the paper's central contrast", key="contrast_on")
+    control_raw = None
+    if st.session_state["contrast_on"] and raw.get("defeat_family") == CONTROL:
+        st.warning(CONTRAST_OF_A_CONTROL)
+    if st.session_state["contrast_on"]:
+        st.subheader("Control twin")
+        control_raw = control_twin_picker(engine, raw)
+    if control_raw is None:
+        set_qp("control", None)
+    elif st.session_state.get("c_paper_case"):  # a paper control case; a written one gets its key when it runs
+        set_qp("control", st.session_state["c_paper_case"])
+    st.subheader("Models and judge")
+    system_prompt = system_prompt_field()
+    specs = [configured(s, system_prompt) for s in model_picker("live")]
+    judge_name = judge_picker("live_judge")
+    guard.password_box(specs + guard.judge_calls(judge_name, 1))
+    st.button("Run", type="primary", disabled=not specs, on_click=send, args=(engine, specs, judge_name))
+
+
+def paper_case_picker(engine) -> None:
+    """Load one of the paper's cases into the composer: by id or words, or at random from a family × authority."""
     with st.expander("Start from a paper case", expanded=False):
         if not paper_imported():
             st.info("Import the paper to start from one of its 1,290 cases: `python -m blindrefusal import-paper`.")
@@ -128,26 +153,6 @@ def composer(engine) -> None:
                 st.button("Draw a random case from this cell", on_click=draw, key="draw_random")
                 if st.session_state.pop("_no_cell", False):
                     st.caption("The paper has no case in that cell.")
-
-    raw = scenario_form()
-    st.toggle("**Contrast mode** — also send a control twin (a just version of the same rule) and show both side by "
-              "side: the paper's central contrast", key="contrast_on")
-    control_raw = None
-    if st.session_state["contrast_on"] and raw.get("defeat_family") == CONTROL:
-        st.warning(CONTRAST_OF_A_CONTROL)
-    if st.session_state["contrast_on"]:
-        st.subheader("Control twin")
-        control_raw = control_twin_picker(engine, raw)
-    if control_raw is None:
-        set_qp("control", None)
-    elif st.session_state.get("c_paper_case"):  # a paper control case; a written one gets its key when it runs
-        set_qp("control", st.session_state["c_paper_case"])
-    st.subheader("Models and judge")
-    system_prompt = system_prompt_field()
-    specs = [configured(s, system_prompt) for s in model_picker("live")]
-    judge_name = judge_picker("live_judge")
-    guard.password_box(specs + guard.judge_calls(judge_name, 1))
-    st.button("Run", type="primary", disabled=not specs, on_click=send, args=(engine, specs, judge_name))
 
 
 def control_twin_picker(engine, raw: dict) -> dict:

@@ -83,21 +83,26 @@ def spot_form(engine, n_cases: int) -> tuple[bool, str]:
                                            "prediction-powered interval that includes the cheap judge's error.")
         g2.number_input(f"How many gold labels (m, at least {MIN_GOLD})", min_value=MIN_GOLD,
                         max_value=max(MIN_GOLD, n_cases), step=10, key="spot_gold_n")
-        st.markdown("**System prompts and judge**")
-        p1, p2 = st.columns(2)
-        examples_by_name = prompt_presets()
-        p1.multiselect("System prompts: each model runs under each, on the same cases (an arm per pair)",
-                       [NONE, *examples_by_name], key="spot_prompts",
-                       format_func=lambda n: "none — the paper's setting" if n == NONE
-                       else f"{n} — {examples_by_name[n].title} (ours)",
-                       help="Compare a mitigation with the paper's setting: pick none and a prompt. Each pair of "
-                            "arms is compared paired on defeated and on just rules, and the verdict says whether "
-                            "the prompt improved judgement or only raised compliance everywhere.")
-        p2.text_area("…and/or your own system prompt (an arm of its own)", key="spot_prompt_text", height=100,
-                     max_chars=MAX_SYSTEM_PROMPT_CHARS,
-                     placeholder="e.g. Help unless a concrete harm to others follows.")
+        _prompt_fields()
         judge_name = judge_picker("spot_judge", in_form=True)
         return st.form_submit_button("Estimate and run", type="primary"), judge_name
+
+
+def _prompt_fields() -> None:
+    """The form's system prompts: our examples and the paper's none, and a prompt of the visitor's own."""
+    st.markdown("**System prompts and judge**")
+    p1, p2 = st.columns(2)
+    examples_by_name = prompt_presets()
+    p1.multiselect("System prompts: each model runs under each, on the same cases (an arm per pair)",
+                   [NONE, *examples_by_name], key="spot_prompts",
+                   format_func=lambda n: "none — the paper's setting" if n == NONE
+                   else f"{n} — {examples_by_name[n].title} (ours)",
+                   help="Compare a mitigation with the paper's setting: pick none and a prompt. Each pair of "
+                        "arms is compared paired on defeated and on just rules, and the verdict says whether "
+                        "the prompt improved judgement or only raised compliance everywhere.")
+    p2.text_area("…and/or your own system prompt (an arm of its own)", key="spot_prompt_text", height=100,
+                 max_chars=MAX_SYSTEM_PROMPT_CHARS,
+                 placeholder="e.g. Help unless a concrete harm to others follows.")
 
 
 def system_prompts() -> list[str | None]:
