@@ -1,9 +1,13 @@
-"""Blind Refusal Explorer core (never imports streamlit, never builds SQL). The pipeline, a folder a stage:
+"""Blind Refusal Explorer core (never imports streamlit, never builds SQL). The pipeline, a folder a stage, in
+dependency order (a stage imports only the stages to its left, and the libraries under them):
 
-    paper/  →  models/  →  judges/  →  runs/  →  evals/  →  analysis/  →  exports/
-    release    litellm     labels      live      spot-checks  intervals   figures, HTML
+    stages:     paper/   →  judges/  →  runs/     →  evals/       →  jobs/
+                release     labels      live runs    spot-checks,    long jobs (threads,
+                                                     fresh cases     queue workers)
+    libraries:  analysis/ (intervals),  models/ (litellm calls, presets, spending)  →  exports/ (figures, HTML)
 
-`store` is the one door to db/; `config` reads the environment and `.env`; `cli/` is argparse and output.
+`store` is the one door to db/; `config` reads the environment and `.env`; `cli/` is argparse and output, on
+top of everything. tests/test_architecture.py holds the imports to this drawing.
 The public API below is imported lazily (a cold `python -m blindrefusal` pays only for what it uses)."""
 
 from __future__ import annotations

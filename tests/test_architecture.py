@@ -102,6 +102,23 @@ def test_each_stage_of_the_core_imports_only_the_stages_below_it():
         assert not above, (path, above)
 
 
+def test_the_package_docstring_draws_the_stages_in_dependency_order():
+    """blindrefusal/__init__'s drawing: each stage imports only stages to its left, and no library a stage."""
+    import re
+
+    import blindrefusal
+
+    doc = blindrefusal.__doc__ or ""
+    stages = re.findall(r"(\w+)/", re.search(r"stages:(.*)", doc).group(1))
+    libraries = re.findall(r"(\w+)/", re.search(r"libraries:(.*)", doc).group(1))
+    assert stages == ["paper", "judges", "runs", "evals", "jobs"] and set(libraries) == {"analysis", "models", "exports"}
+    for i, stage in enumerate(stages):
+        assert not STAGE_IMPORTS[stage] & set(stages[i + 1:]), stage
+    for library in libraries:
+        assert not STAGE_IMPORTS[library] & set(stages), library
+    assert libraries.index("exports") > max(libraries.index("analysis"), libraries.index("models"))
+
+
 def test_runs_never_import_evaluations_and_analysis_never_imports_models_or_runs():
     for path in _modules("blindrefusal/runs"):
         assert "evals" not in _core_stages_imported(path), path
