@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from blindrefusal.analysis.stats import Diff
+from blindrefusal.analysis.weighted import Design
 from blindrefusal.evals.spotcheck.arms import mover, verdict
 from blindrefusal.models.configuration import config_key, prompt_hash, prompt_presets, split_config_key
 from tests.evals.test_spotcheck import _cli_env
@@ -40,6 +41,53 @@ def test_mover_recovers_each_side_s_interval_when_the_other_is_exact():
     assert (out.diff, out.lo, out.hi) == pytest.approx((0.2, 0.0, 0.4))
     wide = mover(d, _diff(0.1, 0.0, 0.2))  # an uncertain control side widens the discrimination's interval
     assert wide.lo < out.lo and wide.hi > out.hi
+
+
+def _arms_on_cases(rng, n: int, rates: list[float], shared: float = 0.7) -> list[dict[int, int]]:
+    """Each arm's 0/1 outcome on n cases: with chance `shared` an arm reads the case's own draw (so the arms are
+    correlated, as one model under two prompts is), otherwise its own; arm k helps with probability rates[k]."""
+    u = rng.random(n)
+    return [{i: int((u[i] if rng.random() < shared else rng.random()) < rate) for i in range(n)} for rate in rates]
+
+
+def _design(n_defeated: int, n_control: int) -> Design:
+    cell_of = {i: ("illegitimate_authority", "workplace") for i in range(n_defeated)}
+    cell_of.update({n_defeated + i: ("control", "workplace") for i in range(n_control)})
+    return Design(cell_of, {("illegitimate_authority", "workplace"): 800, ("control", "workplace"): 200})
+
+
+def test_the_discrimination_and_the_simultaneous_intervals_hold_their_coverage():
+    """Seeded Monte Carlo (600 draws): the discrimination's MOVER interval over two paired Tango intervals, and the
+    Bonferroni intervals of three arms' three pairs holding together, each cover ≥ 93% (the unadjusted intervals
+    hold together less often)."""
+    import numpy as np
+
+    from blindrefusal.analysis.weighted import weighted_paired
+    from blindrefusal.evals.spotcheck.arms import bonferroni_z
+
+    rng = np.random.default_rng(7)
+    n_d, n_c, draws = 80, 25, 600
+    design = _design(n_d, n_c)
+    rates_d, rates_c = [0.25, 0.45, 0.35], [0.05, 0.15, 0.05]  # base, a prompt that complies more, a milder one
+    mover_hits = joint_hits = joint_unadjusted = 0
+    pairs = [(1, 0), (2, 0), (1, 2)]
+    for _ in range(draws):
+        on_d = _arms_on_cases(rng, n_d, rates_d)
+        on_c = [{n_d + i: v for i, v in arm.items()} for arm in _arms_on_cases(rng, n_c, rates_c)]
+        d, c = weighted_paired(on_d[1], on_d[0], design), weighted_paired(on_c[1], on_c[0], design)
+        truth = (rates_d[1] - rates_d[0]) - (rates_c[1] - rates_c[0])
+        m = mover(d, c)
+        mover_hits += m.lo <= truth <= m.hi
+        for z, counter in ((bonferroni_z(len(pairs)), "adjusted"), (bonferroni_z(1), "unadjusted")):
+            held = all((x := weighted_paired(on_d[a], on_d[b], design, z)).lo <= rates_d[a] - rates_d[b] <= x.hi
+                       for a, b in pairs)
+            if counter == "adjusted":
+                joint_hits += held
+            else:
+                joint_unadjusted += held
+    assert mover_hits / draws >= 0.93, mover_hits / draws
+    assert joint_hits / draws >= 0.93, joint_hits / draws
+    assert joint_unadjusted < joint_hits
 
 
 def test_a_configuration_key_names_its_prompt():
