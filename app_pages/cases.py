@@ -104,9 +104,10 @@ if pages > 1:
     page_no = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, key="cs_page")
 set_qp("page", None if page_no == 1 else str(page_no))
 table = case_table(engine, tuple(sorted(filters.items())), PAGE_SIZE, page_no)
-shown = f" (cases {(page_no - 1) * PAGE_SIZE + 1:,}–{(page_no - 1) * PAGE_SIZE + len(table):,})" if pages > 1 else ""
+shown = f" (cases {(page_no - 1) * PAGE_SIZE + 1:,}–{(page_no - 1) * PAGE_SIZE + table.num_rows:,})" if pages > 1 \
+    else ""
 st.caption(f"{total:,} cases match{shown}. Select a row to open it.")
-if table.empty:
+if table.num_rows == 0:
     st.info("No case matches these filters. Clear a filter or the search.")
     st.stop()
 event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="case_table",
@@ -118,5 +119,5 @@ event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="
                          "dual-use": st.column_config.TextColumn(width="small"),
                          "rule": st.column_config.TextColumn(width="large")})
 if event.selection.rows:
-    set_qp("case", table.iloc[event.selection.rows[0]]["case"])
+    set_qp("case", table.column("case")[event.selection.rows[0]].as_py())
     st.rerun()

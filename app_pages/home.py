@@ -65,13 +65,13 @@ st.subheader("Models on defeated rules")
 st.plotly_chart(overview.models, width="stretch")
 st.caption("The legend's three labels are defined in the glossary below; hover the ⓘ for them here.",
            help=glossary_help(*(LABEL_TEXT[t] for t in RESPONSE_TYPES)))
-placed, running = ([], []) if summary_only else spot_check_overview(engine)
-if placed or running:
+placed, running = (None, []) if summary_only else spot_check_overview(engine)
+if placed is not None or running:
     st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases under the "
                 "same judge (a sample's rate is not sorted among the full release's):")
     for line in running:
         st.caption(line)
-if placed:
+if placed is not None:
     st.dataframe(placed, hide_index=True, width="stretch")
     st.caption("Rank: paired tests against each paper model on the same cases, Holm-adjusted (family-wise 95%). "
                "Open a run on the Spot-check page for the paired differences.")

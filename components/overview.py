@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
+import pyarrow as pa
 
 from blindrefusal.analysis.rates import RateSet, help_gap, rates
 from blindrefusal.analysis.stats import Diff
@@ -75,9 +76,15 @@ def _placement(engine, run_id: int) -> dict[str, object]:
             "compared under": COMPARED_UNDER[res.comparison]}
 
 
-def spot_check_overview(engine, limit: int = 5) -> tuple[list[dict[str, object]], list[str]]:
-    """(the finished spot-checks placed among the paper's models, a progress line per running one)."""
-    placed, running = [], []
+def spot_check_overview(engine, limit: int = 5) -> tuple[pa.Table | None, list[str]]:
+    """(the finished spot-checks placed among the paper's models, as a table, or None; a progress line per running
+    one), read once per write to the store for every visitor (a finished run's placement once per run)."""
+    return shared_view(engine, "all", _spot_check_overview, limit)
+
+
+def _spot_check_overview(engine, limit: int) -> tuple[pa.Table | None, list[str]]:
+    placed: list[dict[str, object]] = []
+    running: list[str] = []
     for run in q.runs(engine, kinds=("spot_check",), limit=limit):
         params = run["params"]
         if run["status"] == "running":
@@ -87,4 +94,4 @@ def spot_check_overview(engine, limit: int = 5) -> tuple[list[dict[str, object]]
             continue
         version = q.run_version(engine, run["id"], params.get("judge"))
         placed.append(shared_view(engine, "paper", _placement, run["id"], version=version))
-    return placed, running
+    return (pa.Table.from_pylist(placed) if placed else None), running

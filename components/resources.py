@@ -6,28 +6,67 @@ sees (its numbers and its figures): built once per version of the data, shared b
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from typing import Callable, ParamSpec, TypeVar
+from collections import OrderedDict
+from typing import Any, Callable, ParamSpec, TypeVar
 
-import streamlit as st
+import plotly.graph_objects as go
 
 from blindrefusal import store as queries
 from blindrefusal.config import DATA_DIR, database_url
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-@st.cache_resource(show_spinner=False)
-def _store(url: str):
-    return queries.open_default(url)
+
+class _Memo:
+    """A process-wide, bounded memo of what every session shares: a value is built once per key, even when a
+    room of sessions asks for it at the same moment (the others wait for the first build), and handed out as it
+    is, never copied. Lighter than st.cache_resource, which hashes every argument on every call: a read page
+    makes a dozen lookups per visitor, so that hashing was a tenth of a page's CPU at 20 visitors."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._values: OrderedDict[tuple, object] = OrderedDict()
+        self._building: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, key: tuple, build: Callable[[], R]) -> R:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[return-value]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]  # type: ignore[return-value]
+            try:
+                value = build()
+                with self._lock:
+                    self._values[key] = value
+                    while len(self._values) > self._max:
+                        self._values.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+        return value
+
+
+_engines = _Memo(max_entries=16)  # the store and the shipped summary, opened once per process
+_views = _Memo(max_entries=512)
+_reads = _Memo(max_entries=1024)
 
 
 def store():
     """The writable store from BR_DATABASE_URL (schema checked on first use)."""
-    return _store(database_url())
+    url = database_url()
+    return _engines.get(("store", url), lambda: queries.open_default(url))
 
 
-@st.cache_resource(show_spinner="Loading the shipped paper summary…")
 def _summary():
-    return queries.summary_engine(DATA_DIR / "paper_summary.csv")
+    return _engines.get(("summary",), lambda: queries.summary_engine(DATA_DIR / "paper_summary.csv"))
 
 
 def paper_imported() -> bool:
@@ -41,17 +80,24 @@ def browse_engine() -> tuple[object, bool]:
     return _summary(), True
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
 _this_run = threading.local()  # the data versions one script run has read (app.py starts each run afresh)
 
 
 def new_run() -> None:
-    """Start a script run: the data versions are read once per run (a page makes several cached reads), fresh
-    in every run. A fragment's rerun keeps its run's versions: fragments here read jobs, never cached views."""
+    """Start a script run: the data versions (and what `once_per_run` reads) are read once per run (a page makes
+    several cached reads), fresh in every run. A fragment's rerun keeps its run's versions: fragments here read
+    jobs, never cached views."""
     _this_run.versions = {}
+
+
+def once_per_run(key: str, read: Callable[[], R]) -> R:
+    """`read()` once per script run (a page asks several times), fresh in every run."""
+    memo = getattr(_this_run, "versions", None)
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
 
 
 def data_key(engine, depends: str) -> tuple:
@@ -59,21 +105,21 @@ def data_key(engine, depends: str) -> tuple:
     reviewers' labels on it), `paper_judgments` (every judgment of a paper answer) or `all` (any write). Each
     moves only with its own writes (db.versions)."""
     memo = getattr(_this_run, "versions", None)
-    key = (str(engine.url), depends)
+    key = (str(engine.url), "all" if depends == "all" else "kinds")  # one read of the kinds serves all three
     if memo is not None and key in memo:
-        return memo[key]
-    try:
-        version = queries.data_version(engine) if depends == "all" else queries.kind_versions(engine)[depends]
-    except Exception:  # noqa: BLE001 - the shipped summary (in memory, read-only) has no write history
-        version = ("summary",)
-    if memo is not None:
-        memo[key] = version
-    return version
+        versions = memo[key]
+    else:
+        try:
+            versions = queries.data_version(engine) if depends == "all" else queries.kind_versions(engine)
+        except Exception:  # noqa: BLE001 - the shipped summary (in memory, read-only) has no write history
+            versions = None
+        if memo is not None:
+            memo[key] = versions
+    if versions is None:
+        return ("summary",)
+    return versions if depends == "all" else versions[depends]
 
 
-@st.cache_resource(show_spinner=False, max_entries=512)
-def _shared(name: str, url: str, version: tuple, key: str, _build: Callable, _args: tuple):
-    return _build(*_args)
 
 
 def shared_view(engine, depends: str, build: Callable[..., R], *args, version: tuple = ()) -> R:
@@ -81,27 +127,35 @@ def shared_view(engine, depends: str, build: Callable[..., R], *args, version: t
     per version of the data it depends on (`data_key`, plus `version` when the view reads more) and shared by
     every session and rerun, not copied: never change what it returns. `args` are the view's state and must
     have a stable repr (they are the cache key)."""
-    key = repr(args)
-    return _shared(f"{build.__module__}.{build.__qualname__}", str(engine.url), data_key(engine, depends) + version,
-                   key, build, (engine, *args))
+    key = (f"{build.__module__}.{build.__qualname__}", str(engine.url), data_key(engine, depends) + version,
+           repr(args))
+    return _views.get(key, lambda: _frozen(build(engine, *args)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=1024)
-def _read(name: str, url: str, version: tuple, call_key: str, _engine, _args: tuple, _kwargs: dict):
-    """One store read, remembered per (store, version of what it reads, arguments): the paper's published views
-    move only with an import, the corrected views with a label, the rest with any write (db.versions.depends_on).
-    Shared, not copied (a copy per session cost more than the read on a busy server): never change a result."""
-    return getattr(queries, name)(_engine, *_args, **_kwargs)
+def _frozen(view: R) -> R:
+    """A shared view with its plotly figures (the view itself, or its dataclass fields) made into dicts once:
+    st.plotly_chart deep-copies a figure into a dict on every call (go.Figure(fig) still makes a copy to change)."""
+    figures = [view] if isinstance(view, go.Figure) else \
+        [v for v in vars(view).values() if isinstance(v, go.Figure)] if dataclasses.is_dataclass(view) else []
+    for fig in figures:
+        as_dict = fig.to_dict()
+        fig.to_dict = lambda as_dict=as_dict: as_dict
+    return view
 
 
 def _cached(read: Callable[P, R]) -> Callable[P, R]:
-    """`read`, remembered across reruns and sessions by the version of the data it reads; typed as `read` is."""
+    """`read`, remembered across reruns and sessions per (store, version of the data it reads, arguments): the
+    paper's published views move only with an import, the corrected views with a label, the rest with any write
+    (db.versions.depends_on). Shared, not copied (a copy per session cost more than the read on a busy server):
+    never change a result. Typed as `read` is."""
     name = read.__name__
 
     def cached(*args: P.args, **kwargs: P.kwargs) -> R:
-        engine, rest = args[0], args[1:]
+        engine: Any = args[0]
+        rest = args[1:]
         version = data_key(engine, queries.depends_on(name, rest, kwargs))
-        return _read(name, str(engine.url), version, repr((rest, sorted(kwargs.items()))), engine, rest, kwargs)
+        key = (name, str(engine.url), version, repr((rest, sorted(kwargs.items()))))
+        return _reads.get(key, lambda: read(*args, **kwargs))
 
     return cached
 
@@ -123,6 +177,7 @@ class _Reads:
     cell_cases = staticmethod(_cached(queries.cell_cases))
     has_paper = staticmethod(_cached(queries.has_paper))
     paper_judged = staticmethod(_cached(queries.paper_judged))
+    run_counts = staticmethod(_cached(queries.run_counts))
     label_queue = staticmethod(_cached(queries.label_queue))
     # as they are: one record, or data that must be fresh; and the types and keys a read takes
     Filters = queries.Filters
@@ -139,7 +194,6 @@ class _Reads:
     runs = staticmethod(queries.runs)
     export_rows = staticmethod(queries.export_rows)
     workers_alive = staticmethod(queries.workers_alive)
-    run_counts = staticmethod(queries.run_counts)
 
 
 reads = _Reads()

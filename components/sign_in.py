@@ -17,6 +17,7 @@ from blindrefusal import identity
 from blindrefusal.config import app_password, default_role, role_rules
 from blindrefusal.judges.human import REVIEWER_LIMIT, LabelError, reviewer_judge_name
 from components.limits import length_note
+from components.resources import once_per_run
 from components.url_state import bind, publish, qp, set_qp
 
 _VISITOR = "_visitor_id"
@@ -25,7 +26,11 @@ _UNLOCKED = "unlocked"  # session state: this browser session gave the demo pass
 
 def _auth_section() -> Mapping | None:
     """`[auth]` of secrets.toml (an empty mapping when the section is there but empty), or None when there is
-    no secrets file or no such section."""
+    no secrets file or no such section. Looked up once per script run."""
+    return once_per_run("auth_section", _read_auth_section)
+
+
+def _read_auth_section() -> Mapping | None:
     if not st.secrets.load_if_toml_exists() or "auth" not in st.secrets:
         return None
     section = st.secrets.get("auth")

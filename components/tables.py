@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from blindrefusal.models import presets
@@ -12,17 +13,19 @@ from components.resources import reads as q
 from components.resources import shared_view
 
 
-def _case_table(engine, filters: tuple, page_size: int, page_no: int) -> pd.DataFrame:
+def _case_table(engine, filters: tuple, page_size: int, page_no: int) -> pa.Table:
     cases, _ = q.find_cases(engine, **dict(filters), limit=page_size, offset=(page_no - 1) * page_size)
-    return pd.DataFrame([{"case": c["key"], "family": taxonomy.family_label(c["family"]),
+    return pa.Table.from_pandas(pd.DataFrame([{"case": c["key"], "family": taxonomy.family_label(c["family"]),
                           "subtype": c["subtype"].replace("_", " "), "authority": taxonomy.authority_label(
                               c["authority_type"]), "dual-use": "yes" if c["dual_use"] else "", "rule": c["rule"][:140]}
-                         for c in cases], columns=["case", "family", "subtype", "authority", "dual-use", "rule"])
+                         for c in cases], columns=["case", "family", "subtype", "authority", "dual-use", "rule"]),
+                                preserve_index=False)
 
 
-def case_table(engine, filters: tuple, page_size: int, page_no: int) -> pd.DataFrame:
+def case_table(engine, filters: tuple, page_size: int, page_no: int) -> pa.Table:
     """One page of the list of cases for these filters ((name, value) pairs of `find_cases`), shared by every
-    visitor who asks for it (never change it)."""
+    visitor who asks for it (never change it): an Arrow table, which st.dataframe sends as it is (a DataFrame
+    would be converted again for every visitor)."""
     return shared_view(engine, q.depends_on("find_cases", (), dict(filters)), _case_table, filters, page_size, page_no)
 
 
