@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
@@ -16,7 +17,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # No test may reach the developer's own store (db/blindrefusal.sqlite): code that reads the environment
 # without a fixture's store gets an empty one of this session's instead.
-os.environ["BR_DATABASE_URL"] = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="br-tests-"), "unset.sqlite")
+_UNSET_STORE_DIR = tempfile.mkdtemp(prefix="br-tests-")
+os.environ["BR_DATABASE_URL"] = "sqlite:///" + os.path.join(_UNSET_STORE_DIR, "unset.sqlite")
+atexit.register(shutil.rmtree, _UNSET_STORE_DIR, True)
 
 from tests.support import postgres_admin  # noqa: E402
 from tests.support.release_fixture import write_fixture_release  # noqa: E402
