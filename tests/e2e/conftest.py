@@ -51,13 +51,20 @@ def app(browser_store, local_model_url):
 
 
 @pytest.fixture(scope="module")
-def page(app):
+def browser():
+    """Debian's chromium, one per module (a module that serves its own app opens its own pages on it)."""
     from playwright.sync_api import sync_playwright
 
     exe = chromium()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1800})
-        pg.set_default_timeout(60_000)
-        yield pg
-        browser.close()
+        launched = p.chromium.launch(executable_path=exe, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(app, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1800})
+    pg.set_default_timeout(60_000)
+    yield pg
+    pg.close()

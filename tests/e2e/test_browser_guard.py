@@ -5,23 +5,10 @@ empty locks every page."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.app_server import AppServer
-from tests.support.browser import ARGS, OUT, chromium, goto, no_exception, shot
+from tests.support.browser import OUT, goto, no_exception, shot
 
 PASSWORD = "a-demo-password"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    exe = chromium()
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=exe, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _new_page(browser):

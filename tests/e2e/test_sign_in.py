@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.app_server import AppServer
-from tests.support.browser import ARGS, OUT, chromium, goto, idle, no_exception, shot
+from tests.support.browser import OUT, goto, idle, no_exception, shot
 
 ROLES = "ada@example.org=runner,*@example.org=reviewer,eve@example.org=viewer"
 NAMES = {"ada@example.org": "Ada <b>Lovelace</b> **bold**", "eve@example.org": "Eve Viewer"}
@@ -58,17 +58,6 @@ def signed_app(browser_store, provider, tmp_path_factory):
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n', encoding="utf-8")
     with server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    exe = chromium()
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=exe, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _signed_in_page(browser, app, email: str):
