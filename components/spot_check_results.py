@@ -22,7 +22,7 @@ from blindrefusal.evals.spotcheck import (
     to_json,
     unseen_error_text,
 )
-from blindrefusal.evals.spotcheck.arms import PLANE_NOTE, pairs_table
+from blindrefusal.evals.spotcheck.arms import PLANE_NOTE, compared_title, pairs_table
 from blindrefusal.evals.spotcheck.gold import REVIEWERS_NAME
 from blindrefusal.evals.spotcheck.report import spot_check_report
 from blindrefusal.exports.figures import tradeoff_plane
@@ -170,10 +170,11 @@ def compared_together(engine, run_ids: list[int]) -> None:
     """Several arms of one sample (models, or a model under several system prompts) against each other: the
     verdicts first, then the differences on both sides of the design."""
     pairs = compare_runs(engine, run_ids)
-    st.subheader("The arms against each other")
     if not pairs:
+        st.subheader("The models against each other")
         st.info("These runs were judged by different judges: they are not compared with each other.")
         return
+    st.subheader(compared_title(pairs))
     with st.container(border=True):
         st.markdown("**In short.**\n" + "\n".join(f"- {md_inline(p.verdict, 1000)}" for p in pairs))
     st.dataframe(pd.DataFrame(pairs_table(pairs)), hide_index=True, width="stretch")

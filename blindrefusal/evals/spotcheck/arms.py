@@ -176,6 +176,12 @@ def compare_runs(engine, run_ids: list[int]) -> list[ModelPair]:
     return pairs
 
 
+def compared_title(pairs: list[ModelPair]) -> str:
+    """The heading of a comparison: of arms where a system prompt is one of the things compared, else of models."""
+    prompted = any(split_config_key(key)[1] for p in pairs for key in (p.a, p.b))
+    return "The arms against each other" if prompted else "The models against each other"
+
+
 PLANE_NOTE = ("Each point is a configuration's help rate on just (control) rules, across, and on defeated rules, up, "
               "with its 95% interval both ways. The dotted diagonal is no discrimination; a move parallel to it is "
               "more (or less) compliance only, a move up and to the left is better judgement. Arrows go from a "
@@ -216,5 +222,5 @@ def _paired(x: dict[int, int], y: dict[int, int], design: Design, z: float, simu
     return Diff(d.diff, d.lo, d.hi, d.n, WEIGHTED_PAIRED_METHOD + simultaneous, d.p_value)
 
 
-__all__ = ["METRICS", "MOVER_METHOD", "SIDES", "ModelPair", "bonferroni_z", "compare_runs", "mover", "plane",
-           "verdict"]
+__all__ = ["METRICS", "MOVER_METHOD", "SIDES", "ModelPair", "bonferroni_z", "compare_runs", "compared_title", "mover",
+           "plane", "verdict"]

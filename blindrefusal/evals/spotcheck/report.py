@@ -11,7 +11,7 @@ from blindrefusal.analysis.ranking import RANK_METHOD
 from blindrefusal.analysis.rates import HEADLINE_RATES
 from blindrefusal.analysis.weighted import WEIGHT_BASIS, WEIGHTED_METHOD, WEIGHTED_PAIRED_METHOD
 from blindrefusal.evals.spotcheck import compare_runs, comparison_text, plane, results, unseen_error_text
-from blindrefusal.evals.spotcheck.arms import PLANE_NOTE, pairs_table
+from blindrefusal.evals.spotcheck.arms import PLANE_NOTE, compared_title, pairs_table
 from blindrefusal.evals.spotcheck.result import ESTIMAND
 from blindrefusal.exports.figures import (
     model_name,
@@ -59,7 +59,7 @@ def spot_check_report(engine, run_ids: list[int]) -> str:
                Paragraph(f"{PLANE_NOTE} Reference points: {reference}.")]
     pairs = compare_runs(engine, run_ids) if len(run_ids) > 1 else []
     if pairs:
-        blocks += [Heading("The models against each other"),
+        blocks += [Heading(compared_title(pairs)),
                    Table(pd.DataFrame(pairs_table(pairs)),
                          caption="Paired on the same cases, labelled by the same judge, weighted like the sample"
                                  + (f", simultaneous over {len(pairs)} pairs (Bonferroni)" if len(pairs) > 1 else "")
