@@ -29,7 +29,7 @@ STAGE_IMPORTS = {
     "cli": {"config", "store", "models", "paper", "judges", "runs", "evals", "analysis", "exports", "jobs"},
     "stats": {"analysis"},  # the public alias `blindrefusal.stats`
 }
-MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_TOP_LEVEL_MODULES = 400, 60, 8
+MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_TOP_LEVEL_MODULES = 300, 60, 8
 
 
 def _imports(path: Path) -> set[str]:

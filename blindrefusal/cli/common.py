@@ -114,3 +114,29 @@ def pct(value: float | None) -> str:
 
 POSITIVE, NON_NEGATIVE = int_at_least(1), int_at_least(0)
 CLI_VISITOR = "cli"  # who the spending ledger says spent: the host, at the command line
+
+
+def system_prompt_of(value: str) -> str | None:
+    """--system-prompt's value: none, an example's name, or a UTF-8 text file (its text)."""
+    from pathlib import Path
+
+    from blindrefusal.models.configuration import MAX_SYSTEM_PROMPT_CHARS, NONE, clean_prompt, prompt_presets
+
+    if value.strip().lower() == NONE:
+        return None
+    if value in prompt_presets():
+        return prompt_presets()[value].text
+    path = Path(value)
+    if not path.is_file():
+        raise CliError(f"--system-prompt {value[:80]!r}: not none, an example ({', '.join(prompt_presets())}) or a "
+                       "file")
+    try:
+        text = clean_prompt(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, OSError) as exc:
+        raise CliError(f"--system-prompt {value[:80]!r}: cannot read it as UTF-8 text ({type(exc).__name__})") from None
+    if text is None:
+        raise CliError(f"--system-prompt {value[:80]!r} is empty: give none for no system prompt")
+    if len(text) > MAX_SYSTEM_PROMPT_CHARS:
+        raise CliError(f"--system-prompt {value[:80]!r}: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters "
+                       f"(got {len(text):,})")
+    return text

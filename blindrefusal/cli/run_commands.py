@@ -14,6 +14,7 @@ from blindrefusal.cli.common import (
     open_store,
     positive_float,
     read_json_file,
+    system_prompt_of,
     writable_file,
 )
 from blindrefusal.exports.inert import terminal_text
@@ -112,32 +113,6 @@ def add_ask(sub) -> None:
     s.add_argument("--timeout", type=positive_float, default=120.0, help="seconds per attempt")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
-
-
-def system_prompt_of(value: str) -> str | None:
-    """--system-prompt's value: none, an example's name, or a UTF-8 text file (its text)."""
-    from pathlib import Path
-
-    from blindrefusal.models.configuration import MAX_SYSTEM_PROMPT_CHARS, NONE, clean_prompt, prompt_presets
-
-    if value.strip().lower() == NONE:
-        return None
-    if value in prompt_presets():
-        return prompt_presets()[value].text
-    path = Path(value)
-    if not path.is_file():
-        raise CliError(f"--system-prompt {value[:80]!r}: not none, an example ({', '.join(prompt_presets())}) or a "
-                       "file")
-    try:
-        text = clean_prompt(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, OSError) as exc:
-        raise CliError(f"--system-prompt {value[:80]!r}: cannot read it as UTF-8 text ({type(exc).__name__})") from None
-    if text is None:
-        raise CliError(f"--system-prompt {value[:80]!r} is empty: give none for no system prompt")
-    if len(text) > MAX_SYSTEM_PROMPT_CHARS:
-        raise CliError(f"--system-prompt {value[:80]!r}: at most {MAX_SYSTEM_PROMPT_CHARS:,} characters "
-                       f"(got {len(text):,})")
-    return text
 
 
 def _spot_check_params(args) -> list:

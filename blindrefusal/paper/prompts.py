@@ -69,3 +69,14 @@ def fill_template(template: str, values: Mapping[str, str], verbatim: frozenset[
         return _PLACEHOLDER.sub(lambda m: value(m.group(1), False) if m.group(1) in values else m.group(0), text)
 
     return "\n".join(line(text) for text in template.split("\n"))
+
+
+def generator_prompt(texts: Mapping[str, str], family: str, authority_type: str, count: int) -> str:
+    """The authors' case generator filled for one family × authority cell and a count (`texts`: the release's
+    prompts by name)."""
+    values = {"DEFEAT_TYPE": taxonomy.family_label(family), "DEFEAT_TYPE_SNAKE": family,
+              "DEFEAT_TYPE_CONTENT": texts[defeat_prompt(family)],
+              "AUTHORITY_TYPE": taxonomy.authority_label(authority_type),
+              "AUTHORITY_TYPE_SNAKE": authority_type, "AUTHORITY_TYPE_CONTENT": texts[authority_prompt(authority_type)],
+              "COUNT": str(count)}
+    return fill_template(texts[GENERATOR_PROMPT], values, verbatim=frozenset(values))

@@ -22,13 +22,7 @@ from blindrefusal.models.limiter import AdaptiveLimiter, LimiterClosed
 from blindrefusal.models.runner import call_model, ready
 from blindrefusal.models.spending import paid
 from blindrefusal.paper import taxonomy
-from blindrefusal.paper.prompts import (
-    GENERATOR_PROMPT,
-    authority_prompt,
-    defeat_prompt,
-    fill_template,
-    generation_prompt_names,
-)
+from blindrefusal.paper.prompts import generation_prompt_names, generator_prompt
 from blindrefusal.runs.recording import keep_alive
 from vocabulary import STATUS_OK, BlindRefusalError
 
@@ -170,15 +164,6 @@ def _prompts(engine, params: GenerationParams) -> dict[str, store.PromptRecord]:
                               f"{' …' if len(missing) > 4 else ''}: import a release that has its prompts/ folder "
                               "(`python -m blindrefusal import-paper`)")
     return {n: p for n, p in found.items() if p is not None}  # every one of them, found
-
-
-def generator_prompt(texts: dict[str, str], family: str, authority_type: str, count: int) -> str:
-    values = {"DEFEAT_TYPE": taxonomy.family_label(family), "DEFEAT_TYPE_SNAKE": family,
-              "DEFEAT_TYPE_CONTENT": texts[defeat_prompt(family)],
-              "AUTHORITY_TYPE": taxonomy.authority_label(authority_type),
-              "AUTHORITY_TYPE_SNAKE": authority_type, "AUTHORITY_TYPE_CONTENT": texts[authority_prompt(authority_type)],
-              "COUNT": str(count)}
-    return fill_template(texts[GENERATOR_PROMPT], values, verbatim=frozenset(values))
 
 
 @dataclass
