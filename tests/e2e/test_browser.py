@@ -150,9 +150,12 @@ def test_two_models_on_one_sample_compared_with_a_report(page, app, browser_stor
     assert "on both sides" in body and "Answers, case by case" in body
     no_exception(page)
     shot(page, "spot_check_two_models")
-    # a row of the answers table opens that answer (the grid is a canvas: click the first row's selector);
-    # the first table on the page is the models' pairwise one, the second the first tab's answers
-    grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+    # a row of the answers table opens that answer (the grid is a canvas: click the first row's selector); the
+    # table is folded under the first tab's "Answers, case by case"
+    summary = page.locator('[data-testid="stExpander"] summary').filter(has_text="Answers, case by case").first
+    summary.click()
+    grid = summary.locator("xpath=..").locator('[data-testid="stDataFrame"]').first  # in the same <details>
+    grid.wait_for()
     grid.scroll_into_view_if_needed()
     grid.click(position={"x": 18, "y": 35 + 17})
     page.get_by_text(re.compile(r"Set your own label|Your label")).first.wait_for(timeout=60_000)

@@ -73,7 +73,7 @@ def test_two_reviewers_share_a_gold_queue_without_labelling_one_answer_twice(pag
     assert sorted(labels) == sorted([(first_a, "human:ada"), (first_b, "human:bo")])  # once each, by whom
 
     goto(page, app, f"/spot-check?run={run_id}")  # the results count them as gold labels
-    page.get_by_text("With the gold labels").wait_for(timeout=120_000)
+    page.get_by_text("With the gold labels", exact=True).first.wait_for(timeout=120_000)
     page.get_by_role("link",
                      name=re.compile(r"The reviewers' label queue for this run \(\d+ labelled so far\)")).wait_for()
     no_exception(page)
