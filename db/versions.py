@@ -34,13 +34,16 @@ def kind_versions(engine: Engine) -> dict[str, tuple]:
 
 def run_version(engine: Engine, run_id: int, judge: str | None) -> tuple:
     """Changes whenever what a spot-check's findings read changes: the run's status and gold setting, its answers
-    and their judgments, and the labels its judge gave the paper's answers (the bridge). A cache key for its
-    findings, so that a finished run's are computed once, whatever else is written meanwhile."""
+    and their judgments, and the labels its judge gave the paper's answers to the run's cases (the bridge). A cache
+    key for its findings, so that a finished run's are computed once, whatever else is written meanwhile (another
+    run judged by the same judge, on its own answers or other cases, leaves it alone)."""
     sql = """SELECT run.status, run.gold,
                     (SELECT MAX(r.id) FROM response r WHERE r.run_id = :run),
                     (SELECT MAX(j.id) FROM judgment j JOIN response r ON r.id = j.response_id WHERE r.run_id = :run),
                     (SELECT COUNT(*) FROM judgment j JOIN response r ON r.id = j.response_id WHERE r.run_id = :run),
-                    (SELECT MAX(j.id) FROM judgment j WHERE j.judge = :judge)
+                    (SELECT MAX(j.id) FROM judgment j JOIN response p ON p.id = j.response_id
+                     WHERE j.judge = :judge AND p.source = 'paper'
+                       AND p.case_id IN (SELECT r.case_id FROM response r WHERE r.run_id = :run))
              FROM run WHERE run.id = :run"""
     with engine.connect() as conn:
         row = conn.execute(text(sql), {"run": run_id, "judge": judge or ""}).first()

@@ -43,6 +43,11 @@ def test_each_write_moves_only_the_keys_of_the_views_it_changes(fixture_store, f
     assert after_bridge[:2] == (paper, labels) and after_bridge[3] != judged
     assert q.run_version(engine, run_id, "llm:x") != live_run  # its judge labelled a paper answer: it may compare
     assert q.run_version(engine, run_id, "another judge") == q.run_version(engine, run_id, "another judge")
+    moved = q.run_version(engine, run_id, "llm:x")  # the same judge on another case's paper answer (another run's
+    other = next(c for c in q.find_cases(engine, limit=5)[0] if c["id"] != case["id"])  # bridge): not this run's
+    writes.add_judgments(engine, [(q.responses_for(engine, case_id=other["id"])[0]["id"],
+                                   _judgment("llm:x", "llm", "helps"))])
+    assert q.run_version(engine, run_id, "llm:x") == moved
 
     assert paper_answer["source"] == "paper"
     relabelled = "helps" if paper_answer["eff_response_type"] != "helps" else "deflects"
