@@ -65,11 +65,11 @@ st.subheader("Models on defeated rules")
 st.plotly_chart(overview.models, width="stretch")
 st.caption("The legend's three labels are defined in the glossary below; hover the ⓘ for them here.",
            help=glossary_help(*(LABEL_TEXT[t] for t in RESPONSE_TYPES)))
-placed, running = (None, []) if summary_only else spot_check_overview(engine)
-if placed is not None or running:
+placed, run_lines = (None, []) if summary_only else spot_check_overview(engine)
+if placed is not None or run_lines:
     st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases under the "
                 "same judge (a sample's rate is not sorted among the full release's):")
-    for line in running:
+    for line in run_lines:
         st.caption(line)
 if placed is not None:
     st.dataframe(placed, hide_index=True, width="stretch")

@@ -18,7 +18,7 @@ from blindrefusal.paper import taxonomy
 from components import charts
 from components.badges import LABEL_COLORS, model_name, model_tick
 from components.resources import reads as q
-from components.resources import shared_view
+from components.resources import shared_view, shared_view_when_ready
 from vocabulary import EFFECTIVE, HELPS
 
 COMPARED_UNDER = {"paper_judge": "GPT-5.4 (one judge)", "same_judge": "one judge (bridged)",
@@ -77,21 +77,29 @@ def _placement(engine, run_id: int) -> dict[str, object]:
 
 
 def spot_check_overview(engine, limit: int = 5) -> tuple[pa.Table | None, list[str]]:
-    """(the finished spot-checks placed among the paper's models, as a table, or None; a progress line per running
-    one), read once per write to the store for every visitor (a finished run's placement once per run)."""
-    return shared_view(engine, "all", _spot_check_overview, limit)
-
-
-def _spot_check_overview(engine, limit: int) -> tuple[pa.Table | None, list[str]]:
+    """(the finished spot-checks placed among the paper's models, as a table, or None; a line per running one, and
+    per finished one whose placement is still being computed). The list of runs is read once per write to the
+    store for every visitor; a finished run's placement once per run, in the background, so that no visitor
+    waits for it as the run ends."""
     placed: list[dict[str, object]] = []
-    running: list[str] = []
-    for run in q.runs(engine, kinds=("spot_check",), limit=limit):
+    lines: list[str] = []
+    for run in shared_view(engine, "all", _latest_spot_checks, limit):
         params = run["params"]
+        model = model_name(params.get("model", "?"))
         if run["status"] == "running":
-            running.append(f"Run {run['id']} ({model_name(params.get('model', '?'))}) is running: "
-                           f"{run['n_responses']:,} of {params.get('n', '?')} cases answered, "
-                           f"{run['n_judged']:,} judged. Its placement shows here when it ends.")
+            lines.append(f"Run {run['id']} ({model}) is running: {run['n_responses']:,} of {params.get('n', '?')} "
+                         f"cases answered, {run['n_judged']:,} judged. Its placement shows here when it ends.")
             continue
-        version = q.run_version(engine, run["id"], params.get("judge"))
-        placed.append(shared_view(engine, "paper", _placement, run["id"], version=version))
-    return (pa.Table.from_pylist(placed) if placed else None), running
+        placement = shared_view_when_ready(engine, "paper", _placement, run["id"], version=run["version"])
+        if placement is None:
+            lines.append(f"Run {run['id']} ({model}) has ended: its placement among the paper's models is being "
+                         "computed, and shows here on your next visit.")
+        else:
+            placed.append(placement)
+    return (pa.Table.from_pylist(placed) if placed else None), lines
+
+
+def _latest_spot_checks(engine, limit: int) -> list[dict]:
+    """The latest spot-checks, each with the version of what its findings read (db.versions.run_version)."""
+    return [{**run, "version": q.run_version(engine, run["id"], run["params"].get("judge"))}
+            for run in q.runs(engine, kinds=("spot_check",), limit=limit)]

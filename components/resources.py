@@ -7,6 +7,7 @@ sees (its numbers and its figures): built once per version of the data, shared b
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections import OrderedDict
 from typing import Any, Callable, ParamSpec, TypeVar
@@ -20,6 +21,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_MISSING = object()
+
+
 class _Memo:
     """A process-wide, bounded memo of what every session shares: a value is built once per key, even when a
     room of sessions asks for it at the same moment (the others wait for the first build), and handed out as it
@@ -31,6 +35,11 @@ class _Memo:
         self._building: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
         self._max = max_entries
+
+    def peek(self, key: tuple) -> object:
+        """The value for `key`, or _MISSING (nothing is built)."""
+        with self._lock:
+            return self._values.get(key, _MISSING)
 
     def get(self, key: tuple, build: Callable[[], R]) -> R:
         with self._lock:
@@ -127,9 +136,43 @@ def shared_view(engine, depends: str, build: Callable[..., R], *args, version: t
     per version of the data it depends on (`data_key`, plus `version` when the view reads more) and shared by
     every session and rerun, not copied: never change what it returns. `args` are the view's state and must
     have a stable repr (they are the cache key)."""
-    key = (f"{build.__module__}.{build.__qualname__}", str(engine.url), data_key(engine, depends) + version,
-           repr(args))
+    key = _view_key(engine, depends, build, args, version)
     return _views.get(key, lambda: _frozen(build(engine, *args)))
+
+
+def _view_key(engine, depends: str, build: Callable, args: tuple, version: tuple) -> tuple:
+    return (f"{build.__module__}.{build.__qualname__}", str(engine.url), data_key(engine, depends) + version,
+            repr(args))
+
+
+_in_background: set[tuple] = set()  # the shared views being built off the visitors' threads
+_background_lock = threading.Lock()
+
+
+def shared_view_when_ready(engine, depends: str, build: Callable[..., R], *args, version: tuple = ()) -> R | None:
+    """`shared_view`'s value if it is built, else None while it is built once in a background thread: for a slow
+    view that appears while a room is watching (a spot-check's placement as the run ends), so that no visitor
+    waits for it, nor the many visitors arriving meanwhile. A build that fails is tried again on a later visit."""
+    key = _view_key(engine, depends, build, args, version)
+    found = _views.peek(key)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
+    with _background_lock:
+        if key in _in_background:
+            return None
+        _in_background.add(key)
+
+    def work() -> None:
+        try:
+            _views.get(key, lambda: _frozen(build(engine, *args)))
+        except Exception:  # noqa: BLE001 - a visitor's page is not where this fails; the next visit tries again
+            logging.getLogger(__name__).exception("building a shared view in the background")
+        finally:
+            with _background_lock:
+                _in_background.discard(key)
+
+    threading.Thread(target=work, name="shared-view", daemon=True).start()
+    return None
 
 
 def _frozen(view: R) -> R:

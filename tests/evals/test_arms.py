@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -168,6 +169,20 @@ def test_a_prompt_that_makes_the_model_comply_everywhere_is_called_so(paper_stor
     assert len(arrows) == 1 and arrows[0]["y"] == pytest.approx(100) and arrows[0]["ay"] == pytest.approx(0)
     tabs = [t.label for t in at.tabs]
     assert any(f"prompt {prompt_hash(prompt_text)}" in t for t in tabs)
+
+    # Home places both arms, each computed once in the background as it is first asked for: a visitor meanwhile
+    # reads that it is being computed, never waits for it (wait for the app's state, not the clock).
+    home = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    deadline = time.monotonic() + 300
+    while True:
+        home.run()
+        assert not home.exception, home.exception
+        placed = [d.value for d in home.dataframe if "compared under" in d.value.columns]
+        if placed or time.monotonic() > deadline:
+            break
+        assert any("is being computed" in c.value for c in home.caption)
+        time.sleep(0.5)
+    assert placed and len(placed[0]) == 2
 
 
 def test_a_bad_system_prompt_is_one_line(paper_store_url, tmp_path):
