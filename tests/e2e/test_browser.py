@@ -32,6 +32,17 @@ def test_home_shows_the_headline_numbers(page, app, browser_store):
         assert "75.4%" in body and "57.5%" in body and "4.2%" in body and "n = 19,430" in body
     assert re.search(r"\d+\.\d% \(\d+\.\d–\d+\.\d\), n = [\d,]+", body)  # "24.6% (23.9–25.2), n = 19,430"
     assert "Blind Refusal" in body and "arXiv" in body
+    # the trade-off plane: every paper configuration a point with both intervals, and the diagonal
+    page.get_by_text("Judgement or compliance? The trade-off plane").wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(g => (g.data || [])"
+                           ".some(t => t.name === \"the paper's configurations\"))")
+    plane = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(g => g.data)
+        .find(d => d.some(t => t.name === "the paper's configurations"))
+        .map(t => ({name: t.name, n: t.x.length, ex: !!(t.error_x && t.error_x.array),
+                    ey: !!(t.error_y && t.error_y.array)}))""")
+    points = next(t for t in plane if t["name"] == "the paper's configurations")
+    assert points["n"] == (18 if browser_store[1] else points["n"]) and points["ex"] and points["ey"]
+    assert any(t["name"].startswith("no discrimination") for t in plane)
     no_exception(page)
     shot(page, "home")
 
