@@ -65,16 +65,29 @@ st.subheader("Models on defeated rules")
 st.plotly_chart(overview.models, width="stretch")
 st.caption("The legend's three labels are defined in the glossary below; hover the ⓘ for them here.",
            help=glossary_help(*(LABEL_TEXT[t] for t in RESPONSE_TYPES)))
-placed, run_lines = (None, []) if summary_only else spot_check_overview(engine)
-if placed is not None or run_lines:
-    st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases under the "
-                "same judge (a sample's rate is not sorted among the full release's):")
-    for line in run_lines:
-        st.caption(line)
-if placed is not None:
-    st.dataframe(placed, hide_index=True, width="stretch")
-    st.caption("Rank: paired tests against each paper model on the same cases, Holm-adjusted (family-wise 95%). "
-               "Open a run on the Spot-check page for the paired differences.")
+
+
+def spot_checked_models() -> None:
+    """The latest spot-checks; while a placement is being computed (in the background), this part alone looks
+    again every 2 s, and the page stops looking once it is there."""
+    shown = spot_check_overview(engine)
+    if not shown.pending and st.session_state.pop("_home_polling", False):
+        st.rerun()  # drawn again without the timer
+    if shown.placed is not None or shown.lines:
+        st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases "
+                    "under the same judge (a sample's rate is not sorted among the full release's):")
+        for line in shown.lines:
+            st.caption(line)
+    if shown.placed is not None:
+        st.dataframe(shown.placed, hide_index=True, width="stretch")
+        st.caption("Rank: paired tests against each paper model on the same cases, Holm-adjusted (family-wise "
+                   "95%). Open a run on the Spot-check page for the paired differences.")
+
+
+if not summary_only:
+    polling = spot_check_overview(engine).pending
+    st.session_state["_home_polling"] = polling
+    st.fragment(spot_checked_models, run_every=2 if polling else None)()
 
 st.subheader("Judgement or compliance? The trade-off plane")
 st.plotly_chart(overview.plane, width="stretch")

@@ -76,13 +76,22 @@ def _placement(engine, run_id: int) -> dict[str, object]:
             "compared under": COMPARED_UNDER[res.comparison]}
 
 
-def spot_check_overview(engine, limit: int = 5) -> tuple[pa.Table | None, list[str]]:
-    """(the finished spot-checks placed among the paper's models, as a table, or None; a line per running one, and
-    per finished one whose placement is still being computed). The list of runs is read once per write to the
-    store for every visitor; a finished run's placement once per run, in the background, so that no visitor
-    waits for it as the run ends."""
+@dataclass
+class SpotCheckLines:
+    """Home's spot-checks: the finished ones placed among the paper's models (a table, or None), and a line per
+    running one and per finished one whose placement is still being computed (`pending`)."""
+
+    placed: pa.Table | None
+    lines: list[str]
+    pending: bool
+
+
+def spot_check_overview(engine, limit: int = 5) -> SpotCheckLines:
+    """The latest spot-checks for Home. The list of runs is read once per write to the store for every visitor; a
+    finished run's placement once per run, in the background, so that no visitor waits for it as the run ends."""
     placed: list[dict[str, object]] = []
     lines: list[str] = []
+    pending = False
     for run in shared_view(engine, "all", _latest_spot_checks, limit):
         params = run["params"]
         model = model_name(params.get("model", "?"))
@@ -92,11 +101,12 @@ def spot_check_overview(engine, limit: int = 5) -> tuple[pa.Table | None, list[s
             continue
         placement = shared_view_when_ready(engine, "paper", _placement, run["id"], version=run["version"])
         if placement is None:
+            pending = True
             lines.append(f"Run {run['id']} ({model}) has ended: its placement among the paper's models is being "
-                         "computed, and shows here on your next visit.")
+                         "computed, and shows here in a moment.")
         else:
             placed.append(placement)
-    return (pa.Table.from_pylist(placed) if placed else None), lines
+    return SpotCheckLines(pa.Table.from_pylist(placed) if placed else None, lines, pending)
 
 
 def _latest_spot_checks(engine, limit: int) -> list[dict]:
