@@ -751,7 +751,7 @@ def test_two_models_on_one_sample_compared_paired_with_a_report_that_opens_offli
 
 def test_models_of_one_spot_check_must_share_the_sample(paper_store_url):
     base = SpotCheckParams(model="local/smollm2", n=10)
-    with pytest.raises(spotcheck.SpotCheckError, match="only --model may differ"):
+    with pytest.raises(spotcheck.SpotCheckError, match="only --model and --system-prompt may differ"):
         run_sync(spotcheck.run_spot_checks(None, [base, SpotCheckParams(model="openai/x", n=11)]))
     with pytest.raises(spotcheck.SpotCheckError, match="given twice"):
         run_sync(spotcheck.run_spot_checks(None, [base, base]))
