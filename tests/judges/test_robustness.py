@@ -98,7 +98,8 @@ class MarkedJudge:
 def test_a_flip_rate_s_interval_counts_answers_not_variants_when_flips_cluster():
     """Half the answers flip on all four disclaimers, the other half on none: the cluster-robust effective n is
     G/(G−1)-corrected ten answers' worth (9.0), not forty variants', at the t quantile on 10 − 1 answers."""
-    from blindrefusal.analysis.stats import t_quantile, wilson_bounds
+    from blindrefusal.analysis.clustered import t_quantile
+    from blindrefusal.analysis.stats import wilson_bounds
 
     rows = _rows(10)
     for r in rows[:5]:
