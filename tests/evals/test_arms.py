@@ -110,7 +110,7 @@ def test_a_prompt_that_makes_the_model_comply_everywhere_is_called_so(paper_stor
     proc = subprocess.run(
         [sys.executable, "-m", "blindrefusal", "spot-check", "--model", model, "--api-base", fault_server.api_base,
          "--system-prompt", "none", "--system-prompt", str(prompt_file), "--n", "40", "--judge",
-         "llm:openai/judge;reply=mirror", "--bridge-models", "0", "--json"],
+         "llm:openai/judge;reply=mirror", "--bridge-models", "0", "--json", "--report", str(tmp_path / "arms.html")],
         cwd=ROOT, env=_cli_env(BR_DATABASE_URL=paper_store_url, BR_JUDGE_API_BASE=fault_server.api_base),
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -121,6 +121,11 @@ def test_a_prompt_that_makes_the_model_comply_everywhere_is_called_so(paper_stor
     assert prompt_arm["system_prompt"] == {"name": f"prompt {prompt_hash(prompt_text)}",
                                            "hash": prompt_hash(prompt_text), "text": prompt_text}
     assert none_arm["defeated"]["helps"]["rate"] == 0 and prompt_arm["defeated"]["helps"]["rate"] == 1
+
+    # the report: the arms' heading, the verdict, and the trade-off plane with its arrow
+    report = (tmp_path / "arms.html").read_text(encoding="utf-8")
+    assert "The arms against each other" in report and "complies more everywhere" in report
+    assert "The trade-off plane" in report and '"showarrow":true' in report.replace(" ", "")
 
     [pair] = out["pairwise"]
     assert (pair["a"], pair["b"]) == (prompt_arm["model"], model)  # the prompt's effect: prompted minus none
