@@ -38,7 +38,9 @@ def _escape(text: str) -> str:
 
 def _prose(paragraph: str) -> str:
     """Escape a paragraph, keeping its inline code spans (CommonMark: a backtick run closes at the next
-    run of the same length; a backslash-escaped backtick opens nothing) verbatim — code is literal."""
+    run of the same length; a backslash-escaped backtick opens nothing) verbatim — code is literal. A span kept
+    verbatim never crosses a line: a line that starts an HTML block (`<script>`) would end it, and leave the
+    text after it raw (found by the fuzz test); a multi-line span is escaped like prose instead."""
     out: list[str] = []
     plain: list[str] = []
     i, n = 0, len(paragraph)
@@ -54,7 +56,7 @@ def _prose(paragraph: str) -> str:
                 j += 1
             run = j - i
             k, close = j, -1
-            while k < n:
+            while k < n and paragraph[k] != "\n":
                 if paragraph[k] == "`":
                     m = k
                     while m < n and paragraph[m] == "`":

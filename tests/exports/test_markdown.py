@@ -306,3 +306,11 @@ def test_an_answers_headings_become_bold_lines_not_page_headings():
     out = safe_markdown("# Step one\nDo this.\n## Step two ##\n    # code stays code\nnot # a heading")
     assert "**Step one**" in out and "**Step two**" in out and "# Step one" not in out
     assert "not # a heading" in out
+
+
+def test_a_code_span_across_a_line_that_starts_an_html_block_leaves_nothing_raw():
+    """Found by the fuzz test above: "`" then a line "<script>…</script>`" looked like one code span to the
+    scanner, but the line starts an HTML block, which ends the paragraph: the script tag went out raw."""
+    text = "\x1f`\n<script>alert(1)</script>" * 3
+    assert violations(safe_markdown(text)) == []
+    assert safe_markdown("a `code` b") == "a `code` b"  # a span on one line stays code
