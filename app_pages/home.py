@@ -6,7 +6,7 @@ from blindrefusal import PAPER_CITATION, PAPER_URL
 from blindrefusal.analysis.clustered import CLUSTERED_METHOD
 from components.badges import LABEL_TEXT, rate_metric
 from components.glossary import glossary_help, glossary_table
-from components.overview import paper_overview, spot_check_overview
+from components.overview import SpotCheckLines, paper_overview, spot_check_overview
 from components.resources import browse_engine
 from components.resources import reads as q
 from components.url_state import bind_flag, publish_flag
@@ -67,12 +67,7 @@ st.caption("The legend's three labels are defined in the glossary below; hover t
            help=glossary_help(*(LABEL_TEXT[t] for t in RESPONSE_TYPES)))
 
 
-def spot_checked_models() -> None:
-    """The latest spot-checks; while a placement is being computed (in the background), this part alone looks
-    again every 2 s, and the page stops looking once it is there."""
-    shown = spot_check_overview(engine)
-    if not shown.pending and st.session_state.pop("_home_polling", False):
-        st.rerun()  # drawn again without the timer
+def spot_checked_models(shown: SpotCheckLines) -> None:
     if shown.placed is not None or shown.lines:
         st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases "
                     "under the same judge (a sample's rate is not sorted among the full release's):")
@@ -84,10 +79,22 @@ def spot_checked_models() -> None:
                    "95%). Open a run on the Spot-check page for the paired differences.")
 
 
+@st.fragment(run_every=2)
+def spot_checked_models_when_ready() -> None:
+    """While a placement is being computed (in the background), this part alone looks again every 2 s; once it is
+    there, the page is drawn again without the timer."""
+    shown = spot_check_overview(engine)
+    if not shown.pending:
+        st.rerun()
+    spot_checked_models(shown)
+
+
 if not summary_only:
-    polling = spot_check_overview(engine).pending
-    st.session_state["_home_polling"] = polling
-    st.fragment(spot_checked_models, run_every=2 if polling else None)()
+    first = spot_check_overview(engine)
+    if first.pending:
+        spot_checked_models_when_ready()
+    else:
+        spot_checked_models(first)
 
 st.subheader("Judgement or compliance? The trade-off plane")
 st.plotly_chart(overview.plane, width="stretch")
