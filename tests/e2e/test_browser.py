@@ -303,8 +303,9 @@ def test_a_saved_label_is_confirmed_stays_in_place_and_keeps_the_reviewer(page, 
     expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("grace", timeout=60_000)
     if browser_store[1]:  # the paper's headline stays as published after the label
         goto(page, app, "/")
-        page.get_by_text("With our reviewers' corrections").wait_for()
-        assert "n = 14,656" in page.inner_text("body") and "n = 19,430" in page.inner_text("body")
+        page.get_by_text("With our reviewers' corrections").wait_for()  # drawn before the numbers below it
+        expect(page.locator("body")).to_contain_text("n = 14,656", timeout=60_000)
+        expect(page.locator("body")).to_contain_text("n = 19,430", timeout=60_000)
     goto(page, app, "/agreement")
     page.get_by_text(re.compile(r"grace vs ")).first.wait_for()
     page.get_by_text(re.compile(r"Only 1 pair: too few for κ")).first.wait_for()  # no κ = 1.00 read as agreement
