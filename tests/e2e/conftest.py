@@ -50,6 +50,16 @@ def app(browser_store, local_model_url):
         yield server
 
 
+@pytest.fixture(scope="session", autouse=True)
+def patient_assertions():
+    """Playwright's `expect` waits 5 s by default, whatever the page's own timeout: too short for a page that is
+    still replacing its elements on a loaded machine (a fresh clone's run beside `stress-ng` failed on it). The
+    pages' 60 s, for every assertion of the browser tests."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's chromium, one per module (a module that serves its own app opens its own pages on it)."""
