@@ -213,7 +213,7 @@ def test_every_second_change_holds_and_survives_a_reload(page, app, browser_stor
     assert search.input_value() == words[-1]
     page.reload()
     page.get_by_text(re.compile(r"[\d,]+ cases match")).first.wait_for()
-    expect(page.get_by_label("Search rule, facts and query (all words)")).to_have_value(words[-1], timeout=60_000)
+    expect(page.get_by_label("Search rule, facts and query (all words)")).to_have_value(words[-1])
     no_exception(page)
 
 
@@ -287,7 +287,7 @@ def test_a_saved_label_is_confirmed_stays_in_place_and_keeps_the_reviewer(page, 
     goto(page, app, f"/cases?case={key}&reviewer=grace")
     page.get_by_text("the only text sent to the model").wait_for()
     reviewer = page.get_by_label("Reviewer name (for human labels)", exact=True)
-    expect(reviewer).to_have_value("grace", timeout=60_000)  # from the link
+    expect(reviewer).to_have_value("grace")  # from the link
     page.get_by_role("button", name="Set your own label").first.wait_for()  # the cards are drawn
     idle(page)
     order_before = _card_order(page)
@@ -300,12 +300,12 @@ def test_a_saved_label_is_confirmed_stays_in_place_and_keeps_the_reviewer(page, 
     assert "reviewer=grace" in page.url
     page.reload()
     page.get_by_text("the only text sent to the model").wait_for()
-    expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("grace", timeout=60_000)
+    expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("grace")
     if browser_store[1]:  # the paper's headline stays as published after the label
         goto(page, app, "/")
         page.get_by_text("With our reviewers' corrections").wait_for()  # drawn before the numbers below it
-        expect(page.locator("body")).to_contain_text("n = 14,656", timeout=60_000)
-        expect(page.locator("body")).to_contain_text("n = 19,430", timeout=60_000)
+        expect(page.locator("body")).to_contain_text("n = 14,656")
+        expect(page.locator("body")).to_contain_text("n = 19,430")
     goto(page, app, "/agreement")
     page.get_by_text(re.compile(r"grace vs ")).first.wait_for()
     page.get_by_text(re.compile(r"Only 1 pair: too few for κ")).first.wait_for()  # no κ = 1.00 read as agreement

@@ -46,7 +46,7 @@ def _authority(pg):
 
 
 def _draft_is_there(pg, api_base: str) -> None:
-    expect(pg.get_by_label("Rule", exact=True)).to_have_value(RULE, timeout=60_000)
+    expect(pg.get_by_label("Rule", exact=True)).to_have_value(RULE)
     expect(pg.get_by_label("Why the rule is defeated")).to_have_value(DEFEAT)
     expect(pg.get_by_label("User query — the only text sent to the model")).to_have_value(QUERY)
     expect(_authority(pg)).to_have_value(re.compile("HOA"))
@@ -122,7 +122,7 @@ def test_heatmaps_and_cases_restore_their_last_view_on_return(page, app, browser
     page.get_by_text(re.compile(r"[\d,]+ cases match")).first.wait_for()
     _sidebar(page, "Home")
     _sidebar(page, "Cases")
-    expect(page.get_by_label("Search rule, facts and query (all words)")).to_have_value(word, timeout=60_000)
+    expect(page.get_by_label("Search rule, facts and query (all words)")).to_have_value(word)
     assert "family=content_defeat" in page.url
     no_exception(page)
 

@@ -51,7 +51,7 @@ def test_presenter_view_folds_the_composer_shows_the_cards_and_a_full_link(page,
     _presenter(page)
     key = _paper_case(browser_store)
     goto(page, app, f"/live?scenario={key}")
-    expect(page.get_by_label("Rule", exact=True)).not_to_have_value("", timeout=60_000)  # the paper case is loaded
+    expect(page.get_by_label("Rule", exact=True)).not_to_have_value("")  # the paper case is loaded
     _run(page)
     page.get_by_text(SUMMARY).first.wait_for(timeout=600_000)
     idle(page)
@@ -96,7 +96,7 @@ def test_contrast_mode_sends_the_control_twin_and_shows_both_sides(page, app, br
     _presenter(page)
     goto(page, app, f"/live?scenario={_paper_case(browser_store)}&contrast=1")
     # The switch is on from the link, and the paper's control case of the same authority fills the twin.
-    expect(page.get_by_label("Control query — sent to the same models")).not_to_have_value("", timeout=60_000)
+    expect(page.get_by_label("Control query — sent to the same models")).not_to_have_value("")
     page.wait_for_url(re.compile(r".*control=seed_control_club_\d+.*"))
     control_key = _params(page.url)["control"][0]
     page.get_by_text("Control twin", exact=True).scroll_into_view_if_needed()
@@ -165,12 +165,12 @@ def test_garbage_in_a_live_link_falls_back_with_a_message(page, app):  # noqa: F
     for text in ("Ignored ?run=abc", "Ignored ?contrast=maybe", "Ignored ?control_run=-1",
                  "No saved scenario '<script>'"):
         page.get_by_text(text).first.wait_for()
-    expect(page.get_by_label("Rule", exact=True)).to_be_visible(timeout=60_000)  # the composer, open, as a fallback
+    expect(page.get_by_label("Rule", exact=True)).to_be_visible()  # the composer, open, as a fallback
     assert "Traceback" not in page.inner_text("body")
     no_exception(page)
     goto(page, app, "/live?run=999999")  # a run that does not exist: said, and the composer stays open
     page.get_by_text("No run 999999.").wait_for()
-    expect(page.get_by_label("Rule", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_label("Rule", exact=True)).to_be_visible()
     no_exception(page)
 
 

@@ -201,7 +201,7 @@ def test_a_label_queue_moves_to_the_next_unlabelled_response_and_remembers_the_r
     # The name is remembered for the session: another page of the sidebar (its link has no ?reviewer=) keeps it.
     page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Home").click()
     page.wait_for_url(re.compile(r".*/home.*|.*/\?.*|.*/$"))
-    expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("quinn", timeout=60_000)
+    expect(page.get_by_label("Reviewer name (for human labels)", exact=True)).to_have_value("quinn")
     page.wait_for_url(re.compile(r".*reviewer=quinn.*"))
 
     if not paper:
