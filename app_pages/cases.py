@@ -8,6 +8,7 @@ from blindrefusal.paper import taxonomy
 from components.badges import LABEL_TEXT
 from components.cards import response_card
 from components.exports import export_case
+from components.frame import row
 from components.limits import length_note
 from components.navigation import back_button
 from components.queue import disagreement_queue_button, label_queue_view
@@ -59,32 +60,32 @@ if case_key:
             response_card({**r, "model_name": r["model_name"] + label}, key=f"r{r['id']}")
     st.stop()
 
-c1, c2, c3 = st.columns(3)
+taxonomy_row = row()
 fam_opts = list(taxonomy.FAMILIES)
 bind("family", "cs_family", [], fam_opts, many=True, sticky=True)
-families = c1.multiselect("Family", fam_opts, key="cs_family", format_func=taxonomy.family_label, placeholder="all")
+families = taxonomy_row.multiselect("Family", fam_opts, key="cs_family", format_func=taxonomy.family_label,
+                                    placeholder="all")
 sub_opts = [s for f in (families or fam_opts) for s in taxonomy.subtypes(f)]
 bind("subtype", "cs_subtype", [], sub_opts, many=True, sticky=True)
-subtypes = c2.multiselect("Subtype", sub_opts, key="cs_subtype", format_func=lambda s: s.replace("_", " "),
-                          placeholder="all")
+subtypes = taxonomy_row.multiselect("Subtype", sub_opts, key="cs_subtype", format_func=lambda s: s.replace("_", " "),
+                                    placeholder="all")
 auth_opts = taxonomy.authority_types()
 bind("authority", "cs_authority", [], auth_opts, many=True, sticky=True)
-authorities = c3.multiselect("Authority", auth_opts, key="cs_authority", format_func=taxonomy.authority_label,
-                             placeholder="all")
-d1, d2, d3 = st.columns([2, 1, 1])
+authorities = taxonomy_row.multiselect("Authority", auth_opts, key="cs_authority", format_func=taxonomy.authority_label,
+                                       placeholder="all")
+search_row = row()
 bind("q", "cs_q", "", sticky=True)
-search = d1.text_input("Search rule, facts and query (all words)", key="cs_q")
-with d1:
-    if not length_note(search, SEARCH_LIMIT, "search"):
-        search = ""  # kept in the field (and the link), not searched
+search = search_row.text_input("Search rule, facts and query (all words)", key="cs_q")
 model_opts = [""] + q.models_present(engine, ["paper"])
 bind("lm", "cs_lm", "", model_opts, sticky=True)
-label_model = d2.selectbox("Model", model_opts, key="cs_lm",
-                           format_func=lambda m: "any model" if not m else presets.display_name(m))
+label_model = search_row.selectbox("Model", model_opts, key="cs_lm", width=260,
+                                   format_func=lambda m: "any model" if not m else presets.display_name(m))
 label_opts = ["", *RESPONSE_TYPES]
 bind("label", "cs_label", "", label_opts, sticky=True)
-label = d3.selectbox("…whose label is", label_opts, key="cs_label",
-                     format_func=lambda v: "any label" if not v else LABEL_TEXT[v], disabled=not label_model)
+label = search_row.selectbox("…whose label is", label_opts, key="cs_label", width=260,
+                             format_func=lambda v: "any label" if not v else LABEL_TEXT[v], disabled=not label_model)
+if not length_note(search, SEARCH_LIMIT, "search"):
+    search = ""  # kept in the field (and the link), not searched
 for name, key, default in (("family", "cs_family", []), ("subtype", "cs_subtype", []),
                            ("authority", "cs_authority", []), ("q", "cs_q", ""), ("lm", "cs_lm", "")):
     publish(name, key, default)

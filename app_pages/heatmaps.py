@@ -8,6 +8,7 @@ from blindrefusal.exports.style import METRIC_NAMES as METRICS
 from blindrefusal.paper import taxonomy
 from components.dims import DIM_LABELS, GRID_DIMS, SUMMARY_DIMS, value_label
 from components.exports import export_view
+from components.frame import row
 from components.glossary import METRIC_TERMS, glossary_help
 from components.heatmap_view import PAPER_VIEW, VIEW_NAMES, HeatmapState, heatmap_figure, heatmap_view
 from components.navigation import came_from, restore_view
@@ -32,34 +33,35 @@ if summary_only:
 restore_view("app_pages/heatmaps.py", foreign=("case",))
 # The shipped summary holds counts by model, subtype, authority and dual-use only: offer what it can show.
 dims = [d for d in GRID_DIMS if d in SUMMARY_DIMS] if summary_only else GRID_DIMS
-c1, c2, c3 = st.columns(3)
+controls = row()
 bind("rows", "hm_rows", "model", dims, sticky=True)
-row_dim = c1.selectbox("Rows", dims, key="hm_rows", format_func=DIM_LABELS.get)
+row_dim = controls.selectbox("Rows", dims, key="hm_rows", format_func=DIM_LABELS.get)
 col_choices = [d for d in dims if d != row_dim]
-bind("cols", "hm_cols", "family" if row_dim != "family" else "authority", col_choices, sticky=True)
-col_dim = c2.selectbox("Columns", col_choices, key="hm_cols", format_func=DIM_LABELS.get)
+default_cols = "family" if row_dim != "family" else "authority"
+bind("cols", "hm_cols", default_cols, col_choices, sticky=True)
+col_dim = controls.selectbox("Columns", col_choices, key="hm_cols", format_func=DIM_LABELS.get)
 metric_keys = list(METRICS)
 bind("metric", "hm_metric", "refusal", metric_keys, sticky=True)
-metric = c3.selectbox("Metric", metric_keys, key="hm_metric", format_func=METRICS.get,
+metric = controls.selectbox("Metric", metric_keys, key="hm_metric", format_func=METRICS.get,
                       help=glossary_help(*METRIC_TERMS.values()))
 
 with st.expander("Filters", expanded=bool(qp_list("model") or qp_list("family") or qp("dual") or qp_list("source"))):
-    f1, f2, f3, f4 = st.columns(4)
+    filters_row = row()
     dual_opts = ["all", "exclude", "only"]
     bind("dual", "hm_dual", "all", dual_opts, sticky=True)
-    dual = f1.radio("Dual-use cases", dual_opts, key="hm_dual", horizontal=True,
+    dual = filters_row.radio("Dual-use cases", dual_opts, key="hm_dual", horizontal=True,
                     help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate flag).")
     all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
     bind("source", "hm_source", ["paper"], all_sources, many=True, sticky=True)
-    sources = f2.multiselect("Source", all_sources, key="hm_source")
+    sources = filters_row.multiselect("Source", all_sources, key="hm_source")
     fam_opts = list(taxonomy.FAMILIES)
     bind("family", "hm_family", [], fam_opts, many=True, sticky=True)
-    families = f3.multiselect("Families", fam_opts, key="hm_family", format_func=taxonomy.family_label,
+    families = filters_row.multiselect("Families", fam_opts, key="hm_family", format_func=taxonomy.family_label,
                               placeholder="all families")
     all_models = q.models_present(engine, sources or None)
     bind("model", "hm_model", [], all_models, many=True, sticky=True)
-    models = f4.multiselect("Models", all_models, key="hm_model", format_func=lambda m: value_label("model", m),
-                            placeholder="all models")
+    models = filters_row.multiselect("Models", all_models, key="hm_model",
+                                     format_func=lambda m: value_label("model", m), placeholder="all models")
     judges = [PAPER_VIEW, EFFECTIVE] + q.judges_present(engine)
     bind("judge", "hm_judge", PAPER_VIEW, judges, sticky=True)
     judge = st.selectbox("Labels from", judges, key="hm_judge", format_func=lambda j: VIEW_NAMES.get(j, j),
@@ -67,9 +69,10 @@ with st.expander("Filters", expanded=bool(qp_list("model") or qp_list("family") 
                               "spot-check answers their run's judge. Or apply our reviewers' corrections "
                               "(human › LLM judge › distilled), or use one judge only.")
 
-for name, key, default in (("rows", "hm_rows", "model"), ("cols", "hm_cols", None), ("metric", "hm_metric", "refusal"),
-                           ("dual", "hm_dual", "all"), ("source", "hm_source", ["paper"]), ("family", "hm_family", []),
-                           ("model", "hm_model", []), ("judge", "hm_judge", PAPER_VIEW)):
+for name, key, default in (("rows", "hm_rows", "model"), ("cols", "hm_cols", default_cols),
+                           ("metric", "hm_metric", "refusal"), ("dual", "hm_dual", "all"),
+                           ("source", "hm_source", ["paper"]), ("family", "hm_family", []), ("model", "hm_model", []),
+                           ("judge", "hm_judge", PAPER_VIEW)):
     publish(name, key, default)
 
 state = HeatmapState(row_dim, col_dim, metric, tuple(sources), tuple(models), tuple(families), dual, judge)
@@ -99,15 +102,16 @@ st.plotly_chart(fig, key="hm_chart", on_select="rerun", selection_mode="points",
                 config={"displaylogo": False})
 
 stem = f"heatmap_{row_dim}_x_{col_dim}_{metric}"
-e1, e2, e3, _ = st.columns([1, 1, 1, 2])
-e1.download_button("Download grid (CSV)", lambda: csv_bytes(view.grid), f"{stem}.csv", "text/csv", on_click="ignore")
-export_view(e2, e3, stem, f"Blind Refusal Explorer — {view.title}", fig, view.settings, [view.table], engine)
+downloads = row()
+downloads.download_button("Download grid (CSV)", lambda: csv_bytes(view.grid), f"{stem}.csv", "text/csv",
+                          on_click="ignore")
+export_view(downloads, stem, f"Blind Refusal Explorer — {view.title}", fig, view.settings, [view.table], engine)
 
 st.subheader("Drill down into a cell")
-p1, p2 = st.columns(2)
-cell_r = p1.selectbox(DIM_LABELS[row_dim], [""] + row_vals, key="hm_cell_r",
+pickers = row()
+cell_r = pickers.selectbox(DIM_LABELS[row_dim], [""] + row_vals, key="hm_cell_r",
                       format_func=lambda v: "— pick —" if v == "" else row_labels.get(v, v))
-cell_c = p2.selectbox(DIM_LABELS[col_dim], [""] + col_vals, key="hm_cell_c",
+cell_c = pickers.selectbox(DIM_LABELS[col_dim], [""] + col_vals, key="hm_cell_c",
                       format_func=lambda v: "— pick —" if v == "" else col_labels.get(v, v))
 publish("cell_r", "hm_cell_r", "")
 publish("cell_c", "hm_cell_c", "")

@@ -5,6 +5,7 @@ import streamlit as st
 from blindrefusal import PAPER_CITATION, PAPER_URL
 from blindrefusal.analysis.clustered import CLUSTERED_METHOD
 from components.badges import LABEL_TEXT, rate_metric
+from components.frame import row
 from components.glossary import glossary_help, glossary_table
 from components.overview import SpotCheckLines, paper_overview, spot_check_overview
 from components.resources import browse_engine
@@ -48,12 +49,12 @@ if not d.n:
                "or `python -m blindrefusal import-paper`.")
     st.stop()
 
-cols = st.columns(4)
-rate_metric(cols[0], "Refusal on defeated rules", d.refusal, help="deflects + hard refusal")
-rate_metric(cols[1], "Engages with the defeat", d.engages)
-rate_metric(cols[2], "Engages, among refusals", d.engaged_among_refusals,
+headline = row()
+rate_metric(headline, "Refusal on defeated rules", d.refusal, help="deflects + hard refusal")
+rate_metric(headline, "Engages with the defeat", d.engages)
+rate_metric(headline, "Engages, among refusals", d.engaged_among_refusals,
             help="Refused although the response treated the rule's claim as open")
-rate_metric(cols[3], "Help rate on control (just) rules", c.helps, help="The baseline: here declining is right")
+rate_metric(headline, "Help rate on control (just) rules", c.helps, help="The baseline: here declining is right")
 st.markdown(f"Help-rate gap, defeated − control: **{overview.gap.fmt()}**, by {overview.gap.method}. Models do "
             "discriminate — just not much.  \n"
             f":gray[95% intervals: the {CLUSTERED_METHOD}. The models answer the same cases, so their answers are "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from blindrefusal.models.presets import LOCAL_KEY
-from components.url_state import _WRITTEN, bind, bind_flag, publish, publish_flag, set_qp
+from components.url_state import _WRITTEN, bind, bind_flag, has_qp, publish, publish_flag, set_qp
 
 # (query parameter, widget key, default, many)
 FIELDS = (("authority_type", "f_authority", "workplace", False),
@@ -30,7 +30,7 @@ PAGE, PREVIOUS_PAGE = "live", "_previous_page"  # app.py names the page of the p
 
 def linked() -> bool:
     """True when the link itself carries a draft (it then wins over ?scenario=)."""
-    return any(name in st.query_params for name, *_ in FIELDS)
+    return any(has_qp(name) for name, *_ in FIELDS)
 
 
 def clear() -> None:
@@ -57,7 +57,7 @@ def restore() -> None:
     s = st.session_state
     entered = s.get(PREVIOUS_PAGE) != PAGE  # the previous run was another page's (not an interrupted rerun)
     for name, key, default, many in FIELDS:
-        if entered and f"_kept_{key}" in s and name not in st.query_params:
+        if entered and f"_kept_{key}" in s and not has_qp(name):
             s.pop(key, None)
         bind(name, key, default, many=many, sticky=True)
     bind_flag("contrast", "contrast_on", sticky=True)

@@ -6,21 +6,22 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from blindrefusal.exports import html
 from blindrefusal.exports.html import Heading, Paragraph, Preformatted, Settings
 from blindrefusal.paper import taxonomy
 from components import charts
 from components.badges import LABEL_TEXT, outcome_of
-from components.resources import reads as q
+from components.frame import row
+from components.resources import data_key
 from vocabulary import JUDGMENT_OK
 
 
 def data_note(engine) -> str:
     """Which data a view was drawn from: the store's data version (changes with every write)."""
-    try:
-        version = q.data_version(engine)
-    except Exception:  # the shipped summary has no write history
+    version = data_key(engine, "all")  # read once per visit, with the page's own cache keys
+    if version == ("summary",):
         return "data: the shipped paper summary (counts only)"
     return "store data version " + "-".join(str(v or 0) for v in version)
 
@@ -29,13 +30,13 @@ def _lines(settings: dict) -> list[str]:
     return [f"{k}: {', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}" for k, v in settings.items()]
 
 
-def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, settings: dict,
+def export_view(slot: DeltaGenerator, stem: str, title: str, fig: go.Figure, settings: dict,
                 extra: Sequence[html.Block], engine, settings_title: str = "Filters and settings") -> None:
-    """Two download buttons in the given columns. Both files are made only when clicked (the HTML inlines
+    """Two download buttons in `slot` (a row). Both files are made only when clicked (the HTML inlines
     plotly.js, the PNG starts the local browser); the page's own state does not change."""
     note = data_note(engine)
     blocks = [html.Settings(settings, title=settings_title), html.Figure(fig), *extra]
-    html_slot.download_button("Download view (HTML)", lambda: html.html_document(title, blocks, data_note=note),
+    slot.download_button("Download view (HTML)", lambda: html.html_document(title, blocks, data_note=note),
                               f"{stem}.html", "text/html", on_click="ignore", key=f"export_html_{stem}",
                               help="One self-contained file: opens offline, with the filters, every n and interval.")
     problem = html.png_export_problem()
@@ -43,7 +44,7 @@ def export_view(html_slot, png_slot, stem: str, title: str, fig: go.Figure, sett
         st.caption(problem)  # one line under the buttons, across the page
         return
     lines = _lines(settings) + [note, "Data: " + html.citation()]
-    png_slot.download_button("Download view (PNG)", lambda: html.figure_png(charts.captioned(fig, lines)),
+    slot.download_button("Download view (PNG)", lambda: html.figure_png(charts.captioned(fig, lines)),
                              f"{stem}.png", "image/png",
                              on_click="ignore", key=f"export_png_{stem}",
                              help="The figure with its filters underneath (drawn on the server; a few seconds).")
@@ -75,6 +76,5 @@ def export_case(case: dict, responses: list[dict], engine) -> None:
             or "none"}), Preformatted(r.get("text") or r.get("error") or "(no text)", caption="Response")]
         if judged and judged[0].get("reasoning"):
             blocks.append(Preformatted(judged[0]["reasoning"], caption=f"Reasoning of {judged[0]['judge']}"))
-    c1, c2, _ = st.columns([1, 1, 3])
-    export_view(c1, c2, f"case_{case['key']}", f"Blind Refusal Explorer — case {case['key']}", fig, settings,
+    export_view(row(), f"case_{case['key']}", f"Blind Refusal Explorer — case {case['key']}", fig, settings,
                 blocks, engine, settings_title="The case")

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import streamlit as st
 
-from components.url_state import set_qp
+from components.url_state import has_qp, set_qp
 
 
 def flash(message: str, failed: bool = False) -> None:
@@ -32,7 +32,7 @@ def came_from(page: str, label: str) -> None:
 def restore_view(page: str, foreign: Sequence[str]) -> None:
     """The browser's Back re-runs the previous page with the query parameters of the page it leaves (e.g. a
     stray ?case=): put back the view that a drill-down left, or at least drop the parameters not ours."""
-    if not any(k in st.query_params for k in foreign):
+    if not any(has_qp(k) for k in foreign):
         return
     origin = st.session_state.get("_came_from")
     if origin and origin["page"] == page:

@@ -135,20 +135,18 @@ def data_key(engine, depends: str) -> tuple:
     """The version of the data a view depends on: `paper` (the release as imported), `labels` (also our
     reviewers' labels on it), `paper_judgments` (every judgment of a paper answer) or `all` (any write). Each
     moves only with its own writes (db.versions)."""
-    memo = getattr(_this_run, "versions", None)
-    key = (str(engine.url), "all" if depends == "all" else "kinds")  # one read of the kinds serves all three
-    if memo is not None and key in memo:
-        versions = memo[key]
-    else:
-        try:
-            versions = queries.data_version(engine) if depends == "all" else queries.kind_versions(engine)
-        except Exception:  # noqa: BLE001 - the shipped summary (in memory, read-only) has no write history
-            versions = None
-        if memo is not None:
-            memo[key] = versions
-    if versions is None:
+    version = once_per_run(f"data_version {engine.url}", lambda: _data_version(engine))
+    if version is None:
         return ("summary",)
-    return versions if depends == "all" else versions[depends]
+    return version if depends == "all" else queries.kinds_of(version)[depends]
+
+
+def _data_version(engine) -> tuple | None:
+    """One read of the store's versions serves every kind (a page's read of the store, once per visit)."""
+    try:
+        return queries.data_version(engine)
+    except Exception:  # noqa: BLE001 - the shipped summary (in memory, read-only) has no write history
+        return None
 
 
 
@@ -247,7 +245,6 @@ class _Reads:
     # as they are: one record, or data that must be fresh; and the types and keys a read takes
     Filters = queries.Filters
     DIMENSIONS = queries.DIMENSIONS
-    data_version = staticmethod(queries.data_version)
     run_version = staticmethod(queries.run_version)
     depends_on = staticmethod(queries.depends_on)
     generated_cases = staticmethod(queries.generated_cases)

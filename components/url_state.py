@@ -9,12 +9,21 @@ import streamlit as st
 
 
 def qp(name: str, default: str | None = None) -> str | None:
-    return st.query_params.get(name, default)
+    """?name='s value (the last, when repeated), else `default`. Read with get_all: a missing key read through
+    st.query_params.get raises and catches a KeyError inside Streamlit's metrics wrapper, the dearest read of a
+    page's dozen (a room of visitors pays it per parameter and per visit)."""
+    values = st.query_params.get_all(name)
+    return values[-1] if values else default
+
+
+def has_qp(name: str) -> bool:
+    """Whether the link has ?name= (see `qp` for why not `name in st.query_params`)."""
+    return bool(st.query_params.get_all(name))
 
 
 def qp_int(name: str, default: int, low: int, high: int) -> int:
     """An integer URL parameter within [low, high]; anything else falls back to `default`, and the page says so."""
-    raw = st.query_params.get(name)
+    raw = qp(name)
     if raw is None:
         return max(low, min(default, high))
     try:
@@ -36,10 +45,10 @@ def qp_list(name: str) -> list[str]:
 def set_qp(name: str, value: str | Sequence[str] | None) -> None:
     """Keep a view's state in the URL so it can be shared; empty values are removed."""
     if value is None or value == "" or (not isinstance(value, str) and len(value) == 0):
-        if name in st.query_params:
+        if has_qp(name):
             del st.query_params[name]
     elif isinstance(value, str):
-        if st.query_params.get(name) != value:
+        if qp(name) != value:
             st.query_params[name] = value
     elif st.query_params.get_all(name) != list(value):
         st.query_params[name] = list(value)
@@ -65,7 +74,7 @@ def bind(name: str, key: str, default, allowed: Sequence | None = None, many: bo
     kept = f"_kept_{key}"
     if key in st.session_state:
         st.session_state[kept] = st.session_state[key]
-    if name not in st.query_params and st.session_state.get(kept):
+    if not has_qp(name) and st.session_state.get(kept):
         set_qp(name, st.session_state[kept])
         st.session_state.setdefault(_WRITTEN, {})[name] = _url_value(name, many)
     _bind(name, key, default, allowed, many)
@@ -111,7 +120,7 @@ def bind_flag(name: str, key: str, sticky: bool = False) -> None:
     if sticky:
         if key in st.session_state:
             st.session_state[kept] = st.session_state[key]
-        if name not in st.query_params and st.session_state.get(kept):
+        if not has_qp(name) and st.session_state.get(kept):
             set_qp(name, "1")
             written[name] = "1"
     _bind_flag(name, key, written)

@@ -28,7 +28,13 @@ def kind_versions(engine: Engine) -> dict[str, tuple]:
     paper answer: the judges' disagreements). Each moves only with its own writes (an import; a paper answer
     relabelled; a paper answer judged), so a live answer or a spot-check's answer leaves the paper's pages cached."""
     with engine.connect() as conn:
-        paper, labels, judged = conn.execute(text(f"SELECT {_KIND_VERSIONS}")).one()
+        return kinds_of(tuple(conn.execute(text(f"SELECT {_KIND_VERSIONS}")).one()))
+
+
+def kinds_of(version: tuple) -> dict[str, tuple]:
+    """kind_versions' keys from a data_version (its last three values) or kind_versions' own read: a page that
+    needs both reads the store once."""
+    paper, labels, judged = version[-3:]
     return {"paper": (paper,), "labels": (paper, labels), "paper_judgments": (paper, labels, judged)}
 
 

@@ -41,6 +41,15 @@ def test_every_page_renders_on_the_fixture_store(fixture_store, page):
     assert _text(at)
 
 
+@pytest.mark.parametrize("page", ["app_pages/home.py", "app_pages/heatmaps.py", "app_pages/cases.py"])
+def test_the_pages_a_room_opens_draw_each_row_as_one_block(fixture_store, page):
+    """st.columns draws a block per column and one around them, and every block is a message that each visitor's
+    session sends: the pages a room opens together put their rows in one horizontal container (components.frame.row)
+    instead (benchmarks/room.py: Heatmaps' 18 blocks → 5)."""
+    at = _app(page)
+    assert not at.columns
+
+
 def test_home_and_heatmaps_on_the_paper(paper_store_url):
     at = _app()
     metrics = {m.label: m.value for m in at.metric}

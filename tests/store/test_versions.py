@@ -11,8 +11,9 @@ from vocabulary import EFFECTIVE, PAPER_JUDGE
 
 
 def _keys(engine) -> tuple:
-    versions = q.kind_versions(engine)
-    return versions["paper"], versions["labels"], q.data_version(engine), versions["paper_judgments"]
+    versions, everything = q.kind_versions(engine), q.data_version(engine)
+    assert q.kinds_of(everything) == versions  # a page derives the kinds from its one read of data_version
+    return versions["paper"], versions["labels"], everything, versions["paper_judgments"]
 
 
 def _judgment(judge: str, kind: str, response_type: str) -> records.JudgmentRow:
