@@ -21,6 +21,13 @@ _UNSET_STORE_DIR = tempfile.mkdtemp(prefix="br-tests-")
 os.environ["BR_DATABASE_URL"] = "sqlite:///" + os.path.join(_UNSET_STORE_DIR, "unset.sqlite")
 atexit.register(shutil.rmtree, _UNSET_STORE_DIR, True)
 
+# Property tests: a developer's run searches new examples every time (and keeps what fails in .hypothesis/); CI
+# (.ci/run sets HYPOTHESIS_PROFILE=ci) runs a fixed set, so that a clean clone's result does not depend on a draw.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 from tests.support import postgres_admin  # noqa: E402
 from tests.support.release_fixture import write_fixture_release  # noqa: E402
 
