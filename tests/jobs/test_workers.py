@@ -25,10 +25,12 @@ from tests.support import ROOT
 
 pytestmark = [pytest.mark.skipif(not POSTGRES_ADMIN_URL, reason="workers need PostgreSQL (BR_TEST_POSTGRES_URL)"),
               pytest.mark.postgres]
-STALE_S = "10"  # the workers' and this process's takeover time (BR_STALE_AFTER_S), so the test takes seconds
+STALE_S = "30"  # the workers' takeover time (BR_STALE_AFTER_S): short, so the test takes seconds, yet four
+# heartbeats long, so that a worker starved on a loaded machine is not taken over while it works (at 10 s, a
+# fresh clone's run beside stress-ng saw both jobs never settle on two workers)
 
 
-def wait_for(what: str, check, timeout: float = 240.0, every: float = 0.3):
+def wait_for(what: str, check, timeout: float = 600.0, every: float = 0.3):
     """Poll the store until `check()` is truthy; the timeout only bounds a hung test, it is not a measurement."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
