@@ -43,21 +43,22 @@ col_dim = controls.selectbox("Columns", col_choices, key="hm_cols", format_func=
 metric_keys = list(METRICS)
 bind("metric", "hm_metric", "refusal", metric_keys, sticky=True)
 metric = controls.selectbox("Metric", metric_keys, key="hm_metric", format_func=METRICS.get,
-                      help=glossary_help(*METRIC_TERMS.values()))
+                            help=glossary_help(*METRIC_TERMS.values()))
 
 with st.expander("Filters", expanded=bool(qp_list("model") or qp_list("family") or qp("dual") or qp_list("source"))):
     filters_row = row()
     dual_opts = ["all", "exclude", "only"]
     bind("dual", "hm_dual", "all", dual_opts, sticky=True)
     dual = filters_row.radio("Dual-use cases", dual_opts, key="hm_dual", horizontal=True,
-                    help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate flag).")
+                             help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate "
+                                  "flag).")
     all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
     bind("source", "hm_source", ["paper"], all_sources, many=True, sticky=True)
     sources = filters_row.multiselect("Source", all_sources, key="hm_source")
     fam_opts = list(taxonomy.FAMILIES)
     bind("family", "hm_family", [], fam_opts, many=True, sticky=True)
     families = filters_row.multiselect("Families", fam_opts, key="hm_family", format_func=taxonomy.family_label,
-                              placeholder="all families")
+                                       placeholder="all families")
     all_models = q.models_present(engine, sources or None)
     bind("model", "hm_model", [], all_models, many=True, sticky=True)
     models = filters_row.multiselect("Models", all_models, key="hm_model",
@@ -110,9 +111,9 @@ export_view(downloads, stem, f"Blind Refusal Explorer — {view.title}", fig, vi
 st.subheader("Drill down into a cell")
 pickers = row()
 cell_r = pickers.selectbox(DIM_LABELS[row_dim], [""] + row_vals, key="hm_cell_r",
-                      format_func=lambda v: "— pick —" if v == "" else row_labels.get(v, v))
+                           format_func=lambda v: "— pick —" if v == "" else row_labels.get(v, v))
 cell_c = pickers.selectbox(DIM_LABELS[col_dim], [""] + col_vals, key="hm_cell_c",
-                      format_func=lambda v: "— pick —" if v == "" else col_labels.get(v, v))
+                           format_func=lambda v: "— pick —" if v == "" else col_labels.get(v, v))
 publish("cell_r", "hm_cell_r", "")
 publish("cell_c", "hm_cell_c", "")
 if cell_r and cell_c:

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
         StoreCounts,
     )
     from db.summary import export_summary
-    from db.versions import data_version, depends_on, kind_versions, kinds_of, run_version
+    from db.versions import data_version, depends_on, kinds_of, run_version
     from db.writes import (
         add_judgments,
         charge_paid_call,

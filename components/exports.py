@@ -14,14 +14,14 @@ from blindrefusal.paper import taxonomy
 from components import charts
 from components.badges import LABEL_TEXT, outcome_of
 from components.frame import row
-from components.resources import data_key
+from components.resources import SUMMARY_VERSION, data_key
 from vocabulary import JUDGMENT_OK
 
 
 def data_note(engine) -> str:
     """Which data a view was drawn from: the store's data version (changes with every write)."""
     version = data_key(engine, "all")  # read once per visit, with the page's own cache keys
-    if version == ("summary",):
+    if version == SUMMARY_VERSION:
         return "data: the shipped paper summary (counts only)"
     return "store data version " + "-".join(str(v or 0) for v in version)
 
@@ -37,17 +37,16 @@ def export_view(slot: DeltaGenerator, stem: str, title: str, fig: go.Figure, set
     note = data_note(engine)
     blocks = [html.Settings(settings, title=settings_title), html.Figure(fig), *extra]
     slot.download_button("Download view (HTML)", lambda: html.html_document(title, blocks, data_note=note),
-                              f"{stem}.html", "text/html", on_click="ignore", key=f"export_html_{stem}",
-                              help="One self-contained file: opens offline, with the filters, every n and interval.")
+                         f"{stem}.html", "text/html", on_click="ignore", key=f"export_html_{stem}",
+                         help="One self-contained file: opens offline, with the filters, every n and interval.")
     problem = html.png_export_problem()
     if problem:
         st.caption(problem)  # one line under the buttons, across the page
         return
     lines = _lines(settings) + [note, "Data: " + html.citation()]
     slot.download_button("Download view (PNG)", lambda: html.figure_png(charts.captioned(fig, lines)),
-                             f"{stem}.png", "image/png",
-                             on_click="ignore", key=f"export_png_{stem}",
-                             help="The figure with its filters underneath (drawn on the server; a few seconds).")
+                         f"{stem}.png", "image/png", on_click="ignore", key=f"export_png_{stem}",
+                         help="The figure with its filters underneath (drawn on the server; a few seconds).")
 
 
 def export_case(case: dict, responses: list[dict], engine) -> None:

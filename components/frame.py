@@ -1,5 +1,5 @@
 """The shared frame: sidebar status (store, keys, local model, replica, reviewer or sign-in), the notice of a
-replica takeover, and the citation footer."""
+replica takeover, the citation footer, and `row`, the pages' one way to put elements side by side."""
 
 from __future__ import annotations
 

@@ -131,13 +131,16 @@ def once_per_run(key: str, read: Callable[[], R]) -> R:
     return memo[key]
 
 
+SUMMARY_VERSION = ("summary",)  # data_key of the shipped summary (in memory, read-only: no write history)
+
+
 def data_key(engine, depends: str) -> tuple:
     """The version of the data a view depends on: `paper` (the release as imported), `labels` (also our
     reviewers' labels on it), `paper_judgments` (every judgment of a paper answer) or `all` (any write). Each
     moves only with its own writes (db.versions)."""
     version = once_per_run(f"data_version {engine.url}", lambda: _data_version(engine))
     if version is None:
-        return ("summary",)
+        return SUMMARY_VERSION
     return version if depends == "all" else queries.kinds_of(version)[depends]
 
 

@@ -79,7 +79,7 @@ def relabel(conn: Connection, response_ids: Sequence[int]) -> None:
 
 
 def bump_version(conn: Connection, kind: str) -> None:
-    """Move a data kind's version (db.versions.kind_versions), in the writer's transaction."""
+    """Move a data kind's version (db.versions.kinds_of), in the writer's transaction."""
     conn.execute(text("UPDATE data_version SET version = version + 1 WHERE kind = :kind"), {"kind": kind})
 
 

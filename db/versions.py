@@ -22,18 +22,12 @@ def data_version(engine: Engine) -> tuple:
             f"(SELECT COUNT(*) FROM run), (SELECT COUNT(*) FROM judgment), {_KIND_VERSIONS}")).one())
 
 
-def kind_versions(engine: Engine) -> dict[str, tuple]:
-    """Cache keys by what a read depends on: `paper` (the release as imported: its published views), `labels`
-    (also our reviewers' labels on it: the corrected views), `paper_judgments` (also every judgment added to a
-    paper answer: the judges' disagreements). Each moves only with its own writes (an import; a paper answer
-    relabelled; a paper answer judged), so a live answer or a spot-check's answer leaves the paper's pages cached."""
-    with engine.connect() as conn:
-        return kinds_of(tuple(conn.execute(text(f"SELECT {_KIND_VERSIONS}")).one()))
-
-
 def kinds_of(version: tuple) -> dict[str, tuple]:
-    """kind_versions' keys from a data_version (its last three values) or kind_versions' own read: a page that
-    needs both reads the store once."""
+    """Cache keys by what a read depends on, from a data_version (its last three values: one read serves every
+    kind): `paper` (the release as imported: its published views), `labels` (also our reviewers' labels on it: the
+    corrected views), `paper_judgments` (also every judgment added to a paper answer: the judges' disagreements).
+    Each moves only with its own writes (an import; a paper answer relabelled; a paper answer judged), so a live
+    answer or a spot-check's answer leaves the paper's pages cached."""
     paper, labels, judged = version[-3:]
     return {"paper": (paper,), "labels": (paper, labels), "paper_judgments": (paper, labels, judged)}
 
@@ -66,7 +60,7 @@ def _view_of_the_paper(filters: Filters | None, judge: str | None) -> str:
 
 
 def depends_on(read: str, args: tuple, kwargs: dict) -> str:
-    """Which of kind_versions' keys a cached read of this module's (or aggregates') depends on: `paper`,
+    """Which of kinds_of's keys a cached read of this module's (or aggregates') depends on: `paper`,
     `labels`, or `all` (anything: data_version). A read of the paper alone under its own labels is `paper`."""
     arg = lambda i, name, default=None: kwargs.get(name, args[i] if len(args) > i else default)  # noqa: E731
     if read in ("has_paper", "paper_judged"):
