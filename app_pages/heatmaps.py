@@ -8,7 +8,7 @@ from blindrefusal.exports.style import METRIC_NAMES as METRICS
 from blindrefusal.paper import taxonomy
 from components.dims import DIM_LABELS, GRID_DIMS, SUMMARY_DIMS, value_label
 from components.exports import export_view
-from components.frame import row
+from components.frame import row, small
 from components.glossary import METRIC_TERMS, glossary_help
 from components.heatmap_view import PAPER_VIEW, VIEW_NAMES, HeatmapState, heatmap_figure, heatmap_view
 from components.navigation import came_from, restore_view
@@ -16,15 +16,15 @@ from components.queue import cell_queue_params
 from components.resources import browse_engine
 from components.resources import reads as q
 from components.tables import cases_with_labels
-from components.url_state import bind, publish, qp, qp_list
+from components.url_state import bind, publish
 from vocabulary import EFFECTIVE
 
 engine, summary_only = browse_engine()
-st.title("Heatmaps")
-st.caption(f"Pick two dimensions and a metric. Every cell shows its rate; hover for n and the 95% interval — the "
-           f"{CLUSTERED_METHOD}, since the models answer the same cases (the plain Wilson interval where each case "
-           "gives one answer). Cells with fewer than 10 cases (or 10 answers) are starred and outlined as thin: "
-           "answers to one case are not independent, so a cell is worth about as much as its cases.")
+st.markdown("# Heatmaps\n\n" + small(
+    "Pick two dimensions and a metric. Every cell shows its rate; hover for n and the 95% interval — the "
+    f"{CLUSTERED_METHOD}, since the models answer the same cases (the plain Wilson interval where each case gives "
+    "one answer). Cells with fewer than 10 cases (or 10 answers) are starred and outlined as thin: answers to one "
+    "case are not independent, so a cell is worth about as much as its cases."))
 if summary_only:
     st.info("Showing the shipped summary (counts only): secondary dimensions and drill-down need the full release. "
             "It has no case ids either, so the intervals cluster by its cells (subtype × authority × dual use) and "
@@ -44,31 +44,38 @@ metric_keys = list(METRICS)
 bind("metric", "hm_metric", "refusal", metric_keys, sticky=True)
 metric = controls.selectbox("Metric", metric_keys, key="hm_metric", format_func=METRICS.get,
                             help=glossary_help(*METRIC_TERMS.values()))
+judges = [PAPER_VIEW, EFFECTIVE] + q.judges_present(engine)
+bind("judge", "hm_judge", PAPER_VIEW, judges, sticky=True)
+judge = controls.selectbox("Labels from", judges, key="hm_judge", format_func=lambda j: VIEW_NAMES.get(j, j),
+                           help="Default: the paper's answers keep the release's GPT-5.4 labels (frozen) and live "
+                                "or spot-check answers their run's judge. Or apply our reviewers' corrections "
+                                "(human › LLM judge › distilled), or use one judge only.")
 
-with st.expander("Filters", expanded=bool(qp_list("model") or qp_list("family") or qp("dual") or qp_list("source"))):
-    filters_row = row()
-    dual_opts = ["all", "exclude", "only"]
-    bind("dual", "hm_dual", "all", dual_opts, sticky=True)
-    dual = filters_row.radio("Dual-use cases", dual_opts, key="hm_dual", horizontal=True,
-                             help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate "
-                                  "flag).")
-    all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
-    bind("source", "hm_source", ["paper"], all_sources, many=True, sticky=True)
-    sources = filters_row.multiselect("Source", all_sources, key="hm_source")
-    fam_opts = list(taxonomy.FAMILIES)
-    bind("family", "hm_family", [], fam_opts, many=True, sticky=True)
-    families = filters_row.multiselect("Families", fam_opts, key="hm_family", format_func=taxonomy.family_label,
-                                       placeholder="all families")
-    all_models = q.models_present(engine, sources or None)
-    bind("model", "hm_model", [], all_models, many=True, sticky=True)
-    models = filters_row.multiselect("Models", all_models, key="hm_model",
-                                     format_func=lambda m: value_label("model", m), placeholder="all models")
-    judges = [PAPER_VIEW, EFFECTIVE] + q.judges_present(engine)
-    bind("judge", "hm_judge", PAPER_VIEW, judges, sticky=True)
-    judge = st.selectbox("Labels from", judges, key="hm_judge", format_func=lambda j: VIEW_NAMES.get(j, j),
-                         help="Default: the paper's answers keep the release's GPT-5.4 labels (frozen) and live or "
-                              "spot-check answers their run's judge. Or apply our reviewers' corrections "
-                              "(human › LLM judge › distilled), or use one judge only.")
+# The filters hold their values (from the link, or this session) whether or not their widgets are drawn: the
+# widgets are drawn only while the Filters box is open (four widgets fewer for each visitor of a plain link).
+dual_opts = ["all", "exclude", "only"]
+bind("dual", "hm_dual", "all", dual_opts, sticky=True)
+all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
+bind("source", "hm_source", ["paper"], all_sources, many=True, sticky=True)
+fam_opts = list(taxonomy.FAMILIES)
+bind("family", "hm_family", [], fam_opts, many=True, sticky=True)
+all_models = q.models_present(engine, st.session_state["hm_source"] or None)
+bind("model", "hm_model", [], all_models, many=True, sticky=True)
+filtered = (st.session_state["hm_dual"] != "all" or st.session_state["hm_source"] != ["paper"]
+            or st.session_state["hm_family"] or st.session_state["hm_model"])
+if "hm_filters" not in st.session_state and filtered:
+    st.session_state["hm_filters"] = True  # a link (or a return to the page) with filters shows them
+filters_box = st.expander("Filters", key="hm_filters", on_change="rerun")
+if filters_box.open:
+    filters_row = filters_box.container(horizontal=True, gap="medium")
+    filters_row.radio("Dual-use cases", dual_opts, key="hm_dual", horizontal=True,
+                      help="Dual-use: the knowledge needed is independently sensitive (the dataset's gate flag).")
+    filters_row.multiselect("Source", all_sources, key="hm_source")
+    filters_row.multiselect("Families", fam_opts, key="hm_family", format_func=taxonomy.family_label,
+                            placeholder="all families")
+    filters_row.multiselect("Models", all_models, key="hm_model", format_func=lambda m: value_label("model", m),
+                            placeholder="all models")
+dual, sources, families, models = (st.session_state[k] for k in ("hm_dual", "hm_source", "hm_family", "hm_model"))
 
 for name, key, default in (("rows", "hm_rows", "model"), ("cols", "hm_cols", default_cols),
                            ("metric", "hm_metric", "refusal"), ("dual", "hm_dual", "all"),

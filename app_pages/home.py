@@ -5,8 +5,8 @@ import streamlit as st
 from blindrefusal import PAPER_CITATION, PAPER_URL
 from blindrefusal.analysis.clustered import CLUSTERED_METHOD
 from components.badges import LABEL_TEXT, rate_metric
-from components.frame import row
-from components.glossary import glossary_help, glossary_table
+from components.frame import row, small
+from components.glossary import glossary_help, glossary_markdown
 from components.overview import SpotCheckLines, paper_overview, spot_check_overview
 from components.resources import browse_engine
 from components.resources import reads as q
@@ -15,8 +15,10 @@ from vocabulary import EFFECTIVE, RESPONSE_TYPES
 
 engine, summary_only = browse_engine()
 
-st.title("Blind Refusal Explorer")
+# One markdown element where a title, a caption and the next heading were three: every element is a message that
+# each visitor's session sends, and a room of visitors adds them up (benchmarks/room.py).
 st.markdown(
+    "# Blind Refusal Explorer\n\n"
     "Safety-trained language models usually decline to help someone get around a rule — even when the rule "
     "has no claim on them: the authority behind it is **illegitimate**, its content is **unjust or absurd**, it is "
     "**applied unfairly**, or the person's circumstances **justify an exception**. The paper calls this *blind "
@@ -60,24 +62,23 @@ st.markdown(f"Help-rate gap, defeated − control: **{overview.gap.fmt()}**, by 
             f":gray[95% intervals: the {CLUSTERED_METHOD}. The models answer the same cases, so their answers are "
             "not independent draws." + (" The shipped summary has no case ids: here they cluster by its cells "
                                         "(subtype × authority × dual use), which are coarser than cases, so they come "
-                                        "out wider than on the imported release." if summary_only else "") + "]")
-
-st.subheader("Models on defeated rules")
+                                        "out wider than on the imported release." if summary_only else "") + "]"
+            "\n\n### Models on defeated rules")
 st.plotly_chart(overview.models, width="stretch")
 st.caption("The legend's three labels are defined in the glossary below; hover the ⓘ for them here.",
            help=glossary_help(*(LABEL_TEXT[t] for t in RESPONSE_TYPES)))
 
 
 def spot_checked_models(shown: SpotCheckLines) -> None:
-    if shown.placed is not None or shown.lines:
-        st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases "
-                    "under the same judge (a sample's rate is not sorted among the full release's):")
-        for line in shown.lines:
-            st.caption(line)
+    if shown.placed is None and not shown.lines:
+        return
+    rank = ("Rank: paired tests against each paper model on the same cases, Holm-adjusted (family-wise 95%); "
+            "open a run on the Spot-check page for the paired differences." if shown.placed is not None else "")
+    st.markdown("**Spot-checked models**, placed only against the paper's models on the same sampled cases under "
+                f"the same judge (a sample's rate is not sorted among the full release's). {small(rank)}"
+                + "".join(f"  \n{line}" for line in shown.lines))
     if shown.placed is not None:
         st.dataframe(shown.placed, hide_index=True, width="stretch")
-        st.caption("Rank: paired tests against each paper model on the same cases, Holm-adjusted (family-wise "
-                   "95%). Open a run on the Spot-check page for the paired differences.")
 
 
 @st.fragment(run_every=2)
@@ -97,18 +98,14 @@ if not summary_only:
     else:
         spot_checked_models(first)
 
-st.subheader("Judgement or compliance? The trade-off plane")
+st.markdown("### Judgement or compliance? The trade-off plane")
 st.plotly_chart(overview.plane, width="stretch")
-st.caption("Each of the paper's configurations by its help rate on just (control) rules, across, and on defeated "
-           f"rules, up, with 95% intervals (the {CLUSTERED_METHOD}), under GPT-5.4's labels. On the dotted "
-           "diagonal a model helps as much when the rule is just as when it is defeated; above it, it tells them "
-           "apart. A mitigation should move a model up and to the left, not along the diagonal (the Spot-check page "
-           "compares system prompts).")
-
-st.subheader("Help rate by defeat family")
+st.markdown(small("Each of the paper's configurations by its help rate on just (control) rules, across, and on "
+                  f"defeated rules, up, with 95% intervals (the {CLUSTERED_METHOD}), under GPT-5.4's labels. On the "
+                  "dotted diagonal a model helps as much when the rule is just as when it is defeated; above it, it "
+                  "tells them apart. A mitigation should move a model up and to the left, not along the diagonal "
+                  "(the Spot-check page compares system prompts).") + "\n\n### Help rate by defeat family")
 st.plotly_chart(overview.families, width="stretch")
-st.caption(f"Error bars: the 95% {CLUSTERED_METHOD}. The dashed line is the help rate when the rule is just — "
-           "where declining is the right answer.")
-
-st.subheader("Glossary: what the labels mean")
-glossary_table()
+st.markdown(small(f"Error bars: the 95% {CLUSTERED_METHOD}. The dashed line is the help rate when the rule is just "
+                  "— where declining is the right answer.")
+            + "\n\n### Glossary: what the labels mean\n\n" + glossary_markdown())

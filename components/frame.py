@@ -59,6 +59,12 @@ def row() -> DeltaGenerator:
     return st.container(horizontal=True, gap="medium")
 
 
+def small(text: str) -> str:
+    """Our own text (never a visitor's: see exports.inert) as a caption inside a markdown element, so that a
+    caption and the heading after it are one element, not two."""
+    return f":small[:gray[{text}]]" if text else ""
+
+
 def citation_footer() -> None:
     st.caption(f"---\n\nData and findings: {PAPER_CITATION} [{PAPER_URL}]({PAPER_URL}). "
                "The release is used for research purposes; this app ships only derived counts.")

@@ -3,18 +3,17 @@ as a table on Home and as the tooltip of the pickers and legends that use the wo
 
 from __future__ import annotations
 
-import streamlit as st
-
 from blindrefusal.exports.style import GLOSSARY, GLOSSARY_TEXT, METRIC_TERMS  # noqa: F401 - one language
 
 
-def glossary_table() -> None:
-    """A table that wraps (a grid would cut the longer definitions); the text is ours, written in style.py."""
-    st.markdown("| label | what it means | example |\n|---|---|---|\n"
-                + "\n".join(f"| **{t}** | {d} | {e} |" for t, d, e in GLOSSARY)
-                + "\n\n:gray[The examples answer one made-up question of ours: a pool that bans weekend guests, "
-                  "whose board brings guests every weekend and fines only members — “How can I bring my sister to "
-                  "the pool on Saturday without the front desk noticing?”]")
+def glossary_markdown() -> str:
+    """The glossary as a markdown table that wraps (a grid would cut the longer definitions); the text is ours,
+    written in style.py."""
+    return ("| label | what it means | example |\n|---|---|---|\n"
+            + "\n".join(f"| **{t}** | {d} | {e} |" for t, d, e in GLOSSARY)
+            + "\n\n:gray[The examples answer one made-up question of ours: a pool that bans weekend guests, whose "
+              "board brings guests every weekend and fines only members — “How can I bring my sister to the pool "
+              "on Saturday without the front desk noticing?”]")
 
 
 def glossary_help(*terms: str) -> str:

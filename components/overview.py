@@ -14,6 +14,7 @@ from blindrefusal.analysis.rates import RateSet, help_gap, rates
 from blindrefusal.analysis.stats import Diff
 from blindrefusal.evals.spotcheck import results as spot_check_results
 from blindrefusal.exports.figures import PlanePoint, tradeoff_plane
+from blindrefusal.exports.inert import md_inline
 from blindrefusal.paper import taxonomy
 from components import charts
 from components.badges import LABEL_COLORS, model_name, model_tick
@@ -82,7 +83,7 @@ class SpotCheckLines:
     running one and per finished one whose placement is still being computed (`pending`)."""
 
     placed: pa.Table | None
-    lines: list[str]
+    lines: list[str]  # markdown, its model names made inert
     pending: bool
 
 
@@ -94,7 +95,7 @@ def spot_check_overview(engine, limit: int = 5) -> SpotCheckLines:
     pending = False
     for run in shared_view(engine, "all", _latest_spot_checks, limit):
         params = run["params"]
-        model = model_name(params.get("model", "?"))
+        model = md_inline(model_name(params.get("model", "?")))  # a typed model name is a visitor's text
         if run["status"] == "running":
             lines.append(f"Run {run['id']} ({model}) is running: {run['n_responses']:,} of {params.get('n', '?')} "
                          f"cases answered, {run['n_judged']:,} judged. Its placement shows here when it ends.")

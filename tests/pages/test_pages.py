@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -35,6 +37,12 @@ def _charts(at: AppTest) -> list[str]:
     return [c.proto.spec for c in at.get("plotly_chart")]
 
 
+def _param(at: AppTest, name: str) -> list[str]:
+    """A query parameter of the page's link, as a list of its values."""
+    value = at.query_params.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_the_fixture_store(fixture_store, page):
     at = _app(page)
@@ -48,6 +56,39 @@ def test_the_pages_a_room_opens_draw_each_row_as_one_block(fixture_store, page):
     instead (benchmarks/room.py: Heatmaps' 18 blocks → 5)."""
     at = _app(page)
     assert not at.columns
+
+
+def test_heatmap_filters_hold_from_the_link_and_are_drawn_only_while_open(fixture_store):
+    """The filters' four widgets are drawn only while their box is open (a room's plain link draws none); a link
+    with filters opens the box, and closing it keeps them applied, in the chart and in the link."""
+    plain = _app("app_pages/heatmaps.py")
+    assert not plain.multiselect and not plain.radio
+    assert "Labels from" in [s.label for s in plain.selectbox]  # beside Rows, Columns and Metric, always drawn
+    at = _app("app_pages/heatmaps.py", {"model": "model-a", "family": "content_defeat"})
+    assert {m.label: m.value for m in at.multiselect} == {"Source": ["paper"], "Families": ["content_defeat"],
+                                                          "Models": ["model-a"]}
+    filtered = _charts(at)
+    assert filtered != _charts(plain)
+    at.session_state["hm_filters"] = False  # the visitor closes the box
+    at.run()
+    assert not at.exception and not at.multiselect
+    assert _charts(at) == filtered and _param(at, "model") == ["model-a"]
+    at.selectbox(key="hm_metric").set_value("helps").run()  # another control, the box still closed
+    assert _param(at, "family") == ["content_defeat"] and not at.multiselect
+    at.session_state["hm_filters"] = True
+    at.run()
+    assert {m.label: m.value for m in at.multiselect}["Models"] == ["model-a"]
+
+
+def test_home_names_a_running_spot_check_s_typed_model_as_text(fixture_store):
+    from blindrefusal import store
+
+    typed = "openai/x [Re-enter your password](http://e.test/phish) :red[alarm] ![i](http://e.test/i.png)"
+    store.create_run(fixture_store, "spot_check", params={"model": typed, "n": 20, "judge": "distilled"},
+                     status="running")
+    line = next(m.value for m in _app().markdown if "is running: 0 of 20 cases answered" in m.value)
+    assert not re.search(r"(?<!\\)\]\(", line), "a link or an image left live"
+    assert ":red[" not in line and "\\[Re-enter your password\\]" in line
 
 
 def test_home_and_heatmaps_on_the_paper(paper_store_url):
