@@ -53,6 +53,12 @@ judge = controls.selectbox("Labels from", judges, key="hm_judge", format_func=la
 
 # The filters hold their values (from the link, or this session) whether or not their widgets are drawn: the
 # widgets are drawn only while the Filters box is open (four widgets fewer for each visitor of a plain link).
+# While it is closed, a widget's leftover state is not the filter's value (Streamlit hands back an emptied one):
+# bind takes it from the link, or from this session's copy.
+FILTER_KEYS = ("hm_dual", "hm_source", "hm_family", "hm_model")
+if not st.session_state.get("hm_filters"):
+    for key in FILTER_KEYS:
+        st.session_state.pop(key, None)
 dual_opts = ["all", "exclude", "only"]
 bind("dual", "hm_dual", "all", dual_opts, sticky=True)
 all_sources = sorted({r["source"] for r in q.aggregate(engine, ["source"])}) or ["paper"]
@@ -75,7 +81,7 @@ if filters_box.open:
                             placeholder="all families")
     filters_row.multiselect("Models", all_models, key="hm_model", format_func=lambda m: value_label("model", m),
                             placeholder="all models")
-dual, sources, families, models = (st.session_state[k] for k in ("hm_dual", "hm_source", "hm_family", "hm_model"))
+dual, sources, families, models = (st.session_state[key] for key in FILTER_KEYS)
 
 for name, key, default in (("rows", "hm_rows", "model"), ("cols", "hm_cols", default_cols),
                            ("metric", "hm_metric", "refusal"), ("dual", "hm_dual", "all"),

@@ -90,7 +90,7 @@ class SpotCheckLines:
 def spot_check_overview(engine, limit: int = 5) -> SpotCheckLines:
     """The latest spot-checks for Home. The list of runs is read once per write to the store for every visitor; a
     finished run's placement once per run, in the background, so that no visitor waits for it as the run ends."""
-    placed: list[dict[str, object]] = []
+    placed: list[tuple[int, tuple]] = []  # (run, version) of each finished run whose placement is built
     lines: list[str] = []
     pending = False
     for run in shared_view(engine, "all", _latest_spot_checks, limit):
@@ -106,8 +106,15 @@ def spot_check_overview(engine, limit: int = 5) -> SpotCheckLines:
             lines.append(f"Run {run['id']} ({model}) has ended: its placement among the paper's models is being "
                          "computed, and shows here in a moment.")
         else:
-            placed.append(placement)
-    return SpotCheckLines(pa.Table.from_pylist(placed) if placed else None, lines, pending)
+            placed.append((run["id"], run["version"]))
+    return SpotCheckLines(shared_view(engine, "paper", _placed_table, tuple(placed)) if placed else None, lines,
+                          pending)
+
+
+def _placed_table(engine, placed: tuple[tuple[int, tuple], ...]) -> pa.Table:
+    """The built placements of these runs as one table: once per set of placements, not once per visitor."""
+    return pa.Table.from_pylist([shared_view(engine, "paper", _placement, run_id, version=version)
+                                 for run_id, version in placed])
 
 
 def _latest_spot_checks(engine, limit: int) -> list[dict]:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from blindrefusal.judges import LOCAL_LLM
-from tests.support.browser import compose, goto, idle, no_exception, pick, shot
+from tests.support.browser import committed, compose, goto, idle, no_exception, pick, shot
 
 RULE = "Residents may not paint their front doors any colour but beige."
 DEFEAT = "The board painted its own members' doors red and fined only the tenants."
@@ -125,6 +125,34 @@ def test_heatmaps_and_cases_restore_their_last_view_on_return(page, app, browser
     expect(page.get_by_label("Search rule, facts and query (all words)")).to_have_value(word)
     assert "family=content_defeat" in page.url
     no_exception(page)
+
+
+def test_heatmap_filters_hold_while_their_box_is_closed_and_come_back_with_the_view(page, app, browser_store):
+    """The Filters box draws its four widgets only while it is open: a family picked there stays applied (and in
+    the link) once the box is closed, and a return to the page or a reload opens the box on it."""
+    goto(page, app, "/heatmaps")
+    page.get_by_text("Drill down into a cell").wait_for()
+    boxes = page.locator('[data-testid="stMultiSelect"]')
+    assert boxes.count() == 0
+    page.get_by_text("Filters", exact=True).click()
+    boxes.filter(has_text="Families").first.click()
+    page.keyboard.type("Content defeat")
+    page.get_by_role("option", name="Content defeat", exact=True).first.click()
+    page.keyboard.press("Escape")
+    committed(page, "family", "content_defeat")
+    idle(page)
+    page.get_by_text("Filters", exact=True).click()
+    expect(boxes).to_have_count(0, timeout=60_000)
+    pick(page, "Metric", "Help rate")
+    page.wait_for_url(re.compile(r".*metric=helps.*"))
+    assert "family=content_defeat" in page.url  # closed, still applied
+    _sidebar(page, "Home")
+    _sidebar(page, "Heatmaps")
+    expect(boxes.filter(has_text="Families")).to_contain_text("Content defeat", timeout=60_000)
+    page.reload()
+    expect(boxes.filter(has_text="Families")).to_contain_text("Content defeat", timeout=60_000)
+    no_exception(page)
+    shot(page, "heatmap_filters_back")
 
 
 def test_a_run_shows_its_question_and_a_contrast_reopens_both_halves(page, app):

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import pytest
@@ -477,6 +478,15 @@ def test_spot_check_page_renders_the_form_and_a_finished_run(sc):
     downloads = [d.proto.label for d in at.get("download_button")]
     assert downloads == ["Report (HTML, opens offline)", "Responses (CSV)", "Responses (JSONL)", "Summary (JSON)"]
     assert any(f"run {run_id}" in s.value for s in at.subheader)
+
+    home = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    home.run()
+    for _ in range(240):  # its placement is built once, in the background; Home then shows it to every visitor
+        if home.dataframe:
+            break
+        time.sleep(0.5)
+        home.run()
+    assert not home.exception and run_id in list(home.dataframe[0].value["run"])
 
     for garbage in ("abc", f"{run_id},zz", "99999999"):  # a bad link says so and never raises
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
