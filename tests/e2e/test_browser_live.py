@@ -224,6 +224,8 @@ def test_new_scenario_clears_the_draft_and_a_control_case_is_not_a_defeated_side
     idle(page)
     expect(page.get_by_label("Rule", exact=True)).to_have_value("")
     expect(page.get_by_label("User query — the only text sent to the model")).to_have_value("")
-    params = _params(page.url)
-    assert "query" not in params and "contrast" not in params and "defeat_family" not in params
+    # The link follows once the rerun has written it (under load the cleared fields show before the link is
+    # rewritten): wait for the app's own word, not a moment.
+    page.wait_for_function("names => names.every(n => !new URLSearchParams(location.search).has(n))",
+                           arg=["query", "contrast", "defeat_family"], timeout=120_000)
     no_exception(page)
