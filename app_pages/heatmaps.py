@@ -55,7 +55,9 @@ judge = controls.selectbox("Labels from", judges, key="hm_judge", format_func=la
 # widgets are drawn only while the Filters box is open (four widgets fewer for each visitor of a plain link).
 # While it is closed, a widget's leftover state is not the filter's value (Streamlit hands back an emptied one):
 # bind takes it from the link, or from this session's copy.
-FILTER_KEYS = ("hm_dual", "hm_source", "hm_family", "hm_model")
+FILTERS = (("dual", "hm_dual", "all"), ("source", "hm_source", ["paper"]), ("family", "hm_family", []),
+           ("model", "hm_model", []))  # (link parameter, widget key, default)
+FILTER_KEYS = tuple(key for _, key, _ in FILTERS)
 if not st.session_state.get("hm_filters"):
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
@@ -67,8 +69,7 @@ fam_opts = list(taxonomy.FAMILIES)
 bind("family", "hm_family", [], fam_opts, many=True, sticky=True)
 all_models = q.models_present(engine, st.session_state["hm_source"] or None)
 bind("model", "hm_model", [], all_models, many=True, sticky=True)
-filtered = (st.session_state["hm_dual"] != "all" or st.session_state["hm_source"] != ["paper"]
-            or st.session_state["hm_family"] or st.session_state["hm_model"])
+filtered = any(st.session_state[key] != default for _, key, default in FILTERS)
 if "hm_filters" not in st.session_state and filtered:
     st.session_state["hm_filters"] = True  # a link (or a return to the page) with filters shows them
 filters_box = st.expander("Filters", key="hm_filters", on_change="rerun")
@@ -84,9 +85,7 @@ if filters_box.open:
 dual, sources, families, models = (st.session_state[key] for key in FILTER_KEYS)
 
 for name, key, default in (("rows", "hm_rows", "model"), ("cols", "hm_cols", default_cols),
-                           ("metric", "hm_metric", "refusal"), ("dual", "hm_dual", "all"),
-                           ("source", "hm_source", ["paper"]), ("family", "hm_family", []), ("model", "hm_model", []),
-                           ("judge", "hm_judge", PAPER_VIEW)):
+                           ("metric", "hm_metric", "refusal"), *FILTERS, ("judge", "hm_judge", PAPER_VIEW)):
     publish(name, key, default)
 
 state = HeatmapState(row_dim, col_dim, metric, tuple(sources), tuple(models), tuple(families), dual, judge)
